@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what `make test` and `make demo` need on a fresh machine, and nothing twice.
+set -euo pipefail
+need_apt=()
+command -v wasm-opt >/dev/null || need_apt+=(binaryen)
+command -v wasm-objdump >/dev/null || need_apt+=(wabt)
+for pkg in "$@"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt

@@ -1,0 +1,499 @@
+//! Zoom's answers, interpreted: every exchange ends in one [`Outcome`] whose variant says
+//! what the host does next. Retry timing (Retry-After, the daily cap, backoff with full
+//! jitter) is decided here too.
+
+use crate::error::{CoreError, Result};
+use crate::http::HttpResponse;
+use crate::meeting::parse_meeting;
+use crate::random::HostRandom;
+use crate::timefmt::{next_utc_midnight, parse_retry_after};
+use crate::token::parse_token;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+const BACKOFF_BASE: i64 = 2;
+const BACKOFF_CAP: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    CreateMeeting,
+    UpdateMeeting,
+    DeleteMeeting,
+    GetMeeting,
+    ListMeetings,
+    GetUser,
+    /// Token endpoint, `authorization_code` grant.
+    ExchangeCode,
+    /// Token endpoint, `refresh_token` grant.
+    RefreshToken,
+    /// Token endpoint, Server-to-Server `account_credentials` grant.
+    S2sToken,
+    Revoke,
+}
+
+impl Operation {
+    fn is_token(self) -> bool {
+        matches!(
+            self,
+            Self::ExchangeCode | Self::RefreshToken | Self::S2sToken
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Success; `result` is the parsed answer (a meeting, a token set, a user, or null).
+    Done { result: Value },
+    /// Refresh the token (OAuth) or fetch a new one (S2S), then retry this call once.
+    RefreshThenRetry,
+    /// The doctor must connect Zoom again; keep the reason for the UI.
+    Reconnect {
+        reason: &'static str,
+        message: String,
+    },
+    /// The meeting no longer exists at Zoom: treat a delete as done, a get/update as lost.
+    Gone,
+    /// Try again no earlier than `at` (Unix seconds).
+    RetryAt { at: i64, reason: &'static str },
+    /// A create may have reached Zoom: look for the meeting by its correlation reference
+    /// before creating again, no earlier than `at`.
+    RecoverThenRetry { at: i64, reason: &'static str },
+    /// The refresh token was refused: re-read the stored set and ask `token.after_refresh_failure`.
+    CheckStored,
+    /// Give up and show `message`.
+    Fail {
+        code: String,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        http_status: Option<u16>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterpretInput {
+    pub operation: Operation,
+    /// Zoom's answer, or
+    #[serde(default)]
+    pub response: Option<HttpResponse>,
+    /// what went wrong when no answer came (timeout, DNS, TLS, reset).
+    #[serde(default)]
+    pub network_error: Option<String>,
+    pub now: i64,
+    /// 1 for the first try of this call.
+    #[serde(default = "one")]
+    pub attempt: u32,
+    /// Whether the token was already refreshed for this call.
+    #[serde(default)]
+    pub refreshed: bool,
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// Hex entropy for backoff jitter: at least 8 bytes.
+    pub random: String,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Zoom's error body: `{code, message}` on the API, `{error, reason}` on the token endpoint.
+#[derive(Debug, Default)]
+struct ZoomError {
+    code: Option<i64>,
+    error: Option<String>,
+    message: String,
+}
+
+fn zoom_error(resp: &HttpResponse) -> ZoomError {
+    let v = resp.json().unwrap_or(Value::Null);
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let message = text("message")
+        .or_else(|| text("reason"))
+        .or_else(|| text("error_description"))
+        .unwrap_or_default();
+    ZoomError {
+        code: v.get("code").and_then(|c| {
+            c.as_i64()
+                .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+        }),
+        error: text("error"),
+        // Zoom's messages are short; keep ours bounded whatever arrives.
+        message: message.chars().take(300).collect(),
+    }
+}
+
+fn backoff(input: &InterpretInput) -> Result<i64> {
+    let mut random = HostRandom::from_hex(&input.random, "random", 8)?;
+    let exp = input.attempt.saturating_sub(1).min(16);
+    let cap = BACKOFF_CAP.min(BACKOFF_BASE.saturating_mul(1 << exp));
+    // Full jitter: uniform in [1, cap], so retrying workers spread out.
+    let delay = 1 + (random.next_u64() % cap as u64) as i64;
+    Ok(input.now.saturating_add(delay))
+}
+
+pub fn interpret(input: &InterpretInput) -> Result<Outcome> {
+    let max = input
+        .max_attempts
+        .unwrap_or(DEFAULT_MAX_ATTEMPTS)
+        .clamp(1, 20);
+    let exhausted = |what: &str| Outcome::Fail {
+        code: "retries_exhausted".into(),
+        message: format!("Zoom could not be reached after {max} attempts ({what})"),
+        http_status: None,
+    };
+    let retry = |reason: &'static str| -> Result<Outcome> {
+        if input.attempt >= max {
+            return Ok(exhausted(reason));
+        }
+        let at = backoff(input)?;
+        Ok(if input.operation == Operation::CreateMeeting {
+            Outcome::RecoverThenRetry { at, reason }
+        } else {
+            Outcome::RetryAt { at, reason }
+        })
+    };
+    let resp = match (&input.response, &input.network_error) {
+        (Some(r), None) => r,
+        (None, Some(_)) => return retry("network"),
+        _ => {
+            return Err(CoreError::new(
+                "input_invalid",
+                "give exactly one of response and network_error",
+            ))
+        }
+    };
+    if resp.is_success() {
+        return success(input, resp);
+    }
+    let err = zoom_error(resp);
+    let status = resp.status;
+    let daily = err.message.to_ascii_lowercase().contains("daily");
+
+    if (status == 429 || err.code == Some(300)) && daily {
+        return Ok(Outcome::RetryAt {
+            at: next_utc_midnight(input.now),
+            reason: "daily_cap",
+        });
+    }
+    if status == 429 {
+        if let Some(at) = resp
+            .header("retry-after")
+            .and_then(|v| parse_retry_after(v, input.now))
+        {
+            return Ok(Outcome::RetryAt {
+                at: at.max(input.now + 1),
+                reason: "rate_limited",
+            });
+        }
+        return retry("rate_limited");
+    }
+    if status >= 500 {
+        return retry("server_error");
+    }
+    if input.operation.is_token() {
+        return Ok(token_failure(input.operation, status, &err));
+    }
+    if let Some(code @ 4700..=4799) = err.code {
+        return Ok(Outcome::Reconnect {
+            reason: if code == 4711 {
+                "scopes_missing"
+            } else {
+                "oauth_error"
+            },
+            message: reconnect_message(&err),
+        });
+    }
+    if status == 401 {
+        return Ok(if input.refreshed {
+            Outcome::Reconnect {
+                reason: "token_rejected",
+                message: reconnect_message(&err),
+            }
+        } else {
+            Outcome::RefreshThenRetry
+        });
+    }
+    if status == 404 && err.code == Some(1001) {
+        return Ok(fail(
+            "host_not_found",
+            "the Zoom user for this doctor was not found",
+            status,
+        ));
+    }
+    if status == 404 || err.code == Some(3001) {
+        return Ok(Outcome::Gone);
+    }
+    let code = err
+        .code
+        .map(|c| format!("zoom_{c}"))
+        .unwrap_or_else(|| format!("http_{status}"));
+    let message = if err.message.is_empty() {
+        format!("Zoom answered HTTP {status}")
+    } else {
+        err.message
+    };
+    Ok(Outcome::Fail {
+        code,
+        message,
+        http_status: Some(status),
+    })
+}
+
+fn fail(code: &str, message: &str, status: u16) -> Outcome {
+    Outcome::Fail {
+        code: code.into(),
+        message: message.into(),
+        http_status: Some(status),
+    }
+}
+
+fn reconnect_message(err: &ZoomError) -> String {
+    if err.message.is_empty() {
+        "Zoom no longer accepts this connection; please connect Zoom again".into()
+    } else {
+        err.message.clone()
+    }
+}
+
+fn token_failure(op: Operation, status: u16, err: &ZoomError) -> Outcome {
+    let grant_refused = err.error.as_deref() == Some("invalid_grant")
+        || matches!(err.code, Some(4733 | 4734 | 4735 | 4741));
+    let client_refused =
+        err.error.as_deref() == Some("invalid_client") || matches!(err.code, Some(4702 | 4704));
+    match op {
+        Operation::RefreshToken if grant_refused => Outcome::CheckStored,
+        Operation::ExchangeCode if grant_refused => fail(
+            "authorization_code_invalid",
+            "the Zoom authorization expired or was already used; please connect again",
+            status,
+        ),
+        _ if client_refused => fail(
+            "invalid_client",
+            "Zoom refused the client id or client secret",
+            status,
+        ),
+        _ if err.code == Some(4709) => fail(
+            "redirect_uri_mismatch",
+            "the redirect URL does not match the one registered in the Zoom app",
+            status,
+        ),
+        _ => fail(
+            "token_error",
+            &if err.message.is_empty() {
+                format!("Zoom's token endpoint answered HTTP {status}")
+            } else {
+                err.message.clone()
+            },
+            status,
+        ),
+    }
+}
+
+fn success(input: &InterpretInput, resp: &HttpResponse) -> Result<Outcome> {
+    let body = || {
+        resp.json()
+            .ok_or_else(|| CoreError::new("response_invalid", "Zoom's answer is not JSON"))
+    };
+    let result = match input.operation {
+        Operation::CreateMeeting | Operation::GetMeeting => json!(parse_meeting(&body()?)?),
+        Operation::UpdateMeeting | Operation::DeleteMeeting | Operation::Revoke => Value::Null,
+        Operation::ListMeetings => {
+            let v = body()?;
+            let meetings: Vec<Value> = v
+                .get("meetings")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|m| parse_meeting(m).ok())
+                        .map(|m| json!(m))
+                        .collect()
+                })
+                .unwrap_or_default();
+            json!({
+                "meetings": meetings,
+                "next_page_token": v.get("next_page_token").and_then(Value::as_str).unwrap_or(""),
+            })
+        }
+        Operation::GetUser => {
+            let v = body()?;
+            let id = v.get("id").and_then(Value::as_str).ok_or_else(|| {
+                CoreError::new("response_invalid", "Zoom's user answer has no id")
+            })?;
+            let pick = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+            json!({
+                "id": id,
+                "email": pick("email"),
+                "account_id": pick("account_id"),
+                "first_name": pick("first_name"),
+                "last_name": pick("last_name"),
+                "type": pick("type"),
+            })
+        }
+        Operation::ExchangeCode | Operation::RefreshToken => {
+            json!(parse_token(resp, input.now, true)?)
+        }
+        Operation::S2sToken => json!(parse_token(resp, input.now, false)?),
+    };
+    Ok(Outcome::Done { result })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(op: &str, status: u16, headers: Value, body: Value, extra: Value) -> Outcome {
+        let mut v = json!({
+            "operation": op, "now": 1_000_000, "random": "0700000000000000",
+            "response": {"status": status, "headers": headers, "body": body.to_string()}
+        });
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        interpret(&serde_json::from_value(v).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn expired_token_refreshes_once_then_reconnects() {
+        let body = json!({"code":124,"message":"Invalid access token."});
+        assert_eq!(
+            run("get_meeting", 401, json!({}), body.clone(), json!({})),
+            Outcome::RefreshThenRetry
+        );
+        assert!(matches!(
+            run(
+                "get_meeting",
+                401,
+                json!({}),
+                body,
+                json!({"refreshed": true})
+            ),
+            Outcome::Reconnect {
+                reason: "token_rejected",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn scopes_missing_reconnects() {
+        let o = run(
+            "create_meeting",
+            400,
+            json!({}),
+            json!({"code":4711,"message":"Invalid access token, does not contain scopes."}),
+            json!({}),
+        );
+        assert!(matches!(
+            o,
+            Outcome::Reconnect {
+                reason: "scopes_missing",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn retry_after_seconds_date_and_daily_cap() {
+        assert_eq!(
+            run(
+                "update_meeting",
+                429,
+                json!({"Retry-After": "30"}),
+                json!({"code":429,"message":"Too many requests"}),
+                json!({})
+            ),
+            Outcome::RetryAt {
+                at: 1_000_030,
+                reason: "rate_limited"
+            }
+        );
+        assert_eq!(
+            run(
+                "update_meeting",
+                429,
+                json!({"retry-after": "1970-01-13T00:00:00Z"}),
+                json!({}),
+                json!({})
+            ),
+            Outcome::RetryAt {
+                at: 1_036_800,
+                reason: "rate_limited"
+            }
+        );
+        assert_eq!(
+            run(
+                "create_meeting",
+                429,
+                json!({"Retry-After": "5"}),
+                json!({"code":429,"message":"You have reached the maximum daily rate limit for this API."}),
+                json!({})
+            ),
+            Outcome::RetryAt {
+                at: 1_036_800,
+                reason: "daily_cap"
+            }
+        );
+    }
+
+    #[test]
+    fn server_errors_back_off_and_creates_recover_first() {
+        let o = run(
+            "get_meeting",
+            503,
+            json!({}),
+            json!({}),
+            json!({"attempt": 3}),
+        );
+        // attempt 3: cap 8 s; jitter byte 7 -> 1 + 7 % 8 = 8.
+        assert_eq!(
+            o,
+            Outcome::RetryAt {
+                at: 1_000_008,
+                reason: "server_error"
+            }
+        );
+        let o = run("create_meeting", 500, json!({}), json!({}), json!({}));
+        assert!(matches!(o, Outcome::RecoverThenRetry { .. }));
+        let o = run(
+            "get_meeting",
+            500,
+            json!({}),
+            json!({}),
+            json!({"attempt": 5}),
+        );
+        assert!(matches!(o, Outcome::Fail { ref code, .. } if code == "retries_exhausted"));
+    }
+
+    #[test]
+    fn refresh_invalid_grant_checks_stored_tokens() {
+        let o = run(
+            "refresh_token",
+            400,
+            json!({}),
+            json!({"reason":"Invalid Token!","error":"invalid_grant"}),
+            json!({}),
+        );
+        assert_eq!(o, Outcome::CheckStored);
+    }
+
+    #[test]
+    fn meeting_gone_and_user_missing() {
+        assert_eq!(
+            run(
+                "delete_meeting",
+                404,
+                json!({}),
+                json!({"code":3001,"message":"Meeting does not exist: 1."}),
+                json!({})
+            ),
+            Outcome::Gone
+        );
+        assert!(matches!(
+            run("create_meeting", 404, json!({}), json!({"code":1001,"message":"User does not exist"}), json!({})),
+            Outcome::Fail { ref code, .. } if code == "host_not_found"
+        ));
+    }
+}

@@ -1,0 +1,537 @@
+//! Mapping rows for `{prefix}kc_appointment_zoom_mappings` and the decisions around them:
+//! a row is reserved (pending, with an opaque correlation reference) before Zoom is
+//! called, so a retry finds it and an interrupted create can be recovered rather than
+//! repeated.
+
+use crate::error::{CoreError, Result};
+use crate::meeting::{parse_meeting, MeetingRecord};
+use crate::random::{encode_hex, HostRandom};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// How long a pending reservation is taken to mean "another worker is creating it now".
+pub const DEFAULT_PENDING_GRACE: i64 = 120;
+/// The longest a host start link is shown without being fetched again.
+pub const DEFAULT_START_LINK_MAX_AGE: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Active,
+    Failed,
+    Cancelled,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingRow {
+    pub appointment_id: u64,
+    #[serde(default)]
+    pub doctor_id: Option<u64>,
+    #[serde(default)]
+    pub patient_id: Option<u64>,
+    /// The Zoom host the meeting was created under (`me`, a user id or an email).
+    #[serde(default)]
+    pub host: Option<String>,
+    pub status: Status,
+    pub correlation_ref: String,
+    #[serde(default)]
+    pub zoom_id: Option<String>,
+    #[serde(default)]
+    pub join_url: Option<String>,
+    #[serde(default)]
+    pub start_url: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub start_time: Option<String>,
+    #[serde(default)]
+    pub duration: Option<i64>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Zoom's live state from webhooks: `waiting`, `started` or `ended`.
+    #[serde(default)]
+    pub meeting_state: Option<String>,
+    #[serde(default)]
+    pub start_url_fetched_at: Option<i64>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveInput {
+    pub appointment_id: u64,
+    #[serde(default)]
+    pub doctor_id: Option<u64>,
+    #[serde(default)]
+    pub patient_id: Option<u64>,
+    pub host: String,
+    pub now: i64,
+    /// Hex entropy for the correlation reference: at least 10 bytes.
+    pub random: String,
+}
+
+/// A pending row with a fresh correlation reference (`kc-` and 20 hex digits).
+pub fn reserve(input: &ReserveInput) -> Result<MappingRow> {
+    crate::meeting::validate_host(&input.host)?;
+    let mut random = HostRandom::from_hex(&input.random, "random", 10)?;
+    Ok(MappingRow {
+        appointment_id: input.appointment_id,
+        doctor_id: input.doctor_id,
+        patient_id: input.patient_id,
+        host: Some(input.host.clone()),
+        status: Status::Pending,
+        correlation_ref: format!("kc-{}", encode_hex(random.take(10))),
+        zoom_id: None,
+        join_url: None,
+        start_url: None,
+        password: None,
+        start_time: None,
+        duration: None,
+        timezone: None,
+        meeting_state: None,
+        start_url_fetched_at: None,
+        last_error: None,
+        updated_at: input.now,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateInput {
+    pub row: MappingRow,
+    /// The meeting as Zoom returned it (create or get).
+    pub meeting: Value,
+    pub now: i64,
+}
+
+/// The row after Zoom created (or recovery found) its meeting.
+pub fn activate(input: &ActivateInput) -> Result<MappingRow> {
+    let m: MeetingRecord = parse_meeting(&input.meeting)?;
+    let mut row = input.row.clone();
+    row.status = Status::Active;
+    row.zoom_id = Some(m.zoom_id.as_str().to_string());
+    row.join_url = Some(m.join_url);
+    if m.start_url.is_some() {
+        row.start_url = m.start_url;
+        row.start_url_fetched_at = Some(input.now);
+    }
+    row.password = m.password.or(row.password);
+    row.start_time = m.start_time.or(row.start_time);
+    row.duration = m.duration.or(row.duration);
+    row.timezone = m.timezone.or(row.timezone);
+    row.meeting_state = Some("waiting".into());
+    row.last_error = None;
+    row.updated_at = input.now;
+    Ok(row)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Make sure the appointment has a meeting (booking, confirmation, payment).
+    Ensure,
+    /// Replace the meeting with a new one (KiviCare's "regenerate").
+    Regenerate,
+    /// Times changed: move the meeting.
+    Reschedule,
+    /// The appointment was cancelled.
+    Cancel,
+    /// The appointment (or its patient) was deleted.
+    Delete,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInput {
+    pub intent: Intent,
+    #[serde(default)]
+    pub row: Option<MappingRow>,
+    pub now: i64,
+    #[serde(default)]
+    pub pending_grace: Option<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Plan {
+    /// Insert a pending row (`mapping.reserve`); the unique appointment id makes a
+    /// concurrent second insert fail, and that worker then plans again.
+    Reserve,
+    /// Create the meeting for the existing pending/failed row, keeping its reference.
+    Create,
+    /// Turn the existing row back into a pending reservation with a new reference, then create.
+    Rereserve,
+    /// A pending row is stale: list the host's meetings for its reference first
+    /// (`mapping.recover`); adopt the meeting if found, else create.
+    Recover,
+    /// Another worker reserved it moments ago: do nothing now, look again later.
+    Wait { until: i64 },
+    /// The row already has a live meeting: nothing to do.
+    Keep,
+    /// Delete meeting `zoom_id` at Zoom (a 404 counts as done), then re-reserve and create.
+    DeleteThenCreate { zoom_id: String },
+    /// Patch meeting `zoom_id` with the new times.
+    Update { zoom_id: String },
+    /// Delete meeting `zoom_id` at Zoom (a 404 counts as done), then set the row's status.
+    DeleteMeeting {
+        zoom_id: String,
+        then_status: Status,
+    },
+    /// No meeting exists at Zoom: just set the row's status.
+    MarkStatus { status: Status },
+    /// Nothing to do.
+    Nothing,
+}
+
+pub fn plan(input: &PlanInput) -> Plan {
+    let grace = input.pending_grace.unwrap_or(DEFAULT_PENDING_GRACE).max(0);
+    let Some(row) = &input.row else {
+        return match input.intent {
+            Intent::Ensure | Intent::Regenerate | Intent::Reschedule => Plan::Reserve,
+            Intent::Cancel | Intent::Delete => Plan::Nothing,
+        };
+    };
+    let zoom_id = row.zoom_id.clone().filter(|z| !z.is_empty());
+    let pending_fresh = row.status == Status::Pending && input.now < row.updated_at + grace;
+    // What "make sure there is a meeting" means from each state.
+    let ensure = || match (row.status, &zoom_id) {
+        (Status::Active, Some(_)) => Plan::Keep,
+        (Status::Pending, _) if pending_fresh => Plan::Wait {
+            until: row.updated_at + grace,
+        },
+        (Status::Pending, _) => Plan::Recover,
+        (Status::Failed, _) => Plan::Create,
+        _ => Plan::Rereserve,
+    };
+    let end = |then_status: Status| match (row.status, &zoom_id) {
+        (Status::Cancelled | Status::Deleted, _) if then_status == row.status => Plan::Nothing,
+        (Status::Active | Status::Failed, Some(z)) => Plan::DeleteMeeting {
+            zoom_id: z.clone(),
+            then_status,
+        },
+        // A create may be in flight or interrupted: find it before giving up on it.
+        (Status::Pending, _) => Plan::Recover,
+        _ => Plan::MarkStatus {
+            status: then_status,
+        },
+    };
+    match input.intent {
+        Intent::Ensure => ensure(),
+        Intent::Regenerate => match (row.status, &zoom_id) {
+            (Status::Active, Some(z)) => Plan::DeleteThenCreate { zoom_id: z.clone() },
+            _ => ensure(),
+        },
+        Intent::Reschedule => match (row.status, &zoom_id) {
+            (Status::Active, Some(z)) => Plan::Update { zoom_id: z.clone() },
+            (Status::Cancelled | Status::Deleted, _) => Plan::Nothing,
+            _ => ensure(),
+        },
+        Intent::Cancel => end(Status::Cancelled),
+        Intent::Delete => end(Status::Deleted),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverInput {
+    pub correlation_ref: String,
+    /// `result.meetings` of an interpreted `list_meetings` answer, or Zoom's raw list.
+    pub meetings: Vec<Value>,
+}
+
+/// The meeting whose topic carries the reference, if the list holds one.
+pub fn recover(input: &RecoverInput) -> Result<Option<MeetingRecord>> {
+    if input.correlation_ref.len() < 8 {
+        return Err(CoreError::field(
+            "correlation_ref_invalid",
+            "correlation_ref",
+            "correlation reference is too short to search by",
+        ));
+    }
+    Ok(input
+        .meetings
+        .iter()
+        .filter_map(|m| parse_meeting(m).ok())
+        .find(|m| {
+            m.topic
+                .split(|c: char| c.is_whitespace() || "[]()".contains(c))
+                .any(|word| word == input.correlation_ref)
+        }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartLinkInput {
+    pub row: MappingRow,
+    pub now: i64,
+    #[serde(default)]
+    pub max_age: Option<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum StartLink {
+    /// Show the stored link to the host.
+    Fresh { start_url: String },
+    /// Fetch the meeting (`meeting.get`) and store its `start_url` first.
+    Fetch { zoom_id: String },
+    /// No live meeting: there is no start link to show.
+    Unavailable,
+}
+
+pub fn start_link(input: &StartLinkInput) -> StartLink {
+    let max_age = input
+        .max_age
+        .unwrap_or(DEFAULT_START_LINK_MAX_AGE)
+        .clamp(0, 3600);
+    let row = &input.row;
+    let (Status::Active, Some(zoom_id)) = (row.status, row.zoom_id.clone()) else {
+        return StartLink::Unavailable;
+    };
+    match (&row.start_url, row.start_url_fetched_at) {
+        (Some(url), Some(at)) if !url.is_empty() && input.now - at < max_age && at <= input.now => {
+            StartLink::Fresh {
+                start_url: url.clone(),
+            }
+        }
+        _ => StartLink::Fetch { zoom_id },
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailInput {
+    pub row: MappingRow,
+    pub code: String,
+    pub message: String,
+    pub now: i64,
+}
+
+/// The row after a create failed for good; `last_error` is bounded and says what happened.
+pub fn fail(input: &FailInput) -> MappingRow {
+    let mut row = input.row.clone();
+    if row.status == Status::Pending {
+        row.status = Status::Failed;
+    }
+    let msg: String = format!("{}: {}", input.code, input.message)
+        .chars()
+        .take(500)
+        .collect();
+    row.last_error = Some(msg);
+    row.updated_at = input.now;
+    row
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyEventInput {
+    pub row: MappingRow,
+    pub event: Value,
+    pub now: i64,
+}
+
+/// The row after a webhook event for its meeting.
+pub fn apply_event(input: &ApplyEventInput) -> Result<MappingRow> {
+    let mut row = input.row.clone();
+    let event = input
+        .event
+        .get("action")
+        .and_then(Value::as_str)
+        .ok_or_else(|| CoreError::field("event_invalid", "event", "event has no action"))?;
+    let s = |k: &str| {
+        input
+            .event
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    match event {
+        "meeting_started" => row.meeting_state = Some("started".into()),
+        "meeting_ended" => row.meeting_state = Some("ended".into()),
+        "meeting_deleted" => {
+            if row.status == Status::Active {
+                row.status = Status::Deleted;
+            }
+            row.start_url = None;
+        }
+        "meeting_updated" => {
+            row.start_time = s("start_time").or(row.start_time);
+            row.duration = input
+                .event
+                .get("duration")
+                .and_then(Value::as_i64)
+                .or(row.duration);
+            row.timezone = s("timezone").or(row.timezone);
+        }
+        _ => {
+            return Err(CoreError::field(
+                "event_invalid",
+                "event",
+                "event does not apply to a meeting row",
+            ))
+        }
+    }
+    row.updated_at = input.now;
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(status: Status, zoom_id: Option<&str>, updated_at: i64) -> MappingRow {
+        let mut r = reserve(&ReserveInput {
+            appointment_id: 1,
+            doctor_id: Some(2),
+            patient_id: Some(3),
+            host: "me".into(),
+            now: updated_at,
+            random: "00".repeat(10),
+        })
+        .unwrap();
+        r.status = status;
+        r.zoom_id = zoom_id.map(str::to_string);
+        r
+    }
+
+    fn p(intent: Intent, r: Option<MappingRow>, now: i64) -> Plan {
+        plan(&PlanInput {
+            intent,
+            row: r,
+            now,
+            pending_grace: None,
+        })
+    }
+
+    #[test]
+    fn one_meeting_per_appointment() {
+        assert_eq!(p(Intent::Ensure, None, 0), Plan::Reserve);
+        assert_eq!(
+            p(Intent::Ensure, Some(row(Status::Active, Some("9"), 0)), 10),
+            Plan::Keep
+        );
+        assert_eq!(
+            p(Intent::Ensure, Some(row(Status::Pending, None, 100)), 150),
+            Plan::Wait { until: 220 }
+        );
+        assert_eq!(
+            p(Intent::Ensure, Some(row(Status::Pending, None, 100)), 500),
+            Plan::Recover
+        );
+        assert_eq!(
+            p(Intent::Ensure, Some(row(Status::Failed, None, 0)), 500),
+            Plan::Create
+        );
+        assert_eq!(
+            p(
+                Intent::Ensure,
+                Some(row(Status::Cancelled, Some("9"), 0)),
+                5
+            ),
+            Plan::Rereserve
+        );
+    }
+
+    #[test]
+    fn regenerate_replaces_and_cancel_reaches_zoom() {
+        assert_eq!(
+            p(
+                Intent::Regenerate,
+                Some(row(Status::Active, Some("9"), 0)),
+                5
+            ),
+            Plan::DeleteThenCreate {
+                zoom_id: "9".into()
+            }
+        );
+        assert_eq!(
+            p(Intent::Cancel, Some(row(Status::Active, Some("9"), 0)), 5),
+            Plan::DeleteMeeting {
+                zoom_id: "9".into(),
+                then_status: Status::Cancelled
+            }
+        );
+        assert_eq!(
+            p(
+                Intent::Cancel,
+                Some(row(Status::Cancelled, Some("9"), 0)),
+                5
+            ),
+            Plan::Nothing
+        );
+        assert_eq!(p(Intent::Cancel, None, 5), Plan::Nothing);
+        assert_eq!(
+            p(Intent::Delete, Some(row(Status::Pending, None, 0)), 5),
+            Plan::Recover
+        );
+    }
+
+    /// Found by `make demo`: the record `api.interpret` returns (with `zoom_id`) must feed
+    /// `mapping.activate` and `mapping.recover` unchanged.
+    #[test]
+    fn interpreted_records_feed_activate_and_recover() {
+        let record = serde_json::to_value(
+            parse_meeting(
+                &json!({"id": 77, "join_url": "j", "topic": "T kc-00000000000000000000"}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(record.get("id").is_none());
+        let row = activate(&ActivateInput {
+            row: row(Status::Pending, None, 0),
+            meeting: record.clone(),
+            now: 1,
+        })
+        .unwrap();
+        assert_eq!(row.zoom_id.as_deref(), Some("77"));
+        let found = recover(&RecoverInput {
+            correlation_ref: "kc-00000000000000000000".into(),
+            meetings: vec![record],
+        })
+        .unwrap();
+        assert_eq!(found.unwrap().zoom_id.as_str(), "77");
+    }
+
+    #[test]
+    fn recovery_matches_the_whole_reference_only() {
+        let r = RecoverInput {
+            correlation_ref: "kc-00000000000000000000".into(),
+            meetings: vec![
+                json!({"id": 1, "join_url": "j1", "topic": "Telemedicine consultation kc-000000000000000000001"}),
+                json!({"id": 2, "join_url": "j2", "topic": "Telemedicine consultation kc-00000000000000000000"}),
+            ],
+        };
+        assert_eq!(recover(&r).unwrap().unwrap().zoom_id.as_str(), "2");
+    }
+
+    #[test]
+    fn start_link_is_refetched_when_old() {
+        let mut r = row(Status::Active, Some("9"), 0);
+        r.start_url = Some("https://zoom.us/s/9?zak=x".into());
+        r.start_url_fetched_at = Some(1000);
+        let fresh = start_link(&StartLinkInput {
+            row: r.clone(),
+            now: 1100,
+            max_age: None,
+        });
+        assert!(matches!(fresh, StartLink::Fresh { .. }));
+        let old = start_link(&StartLinkInput {
+            row: r,
+            now: 1300,
+            max_age: None,
+        });
+        assert_eq!(
+            old,
+            StartLink::Fetch {
+                zoom_id: "9".into()
+            }
+        );
+    }
+}

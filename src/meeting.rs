@@ -1,0 +1,510 @@
+//! Zoom meeting requests built from appointment facts, and meeting answers parsed into
+//! records. Every URL is built against the token's `api_url`.
+
+use crate::error::{CoreError, Result};
+use crate::http::HttpRequest;
+use crate::policy::{is_email, max_chars, MeetingPolicy, PolicyLayer};
+use crate::random::HostRandom;
+use crate::secret::Secret;
+use crate::timefmt::zoom_utc;
+use crate::weburl::{join, with_query, UrlError, WebUrl};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Where and as whom to call the Meeting API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiAuth {
+    pub access_token: Secret,
+    pub api_url: String,
+}
+
+/// What the host knows of one appointment. Times are Unix UTC seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentFacts {
+    pub id: u64,
+    #[serde(default)]
+    pub doctor_id: Option<u64>,
+    #[serde(default)]
+    pub patient_id: Option<u64>,
+    pub start_unix: i64,
+    pub duration_min: i64,
+    /// IANA name of the timezone Zoom should display; never used to compute the time.
+    pub timezone: String,
+    /// The opaque reference put in the topic so an interrupted create can be found again.
+    pub correlation_ref: String,
+    #[serde(default)]
+    pub doctor_name: Option<String>,
+    #[serde(default)]
+    pub patient_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInput {
+    pub auth: ApiAuth,
+    pub host: String,
+    pub appointment: AppointmentFacts,
+    #[serde(default)]
+    pub policy: PolicyLayer,
+    #[serde(default)]
+    pub overrides: PolicyLayer,
+    /// Hex entropy for the passcode: at least 16 bytes.
+    pub random: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInput {
+    pub auth: ApiAuth,
+    pub meeting_id: MeetingId,
+    pub appointment: AppointmentFacts,
+    #[serde(default)]
+    pub policy: PolicyLayer,
+    #[serde(default)]
+    pub overrides: PolicyLayer,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingRef {
+    pub auth: ApiAuth,
+    pub meeting_id: MeetingId,
+    /// Delete only: tell registrants and alternative hosts by email.
+    #[serde(default)]
+    pub notify: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRef {
+    pub auth: ApiAuth,
+    #[serde(default = "me")]
+    pub user: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListInput {
+    pub auth: ApiAuth,
+    pub host: String,
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+}
+
+fn me() -> String {
+    "me".into()
+}
+
+/// A Zoom meeting id: an int64, kept as a decimal string so no host rounds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct MeetingId(String);
+
+impl MeetingId {
+    pub fn parse(v: &Value) -> Option<Self> {
+        let s = match v {
+            Value::String(s) => s.trim().to_string(),
+            Value::Number(n) if n.is_u64() => n.to_string(),
+            _ => return None,
+        };
+        let ok = !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+        ok.then_some(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for MeetingId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        MeetingId::parse(&v).ok_or_else(|| {
+            serde::de::Error::custom("meeting id must be a positive integer (number or string)")
+        })
+    }
+}
+
+/// The API origin from a token's `api_url`: https, or http on loopback for local testing.
+pub fn api_base(api_url: &str) -> Result<String> {
+    let bad = |m: &str| CoreError::field("api_url_invalid", "auth.api_url", m.to_string());
+    let url = WebUrl::parse(api_url).map_err(|e| match e {
+        UrlError::NonAsciiHost => bad("api_url host must be ASCII"),
+        UrlError::Malformed => bad("api_url is not a valid URL"),
+    })?;
+    if !url.is_origin() {
+        return Err(bad(
+            "api_url must be a bare origin such as https://api.zoom.us",
+        ));
+    }
+    if !url.is_secure_or_local() {
+        return Err(bad("api_url must use https"));
+    }
+    Ok(url.origin())
+}
+
+fn api_url(auth: &ApiAuth, segments: &[&str]) -> Result<String> {
+    let base = api_base(&auth.api_url)?;
+    let mut all = vec!["v2"];
+    all.extend_from_slice(segments);
+    Ok(join(&base, &all))
+}
+
+fn authed(method: &'static str, url: String, auth: &ApiAuth) -> Result<HttpRequest> {
+    if auth.access_token.is_empty() {
+        return Err(CoreError::field(
+            "token_missing",
+            "auth.access_token",
+            "an access token is required",
+        ));
+    }
+    Ok(HttpRequest::new(method, url)
+        .header(
+            "authorization",
+            format!("Bearer {}", auth.access_token.expose()),
+        )
+        .header("accept", "application/json"))
+}
+
+/// The host as Zoom takes it in a path: `me`, a Zoom user id, or the user's email.
+pub fn validate_host(host: &str) -> Result<()> {
+    let ok = host == "me"
+        || is_email(host)
+        || ((8..=64).contains(&host.len())
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::field(
+            "host_invalid",
+            "host",
+            "host must be \"me\", a Zoom user id or an email address",
+        ))
+    }
+}
+
+pub fn validate_timezone(tz: &str) -> Result<()> {
+    let ok = !tz.is_empty()
+        && tz.len() <= 64
+        && tz.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
+        })
+        && tz.as_bytes()[0].is_ascii_alphabetic();
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::field(
+            "timezone_invalid",
+            "appointment.timezone",
+            "timezone must be an IANA name such as Europe/Berlin or UTC",
+        ))
+    }
+}
+
+fn validate_ref(r: &str) -> Result<()> {
+    let ok = (8..=40).contains(&r.len())
+        && r.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::field(
+            "correlation_ref_invalid",
+            "appointment.correlation_ref",
+            "correlation reference must be 8 to 40 letters, digits, - or _",
+        ))
+    }
+}
+
+/// Start, duration and timezone, checked and in Zoom's form.
+fn schedule(a: &AppointmentFacts, policy: &MeetingPolicy) -> Result<(String, i64)> {
+    if a.duration_min <= 0 || a.duration_min > policy.max_duration {
+        return Err(CoreError::field(
+            "duration_invalid",
+            "appointment.duration_min",
+            format!(
+                "duration must be between 1 and {} minutes",
+                policy.max_duration
+            ),
+        ));
+    }
+    validate_timezone(&a.timezone)?;
+    if a.start_unix <= 0 {
+        return Err(CoreError::field(
+            "start_invalid",
+            "appointment.start_unix",
+            "start must be a positive Unix time in seconds",
+        ));
+    }
+    Ok((
+        zoom_utc(a.start_unix, "appointment.start_unix")?,
+        a.duration_min,
+    ))
+}
+
+/// The topic from the template; it always carries the correlation reference.
+pub fn render_topic(template: &str, a: &AppointmentFacts) -> Result<String> {
+    let mut topic = template
+        .replace("{ref}", &a.correlation_ref)
+        .replace("{appointment_id}", &a.id.to_string())
+        .replace("{doctor_name}", a.doctor_name.as_deref().unwrap_or(""))
+        .replace("{patient_name}", a.patient_name.as_deref().unwrap_or(""));
+    if !topic.contains(&a.correlation_ref) {
+        topic = format!("{} {}", topic.trim_end(), a.correlation_ref);
+    }
+    let topic = topic.trim().to_string();
+    max_chars("topic", &topic, 200)?;
+    Ok(topic)
+}
+
+pub fn create(input: &CreateInput) -> Result<HttpRequest> {
+    let policy = MeetingPolicy::resolve(&[&input.policy, &input.overrides])?;
+    validate_host(&input.host)?;
+    validate_ref(&input.appointment.correlation_ref)?;
+    let (start_time, duration) = schedule(&input.appointment, &policy)?;
+    let topic = render_topic(&policy.topic_template, &input.appointment)?;
+    let mut random = HostRandom::from_hex(&input.random, "random", 16)?;
+    let mut body = json!({
+        "topic": topic,
+        "type": 2,
+        "start_time": start_time,
+        "duration": duration,
+        "timezone": input.appointment.timezone,
+        "password": policy.passcode(&mut random),
+        "settings": policy.zoom_settings(),
+    });
+    if let Some(agenda) = &policy.agenda {
+        body["agenda"] = json!(agenda);
+    }
+    let url = api_url(&input.auth, &["users", &input.host, "meetings"])?;
+    Ok(authed("POST", url, &input.auth)?.json(&body))
+}
+
+/// A reschedule: new time, duration and display timezone; the rest stays as created.
+pub fn update(input: &UpdateInput) -> Result<HttpRequest> {
+    let policy = MeetingPolicy::resolve(&[&input.policy, &input.overrides])?;
+    let (start_time, duration) = schedule(&input.appointment, &policy)?;
+    let mut body = json!({
+        "start_time": start_time,
+        "duration": duration,
+        "timezone": input.appointment.timezone,
+    });
+    if let Some(agenda) = &policy.agenda {
+        body["agenda"] = json!(agenda);
+    }
+    let url = api_url(&input.auth, &["meetings", input.meeting_id.as_str()])?;
+    Ok(authed("PATCH", url, &input.auth)?.json(&body))
+}
+
+pub fn delete(input: &MeetingRef) -> Result<HttpRequest> {
+    let url = api_url(&input.auth, &["meetings", input.meeting_id.as_str()])?;
+    let notify = if input.notify { "true" } else { "false" };
+    let url = with_query(
+        url,
+        &[
+            ("cancel_meeting_reminder", notify),
+            ("schedule_for_reminder", notify),
+        ],
+    );
+    authed("DELETE", url, &input.auth)
+}
+
+/// `GET /meetings/{id}`: the way to a fresh `start_url` right before "Start" is shown.
+pub fn get(input: &MeetingRef) -> Result<HttpRequest> {
+    let url = api_url(&input.auth, &["meetings", input.meeting_id.as_str()])?;
+    authed("GET", url, &input.auth)
+}
+
+pub fn get_user(input: &UserRef) -> Result<HttpRequest> {
+    validate_host(&input.user)?;
+    let url = api_url(&input.auth, &["users", &input.user])?;
+    authed("GET", url, &input.auth)
+}
+
+/// Upcoming meetings of a host, one page: where an interrupted create is looked for.
+pub fn list(input: &ListInput) -> Result<HttpRequest> {
+    validate_host(&input.host)?;
+    let url = api_url(&input.auth, &["users", &input.host, "meetings"])?;
+    let mut q = vec![("type", "upcoming"), ("page_size", "300")];
+    if let Some(t) = input.next_page_token.as_deref().filter(|t| !t.is_empty()) {
+        q.push(("next_page_token", t));
+    }
+    authed("GET", with_query(url, &q), &input.auth)
+}
+
+/// A meeting as Zoom describes it, reduced to what the host stores and shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeetingRecord {
+    pub zoom_id: MeetingId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    pub topic: String,
+    pub join_url: String,
+    /// The host's credential: show it to the host only, and refresh it before use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Settings as Zoom applied them (it may override what was asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Value>,
+}
+
+fn str_field(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Parses a meeting object tolerantly: unknown fields are ignored, the id may be a
+/// number or a string, and only the id and `join_url` are required. Zoom's own shape
+/// (`id`) and a [`MeetingRecord`] the core returned earlier (`zoom_id`) both parse, so a
+/// host can pass an interpreted result straight on.
+pub fn parse_meeting(v: &Value) -> Result<MeetingRecord> {
+    let bad = |m: &str| CoreError::new("meeting_response_invalid", m.to_string());
+    let zoom_id = v
+        .get("id")
+        .or_else(|| v.get("zoom_id"))
+        .and_then(MeetingId::parse)
+        .ok_or_else(|| bad("Zoom's meeting has no usable id"))?;
+    let join_url = str_field(v, "join_url").ok_or_else(|| bad("Zoom's meeting has no join_url"))?;
+    Ok(MeetingRecord {
+        zoom_id,
+        uuid: str_field(v, "uuid"),
+        topic: str_field(v, "topic").unwrap_or_default(),
+        join_url,
+        start_url: str_field(v, "start_url"),
+        password: str_field(v, "password"),
+        host_email: str_field(v, "host_email"),
+        host_id: str_field(v, "host_id"),
+        start_time: str_field(v, "start_time"),
+        duration: v.get("duration").and_then(Value::as_i64),
+        timezone: str_field(v, "timezone"),
+        status: str_field(v, "status"),
+        settings: v.get("settings").cloned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(v: Value) -> CreateInput {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn base() -> Value {
+        json!({
+            "auth": {"access_token": "tok", "api_url": "https://api.zoom.us"},
+            "host": "me",
+            "appointment": {
+                "id": 42, "start_unix": 1767261600, "duration_min": 30,
+                "timezone": "Asia/Kolkata", "correlation_ref": "kc-0123456789ab"
+            },
+            "random": "00112233445566778899aabbccddeeff"
+        })
+    }
+
+    #[test]
+    fn start_time_is_utc_from_unix_never_local_with_z() {
+        // 10:00 UTC is 15:30 in Kolkata. The shipped addon sent "15:30:00Z": wrong by 5h30.
+        let req = create(&input(base())).unwrap();
+        let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["start_time"], "2026-01-01T10:00:00Z");
+        assert_ne!(body["start_time"], "2026-01-01T15:30:00Z");
+        assert_eq!(body["timezone"], "Asia/Kolkata");
+    }
+
+    #[test]
+    fn create_request_shape() {
+        let req = create(&input(base())).unwrap();
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.url, "https://api.zoom.us/v2/users/me/meetings");
+        assert_eq!(req.headers["authorization"], "Bearer tok");
+        let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["topic"], "Telemedicine consultation kc-0123456789ab");
+        assert_eq!(body["type"], 2);
+        assert_eq!(body["password"].as_str().unwrap().len(), 10);
+    }
+
+    #[test]
+    fn topic_keeps_the_reference_and_its_limit() {
+        let mut v = base();
+        v["policy"] = json!({"topic_template": "Consult with {doctor_name}"});
+        v["appointment"]["doctor_name"] = json!("Dr Who");
+        let req = create(&input(v.clone())).unwrap();
+        let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["topic"], "Consult with Dr Who kc-0123456789ab");
+        v["policy"] = json!({"topic_template": "x".repeat(200)});
+        let e = create(&input(v)).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("topic"));
+    }
+
+    #[test]
+    fn email_host_goes_into_the_path() {
+        let mut v = base();
+        v["host"] = json!("dr.a@clinic.example");
+        let req = create(&input(v)).unwrap();
+        assert_eq!(
+            req.url,
+            "https://api.zoom.us/v2/users/dr.a@clinic.example/meetings"
+        );
+    }
+
+    #[test]
+    fn hosts_are_checked() {
+        assert!(validate_host("me").is_ok());
+        assert!(validate_host("KDcuGIm1QgePTO8WbOqwIQ").is_ok());
+        assert!(validate_host("a b").is_err());
+        assert!(validate_host("../admin").is_err());
+    }
+
+    #[test]
+    fn api_url_must_be_https_origin() {
+        assert!(api_base("https://api.zoom.us").is_ok());
+        assert!(api_base("http://127.0.0.1:9000").is_ok());
+        assert!(api_base("http://api.zoom.us").is_err());
+        assert!(api_base("https://api.zoom.us/v2").is_err());
+        assert!(api_base("nonsense").is_err());
+    }
+
+    #[test]
+    fn meeting_ids_stay_strings() {
+        let m = parse_meeting(&json!({"id": 98765432101u64, "join_url": "https://z/j/1"})).unwrap();
+        assert_eq!(m.zoom_id.as_str(), "98765432101");
+        let m = parse_meeting(&json!({"id": "9223372036854775807", "join_url": "j"})).unwrap();
+        assert_eq!(m.zoom_id.as_str(), "9223372036854775807");
+        assert!(parse_meeting(&json!({"id": -1, "join_url": "j"})).is_err());
+        assert!(parse_meeting(&json!({"id": 5})).is_err());
+    }
+
+    #[test]
+    fn delete_carries_reminder_flags() {
+        let r: MeetingRef = serde_json::from_value(json!({
+            "auth": {"access_token": "t", "api_url": "https://api.zoom.us"},
+            "meeting_id": 123
+        }))
+        .unwrap();
+        assert_eq!(
+            delete(&r).unwrap().url,
+            "https://api.zoom.us/v2/meetings/123?cancel_meeting_reminder=false&schedule_for_reminder=false"
+        );
+    }
+}

@@ -1,0 +1,420 @@
+//! The clinic's meeting policy: safe defaults, per-appointment overrides, and every Zoom
+//! limit checked with an error that names the field at fault.
+
+use crate::error::{CoreError, Result};
+use crate::random::HostRandom;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Zoom's passcode alphabet: `[A-Za-z0-9@_*-]`, at most 10 characters.
+pub const PASSCODE_MAX: usize = 10;
+/// Longest meeting a clinic may schedule, whatever its own policy says (24 hours).
+pub const DURATION_HARD_MAX: u32 = 1440;
+const ALNUM: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+const DIGITS: &[u8] = b"0123456789";
+
+/// A policy layer as the host sends it: every field optional, unknown fields refused so a
+/// misspelt setting is an error rather than silently ignored.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyLayer {
+    pub waiting_room: Option<bool>,
+    pub join_before_host: Option<bool>,
+    pub jbh_time: Option<i64>,
+    pub mute_upon_entry: Option<bool>,
+    pub host_video: Option<bool>,
+    pub participant_video: Option<bool>,
+    pub auto_recording: Option<String>,
+    pub encryption_type: Option<String>,
+    pub meeting_authentication: Option<bool>,
+    pub audio: Option<String>,
+    pub alternative_hosts: Option<Vec<String>>,
+    pub passcode_length: Option<i64>,
+    pub passcode_alphabet: Option<String>,
+    pub max_duration: Option<i64>,
+    pub topic_template: Option<String>,
+    pub agenda: Option<String>,
+    /// A fixed passcode instead of a generated one (overrides only, in practice).
+    pub password: Option<String>,
+}
+
+/// The resolved policy: defaults, then the clinic's layer, then overrides.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeetingPolicy {
+    pub waiting_room: bool,
+    pub join_before_host: bool,
+    pub jbh_time: i64,
+    pub mute_upon_entry: bool,
+    pub host_video: bool,
+    pub participant_video: bool,
+    pub auto_recording: String,
+    pub encryption_type: String,
+    pub meeting_authentication: bool,
+    pub audio: String,
+    pub alternative_hosts: Vec<String>,
+    pub passcode_length: i64,
+    pub passcode_alphabet: String,
+    pub max_duration: i64,
+    pub topic_template: String,
+    pub agenda: Option<String>,
+    pub password: Option<String>,
+}
+
+pub const DEFAULT_TOPIC_TEMPLATE: &str = "Telemedicine consultation {ref}";
+
+impl Default for MeetingPolicy {
+    /// Safe for a clinic: waiting room on, nobody joins before the host, a passcode,
+    /// no recording, enhanced encryption, no patient data in the topic.
+    fn default() -> Self {
+        Self {
+            waiting_room: true,
+            join_before_host: false,
+            jbh_time: 0,
+            mute_upon_entry: true,
+            host_video: true,
+            participant_video: true,
+            auto_recording: "none".into(),
+            encryption_type: "enhanced_encryption".into(),
+            meeting_authentication: false,
+            audio: "voip".into(),
+            alternative_hosts: Vec::new(),
+            passcode_length: PASSCODE_MAX as i64,
+            passcode_alphabet: "alphanumeric".into(),
+            max_duration: 240,
+            topic_template: DEFAULT_TOPIC_TEMPLATE.into(),
+            agenda: None,
+            password: None,
+        }
+    }
+}
+
+macro_rules! overlay {
+    ($dst:ident, $layer:ident, $($f:ident),*) => {
+        $( if let Some(v) = $layer.$f.clone() { $dst.$f = v; } )*
+    };
+}
+
+impl MeetingPolicy {
+    /// Applies layers in order and validates the result.
+    pub fn resolve(layers: &[&PolicyLayer]) -> Result<Self> {
+        let p = Self::merge(layers);
+        match p.check().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(p),
+        }
+    }
+
+    /// Every problem of the merged layers, for forms that show them all at once.
+    pub fn problems(layers: &[&PolicyLayer]) -> Vec<CoreError> {
+        Self::merge(layers).check()
+    }
+
+    fn merge(layers: &[&PolicyLayer]) -> Self {
+        let mut p = Self::default();
+        for layer in layers {
+            overlay!(
+                p,
+                layer,
+                waiting_room,
+                join_before_host,
+                jbh_time,
+                mute_upon_entry,
+                host_video,
+                participant_video,
+                auto_recording,
+                encryption_type,
+                meeting_authentication,
+                audio,
+                alternative_hosts,
+                passcode_length,
+                passcode_alphabet,
+                max_duration,
+                topic_template
+            );
+            if layer.agenda.is_some() {
+                p.agenda = layer.agenda.clone();
+            }
+            if layer.password.is_some() {
+                p.password = layer.password.clone();
+            }
+        }
+        p
+    }
+
+    fn check(&self) -> Vec<CoreError> {
+        let mut errs = Vec::new();
+        let mut push = |r: Result<()>| {
+            if let Err(e) = r {
+                errs.push(e);
+            }
+        };
+        push(one_of("jbh_time", self.jbh_time, &[0, 5, 10]));
+        if self.waiting_room && self.join_before_host {
+            push(Err(CoreError::field(
+                "policy_conflict",
+                "join_before_host",
+                "join before host cannot be on while the waiting room is on",
+            )));
+        }
+        push(one_of_str(
+            "auto_recording",
+            &self.auto_recording,
+            &["none", "local", "cloud"],
+        ));
+        push(one_of_str(
+            "encryption_type",
+            &self.encryption_type,
+            &["enhanced_encryption", "e2ee"],
+        ));
+        push(one_of_str(
+            "audio",
+            &self.audio,
+            &["both", "telephony", "voip"],
+        ));
+        push(one_of_str(
+            "passcode_alphabet",
+            &self.passcode_alphabet,
+            &["alphanumeric", "numeric"],
+        ));
+        if self.encryption_type == "e2ee" && self.auto_recording == "cloud" {
+            push(Err(CoreError::field(
+                "policy_conflict",
+                "auto_recording",
+                "cloud recording is not available with end-to-end encryption",
+            )));
+        }
+        if self.encryption_type == "e2ee" && self.audio != "voip" {
+            push(Err(CoreError::field(
+                "policy_conflict",
+                "audio",
+                "telephone dial-in is not available with end-to-end encryption",
+            )));
+        }
+        if !(6..=PASSCODE_MAX as i64).contains(&self.passcode_length) {
+            push(Err(CoreError::field(
+                "passcode_length_invalid",
+                "passcode_length",
+                "passcode length must be between 6 and 10",
+            )));
+        }
+        if !(1..=DURATION_HARD_MAX as i64).contains(&self.max_duration) {
+            push(Err(CoreError::field(
+                "duration_invalid",
+                "max_duration",
+                format!("maximum duration must be between 1 and {DURATION_HARD_MAX} minutes"),
+            )));
+        }
+        if self.topic_template.trim().is_empty() {
+            push(Err(CoreError::field(
+                "topic_invalid",
+                "topic_template",
+                "topic template cannot be empty",
+            )));
+        } else {
+            push(max_chars("topic_template", &self.topic_template, 200));
+        }
+        if let Some(agenda) = &self.agenda {
+            push(max_chars("agenda", agenda, 2000));
+        }
+        if let Some(pw) = &self.password {
+            push(validate_passcode(pw));
+        }
+        for (i, host) in self.alternative_hosts.iter().enumerate() {
+            if !is_email(host) {
+                push(Err(CoreError::field(
+                    "alternative_host_invalid",
+                    format!("alternative_hosts[{i}]"),
+                    "each alternative host must be an email address",
+                )));
+            }
+        }
+        errs
+    }
+
+    /// The passcode to send: the fixed one, or one drawn from host entropy without bias.
+    pub fn passcode(&self, random: &mut HostRandom) -> String {
+        if let Some(pw) = &self.password {
+            return pw.clone();
+        }
+        let alphabet = if self.passcode_alphabet == "numeric" {
+            DIGITS
+        } else {
+            ALNUM
+        };
+        let n = alphabet.len();
+        let limit = 256 - 256 % n;
+        let mut out = String::new();
+        while out.len() < self.passcode_length as usize {
+            let b = random.take(1);
+            let Some(&b) = b.first() else {
+                // Entropy ran out (the input size is checked); fall back deterministically.
+                out.push(alphabet[out.len() % n] as char);
+                continue;
+            };
+            if (b as usize) < limit {
+                out.push(alphabet[b as usize % n] as char);
+            }
+        }
+        out
+    }
+
+    /// Zoom's `settings` object for this policy.
+    pub fn zoom_settings(&self) -> Value {
+        let mut s = json!({
+            "host_video": self.host_video,
+            "participant_video": self.participant_video,
+            "join_before_host": self.join_before_host,
+            "mute_upon_entry": self.mute_upon_entry,
+            "waiting_room": self.waiting_room,
+            "auto_recording": self.auto_recording,
+            "encryption_type": self.encryption_type,
+            "meeting_authentication": self.meeting_authentication,
+            "audio": self.audio,
+            "approval_type": 2,
+        });
+        if self.join_before_host {
+            s["jbh_time"] = json!(self.jbh_time);
+        }
+        if !self.alternative_hosts.is_empty() {
+            // Zoom separates alternative hosts with semicolons, not commas.
+            s["alternative_hosts"] = json!(self.alternative_hosts.join(";"));
+        }
+        s
+    }
+}
+
+pub fn validate_passcode(pw: &str) -> Result<()> {
+    if pw.is_empty() || pw.chars().count() > PASSCODE_MAX {
+        return Err(CoreError::field(
+            "passcode_invalid",
+            "password",
+            "passcode must be 1 to 10 characters",
+        ));
+    }
+    if !pw
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"@_*-".contains(&b))
+    {
+        return Err(CoreError::field(
+            "passcode_invalid",
+            "password",
+            "passcode may contain only letters, digits and @ _ * -",
+        ));
+    }
+    Ok(())
+}
+
+pub fn max_chars(field: &str, value: &str, max: usize) -> Result<()> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(CoreError::field(
+            "too_long",
+            field,
+            format!("{field} is {n} characters; Zoom allows at most {max}"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn one_of(field: &str, v: i64, allowed: &[i64]) -> Result<()> {
+    if allowed.contains(&v) {
+        return Ok(());
+    }
+    Err(CoreError::field(
+        "value_not_allowed",
+        field,
+        format!("{field} must be one of {allowed:?}"),
+    ))
+}
+
+fn one_of_str(field: &str, v: &str, allowed: &[&str]) -> Result<()> {
+    if allowed.contains(&v) {
+        return Ok(());
+    }
+    Err(CoreError::field(
+        "value_not_allowed",
+        field,
+        format!("{field} must be one of {}", allowed.join(", ")),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(v: Value) -> PolicyLayer {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let p = MeetingPolicy::resolve(&[]).unwrap();
+        let s = p.zoom_settings();
+        assert_eq!(s["waiting_room"], true);
+        assert_eq!(s["join_before_host"], false);
+        assert_eq!(s["auto_recording"], "none");
+        assert_eq!(s["encryption_type"], "enhanced_encryption");
+    }
+
+    #[test]
+    fn waiting_room_and_jbh_conflict_names_the_field() {
+        let l = layer(json!({"join_before_host": true}));
+        let e = MeetingPolicy::resolve(&[&l]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("join_before_host"));
+        let l2 = layer(json!({"waiting_room": false, "join_before_host": true, "jbh_time": 5}));
+        let s = MeetingPolicy::resolve(&[&l2]).unwrap().zoom_settings();
+        assert_eq!(s["jbh_time"], 5);
+    }
+
+    #[test]
+    fn jbh_time_must_be_0_5_or_10() {
+        let l = layer(json!({"waiting_room": false, "join_before_host": true, "jbh_time": 7}));
+        let e = MeetingPolicy::resolve(&[&l]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("jbh_time"));
+    }
+
+    #[test]
+    fn alternative_hosts_join_with_semicolons() {
+        let l = layer(json!({"alternative_hosts": ["a@x.org", "b@y.org"]}));
+        let s = MeetingPolicy::resolve(&[&l]).unwrap().zoom_settings();
+        assert_eq!(s["alternative_hosts"], "a@x.org;b@y.org");
+        let bad = layer(json!({"alternative_hosts": ["a@x.org", "not an email"]}));
+        let e = MeetingPolicy::resolve(&[&bad]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("alternative_hosts[1]"));
+    }
+
+    #[test]
+    fn generated_passcodes_fit_zoom_alphabet() {
+        let p = MeetingPolicy::default();
+        let mut r = HostRandom::from_hex(&"ab".repeat(32), "random", 16).unwrap();
+        let pw = p.passcode(&mut r);
+        assert_eq!(pw.len(), 10);
+        validate_passcode(&pw).unwrap();
+    }
+
+    #[test]
+    fn unknown_policy_fields_are_refused() {
+        assert!(serde_json::from_value::<PolicyLayer>(json!({"waitingroom": true})).is_err());
+    }
+
+    #[test]
+    fn passcode_rules() {
+        assert!(validate_passcode("abc@_*-9").is_ok());
+        assert!(validate_passcode("12345678901").is_err());
+        assert!(validate_passcode("pass word").is_err());
+        assert!(validate_passcode("").is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! Token sets and the decisions about them: use the token, refresh it, fetch a new
+//! Server-to-Server one, or ask the doctor to reconnect.
+
+use crate::error::{CoreError, Result};
+use crate::http::HttpResponse;
+use crate::meeting::api_base;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const DEFAULT_SKEW: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// One user-level OAuth connection per doctor, with rotating refresh tokens.
+    Oauth,
+    /// One clinic-wide Server-to-Server app: no refresh token, fetch a new one instead.
+    S2s,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct TokenSet {
+    pub access_token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// Absolute Unix time: Zoom sends only `expires_in`, so it is fixed when received.
+    pub expires_at: i64,
+    pub api_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// Parses a successful token answer received at `now`. For grants that rotate, a missing
+/// refresh token is an error: keeping the old one would break at the next refresh.
+pub fn parse_token(resp: &HttpResponse, now: i64, needs_refresh_token: bool) -> Result<TokenSet> {
+    let bad = |m: &str| CoreError::new("token_response_invalid", m.to_string());
+    let v: Value = resp
+        .json()
+        .ok_or_else(|| bad("Zoom's token answer is not JSON"))?;
+    let s = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let access = s("access_token").ok_or_else(|| bad("Zoom's token answer has no access_token"))?;
+    let expires_in = v
+        .get("expires_in")
+        .and_then(Value::as_i64)
+        .filter(|&e| e > 0)
+        .ok_or_else(|| bad("Zoom's token answer has no usable expires_in"))?;
+    let refresh = s("refresh_token").map(Secret::new);
+    if needs_refresh_token && refresh.is_none() {
+        return Err(bad("Zoom's token answer has no refresh_token"));
+    }
+    let api_url = s("api_url").unwrap_or("https://api.zoom.us").to_string();
+    api_base(&api_url)?;
+    Ok(TokenSet {
+        access_token: Secret::new(access),
+        refresh_token: refresh,
+        expires_at: now.saturating_add(expires_in),
+        api_url,
+        scope: s("scope").map(str::to_string),
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Decision {
+    /// The stored access token is good for at least the skew: call Zoom with it.
+    Use,
+    /// Take the refresh lock, re-read the stored set, and refresh if it is still due.
+    Refresh,
+    /// Server-to-Server: request a new account token.
+    Fetch,
+    /// The doctor must connect Zoom again; say why.
+    Reauthorize { reason: &'static str },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecideInput {
+    pub mode: Mode,
+    #[serde(default)]
+    pub token: Option<TokenSet>,
+    pub now: i64,
+    #[serde(default)]
+    pub skew: Option<i64>,
+}
+
+pub fn decide(input: &DecideInput) -> Decision {
+    let skew = input.skew.unwrap_or(DEFAULT_SKEW).clamp(0, 3000);
+    let fresh = |t: &TokenSet| t.expires_at.saturating_sub(skew) > input.now;
+    match (input.mode, &input.token) {
+        (Mode::S2s, Some(t)) if fresh(t) => Decision::Use,
+        (Mode::S2s, _) => Decision::Fetch,
+        (Mode::Oauth, None) => Decision::Reauthorize {
+            reason: "not_connected",
+        },
+        (Mode::Oauth, Some(t)) if fresh(t) => Decision::Use,
+        (Mode::Oauth, Some(t)) => match &t.refresh_token {
+            Some(r) if !r.is_empty() => Decision::Refresh,
+            _ => Decision::Reauthorize {
+                reason: "no_refresh_token",
+            },
+        },
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterRefreshFailureInput {
+    /// The refresh token the failed request carried.
+    pub used_refresh_token: Secret,
+    /// What the host re-read from storage after the failure.
+    #[serde(default)]
+    pub stored: Option<TokenSet>,
+    pub now: i64,
+    #[serde(default)]
+    pub skew: Option<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum AfterRefreshFailure {
+    /// Another worker refreshed first: carry on with the stored set (`next` says how).
+    UseStored { next: Decision },
+    /// Zoom refused the refresh token we still hold: the connection is gone.
+    Reauthorize { reason: &'static str },
+}
+
+/// After `invalid_grant`: a changed stored refresh token means a concurrent refresh won.
+pub fn after_refresh_failure(input: &AfterRefreshFailureInput) -> AfterRefreshFailure {
+    match &input.stored {
+        Some(stored)
+            if stored
+                .refresh_token
+                .as_ref()
+                .is_some_and(|r| !r.is_empty() && r != &input.used_refresh_token) =>
+        {
+            let next = decide(&DecideInput {
+                mode: Mode::Oauth,
+                token: Some(stored.clone()),
+                now: input.now,
+                skew: input.skew,
+            });
+            AfterRefreshFailure::UseStored { next }
+        }
+        _ => AfterRefreshFailure::Reauthorize {
+            reason: "refresh_rejected",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(expires_at: i64, refresh: Option<&str>) -> TokenSet {
+        TokenSet {
+            access_token: Secret::new("a"),
+            refresh_token: refresh.map(Secret::new),
+            expires_at,
+            api_url: "https://api.zoom.us".into(),
+            scope: None,
+        }
+    }
+
+    fn d(mode: Mode, token: Option<TokenSet>, now: i64) -> Decision {
+        decide(&DecideInput {
+            mode,
+            token,
+            now,
+            skew: None,
+        })
+    }
+
+    #[test]
+    fn oauth_decisions_with_skew() {
+        assert_eq!(
+            d(Mode::Oauth, Some(set(10_000, Some("r"))), 9_000),
+            Decision::Use
+        );
+        assert_eq!(
+            d(Mode::Oauth, Some(set(10_000, Some("r"))), 9_700),
+            Decision::Refresh
+        );
+        assert_eq!(
+            d(Mode::Oauth, Some(set(10_000, None)), 9_700),
+            Decision::Reauthorize {
+                reason: "no_refresh_token"
+            }
+        );
+        assert_eq!(
+            d(Mode::Oauth, None, 0),
+            Decision::Reauthorize {
+                reason: "not_connected"
+            }
+        );
+    }
+
+    #[test]
+    fn s2s_decisions() {
+        assert_eq!(d(Mode::S2s, None, 0), Decision::Fetch);
+        assert_eq!(d(Mode::S2s, Some(set(10_000, None)), 9_000), Decision::Use);
+        assert_eq!(
+            d(Mode::S2s, Some(set(10_000, None)), 9_701),
+            Decision::Fetch
+        );
+    }
+
+    #[test]
+    fn concurrent_refresh_is_detected_from_the_stored_token() {
+        let r = after_refresh_failure(&AfterRefreshFailureInput {
+            used_refresh_token: Secret::new("old"),
+            stored: Some(set(20_000, Some("new"))),
+            now: 10_000,
+            skew: None,
+        });
+        assert_eq!(
+            r,
+            AfterRefreshFailure::UseStored {
+                next: Decision::Use
+            }
+        );
+        let r = after_refresh_failure(&AfterRefreshFailureInput {
+            used_refresh_token: Secret::new("old"),
+            stored: Some(set(20_000, Some("old"))),
+            now: 10_000,
+            skew: None,
+        });
+        assert_eq!(
+            r,
+            AfterRefreshFailure::Reauthorize {
+                reason: "refresh_rejected"
+            }
+        );
+    }
+
+    #[test]
+    fn token_answers_get_absolute_expiry_and_need_rotation() {
+        let resp = HttpResponse {
+            status: 200,
+            body: json!({"access_token":"a","refresh_token":"r2","expires_in":3599,
+                "api_url":"https://api.zoom.us","scope":"user:read:user"})
+            .to_string(),
+            ..Default::default()
+        };
+        let t = parse_token(&resp, 1000, true).unwrap();
+        assert_eq!(t.expires_at, 4599);
+        assert_eq!(t.refresh_token, Some(Secret::new("r2")));
+        let no_refresh = HttpResponse {
+            status: 200,
+            body: json!({"access_token":"a","expires_in":3600}).to_string(),
+            ..Default::default()
+        };
+        assert!(parse_token(&no_refresh, 0, true).is_err());
+        assert!(parse_token(&no_refresh, 0, false).is_ok());
+    }
+}

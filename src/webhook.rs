@@ -1,0 +1,305 @@
+//! Zoom webhooks: `x-zm-signature` verified in constant time against the current and the
+//! previous secret, the URL-validation handshake answered without becoming a signing
+//! oracle, and meeting events turned into host actions.
+
+use crate::error::{CoreError, Result};
+use crate::meeting::MeetingId;
+use crate::random::{decode_hex, encode_hex};
+use crate::secret::Secret;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::Sha256;
+use std::collections::BTreeMap;
+use subtle::ConstantTimeEq;
+
+pub const TOLERANCE: i64 = 300;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    pub headers: BTreeMap<String, String>,
+    /// The raw request body, exactly as received.
+    pub body: String,
+    /// The current secret token first, then the previous one during a rotation.
+    pub secrets: Vec<Secret>,
+    pub now: i64,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum WebhookAction {
+    /// Answer 200 with this JSON body.
+    UrlValidation {
+        #[serde(rename = "plainToken")]
+        plain_token: String,
+        #[serde(rename = "encryptedToken")]
+        encrypted_token: String,
+    },
+    MeetingStarted {
+        meeting_id: MeetingId,
+    },
+    MeetingEnded {
+        meeting_id: MeetingId,
+    },
+    MeetingDeleted {
+        meeting_id: MeetingId,
+    },
+    /// Zoom-side change: the host re-reads the meeting or applies the given fields.
+    MeetingUpdated {
+        meeting_id: MeetingId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        start_time: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        duration: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timezone: Option<String>,
+    },
+    /// The user removed the app: delete that Zoom user's tokens and data.
+    Deauthorize {
+        zoom_user_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        account_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+    /// Signed and valid, but not an event the addon acts on: answer 200 and do nothing.
+    Ignore {
+        event: String,
+    },
+}
+
+fn header<'a>(h: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    h.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+}
+
+fn mac(secret: &Secret, msg: &[u8]) -> [u8; 32] {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut m = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    m.update(msg);
+    m.finalize().into_bytes().into()
+}
+
+/// Returns the index of the secret that signed the request.
+pub fn verify(input: &WebhookInput) -> Result<usize> {
+    let unsigned = |m: &str| CoreError::new("webhook_signature_invalid", m.to_string());
+    let secrets: Vec<&Secret> = input.secrets.iter().filter(|s| !s.is_empty()).collect();
+    if secrets.is_empty() {
+        return Err(CoreError::field(
+            "webhook_secret_missing",
+            "webhook_secret",
+            "no webhook secret token is configured",
+        ));
+    }
+    let sig = header(&input.headers, "x-zm-signature")
+        .ok_or_else(|| unsigned("x-zm-signature is missing"))?;
+    let ts_raw = header(&input.headers, "x-zm-request-timestamp")
+        .ok_or_else(|| unsigned("x-zm-request-timestamp is missing"))?;
+    let ts: i64 = ts_raw
+        .parse()
+        .ok()
+        .filter(|_| ts_raw.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| unsigned("x-zm-request-timestamp is not a Unix time"))?;
+    if (input.now - ts).abs() > TOLERANCE {
+        return Err(CoreError::new(
+            "webhook_timestamp_stale",
+            "the webhook timestamp is more than 300 seconds away from now",
+        ));
+    }
+    // Zoom sends lowercase hex; accepting other spellings would let altered headers pass.
+    let given = sig
+        .strip_prefix("v0=")
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+        .and_then(decode_hex)
+        .filter(|g| g.len() == 32)
+        .ok_or_else(|| unsigned("x-zm-signature is not a v0 HMAC-SHA256"))?;
+    let msg = format!("v0:{ts_raw}:{}", input.body);
+    // Check every secret so timing does not tell which one matched.
+    let mut found = None;
+    for (i, s) in secrets.iter().enumerate() {
+        if bool::from(mac(s, msg.as_bytes()).ct_eq(given.as_slice())) && found.is_none() {
+            found = Some(i);
+        }
+    }
+    found.ok_or_else(|| unsigned("the webhook signature does not match"))
+}
+
+/// Zoom's `x-zm-signature` for a body: what Zoom sends and what tests sign with.
+pub fn sign(secret: &Secret, timestamp: &str, body: &str) -> String {
+    format!(
+        "v0={}",
+        encode_hex(&mac(secret, format!("v0:{timestamp}:{body}").as_bytes()))
+    )
+}
+
+fn is_plain_token(t: &str) -> bool {
+    (1..=64).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+pub fn handle(input: &WebhookInput) -> Result<WebhookAction> {
+    let which = verify(input)?;
+    let secret = input
+        .secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .nth(which)
+        .cloned()
+        .unwrap_or_default();
+    let bad = |m: &str| CoreError::new("webhook_payload_invalid", m.to_string());
+    let v: Value =
+        serde_json::from_str(&input.body).map_err(|_| bad("the webhook body is not JSON"))?;
+    let event = v
+        .get("event")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("the webhook has no event"))?;
+    let payload = v.get("payload").unwrap_or(&Value::Null);
+    let object = payload.get("object").unwrap_or(&Value::Null);
+    let meeting_id = || {
+        object
+            .get("id")
+            .and_then(MeetingId::parse)
+            .ok_or_else(|| bad("the meeting event has no usable meeting id"))
+    };
+    Ok(match event {
+        "endpoint.url_validation" => {
+            let plain = payload
+                .get("plainToken")
+                .and_then(Value::as_str)
+                .filter(|t| is_plain_token(t))
+                .ok_or_else(|| {
+                    CoreError::new(
+                        "webhook_plain_token_invalid",
+                        "plainToken must be 1 to 64 letters, digits, _ or -",
+                    )
+                })?;
+            WebhookAction::UrlValidation {
+                plain_token: plain.to_string(),
+                encrypted_token: encode_hex(&mac(&secret, plain.as_bytes())),
+            }
+        }
+        "meeting.started" => WebhookAction::MeetingStarted {
+            meeting_id: meeting_id()?,
+        },
+        "meeting.ended" => WebhookAction::MeetingEnded {
+            meeting_id: meeting_id()?,
+        },
+        "meeting.deleted" => WebhookAction::MeetingDeleted {
+            meeting_id: meeting_id()?,
+        },
+        "meeting.updated" => WebhookAction::MeetingUpdated {
+            meeting_id: meeting_id()?,
+            start_time: object
+                .get("start_time")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            duration: object.get("duration").and_then(Value::as_i64),
+            timezone: object
+                .get("timezone")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        },
+        "app_deauthorized" => {
+            let s = |k: &str| payload.get(k).and_then(Value::as_str).map(str::to_string);
+            WebhookAction::Deauthorize {
+                zoom_user_id: s("user_id").ok_or_else(|| bad("app_deauthorized has no user_id"))?,
+                account_id: s("account_id"),
+                client_id: s("client_id"),
+            }
+        }
+        other => WebhookAction::Ignore {
+            event: other.chars().take(64).collect(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(body: &str, ts: &str, sig: &str, now: i64) -> WebhookInput {
+        let mut headers = BTreeMap::new();
+        headers.insert("X-Zm-Signature".into(), sig.into());
+        headers.insert("x-zm-request-timestamp".into(), ts.into());
+        WebhookInput {
+            headers,
+            body: body.into(),
+            secrets: vec![Secret::new("current-secret"), Secret::new("old-secret")],
+            now,
+        }
+    }
+
+    #[test]
+    fn accepts_current_and_previous_secret() {
+        let body =
+            json!({"event":"meeting.started","payload":{"object":{"id":"85746065"}}}).to_string();
+        let sig = sign(&Secret::new("old-secret"), "1000", &body);
+        assert_eq!(verify(&input(&body, "1000", &sig, 1000)).unwrap(), 1);
+        let action = handle(&input(&body, "1000", &sig, 1000)).unwrap();
+        assert!(
+            matches!(action, WebhookAction::MeetingStarted { meeting_id } if meeting_id.as_str() == "85746065")
+        );
+    }
+
+    #[test]
+    fn stale_or_wrong_signature_is_refused() {
+        let body = "{}";
+        let sig = sign(&Secret::new("current-secret"), "1000", body);
+        assert_eq!(
+            verify(&input(body, "1000", &sig, 1301)).unwrap_err().code,
+            "webhook_timestamp_stale"
+        );
+        let other = sign(&Secret::new("attacker"), "1000", body);
+        assert_eq!(
+            verify(&input(body, "1000", &other, 1000)).unwrap_err().code,
+            "webhook_signature_invalid"
+        );
+    }
+
+    /// Found by the bit-flip property test: `a` -> `A` in the hex still decoded to the same MAC.
+    #[test]
+    fn uppercase_hex_signature_is_refused() {
+        let body = "{}";
+        let sig = sign(&Secret::new("current-secret"), "1000", body);
+        assert!(verify(&input(body, "1000", &sig, 1000)).is_ok());
+        let upper = format!("v0={}", sig[3..].to_ascii_uppercase());
+        assert_ne!(upper, sig);
+        assert_eq!(
+            verify(&input(body, "1000", &upper, 1000)).unwrap_err().code,
+            "webhook_signature_invalid"
+        );
+    }
+
+    #[test]
+    fn url_validation_is_not_a_signing_oracle() {
+        let body = json!({"event":"endpoint.url_validation","payload":{"plainToken":"v0:1000:{\"event\":\"meeting.deleted\"}"}}).to_string();
+        let sig = sign(&Secret::new("current-secret"), "1000", &body);
+        assert_eq!(
+            handle(&input(&body, "1000", &sig, 1000)).unwrap_err().code,
+            "webhook_plain_token_invalid"
+        );
+        let body = json!({"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}).to_string();
+        let sig = sign(&Secret::new("current-secret"), "1000", &body);
+        let WebhookAction::UrlValidation {
+            encrypted_token, ..
+        } = handle(&input(&body, "1000", &sig, 1000)).unwrap()
+        else {
+            panic!("expected url validation")
+        };
+        assert_eq!(
+            encrypted_token,
+            encode_hex(&mac(
+                &Secret::new("current-secret"),
+                b"qgg8vlvZRS6UYooatFL8Aw"
+            ))
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! Property tests: seeded by proptest, failures are kept in `tests/properties.proptest-regressions`.
+
+use kc_telemed::abi::{dispatch, OPS};
+use kc_telemed::oauth::{self, pkce_challenge, AuthorizeInput, VerifyStateInput};
+use kc_telemed::secret::Secret;
+use kc_telemed::token::{decide, DecideInput, Decision, Mode, TokenSet};
+use kc_telemed::webhook::{sign, verify, WebhookInput};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const KEY: &str = "property-site-key-0123456789abcdef0123";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn authorize(user_id: u64, now: i64, ttl: i64, random: &[u8]) -> oauth::AuthorizeOutput {
+    oauth::authorize(&AuthorizeInput {
+        oauth_base: None,
+        client_id: "PropClientId01".into(),
+        redirect_uri: "https://clinic.example/cb".into(),
+        user_id,
+        now,
+        ttl: Some(ttl),
+        site_key: Secret::new(KEY),
+        random: hex(random),
+    })
+    .unwrap()
+}
+
+fn verify_state(state: &str, now: i64) -> kc_telemed::error::Result<oauth::VerifiedState> {
+    oauth::verify_state(&VerifyStateInput {
+        state: state.into(),
+        site_key: Secret::new(KEY),
+        now,
+        current_user_id: None,
+    })
+}
+
+#[test]
+fn pkce_rfc7636_appendix_b() {
+    assert_eq!(
+        pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+}
+
+proptest! {
+    #[test]
+    fn pkce_verifier_shape_and_challenge(user in 1u64..u64::MAX, now in 0i64..4_000_000_000, random in proptest::collection::vec(any::<u8>(), 16..48)) {
+        let out = authorize(user, now, 600, &random);
+        let v = verify_state(&out.state, now).unwrap();
+        // RFC 7636: 43..128 characters of [A-Z a-z 0-9 - . _ ~].
+        prop_assert!((43..=128).contains(&v.code_verifier.len()));
+        prop_assert!(v.code_verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)));
+        let challenge = pkce_challenge(&v.code_verifier);
+        let query = out.url.split_once('?').unwrap().1;
+        let pairs: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        prop_assert_eq!(&pairs["code_challenge"], &challenge);
+        prop_assert_eq!(&pairs["code_challenge_method"], "S256");
+    }
+
+    #[test]
+    fn state_round_trip_tamper_and_expiry(user in 1u64..u64::MAX, now in 0i64..4_000_000_000, ttl in 60i64..=3600,
+                                          random in proptest::collection::vec(any::<u8>(), 16..32),
+                                          pos in any::<prop::sample::Index>(), bit in 0u8..7, late in 1i64..100_000) {
+        let out = authorize(user, now, ttl, &random);
+        let v = verify_state(&out.state, now + ttl).unwrap();
+        prop_assert_eq!(v.user_id, user);
+        prop_assert_eq!(v.burn_key, out.burn_key);
+        prop_assert_eq!(verify_state(&out.state, now + ttl + late).unwrap_err().code, "state_expired");
+        let mut bytes = out.state.clone().into_bytes();
+        let i = pos.index(bytes.len());
+        bytes[i] ^= 1 << bit;
+        if let Ok(tampered) = String::from_utf8(bytes) {
+            prop_assert!(verify_state(&tampered, now).is_err(), "tampered state accepted: {}", tampered);
+        }
+    }
+
+    #[test]
+    fn refresh_decision_is_monotonic_in_now(expires_at in 0i64..10_000_000, a in 0i64..10_000_000, b in 0i64..10_000_000,
+                                            has_refresh in any::<bool>(), s2s in any::<bool>(), skew in 0i64..3000) {
+        let token = TokenSet {
+            access_token: Secret::new("a"),
+            refresh_token: has_refresh.then(|| Secret::new("r")),
+            expires_at,
+            api_url: "https://api.zoom.us".into(),
+            scope: None,
+        };
+        let mode = if s2s { Mode::S2s } else { Mode::Oauth };
+        let rank = |now| match decide(&DecideInput { mode, token: Some(token.clone()), now, skew: Some(skew) }) {
+            Decision::Use => 0,
+            Decision::Refresh | Decision::Fetch | Decision::Reauthorize { .. } => 1,
+        };
+        let (early, late) = (a.min(b), a.max(b));
+        prop_assert!(rank(early) <= rank(late));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+    /// Any single-bit change to body, timestamp or signature is refused.
+    #[test]
+    fn webhook_signature_rejects_every_single_bit_flip(
+        body in "[ -~]{0,200}", ts_offset in -300i64..=300, secret in "[A-Za-z0-9]{16,32}",
+        target in 0u8..3, pos in any::<prop::sample::Index>(), bit in 0u8..7,
+    ) {
+        let now = 1_767_261_600i64;
+        let ts = (now + ts_offset).to_string();
+        let sig = sign(&Secret::new(secret.clone()), &ts, &body);
+        let input = |body: String, ts: String, sig: String| WebhookInput {
+            headers: BTreeMap::from([("x-zm-signature".to_string(), sig), ("x-zm-request-timestamp".to_string(), ts)]),
+            body,
+            secrets: vec![Secret::new(secret.clone())],
+            now,
+        };
+        prop_assert_eq!(verify(&input(body.clone(), ts.clone(), sig.clone())).unwrap(), 0);
+        let flip = |s: &str| -> Option<String> {
+            if s.is_empty() { return None; }
+            let mut b = s.as_bytes().to_vec();
+            let i = pos.index(b.len());
+            b[i] ^= 1 << bit;
+            String::from_utf8(b).ok()
+        };
+        let tampered = match target {
+            0 => flip(&body).map(|b| input(b, ts.clone(), sig.clone())),
+            1 => flip(&ts).map(|t| input(body.clone(), t, sig.clone())),
+            _ => flip(&sig).map(|s| input(body.clone(), ts.clone(), s)),
+        };
+        if let Some(t) = tampered {
+            // Header values are trimmed, so a flip that only adds surrounding whitespace is not a change.
+            let unchanged = t.body == body
+                && t.headers["x-zm-request-timestamp"].trim() == ts
+                && t.headers["x-zm-signature"].trim() == sig;
+            if !unchanged {
+                prop_assert!(verify(&t).is_err());
+            }
+        }
+    }
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        "[ -~]{0,24}".prop_map(Value::from),
+        Just(json!("me")),
+        Just(json!("https://api.zoom.us")),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    "[a-z_]{1,12}",
+                    Just("auth".to_string()),
+                    Just("appointment".to_string()),
+                    Just("row".to_string()),
+                    Just("response".to_string()),
+                    Just("now".to_string())
+                ],
+                inner,
+                0..8
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn dispatcher_never_panics_on_arbitrary_json(op in prop::sample::select(OPS.iter().copied().filter(|o| *o != "debug.panic").collect::<Vec<_>>()), input in arb_json()) {
+        let raw = json!({"op": op, "input": input}).to_string();
+        let answer: Value = serde_json::from_str(&dispatch(raw.as_bytes())).unwrap();
+        prop_assert!(answer.get("ok").is_some() ^ answer.get("error").is_some());
+    }
+
+    #[test]
+    fn dispatcher_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let answer: Value = serde_json::from_str(&dispatch(&bytes)).unwrap();
+        prop_assert!(answer.get("error").is_some() || answer.get("ok").is_some());
+    }
+}

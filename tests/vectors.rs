@@ -1,0 +1,93 @@
+//! Golden vectors: every case in `tests/vectors/` goes through the same JSON dispatch the
+//! .wasm exports, and must produce exactly its `expected` answer. The PHP bridge replays the
+//! same files through the real .wasm.
+//!
+//! `KCT_BLESS=1 cargo test --test vectors` writes the current answers into the files (for
+//! new cases); review the diff before committing it.
+
+mod common;
+
+use kc_telemed::abi::{dispatch, OPS};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+#[test]
+fn every_vector_matches() {
+    let bless = std::env::var("KCT_BLESS").is_ok_and(|v| v == "1");
+    let vectors = common::vectors();
+    assert!(vectors.len() >= 60, "only {} vectors", vectors.len());
+    let mut failures = Vec::new();
+    for v in &vectors {
+        let got: Value = serde_json::from_str(&dispatch(&v.request())).unwrap();
+        if bless {
+            let mut case = v.case.clone();
+            case["expected"] = got;
+            let text = serde_json::to_string_pretty(&case).unwrap() + "\n";
+            std::fs::write(&v.path, text).unwrap();
+        } else if got != v.case["expected"] {
+            failures.push(format!(
+                "{}\n  expected {}\n  got      {}",
+                v.name(),
+                v.case["expected"],
+                got
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} vectors differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn vectors_cover_every_operation_and_both_answers() {
+    let vectors = common::vectors();
+    let mut ops = BTreeSet::new();
+    let (mut oks, mut errs) = (0, 0);
+    for v in &vectors {
+        if let Some(op) = v.case.get("op").and_then(Value::as_str) {
+            ops.insert(op.to_string());
+        }
+        match v.case["expected"].as_object() {
+            Some(o) if o.contains_key("ok") => oks += 1,
+            Some(o) if o.contains_key("error") => errs += 1,
+            _ => panic!("{}: expected is neither ok nor error", v.name()),
+        }
+    }
+    let missing: Vec<_> = OPS
+        .iter()
+        .filter(|op| **op != "debug.panic" && !ops.contains(**op))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "operations without a vector: {missing:?}"
+    );
+    assert!(oks >= 30 && errs >= 30, "ok {oks}, error {errs}");
+}
+
+#[test]
+fn every_error_class_of_api_interpret_has_a_vector() {
+    let actions: BTreeSet<String> = common::vectors()
+        .iter()
+        .filter(|v| v.case["op"] == "api.interpret")
+        .filter_map(|v| {
+            v.case["expected"]["ok"]["action"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    for a in [
+        "done",
+        "refresh_then_retry",
+        "reconnect",
+        "gone",
+        "retry_at",
+        "recover_then_retry",
+        "check_stored",
+        "fail",
+    ] {
+        assert!(actions.contains(a), "no api.interpret vector ends in {a}");
+    }
+}
