@@ -183,6 +183,15 @@ fn redirect(errors: &mut Vec<CoreError>, url: &str, expected: Option<&str>) {
     }
 }
 
+/// A Server-to-Server app's three credentials, wherever they are entered.
+fn s2s_app(errors: &mut Vec<CoreError>, account_id: &str, id: &str, sec: &str, stored: bool) {
+    if let Err(m) = check_account_id(account_id) {
+        errors.push(CoreError::field("account_id_invalid", "account_id", m));
+    }
+    client_id(errors, id);
+    secret(errors, "client_secret", "client secret", sec, stored, 16);
+}
+
 pub fn validate_admin(s: &AdminSettings) -> Report {
     let mut errors = Vec::new();
     match s.auth_type.as_str() {
@@ -203,20 +212,13 @@ pub fn validate_admin(s: &AdminSettings) -> Report {
                 s.expected_redirect_url.as_deref(),
             );
         }
-        "server-to-server" => {
-            if let Err(m) = check_account_id(&s.account_id) {
-                errors.push(CoreError::field("account_id_invalid", "account_id", m));
-            }
-            client_id(&mut errors, &s.client_id);
-            secret(
-                &mut errors,
-                "client_secret",
-                "client secret",
-                &s.client_secret,
-                s.client_secret_stored,
-                16,
-            );
-        }
+        "server-to-server" => s2s_app(
+            &mut errors,
+            &s.account_id,
+            &s.client_id,
+            &s.client_secret,
+            s.client_secret_stored,
+        ),
         _ => errors.push(CoreError::field(
             "value_not_allowed",
             "auth_type",
@@ -241,17 +243,12 @@ pub fn validate_doctor(s: &DoctorSettings) -> Report {
     match s.auth_type.as_str() {
         "none" | "oauth" => {}
         "server-to-server" => {
-            if let Err(m) = check_account_id(&s.account_id) {
-                errors.push(CoreError::field("account_id_invalid", "account_id", m));
-            }
-            client_id(&mut errors, &s.client_id);
-            secret(
+            s2s_app(
                 &mut errors,
-                "client_secret",
-                "client secret",
+                &s.account_id,
+                &s.client_id,
                 &s.client_secret,
                 s.client_secret_stored,
-                16,
             );
             if s.zoom_user.is_empty() {
                 errors.push(CoreError::field(
