@@ -30,9 +30,9 @@ impl HttpRequest {
         self
     }
 
-    pub fn json(self, body: &serde_json::Value) -> Self {
+    pub fn json<T: Serialize>(self, body: &T) -> Self {
         let mut r = self.header("content-type", "application/json");
-        r.body = Some(body.to_string());
+        r.body = Some(serde_json::to_string(body).unwrap_or_default());
         r
     }
 

@@ -3,13 +3,13 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpRequest;
-use crate::policy::{is_email, max_chars, MeetingPolicy, PolicyLayer};
+use crate::policy::{is_email, max_chars, MeetingPolicy, PolicyLayer, ZoomSettings};
 use crate::random::HostRandom;
 use crate::secret::Secret;
 use crate::timefmt::zoom_utc;
 use crate::weburl::{join, with_query, UrlError, WebUrl};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Where and as whom to call the Meeting API.
 #[derive(Debug, Clone, Deserialize)]
@@ -271,34 +271,56 @@ pub fn create(input: &CreateInput) -> Result<HttpRequest> {
     let (start_time, duration) = schedule(&input.appointment, &policy)?;
     let topic = render_topic(&policy.topic_template, &input.appointment)?;
     let mut random = HostRandom::from_hex(&input.random, "random", 16)?;
-    let mut body = json!({
-        "topic": topic,
-        "type": 2,
-        "start_time": start_time,
-        "duration": duration,
-        "timezone": input.appointment.timezone,
-        "password": policy.passcode(&mut random),
-        "settings": policy.zoom_settings(),
-    });
-    if let Some(agenda) = &policy.agenda {
-        body["agenda"] = json!(agenda);
-    }
+    let body = CreateBody {
+        topic: &topic,
+        kind: 2,
+        start_time: &start_time,
+        duration,
+        timezone: &input.appointment.timezone,
+        password: &policy.passcode(&mut random),
+        agenda: policy.agenda.as_deref(),
+        settings: policy.zoom_settings(),
+    };
     let url = api_url(&input.auth, &["users", &input.host, "meetings"])?;
     Ok(authed("POST", url, &input.auth)?.json(&body))
+}
+
+/// Zoom's create-meeting body (`meetingCreate`), written straight to JSON.
+#[derive(Serialize)]
+struct CreateBody<'a> {
+    topic: &'a str,
+    /// 2: a scheduled meeting.
+    #[serde(rename = "type")]
+    kind: u8,
+    start_time: &'a str,
+    duration: i64,
+    timezone: &'a str,
+    password: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agenda: Option<&'a str>,
+    settings: ZoomSettings<'a>,
+}
+
+/// Zoom's update body (`meetingUpdate`) for a reschedule.
+#[derive(Serialize)]
+struct UpdateBody<'a> {
+    start_time: &'a str,
+    duration: i64,
+    timezone: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agenda: Option<&'a str>,
 }
 
 /// A reschedule: new time, duration and display timezone; the rest stays as created.
 pub fn update(input: &UpdateInput) -> Result<HttpRequest> {
     let policy = MeetingPolicy::resolve(&[&input.policy, &input.overrides])?;
     let (start_time, duration) = schedule(&input.appointment, &policy)?;
-    let mut body = json!({
-        "start_time": start_time,
-        "duration": duration,
-        "timezone": input.appointment.timezone,
-    });
-    if let Some(agenda) = &policy.agenda {
-        body["agenda"] = json!(agenda);
-    }
+    let body = UpdateBody {
+        start_time: &start_time,
+        duration,
+        timezone: &input.appointment.timezone,
+        agenda: policy.agenda.as_deref(),
+    };
     let url = api_url(&input.auth, &["meetings", input.meeting_id.as_str()])?;
     Ok(authed("PATCH", url, &input.auth)?.json(&body))
 }
@@ -405,6 +427,7 @@ pub fn parse_meeting(v: &Value) -> Result<MeetingRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn input(v: Value) -> CreateInput {
         serde_json::from_value(v).unwrap()

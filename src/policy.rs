@@ -4,7 +4,6 @@
 use crate::error::{CoreError, Result};
 use crate::random::HostRandom;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// Zoom's passcode alphabet: `[A-Za-z0-9@_*-]`, at most 10 characters.
 pub const PASSCODE_MAX: usize = 10;
@@ -259,28 +258,45 @@ impl MeetingPolicy {
     }
 
     /// Zoom's `settings` object for this policy.
-    pub fn zoom_settings(&self) -> Value {
-        let mut s = json!({
-            "host_video": self.host_video,
-            "participant_video": self.participant_video,
-            "join_before_host": self.join_before_host,
-            "mute_upon_entry": self.mute_upon_entry,
-            "waiting_room": self.waiting_room,
-            "auto_recording": self.auto_recording,
-            "encryption_type": self.encryption_type,
-            "meeting_authentication": self.meeting_authentication,
-            "audio": self.audio,
-            "approval_type": 2,
-        });
-        if self.join_before_host {
-            s["jbh_time"] = json!(self.jbh_time);
-        }
-        if !self.alternative_hosts.is_empty() {
+    pub fn zoom_settings(&self) -> ZoomSettings<'_> {
+        ZoomSettings {
+            host_video: self.host_video,
+            participant_video: self.participant_video,
+            join_before_host: self.join_before_host,
+            // Zoom reads jbh_time only with join before host on.
+            jbh_time: self.join_before_host.then_some(self.jbh_time),
+            mute_upon_entry: self.mute_upon_entry,
+            waiting_room: self.waiting_room,
+            approval_type: 2,
+            audio: &self.audio,
+            auto_recording: &self.auto_recording,
+            encryption_type: &self.encryption_type,
+            meeting_authentication: self.meeting_authentication,
             // Zoom separates alternative hosts with semicolons, not commas.
-            s["alternative_hosts"] = json!(self.alternative_hosts.join(";"));
+            alternative_hosts: (!self.alternative_hosts.is_empty())
+                .then(|| self.alternative_hosts.join(";")),
         }
-        s
     }
+}
+
+/// Zoom's meeting `settings`, written straight to JSON (no intermediate `Value`).
+#[derive(Debug, Serialize)]
+pub struct ZoomSettings<'a> {
+    pub host_video: bool,
+    pub participant_video: bool,
+    pub join_before_host: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jbh_time: Option<i64>,
+    pub mute_upon_entry: bool,
+    pub waiting_room: bool,
+    /// 2: no registration required.
+    pub approval_type: u8,
+    pub audio: &'a str,
+    pub auto_recording: &'a str,
+    pub encryption_type: &'a str,
+    pub meeting_authentication: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternative_hosts: Option<String>,
 }
 
 pub fn validate_passcode(pw: &str) -> Result<()> {
@@ -355,14 +371,19 @@ fn one_of_str(field: &str, v: &str, allowed: &[&str]) -> Result<()> {
 mod tests {
     use super::*;
 
+    use serde_json::{json, Value};
+
+    fn settings(p: &MeetingPolicy) -> Value {
+        serde_json::to_value(p.zoom_settings()).unwrap()
+    }
+
     fn layer(v: Value) -> PolicyLayer {
         serde_json::from_value(v).unwrap()
     }
 
     #[test]
     fn defaults_are_safe() {
-        let p = MeetingPolicy::resolve(&[]).unwrap();
-        let s = p.zoom_settings();
+        let s = settings(&MeetingPolicy::resolve(&[]).unwrap());
         assert_eq!(s["waiting_room"], true);
         assert_eq!(s["join_before_host"], false);
         assert_eq!(s["auto_recording"], "none");
@@ -375,7 +396,7 @@ mod tests {
         let e = MeetingPolicy::resolve(&[&l]).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("join_before_host"));
         let l2 = layer(json!({"waiting_room": false, "join_before_host": true, "jbh_time": 5}));
-        let s = MeetingPolicy::resolve(&[&l2]).unwrap().zoom_settings();
+        let s = settings(&MeetingPolicy::resolve(&[&l2]).unwrap());
         assert_eq!(s["jbh_time"], 5);
     }
 
@@ -389,7 +410,7 @@ mod tests {
     #[test]
     fn alternative_hosts_join_with_semicolons() {
         let l = layer(json!({"alternative_hosts": ["a@x.org", "b@y.org"]}));
-        let s = MeetingPolicy::resolve(&[&l]).unwrap().zoom_settings();
+        let s = settings(&MeetingPolicy::resolve(&[&l]).unwrap());
         assert_eq!(s["alternative_hosts"], "a@x.org;b@y.org");
         let bad = layer(json!({"alternative_hosts": ["a@x.org", "not an email"]}));
         let e = MeetingPolicy::resolve(&[&bad]).unwrap_err();

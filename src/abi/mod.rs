@@ -7,8 +7,8 @@ use crate::error::{CoreError, Result};
 use crate::{api, mapping, meeting, oauth, token, validation, webhook};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
@@ -67,66 +67,97 @@ fn input_error(e: serde_json::Error) -> CoreError {
 }
 
 fn parse<T: DeserializeOwned>(input: &RawValue) -> Result<T> {
-    let v: Value = serde_json::from_str(input.get()).map_err(input_error)?;
-    T::deserialize(&v).map_err(input_error)
+    serde_json::from_str(input.get()).map_err(input_error)
 }
 
-fn out<T: Serialize>(v: T) -> Result<Value> {
-    serde_json::to_value(v).map_err(|_| CoreError::new("internal", "result could not be encoded"))
+/// The `ok` value as JSON text, written once, straight from the operation's output type.
+fn out<T: Serialize>(v: T) -> Result<String> {
+    serde_json::to_string(&v).map_err(|_| CoreError::new("internal", "result could not be encoded"))
 }
 
-/// Runs one operation on its input, given as JSON text.
-pub fn call(op: &str, input: &RawValue) -> Result<Value> {
-    match op {
-        "meta.info" => Ok(json!({
-            "abi_version": ABI_VERSION,
-            "core_version": env!("CARGO_PKG_VERSION"),
-            "max_input": MAX_INPUT,
-            "ops": OPS,
-        })),
-        "meeting.create" => out(meeting::create(&parse(input)?)?),
-        "meeting.update" => out(meeting::update(&parse(input)?)?),
-        "meeting.delete" => out(meeting::delete(&parse(input)?)?),
-        "meeting.get" => out(meeting::get(&parse(input)?)?),
-        "meeting.list" => out(meeting::list(&parse(input)?)?),
-        "user.get" => out(meeting::get_user(&parse(input)?)?),
-        "oauth.authorize" => out(oauth::authorize(&parse(input)?)?),
-        "oauth.verify_state" => out(oauth::verify_state(&parse(input)?)?),
-        "oauth.exchange_code" => out(oauth::exchange_code(&parse(input)?)?),
-        "oauth.refresh" => out(oauth::refresh(&parse(input)?)?),
-        "oauth.s2s_token" => out(oauth::s2s_token(&parse(input)?)?),
-        "oauth.revoke" => out(oauth::revoke(&parse(input)?)?),
-        "token.decide" => out(token::decide(&parse(input)?)),
-        "token.after_refresh_failure" => out(token::after_refresh_failure(&parse(input)?)),
-        "api.interpret" => out(api::interpret(&parse(input)?)?),
-        "webhook.handle" => out(webhook::handle(&parse(input)?)?),
-        "mapping.reserve" => out(mapping::reserve(&parse(input)?)?),
-        "mapping.activate" => out(mapping::activate(&parse(input)?)?),
-        "mapping.plan" => out(mapping::plan(&parse(input)?)),
-        "mapping.recover" => out(json!({ "meeting": mapping::recover(&parse(input)?)? })),
-        "mapping.start_link" => out(mapping::start_link(&parse(input)?)),
-        "mapping.fail" => out(mapping::fail(&parse(input)?)),
-        "mapping.apply_event" => out(mapping::apply_event(&parse(input)?)?),
-        "settings.validate_admin" => out(validation::validate_admin(&parse(input)?)),
-        "settings.validate_doctor" => out(validation::validate_doctor(&parse(input)?)),
-        "policy.validate" => out(validation::validate_policy(&parse(input)?)),
+/// One operation: parse its input, run it, encode its output. Kept out of line so each
+/// operation is its own function in the .wasm: a lazily compiling runtime then translates
+/// only the operations a request uses, not all of them inlined into `call`.
+#[inline(never)]
+fn run<I: DeserializeOwned, O: Serialize>(
+    input: &RawValue,
+    f: impl FnOnce(&I) -> Result<O>,
+) -> Result<String> {
+    out(f(&parse(input)?)?)
+}
+
+/// An operation's entry point.
+type Op = fn(&RawValue) -> Result<String>;
+
+/// The operation for a name. Returning function pointers (rather than calling in a `match`)
+/// keeps each operation a separate function even after `wasm-opt` (which inlines functions
+/// with a single call site): a lazily compiling runtime then translates only what a request
+/// runs, instead of one function holding the whole core.
+fn lookup(op: &str) -> Option<Op> {
+    Some(match op {
+        "meta.info" => |_| {
+            out(json!({
+                "abi_version": ABI_VERSION,
+                "core_version": env!("CARGO_PKG_VERSION"),
+                "max_input": MAX_INPUT,
+                "ops": OPS,
+            }))
+        },
+        "meeting.create" => |i| run(i, meeting::create),
+        "meeting.update" => |i| run(i, meeting::update),
+        "meeting.delete" => |i| run(i, meeting::delete),
+        "meeting.get" => |i| run(i, meeting::get),
+        "meeting.list" => |i| run(i, meeting::list),
+        "user.get" => |i| run(i, meeting::get_user),
+        "oauth.authorize" => |i| run(i, oauth::authorize),
+        "oauth.verify_state" => |i| run(i, oauth::verify_state),
+        "oauth.exchange_code" => |i| run(i, oauth::exchange_code),
+        "oauth.refresh" => |i| run(i, oauth::refresh),
+        "oauth.s2s_token" => |i| run(i, oauth::s2s_token),
+        "oauth.revoke" => |i| run(i, oauth::revoke),
+        "token.decide" => |i| run(i, |i| Ok(token::decide(i))),
+        "token.after_refresh_failure" => |i| run(i, |i| Ok(token::after_refresh_failure(i))),
+        "api.interpret" => |i| run(i, api::interpret),
+        "webhook.handle" => |i| run(i, webhook::handle),
+        "mapping.reserve" => |i| run(i, mapping::reserve),
+        "mapping.activate" => |i| run(i, mapping::activate),
+        "mapping.plan" => |i| run(i, |i| Ok(mapping::plan(i))),
+        "mapping.recover" => |i| run(i, |i| Ok(json!({ "meeting": mapping::recover(i)? }))),
+        "mapping.start_link" => |i| run(i, |i| Ok(mapping::start_link(i))),
+        "mapping.fail" => |i| run(i, |i| Ok(mapping::fail(i))),
+        "mapping.apply_event" => |i| run(i, mapping::apply_event),
+        "settings.validate_admin" => |i| run(i, |i| Ok(validation::validate_admin(i))),
+        "settings.validate_doctor" => |i| run(i, |i| Ok(validation::validate_doctor(i))),
+        "policy.validate" => |i| run(i, |i| Ok(validation::validate_policy(i))),
         // Lets a host prove it survives a guest trap and reads the panic message.
-        "debug.panic" => panic!("debug.panic was called: this trap is deliberate"),
-        other => Err(CoreError::field(
+        "debug.panic" => |_| panic!("debug.panic was called: this trap is deliberate"),
+        _ => return None,
+    })
+}
+
+/// Runs one operation on its input, given as JSON text; the `ok` value comes back as JSON text.
+pub fn call(op: &str, input: &RawValue) -> Result<String> {
+    match lookup(op) {
+        Some(f) => f(input),
+        None => Err(CoreError::field(
             "unknown_op",
             "op",
             format!(
                 "unknown operation {:?}",
-                other.chars().take(64).collect::<String>()
+                op.chars().take(64).collect::<String>()
             ),
         )),
     }
 }
 
-fn envelope(r: Result<Value>) -> String {
+/// The answer as text: the `ok` value is already JSON, so it is spliced in rather than
+/// parsed and written again.
+fn envelope(r: Result<String>) -> String {
     match r {
-        Ok(v) => json!({ "ok": v }).to_string(),
-        Err(e) => json!({ "error": e }).to_string(),
+        Ok(v) => format!("{{\"ok\":{v}}}"),
+        Err(e) => serde_json::to_string(&json!({ "error": e })).unwrap_or_else(|_| {
+            r#"{"error":{"code":"internal","message":"answer could not be encoded"}}"#.into()
+        }),
     }
 }
 
