@@ -3,27 +3,55 @@ SHELL := /bin/bash
 WASM_RAW := target/wasm32-unknown-unknown/release/kc_telemed.wasm
 WASM := build/kc_telemed.wasm
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals
+LIB := php-bridge/lib
+PHPUNIT := phpunit --do-not-cache-result
 
-.PHONY: test demo setup lint wasm size unit down
+.PHONY: test demo setup lint php-lint unit wasm runtime runtime-wasmtime test-bridge test-wasmtime bench-bridge size down
 
-test: setup lint unit wasm
+test: setup lint unit wasm runtime php-lint test-bridge
 	@scripts/wasm-size.sh
 	@echo "make test: all checks passed"
 
 setup:
-	@scripts/setup.sh
+	@scripts/setup.sh php8.2-cli phpunit
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-unit:
-	cargo test --workspace
+php-lint:
+	@find php-bridge scripts -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null
+	@echo "php -l: no syntax errors"
 
+unit:
+	cargo test
+
+# The core, import-free, size-optimised; shipped inside the plugin's lib/.
 wasm:
 	cargo build --release --target wasm32-unknown-unknown --lib
-	@mkdir -p build
+	@mkdir -p build $(LIB)
 	wasm-opt $(WASM_OPT_FLAGS) $(WASM_RAW) -o $(WASM)
+	cp $(WASM) $(LIB)/kc_telemed.wasm
+
+# The runtime library PHP FFI loads (wasmi: about a minute to build).
+runtime:
+	cargo build --profile runtime -p kct-runtime
+	@mkdir -p $(LIB)
+	cp target/runtime/libkct_wasm_runtime.so $(LIB)/
+	@scripts/preload-header.sh
+
+test-bridge: wasm runtime
+	cd php-bridge && $(PHPUNIT) -c phpunit-bridge.xml
+
+# Opt-in JIT runtime (wasmtime + cranelift; about 10 minutes to build here).
+runtime-wasmtime:
+	CARGO_TARGET_DIR=target/wasmtime cargo build --profile runtime -p kct-runtime --no-default-features --features wasmtime
+
+test-wasmtime: wasm runtime runtime-wasmtime
+	cd php-bridge && KCT_WASM_RUNTIME_LIB=$(CURDIR)/target/wasmtime/runtime/libkct_wasm_runtime.so $(PHPUNIT) -c phpunit-bridge.xml
+
+bench-bridge: wasm runtime
+	php scripts/bench-bridge.php --readme
 
 size: wasm
 	scripts/wasm-size.sh --readme

@@ -1,0 +1,284 @@
+<?php
+namespace KCTApp\wasm;
+
+/**
+ * One instance of the core .wasm behind PHP FFI. JSON in, JSON out, through the core's
+ * exports (kct_alloc, kct_call, kct_free). Memory discipline: the memory base is re-read
+ * after every call (the runtime moves it when memory grows), every copy is bounds-checked,
+ * every allocation is freed, and after a trap the instance is discarded (the next call
+ * builds a fresh one) and the guest's panic message is surfaced.
+ */
+final class KCTCore
+{
+    /** Same cap as the core's; checked here so an oversized request is never copied in. */
+    const MAX_INPUT = 1048576;
+    const I32 = 0;
+    const I64 = 1;
+
+    /** @var \FFI */
+    private $ffi;
+    /** @var string */
+    private $path;
+    private $store;
+    private $instance;
+    private $externs;
+    private $memory;
+    /** @var array<string, mixed> export name => wasm_func_t* */
+    private $funcs = [];
+    private $args;
+    private $argVals;
+    private $results;
+    private $resultVals;
+    /** @var int a request buffer kept in guest memory between calls, and its capacity */
+    private $buf = 0;
+    private $bufCap = 0;
+
+    public function __construct(\FFI $ffi, string $path)
+    {
+        $this->ffi = $ffi;
+        $this->path = $path;
+        $this->args = $ffi->new('wasm_val_vec_t');
+        $this->argVals = $ffi->new('wasm_val_t[2]');
+        $this->args->data = \FFI::addr($this->argVals[0]);
+        $this->results = $ffi->new('wasm_val_vec_t');
+        $this->resultVals = $ffi->new('wasm_val_t[1]');
+        $this->results->data = \FFI::addr($this->resultVals[0]);
+        $this->instantiate();
+    }
+
+    public function __destruct()
+    {
+        $this->discard();
+    }
+
+    private function fail(string $state, string $message, string $fix): KCTRuntimeException
+    {
+        return new KCTRuntimeException(new KCTRuntimeStatus($state, $message, $fix, [$this->path]));
+    }
+
+    private function instantiate(): void
+    {
+        $ffi = $this->ffi;
+        $this->store = $ffi->wasm_store_new($ffi->kct_rt_engine());
+        $module = $ffi->kct_rt_module($this->store, $this->path);
+        if ($module === null) {
+            // FFI turns a `const char *` result into a PHP string itself.
+            $why = (string) $ffi->kct_rt_last_error();
+            $this->discard();
+            throw $this->fail(KCTRuntimeStatus::CORE_INVALID, 'The core .wasm cannot be loaded: ' . $why . '.', 'rebuild it with "make wasm"');
+        }
+        $names = $ffi->new('wasm_exporttype_vec_t');
+        $ffi->wasm_module_exports($module, \FFI::addr($names));
+        $imports = $ffi->new('wasm_extern_vec_t');
+        $trap = $ffi->new('wasm_trap_t*');
+        $this->instance = $ffi->wasm_instance_new($this->store, $module, \FFI::addr($imports), \FFI::addr($trap));
+        $ffi->wasm_module_delete($module);
+        if ($this->instance === null) {
+            $msg = $this->trapMessage($trap);
+            $ffi->wasm_exporttype_vec_delete(\FFI::addr($names));
+            $this->discard();
+            throw $this->fail(KCTRuntimeStatus::CORE_INVALID, 'The core .wasm cannot be instantiated (' . $msg . ').', 'rebuild it with "make wasm"; the core must import nothing');
+        }
+        $this->externs = $ffi->new('wasm_extern_vec_t');
+        $ffi->wasm_instance_exports($this->instance, \FFI::addr($this->externs));
+        for ($i = 0; $i < $names->size; $i++) {
+            $n = $ffi->wasm_exporttype_name($names->data[$i]);
+            $name = \FFI::string($n->data, $n->size);
+            $ext = $this->externs->data[$i];
+            if ($name === 'memory') {
+                $this->memory = $ffi->wasm_extern_as_memory($ext);
+            } elseif (strncmp($name, 'kct_', 4) === 0) {
+                $this->funcs[$name] = $ffi->wasm_extern_as_func($ext);
+            }
+        }
+        $ffi->wasm_exporttype_vec_delete(\FFI::addr($names));
+        foreach (['kct_abi_version', 'kct_alloc', 'kct_free', 'kct_call', 'kct_panic_message'] as $need) {
+            if (empty($this->funcs[$need])) {
+                $this->discard();
+                throw $this->fail(KCTRuntimeStatus::CORE_INVALID, "The core .wasm does not export $need.", 'rebuild it with "make wasm"');
+            }
+        }
+        if ($this->memory === null) {
+            $this->discard();
+            throw $this->fail(KCTRuntimeStatus::CORE_INVALID, 'The core .wasm exports no memory.', 'rebuild it with "make wasm"');
+        }
+        $abi = $this->invoke('kct_abi_version', [], self::I32);
+        if ($abi !== KCTWasmLoader::ABI_VERSION) {
+            $this->discard();
+            throw $this->fail(
+                KCTRuntimeStatus::ABI_MISMATCH,
+                sprintf('The core .wasm speaks ABI %d; this plugin speaks ABI %d.', $abi, KCTWasmLoader::ABI_VERSION),
+                'install the .wasm that shipped with this plugin version'
+            );
+        }
+    }
+
+    /** Drops the instance and its store; the next call instantiates afresh. */
+    public function discard(): void
+    {
+        $ffi = $this->ffi;
+        if ($this->externs !== null) {
+            $ffi->wasm_extern_vec_delete(\FFI::addr($this->externs));
+            $this->externs = null;
+        }
+        if ($this->instance !== null) {
+            $ffi->wasm_instance_delete($this->instance);
+            $this->instance = null;
+        }
+        if ($this->store !== null) {
+            $ffi->wasm_store_delete($this->store);
+            $this->store = null;
+        }
+        $this->memory = null;
+        $this->funcs = [];
+        // The buffer lived in the instance's memory: gone with it.
+        $this->buf = 0;
+        $this->bufCap = 0;
+    }
+
+    private function trapMessage($trap): string
+    {
+        if ($trap === null || \FFI::isNull($trap)) {
+            return 'no message';
+        }
+        $msg = $this->ffi->new('wasm_message_t');
+        $this->ffi->wasm_trap_message($trap, \FFI::addr($msg));
+        $text = $msg->size > 0 ? rtrim(\FFI::string($msg->data, $msg->size), "\0") : 'no message';
+        $this->ffi->wasm_byte_vec_delete(\FFI::addr($msg));
+        $this->ffi->wasm_trap_delete($trap);
+        return $text;
+    }
+
+    /**
+     * Calls an export with i32 arguments; returns its single result (or null).
+     *
+     * @throws KCTCoreException on a trap, after discarding the instance
+     */
+    private function invoke(string $name, array $args, ?int $resultKind)
+    {
+        $n = count($args);
+        for ($i = 0; $i < $n; $i++) {
+            $this->argVals[$i]->kind = self::I32;
+            $this->argVals[$i]->of->i32 = $args[$i];
+        }
+        $this->args->size = $n;
+        $this->results->size = $resultKind === null ? 0 : 1;
+        $trap = $this->ffi->wasm_func_call($this->funcs[$name], \FFI::addr($this->args), \FFI::addr($this->results));
+        if ($trap !== null) {
+            $trapText = $this->trapMessage($trap);
+            $panic = $name === 'kct_panic_message' ? '' : $this->panicMessage();
+            $this->discard();
+            throw new KCTCoreException('core_trap', 'The core trapped in ' . $name . ': ' . ($panic !== '' ? $panic : $trapText));
+        }
+        if ($resultKind === null) {
+            return null;
+        }
+        return $resultKind === self::I64 ? $this->resultVals[0]->of->i64 : $this->resultVals[0]->of->i32;
+    }
+
+    /** The guest's panic message after a trap, or ''. */
+    private function panicMessage(): string
+    {
+        try {
+            $packed = $this->invoke('kct_panic_message', [], self::I64);
+            return $this->read(($packed >> 32) & 0xFFFFFFFF, $packed & 0xFFFFFFFF);
+        } catch (\Throwable $e) {
+            return '';
+        }
+    }
+
+    private function read(int $ptr, int $len): string
+    {
+        if ($len === 0) {
+            return '';
+        }
+        $size = $this->ffi->wasm_memory_data_size($this->memory);
+        if ($ptr <= 0 || $ptr + $len > $size) {
+            throw new KCTCoreException('core_memory', "The core answered outside its memory ($ptr+$len > $size).");
+        }
+        return \FFI::string($this->ffi->wasm_memory_data($this->memory) + $ptr, $len);
+    }
+
+    public function abiVersion(): int
+    {
+        if ($this->instance === null) {
+            $this->instantiate();
+        }
+        return $this->invoke('kct_abi_version', [], self::I32);
+    }
+
+    /** Sends one JSON request, returns the JSON answer text. */
+    public function callRaw(string $request): string
+    {
+        $len = strlen($request);
+        if ($len > self::MAX_INPUT) {
+            throw new KCTCoreException('input_too_large', sprintf('request is %d bytes; the limit is %d', $len, self::MAX_INPUT));
+        }
+        if ($this->instance === null) {
+            $this->instantiate();
+        }
+        if ($len > $this->bufCap) {
+            // Grow the reusable request buffer: two guest calls per request instead of four.
+            if ($this->buf !== 0) {
+                $this->invoke('kct_free', [$this->buf, $this->bufCap], null);
+                $this->buf = $this->bufCap = 0;
+            }
+            $cap = max(4096, 1 << (int) ceil(log(max($len, 1), 2)));
+            $cap = min($cap, self::MAX_INPUT);
+            $this->buf = $this->invoke('kct_alloc', [$cap], self::I32) & 0xFFFFFFFF;
+            if ($this->buf === 0) {
+                throw new KCTCoreException('core_alloc', 'the core could not allocate the request');
+            }
+            $this->bufCap = $cap;
+        }
+        if ($len > 0) {
+            // Re-read base and size: the runtime moves memory when it grows.
+            $size = $this->ffi->wasm_memory_data_size($this->memory);
+            if ($this->buf + $len > $size) {
+                throw new KCTCoreException('core_memory', "The core's buffer lies outside its memory.");
+            }
+            \FFI::memcpy($this->ffi->wasm_memory_data($this->memory) + $this->buf, $request, $len);
+        }
+        $packed = $this->invoke('kct_call', [$this->buf, $len], self::I64);
+        $outPtr = ($packed >> 32) & 0xFFFFFFFF;
+        $outLen = $packed & 0xFFFFFFFF;
+        try {
+            return $this->read($outPtr, $outLen);
+        } finally {
+            $this->invoke('kct_free', [$outPtr, $outLen], null);
+        }
+    }
+
+    /**
+     * Runs an operation. `$input` is a PHP array (an empty array is sent as {}: omit
+     * optional lists rather than passing them empty).
+     *
+     * @return mixed the `ok` value
+     * @throws KCTCoreException for an error answer
+     */
+    public function call(string $op, $input = [])
+    {
+        if (is_array($input) && $input === []) {
+            $input = new \stdClass();
+        }
+        $request = json_encode(['op' => $op, 'input' => $input], JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION);
+        if ($request === false) {
+            throw new KCTCoreException('input_invalid', 'the request cannot be encoded as JSON: ' . json_last_error_msg());
+        }
+        $answer = json_decode($this->callRaw($request), true, 512, JSON_BIGINT_AS_STRING);
+        if (!is_array($answer)) {
+            throw new KCTCoreException('core_answer_invalid', 'the core answered with something that is not JSON');
+        }
+        if (array_key_exists('ok', $answer)) {
+            return $answer['ok'];
+        }
+        throw KCTCoreException::fromAnswer(is_array($answer['error'] ?? null) ? $answer['error'] : []);
+    }
+
+    /** `(hits << 32) | compiles` of the runtime's process-level module cache. */
+    public function cacheStats(): array
+    {
+        $v = $this->ffi->kct_rt_cache_stats();
+        return ['hits' => ($v >> 32) & 0xFFFFFFFF, 'compiles' => $v & 0xFFFFFFFF];
+    }
+}

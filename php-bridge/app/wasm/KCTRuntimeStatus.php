@@ -1,0 +1,56 @@
+<?php
+namespace KCTApp\wasm;
+
+/**
+ * Whether the WASM runtime can run here, and if not, why and the exact fix. Produced by
+ * KCTWasmLoader::status() without ever raising a fatal error, so Site Health, the CLI and
+ * the settings page can show it.
+ */
+final class KCTRuntimeStatus
+{
+    const OK = 'ok';
+    const FFI_MISSING = 'ffi_missing';
+    const FFI_DISABLED = 'ffi_disabled';
+    const FFI_PRELOAD_ONLY = 'ffi_preload_only';
+    const LIBRARY_MISSING = 'library_missing';
+    const LIBRARY_INVALID = 'library_invalid';
+    const CORE_MISSING = 'core_missing';
+    const CORE_INVALID = 'core_invalid';
+    const ABI_MISMATCH = 'abi_mismatch';
+
+    /** @var string one of the constants above */
+    public $state;
+    /** @var string */
+    public $message;
+    /** @var string|null the php.ini line or step that fixes it */
+    public $fix;
+    /** @var string[] every path that was tried, for "not found" states */
+    public $tried;
+    /** @var string how FFI is reached: 'preloaded', 'cdef' or 'none' */
+    public $mode;
+
+    public function __construct(string $state, string $message, ?string $fix = null, array $tried = [], string $mode = 'none')
+    {
+        $this->state = $state;
+        $this->message = $message;
+        $this->fix = $fix;
+        $this->tried = $tried;
+        $this->mode = $mode;
+    }
+
+    public function ok(): bool
+    {
+        return $this->state === self::OK;
+    }
+
+    public function toArray(): array
+    {
+        return [
+            'state' => $this->state,
+            'message' => $this->message,
+            'fix' => $this->fix,
+            'tried' => $this->tried,
+            'mode' => $this->mode,
+        ];
+    }
+}

@@ -1,0 +1,201 @@
+<?php
+namespace KCTApp\wasm;
+
+/**
+ * Finds the runtime library and the core .wasm, reaches them through PHP FFI (a preloaded
+ * scope when there is one, FFI::cdef otherwise), and says precisely what is wrong when it
+ * cannot. Nothing here raises a fatal error.
+ */
+final class KCTWasmLoader
+{
+    /** The FFI scope name preload.php registers. */
+    const SCOPE = 'KCT_WASM';
+    /** The core ABI this bridge speaks (src/abi: ABI_VERSION). */
+    const ABI_VERSION = 1;
+    const LIBRARY_FILE = 'libkct_wasm_runtime.so';
+    const CORE_FILE = 'kc_telemed.wasm';
+
+    /** @var \FFI|null one FFI handle per process: a resource, not state */
+    private static $ffi;
+    /** @var string */
+    private static $mode = 'none';
+
+    public static function header(): string
+    {
+        return __DIR__ . '/kct_runtime.h';
+    }
+
+    /** Where the shipped binaries live inside the plugin. */
+    public static function libDir(): string
+    {
+        return dirname(__DIR__, 2) . '/lib';
+    }
+
+    /** @return string[] */
+    public static function libraryCandidates(): array
+    {
+        return self::candidates('KCT_WASM_RUNTIME_LIB', self::LIBRARY_FILE);
+    }
+
+    /** @return string[] */
+    public static function coreCandidates(): array
+    {
+        return self::candidates('KCT_WASM_CORE', self::CORE_FILE);
+    }
+
+    /**
+     * An explicit setting (a wp-config constant, else an environment variable) is the only
+     * candidate, so a wrong path is reported rather than silently replaced; without one,
+     * the plugin's lib/ folder and the system library folders are tried in order.
+     */
+    private static function candidates(string $name, string $file): array
+    {
+        if (defined($name) && constant($name)) {
+            return [(string) constant($name)];
+        }
+        $env = getenv($name);
+        if (is_string($env) && $env !== '') {
+            return [$env];
+        }
+        return [self::libDir() . '/' . $file, '/usr/local/lib/kct/' . $file, '/usr/lib/kct/' . $file];
+    }
+
+    private static function firstFile(array $paths): ?string
+    {
+        foreach ($paths as $p) {
+            if (is_file($p) && is_readable($p)) {
+                return $p;
+            }
+        }
+        return null;
+    }
+
+    public static function corePath(): ?string
+    {
+        return self::firstFile(self::coreCandidates());
+    }
+
+    /** The FFI extension's state alone, without loading anything. */
+    public static function ffiState(): KCTRuntimeStatus
+    {
+        if (!extension_loaded('FFI') || !class_exists('FFI')) {
+            return new KCTRuntimeStatus(
+                KCTRuntimeStatus::FFI_MISSING,
+                'PHP\'s FFI extension is not installed.',
+                'install it (on Debian it is built into php8.2-cli / php8.2-fpm) and add "extension=ffi" to php.ini'
+            );
+        }
+        if (self::scope() !== null) {
+            return new KCTRuntimeStatus(KCTRuntimeStatus::OK, 'FFI is enabled (preloaded scope).', null, [], 'preloaded');
+        }
+        $setting = strtolower(trim((string) ini_get('ffi.enable')));
+        if (in_array($setting, ['1', 'true', 'on', 'yes'], true)) {
+            return new KCTRuntimeStatus(KCTRuntimeStatus::OK, 'FFI is enabled.', null, [], 'cdef');
+        }
+        if ($setting === 'preload') {
+            if (in_array(PHP_SAPI, ['cli', 'phpdbg'], true)) {
+                return new KCTRuntimeStatus(KCTRuntimeStatus::OK, 'FFI is enabled for the command line.', null, [], 'cdef');
+            }
+            return new KCTRuntimeStatus(
+                KCTRuntimeStatus::FFI_PRELOAD_ONLY,
+                'FFI is limited to preloaded code (ffi.enable=preload) and the runtime is not preloaded.',
+                'preload it: opcache.enable=1, opcache.preload=' . dirname(__DIR__, 2) . '/preload.php, opcache.preload_user=www-data; or set ffi.enable=true'
+            );
+        }
+        return new KCTRuntimeStatus(
+            KCTRuntimeStatus::FFI_DISABLED,
+            'FFI is disabled (ffi.enable=' . ($setting === '' ? '0' : $setting) . ').',
+            'set ffi.enable=preload and preload ' . dirname(__DIR__, 2) . '/preload.php (recommended for PHP-FPM), or ffi.enable=true'
+        );
+    }
+
+    private static function scope(): ?\FFI
+    {
+        if (!class_exists('FFI')) {
+            return null;
+        }
+        try {
+            return \FFI::scope(self::SCOPE);
+        } catch (\Throwable $e) {
+            return null;
+        }
+    }
+
+    /**
+     * The FFI handle to the runtime library.
+     *
+     * @throws KCTRuntimeException with the status when it cannot be had.
+     */
+    public static function ffi(): \FFI
+    {
+        if (self::$ffi !== null) {
+            return self::$ffi;
+        }
+        $state = self::ffiState();
+        if (!$state->ok()) {
+            throw new KCTRuntimeException($state);
+        }
+        if ($state->mode === 'preloaded') {
+            self::$mode = 'preloaded';
+            return self::$ffi = self::scope();
+        }
+        $tried = self::libraryCandidates();
+        $lib = self::firstFile($tried);
+        if ($lib === null) {
+            throw new KCTRuntimeException(new KCTRuntimeStatus(
+                KCTRuntimeStatus::LIBRARY_MISSING,
+                'The WASM runtime library was not found.',
+                'build it with "make runtime" or set KCT_WASM_RUNTIME_LIB in wp-config.php',
+                $tried
+            ));
+        }
+        try {
+            self::$ffi = \FFI::cdef((string) file_get_contents(self::header()), $lib);
+        } catch (\Throwable $e) {
+            throw new KCTRuntimeException(new KCTRuntimeStatus(
+                KCTRuntimeStatus::LIBRARY_INVALID,
+                'The WASM runtime library could not be loaded: ' . $e->getMessage(),
+                'rebuild it with "make runtime" for this machine',
+                [$lib]
+            ));
+        }
+        self::$mode = 'cdef';
+        return self::$ffi;
+    }
+
+    /**
+     * A ready core instance.
+     *
+     * @throws KCTRuntimeException
+     */
+    public static function core(?string $corePath = null): KCTCore
+    {
+        $ffi = self::ffi();
+        if ($corePath === null) {
+            $tried = self::coreCandidates();
+            $corePath = self::firstFile($tried);
+            if ($corePath === null) {
+                throw new KCTRuntimeException(new KCTRuntimeStatus(
+                    KCTRuntimeStatus::CORE_MISSING,
+                    'The core .wasm was not found.',
+                    'build it with "make wasm" or set KCT_WASM_CORE in wp-config.php',
+                    $tried
+                ));
+            }
+        }
+        return new KCTCore($ffi, $corePath);
+    }
+
+    /** The full picture for diagnostics: FFI, library, core, ABI. Never throws. */
+    public static function status(): KCTRuntimeStatus
+    {
+        try {
+            $core = self::core();
+            $core->abiVersion();
+            return new KCTRuntimeStatus(KCTRuntimeStatus::OK, 'The Zoom core runs in this PHP process.', null, [], self::$mode);
+        } catch (KCTRuntimeException $e) {
+            $e->status->mode = self::$mode;
+            return $e->status;
+        }
+    }
+}

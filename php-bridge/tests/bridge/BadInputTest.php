@@ -1,0 +1,209 @@
+<?php
+use KCTApp\wasm\KCTCore;
+use KCTApp\wasm\KCTCoreException;
+use KCTApp\wasm\KCTRuntimeException;
+use KCTApp\wasm\KCTRuntimeStatus;
+use KCTApp\wasm\KCTWasmLoader;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * Every broken set-up or bad input is a clear, specific error, and the PHP process lives on.
+ */
+final class BadInputTest extends TestCase
+{
+    /** @var string */
+    private static $tmp;
+
+    public static function setUpBeforeClass(): void
+    {
+        self::$tmp = sys_get_temp_dir() . '/kct-bridge-' . getmypid();
+        @mkdir(self::$tmp);
+    }
+
+    public static function tearDownAfterClass(): void
+    {
+        array_map('unlink', glob(self::$tmp . '/*'));
+        @rmdir(self::$tmp);
+    }
+
+    private function loadError(string $wasm): KCTRuntimeException
+    {
+        try {
+            KCTWasmLoader::core($wasm);
+        } catch (KCTRuntimeException $e) {
+            return $e;
+        }
+        $this->fail("$wasm loaded");
+    }
+
+    public function testCorruptWasmIsACoreInvalidStatus(): void
+    {
+        $path = self::$tmp . '/corrupt.wasm';
+        file_put_contents($path, random_bytes(4096));
+        $e = $this->loadError($path);
+        $this->assertSame(KCTRuntimeStatus::CORE_INVALID, $e->status->state);
+        $this->assertStringContainsString('not a valid WebAssembly module', $e->getMessage());
+        $this->assertSame([$path], $e->status->tried);
+    }
+
+    public function testTruncatedWasmIsACoreInvalidStatus(): void
+    {
+        $real = KCTWasmLoader::corePath();
+        $path = self::$tmp . '/truncated.wasm';
+        file_put_contents($path, substr(file_get_contents($real), 0, intdiv(filesize($real), 2)));
+        $this->assertSame(KCTRuntimeStatus::CORE_INVALID, $this->loadError($path)->status->state);
+    }
+
+    public function testMissingCoreNamesThePath(): void
+    {
+        $e = $this->loadError(self::$tmp . '/nope.wasm');
+        $this->assertSame(KCTRuntimeStatus::CORE_INVALID, $e->status->state);
+        $this->assertStringContainsString('nope.wasm', $e->getMessage());
+    }
+
+    public function testWrongAbiVersionIsRefused(): void
+    {
+        $path = self::$tmp . '/wrong-abi.wasm';
+        exec('wat2wasm ' . escapeshellarg(dirname(__DIR__) . '/fixtures/wrong-abi.wat') . ' -o ' . escapeshellarg($path), $out, $rc);
+        $this->assertSame(0, $rc, 'wat2wasm (wabt) is needed for this test');
+        $e = $this->loadError($path);
+        $this->assertSame(KCTRuntimeStatus::ABI_MISMATCH, $e->status->state);
+        $this->assertStringContainsString('ABI 99', $e->getMessage());
+    }
+
+    private function childStatus(array $ini, array $env = [], string $user = ''): array
+    {
+        $cmd = ($user !== '' ? 'runuser -u ' . escapeshellarg($user) . ' -- ' : '') . escapeshellarg(PHP_BINARY);
+        foreach ($ini as $k => $v) {
+            $cmd .= ' -d ' . escapeshellarg("$k=$v");
+        }
+        $cmd .= ' ' . escapeshellarg(dirname(__DIR__) . '/fixtures/status.php');
+        $prefix = '';
+        foreach ($env as $k => $v) {
+            $prefix .= $k . '=' . escapeshellarg($v) . ' ';
+        }
+        exec($prefix . $cmd . ' 2>&1', $out, $rc);
+        $this->assertStringNotContainsString('Warning', implode("\n", $out));
+        $this->assertSame(0, $rc, 'the child PHP must not die: ' . implode("\n", $out));
+        $status = json_decode(end($out), true);
+        $this->assertIsArray($status, implode("\n", $out));
+        return $status;
+    }
+
+    public function testFfiDisabledIsAStatusWithTheIniFix(): void
+    {
+        $s = $this->childStatus(['ffi.enable' => '0']);
+        $this->assertSame(KCTRuntimeStatus::FFI_DISABLED, $s['state']);
+        $this->assertStringContainsString('ffi.enable=preload', $s['fix']);
+    }
+
+    public function testMissingLibraryNamesEveryPathTried(): void
+    {
+        $s = $this->childStatus([], ['KCT_WASM_RUNTIME_LIB' => self::$tmp . '/libnothing.so']);
+        $this->assertSame(KCTRuntimeStatus::LIBRARY_MISSING, $s['state']);
+        $this->assertSame([self::$tmp . '/libnothing.so'], $s['tried']);
+    }
+
+    public function testFfiPreloadModeUsesThePreloadedScope(): void
+    {
+        $header = KCTWasmLoader::libDir() . '/kct_runtime.preload.h';
+        $this->assertFileExists($header, 'make runtime writes the ffi.preload header');
+        $s = $this->childStatus(['ffi.enable' => 'preload', 'ffi.preload' => $header]);
+        $this->assertSame(KCTRuntimeStatus::OK, $s['state'], json_encode($s));
+        $this->assertSame('preloaded', $s['mode']);
+    }
+
+    public function testOpcachePreloadScriptRegistersTheScope(): void
+    {
+        $s = $this->childStatus([
+            'opcache.enable' => '1',
+            'opcache.enable_cli' => '1',
+            'opcache.preload' => dirname(__DIR__, 2) . '/preload.php',
+            'ffi.enable' => 'preload',
+        ], [], posix_geteuid() === 0 ? 'nobody' : '');
+        // As root PHP requires opcache.preload_user, which rules out FFI::load: the child
+        // runs unprivileged, as a PHP-FPM master started by a service user would.
+        $this->assertSame(KCTRuntimeStatus::OK, $s['state'], json_encode($s));
+        $this->assertSame('preloaded', $s['mode']);
+    }
+
+    public function testHealthyChildReportsOk(): void
+    {
+        $this->assertSame(KCTRuntimeStatus::OK, $this->childStatus([])['state']);
+    }
+
+    public function testOversizedInputIsRefusedAndTheCoreStaysUsable(): void
+    {
+        $core = KCTWasmLoader::core();
+        try {
+            $core->callRaw(str_repeat(' ', KCTCore::MAX_INPUT + 1));
+            $this->fail('oversized input accepted');
+        } catch (KCTCoreException $e) {
+            $this->assertSame('input_too_large', $e->errorCode);
+        }
+        $this->assertSame(1, $core->call('meta.info')['abi_version']);
+    }
+
+    public function testGuestPanicSurfacesItsMessageAndTheNextCallWorks(): void
+    {
+        $core = KCTWasmLoader::core();
+        try {
+            $core->call('debug.panic');
+            $this->fail('no trap');
+        } catch (KCTCoreException $e) {
+            $this->assertSame('core_trap', $e->errorCode);
+            $this->assertStringContainsString('debug.panic was called', $e->getMessage());
+        }
+        $this->assertSame(['action' => 'fetch'], $core->call('token.decide', ['mode' => 's2s', 'now' => 1]));
+    }
+
+    public function testErrorAnswersBecomeTypedExceptions(): void
+    {
+        try {
+            KCTWasmLoader::core()->call('meeting.create', ['host' => 'x']);
+            $this->fail('no error');
+        } catch (KCTCoreException $e) {
+            $this->assertSame('input_invalid', $e->errorCode);
+            $this->assertStringContainsString('missing field', $e->getMessage());
+        }
+        try {
+            KCTWasmLoader::core()->call('settings.validate_doctor', ['auth_type' => 'x', 'client_secret' => 123456789]);
+            $this->fail('no error');
+        } catch (KCTCoreException $e) {
+            $this->assertStringNotContainsString('123456789', $e->getMessage(), 'values never reach messages');
+        }
+    }
+
+    public function testEveryAllocationIsFreed(): void
+    {
+        $core = KCTWasmLoader::core();
+        $input = ['mode' => 'oauth', 'now' => 1, 'token' => ['access_token' => str_repeat('a', 20000), 'expires_at' => 5, 'api_url' => 'https://api.zoom.us', 'refresh_token' => 'r']];
+        $core->call('token.decide', $input);
+        $before = self::memorySize($core);
+        for ($i = 0; $i < 2000; $i++) {
+            $core->call('token.decide', $input);
+        }
+        $this->assertSame($before, self::memorySize($core), 'guest memory grew: an allocation leaks');
+    }
+
+    private static function memorySize(KCTCore $core): int
+    {
+        $r = new \ReflectionProperty(KCTCore::class, 'memory');
+        $r->setAccessible(true);
+        $f = new \ReflectionProperty(KCTCore::class, 'ffi');
+        $f->setAccessible(true);
+        return $f->getValue($core)->wasm_memory_data_size($r->getValue($core));
+    }
+
+    public function testTheProcessCacheCompilesTheCoreOnce(): void
+    {
+        $a = KCTWasmLoader::core();
+        $before = $a->cacheStats();
+        $b = KCTWasmLoader::core();
+        $c = KCTWasmLoader::core();
+        $after = $c->cacheStats();
+        $this->assertSame($before['compiles'], $after['compiles']);
+        $this->assertSame($before['hits'] + 2, $after['hits']);
+        $this->assertSame(1, $b->abiVersion());
+    }
+}

@@ -1,0 +1,153 @@
+<?php
+/**
+ * `make bench-bridge`: what running the Rust core through PHP FFI costs, measured side by
+ * side in one run. Medians of repeated runs; `--readme` writes the table into README.md.
+ *
+ *  1. cold start: a fresh `php` process that loads the library, compiles the core,
+ *     instantiates it and makes one call, against an empty `php` process, per wasmi
+ *     compilation mode;
+ *  2. warm request in a long-lived worker: instantiate from the process-level module cache
+ *     and make one call;
+ *  3. one create-meeting request built by the core, against pure PHP building the same
+ *     payload with json_decode/json_encode.
+ */
+require dirname(__DIR__) . '/php-bridge/app/autoload.php';
+
+$root = dirname(__DIR__);
+$php = PHP_BINARY;
+$runs = (int) (getenv('BENCH_RUNS') ?: 21);
+
+function median(array $xs): float
+{
+    sort($xs);
+    $n = count($xs);
+    return $n % 2 ? $xs[intdiv($n, 2)] : ($xs[$n / 2 - 1] + $xs[$n / 2]) / 2;
+}
+
+$input = [
+    'auth' => ['access_token' => 'bench-token', 'api_url' => 'https://api.zoom.us'],
+    'host' => 'dr.rao@clinic.example',
+    'appointment' => ['id' => 42, 'doctor_id' => 7, 'patient_id' => 9, 'start_unix' => 1767261600,
+        'duration_min' => 30, 'timezone' => 'Asia/Kolkata', 'correlation_ref' => 'kc-0123456789abcdef0123'],
+    'policy' => ['alternative_hosts' => ['a@clinic.example']],
+    'random' => bin2hex(random_bytes(16)),
+];
+$inputJson = json_encode($input);
+
+/** The same request in plain PHP: what a hand-written addon would do per call. */
+function pure_php_create(string $json): array
+{
+    $in = json_decode($json, true);
+    $a = $in['appointment'];
+    $alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789';
+    $rand = hex2bin($in['random']);
+    $pw = '';
+    for ($i = 0; strlen($pw) < 10; $i++) {
+        $pw .= $alphabet[ord($rand[$i]) % strlen($alphabet)];
+    }
+    $body = [
+        'topic' => 'Telemedicine consultation ' . $a['correlation_ref'],
+        'type' => 2,
+        'start_time' => gmdate('Y-m-d\TH:i:s\Z', $a['start_unix']),
+        'duration' => $a['duration_min'],
+        'timezone' => $a['timezone'],
+        'password' => $pw,
+        'settings' => ['host_video' => true, 'participant_video' => true, 'join_before_host' => false,
+            'mute_upon_entry' => true, 'waiting_room' => true, 'auto_recording' => 'none',
+            'encryption_type' => 'enhanced_encryption', 'meeting_authentication' => false, 'audio' => 'voip',
+            'approval_type' => 2, 'alternative_hosts' => implode(';', $in['policy']['alternative_hosts'])],
+    ];
+    return ['method' => 'POST', 'url' => rtrim($in['auth']['api_url'], '/') . '/v2/users/' . rawurlencode($in['host']) . '/meetings',
+        'headers' => ['authorization' => 'Bearer ' . $in['auth']['access_token'], 'content-type' => 'application/json'],
+        'body' => json_encode($body)];
+}
+
+// 1. Cold starts, interleaved so machine noise hits every variant alike.
+$modes = ['lazy', 'lazy-translation', 'eager'];
+$wall = ['empty' => []];
+$inside = [];
+foreach ($modes as $m) {
+    $wall[$m] = [];
+    $inside[$m] = [];
+}
+for ($r = 0; $r < $runs; $r++) {
+    $t = hrtime(true);
+    exec(escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/empty.php"));
+    $wall['empty'][] = (hrtime(true) - $t) / 1e3;
+    foreach ($modes as $m) {
+        $out = [];
+        $t = hrtime(true);
+        exec('KCT_WASM_COMPILATION=' . $m . ' ' . escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/cold-child.php") . ' ' . escapeshellarg($inputJson), $out, $rc);
+        $wall[$m][] = (hrtime(true) - $t) / 1e3;
+        if ($rc !== 0) {
+            fwrite(STDERR, implode("\n", $out) . "\n");
+            exit(1);
+        }
+        $inside[$m][] = json_decode(end($out), true);
+    }
+}
+
+// 2 and 3 in this process (the default, lazy, mode).
+$core = \KCTApp\wasm\KCTWasmLoader::core();
+$core->call('meeting.create', $input);
+$warm = [];
+for ($r = 0; $r < 400; $r++) {
+    $t = hrtime(true);
+    $c = \KCTApp\wasm\KCTWasmLoader::core();
+    $c->call('meeting.create', $input);
+    unset($c);
+    $warm[] = (hrtime(true) - $t) / 1e3;
+}
+$batch = 200;
+$viaCore = [];
+$viaPhp = [];
+for ($r = 0; $r < 25; $r++) {
+    $t = hrtime(true);
+    for ($i = 0; $i < $batch; $i++) {
+        $core->call('meeting.create', $input);
+    }
+    $viaCore[] = (hrtime(true) - $t) / 1e3 / $batch;
+    $t = hrtime(true);
+    for ($i = 0; $i < $batch; $i++) {
+        pure_php_create($inputJson);
+    }
+    $viaPhp[] = (hrtime(true) - $t) / 1e3 / $batch;
+}
+
+$ms = function (float $us): string { return sprintf('%.2f ms', $us / 1000); };
+$usf = function (float $us): string { return sprintf('%.1f µs', $us); };
+$rows = [];
+$rows[] = '| measurement | median |';
+$rows[] = '|---|---|';
+$rows[] = '| empty `php` process (wall) | ' . $ms(median($wall['empty'])) . ' |';
+foreach ($modes as $m) {
+    $in = $inside[$m];
+    $rows[] = sprintf(
+        '| cold start, wasmi `%s` (wall, incl. process) | %s (+%s over empty) |',
+        $m,
+        $ms(median($wall[$m])),
+        $ms(median($wall[$m]) - median($wall['empty']))
+    );
+    $rows[] = sprintf(
+        '| … inside PHP: load library %s + compile and instantiate %s + first call %s | %s |',
+        $ms(median(array_column($in, 'load'))),
+        $ms(median(array_column($in, 'compile_instantiate'))),
+        $ms(median(array_column($in, 'first_call'))),
+        $ms(median(array_column($in, 'total')))
+    );
+}
+$rows[] = '| warm request in a long-lived worker (instantiate from cache + one create call) | ' . $usf(median($warm)) . ' |';
+$rows[] = '| create-meeting request built by the core, per call | ' . $usf(median($viaCore)) . ' |';
+$rows[] = '| the same payload in pure PHP (json_decode/json_encode), per call | ' . $usf(median($viaPhp)) . ' |';
+$rows[] = sprintf('| ratio core / pure PHP | %.1f× |', median($viaCore) / median($viaPhp));
+$table = implode("\n", $rows);
+$stats = $core->cacheStats();
+echo $table, "\n\n", sprintf("%d cold runs per variant, PHP %s, module cache: %d compiles, %d hits in this process\n", $runs, PHP_VERSION, $stats['compiles'], $stats['hits']);
+
+if (in_array('--readme', $argv, true)) {
+    $readme = file_get_contents("$root/README.md");
+    $note = sprintf("\n\nMeasured %s on this machine (%d cold runs per variant, medians; PHP %s).\n", gmdate('Y-m-d'), $runs, PHP_VERSION);
+    $readme = preg_replace('/(<!-- bench-bridge:begin -->\n).*?(<!-- bench-bridge:end -->)/s', '$1' . $table . $note . '$2', $readme);
+    file_put_contents("$root/README.md", $readme);
+    echo "README.md updated\n";
+}

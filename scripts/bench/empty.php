@@ -1,0 +1,2 @@
+<?php
+// The baseline for cold starts: a PHP process that does nothing.
