@@ -1,0 +1,220 @@
+<?php
+namespace KCTApp\wasm;
+
+/**
+ * The typed facade over the core: one method per core operation, PHP arrays in and out.
+ * Error answers become KCTCoreException (code, message, field), which the WordPress layer
+ * maps to WP_Error. Needs no WordPress.
+ *
+ * The operations, their inputs and outputs are those of the core (src/abi); the golden
+ * vectors in tests/vectors/ show one of each.
+ */
+final class KCTZoomCore
+{
+    /** Every core operation this facade exposes (debug.panic is left out on purpose). */
+    const OPS = [
+        'meta.info' => 'metaInfo',
+        'meeting.create' => 'meetingCreate',
+        'meeting.update' => 'meetingUpdate',
+        'meeting.delete' => 'meetingDelete',
+        'meeting.get' => 'meetingGet',
+        'meeting.list' => 'meetingList',
+        'user.get' => 'userGet',
+        'oauth.authorize' => 'oauthAuthorize',
+        'oauth.verify_state' => 'oauthVerifyState',
+        'oauth.exchange_code' => 'oauthExchangeCode',
+        'oauth.refresh' => 'oauthRefresh',
+        'oauth.s2s_token' => 'oauthS2sToken',
+        'oauth.revoke' => 'oauthRevoke',
+        'token.decide' => 'tokenDecide',
+        'token.after_refresh_failure' => 'tokenAfterRefreshFailure',
+        'api.interpret' => 'apiInterpret',
+        'webhook.handle' => 'webhookHandle',
+        'mapping.reserve' => 'mappingReserve',
+        'mapping.activate' => 'mappingActivate',
+        'mapping.plan' => 'mappingPlan',
+        'mapping.recover' => 'mappingRecover',
+        'mapping.start_link' => 'mappingStartLink',
+        'mapping.fail' => 'mappingFail',
+        'mapping.apply_event' => 'mappingApplyEvent',
+        'settings.validate_admin' => 'settingsValidateAdmin',
+        'settings.validate_doctor' => 'settingsValidateDoctor',
+        'policy.validate' => 'policyValidate',
+    ];
+
+    /** @var KCTCore */
+    private $core;
+
+    public function __construct(KCTCore $core)
+    {
+        $this->core = $core;
+    }
+
+    /** A facade over a fresh core instance (from the process-level cache). */
+    public static function load(): self
+    {
+        return new self(KCTWasmLoader::core());
+    }
+
+    /** The core's ABI version, version and operation list. (`meta.info`) */
+    public function metaInfo(array $input = []): array
+    {
+        return $this->core->call('meta.info', $input);
+    }
+
+    /** The create-meeting request for an appointment. (`meeting.create`) */
+    public function meetingCreate(array $input = []): array
+    {
+        return $this->core->call('meeting.create', $input);
+    }
+
+    /** The reschedule (PATCH) request. (`meeting.update`) */
+    public function meetingUpdate(array $input = []): array
+    {
+        return $this->core->call('meeting.update', $input);
+    }
+
+    /** The delete request (cancellation). (`meeting.delete`) */
+    public function meetingDelete(array $input = []): array
+    {
+        return $this->core->call('meeting.delete', $input);
+    }
+
+    /** The get-meeting request (fresh start_url). (`meeting.get`) */
+    public function meetingGet(array $input = []): array
+    {
+        return $this->core->call('meeting.get', $input);
+    }
+
+    /** The upcoming-meetings request (recovery). (`meeting.list`) */
+    public function meetingList(array $input = []): array
+    {
+        return $this->core->call('meeting.list', $input);
+    }
+
+    /** The get-user request (test connection). (`user.get`) */
+    public function userGet(array $input = []): array
+    {
+        return $this->core->call('user.get', $input);
+    }
+
+    /** The authorize URL, signed state and the one-time key to burn. (`oauth.authorize`) */
+    public function oauthAuthorize(array $input = []): array
+    {
+        return $this->core->call('oauth.authorize', $input);
+    }
+
+    /** The verified state: user, key to burn, PKCE verifier. (`oauth.verify_state`) */
+    public function oauthVerifyState(array $input = []): array
+    {
+        return $this->core->call('oauth.verify_state', $input);
+    }
+
+    /** The code-exchange token request. (`oauth.exchange_code`) */
+    public function oauthExchangeCode(array $input = []): array
+    {
+        return $this->core->call('oauth.exchange_code', $input);
+    }
+
+    /** The refresh token request. (`oauth.refresh`) */
+    public function oauthRefresh(array $input = []): array
+    {
+        return $this->core->call('oauth.refresh', $input);
+    }
+
+    /** The Server-to-Server token request. (`oauth.s2s_token`) */
+    public function oauthS2sToken(array $input = []): array
+    {
+        return $this->core->call('oauth.s2s_token', $input);
+    }
+
+    /** The revoke request. (`oauth.revoke`) */
+    public function oauthRevoke(array $input = []): array
+    {
+        return $this->core->call('oauth.revoke', $input);
+    }
+
+    /** use | refresh | fetch | reauthorize for a stored token set. (`token.decide`) */
+    public function tokenDecide(array $input = []): array
+    {
+        return $this->core->call('token.decide', $input);
+    }
+
+    /** What to do after invalid_grant, from the re-read token set. (`token.after_refresh_failure`) */
+    public function tokenAfterRefreshFailure(array $input = []): array
+    {
+        return $this->core->call('token.after_refresh_failure', $input);
+    }
+
+    /** Zoom's answer (or a network error) as one outcome. (`api.interpret`) */
+    public function apiInterpret(array $input = []): array
+    {
+        return $this->core->call('api.interpret', $input);
+    }
+
+    /** A verified webhook as a host action. (`webhook.handle`) */
+    public function webhookHandle(array $input = []): array
+    {
+        return $this->core->call('webhook.handle', $input);
+    }
+
+    /** A pending mapping row with a fresh correlation reference. (`mapping.reserve`) */
+    public function mappingReserve(array $input = []): array
+    {
+        return $this->core->call('mapping.reserve', $input);
+    }
+
+    /** The row after Zoom created (or recovery found) its meeting. (`mapping.activate`) */
+    public function mappingActivate(array $input = []): array
+    {
+        return $this->core->call('mapping.activate', $input);
+    }
+
+    /** The plan for a lifecycle intent. (`mapping.plan`) */
+    public function mappingPlan(array $input = []): array
+    {
+        return $this->core->call('mapping.plan', $input);
+    }
+
+    /** The meeting an interrupted create left, if any. (`mapping.recover`) */
+    public function mappingRecover(array $input = []): array
+    {
+        return $this->core->call('mapping.recover', $input);
+    }
+
+    /** Whether the stored start link can be shown or must be fetched. (`mapping.start_link`) */
+    public function mappingStartLink(array $input = []): array
+    {
+        return $this->core->call('mapping.start_link', $input);
+    }
+
+    /** The row after a create failed for good. (`mapping.fail`) */
+    public function mappingFail(array $input = []): array
+    {
+        return $this->core->call('mapping.fail', $input);
+    }
+
+    /** The row after a webhook event. (`mapping.apply_event`) */
+    public function mappingApplyEvent(array $input = []): array
+    {
+        return $this->core->call('mapping.apply_event', $input);
+    }
+
+    /** Every problem of the clinic's Zoom settings. (`settings.validate_admin`) */
+    public function settingsValidateAdmin(array $input = []): array
+    {
+        return $this->core->call('settings.validate_admin', $input);
+    }
+
+    /** Every problem of a doctor's Zoom settings. (`settings.validate_doctor`) */
+    public function settingsValidateDoctor(array $input = []): array
+    {
+        return $this->core->call('settings.validate_doctor', $input);
+    }
+
+    /** Every problem of the clinic's meeting policy. (`policy.validate`) */
+    public function policyValidate(array $input = []): array
+    {
+        return $this->core->call('policy.validate', $input);
+    }
+}
