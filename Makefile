@@ -45,6 +45,7 @@ test-bridge: wasm runtime
 
 # Opt-in JIT runtime (wasmtime + cranelift; about 10 minutes to build here).
 runtime-wasmtime:
+	@scripts/setup.sh cmake
 	CARGO_TARGET_DIR=target/wasmtime cargo build --profile runtime -p kct-runtime --no-default-features --features wasmtime
 
 test-wasmtime: wasm runtime runtime-wasmtime
