@@ -114,6 +114,22 @@ for ($r = 0; $r < 25; $r++) {
     $viaPhp[] = (hrtime(true) - $t) / 1e3 / $batch;
 }
 
+// The opt-in JIT runtime, when it has been built (make runtime-wasmtime).
+$wasmtime = "$root/target/wasmtime/runtime/libkct_wasm_runtime.so";
+$wt = null;
+if (is_file($wasmtime)) {
+    $env = 'KCT_WASM_RUNTIME_LIB=' . escapeshellarg($wasmtime) . ' ';
+    $cold = [];
+    for ($r = 0; $r < min($runs, 7); $r++) {
+        $out = [];
+        exec($env . escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/cold-child.php") . ' ' . escapeshellarg($inputJson), $out);
+        $cold[] = json_decode(end($out), true)['total'];
+    }
+    $out = [];
+    exec($env . escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/percall-child.php") . ' ' . escapeshellarg($inputJson), $out);
+    $wt = ['cold' => median($cold), 'call' => (float) end($out)];
+}
+
 $ms = function (float $us): string { return sprintf('%.2f ms', $us / 1000); };
 $usf = function (float $us): string { return sprintf('%.1f µs', $us); };
 $rows = [];
@@ -140,6 +156,10 @@ $rows[] = '| warm request in a long-lived worker (instantiate from cache + one c
 $rows[] = '| create-meeting request built by the core, per call | ' . $usf(median($viaCore)) . ' |';
 $rows[] = '| the same payload in pure PHP (json_decode/json_encode), per call | ' . $usf(median($viaPhp)) . ' |';
 $rows[] = sprintf('| ratio core / pure PHP | %.1f× |', median($viaCore) / median($viaPhp));
+if ($wt !== null) {
+    $rows[] = '| opt-in wasmtime (cranelift): cold start inside PHP, compiling the whole core | ' . $ms($wt['cold']) . ' |';
+    $rows[] = '| opt-in wasmtime: create-meeting request, per call | ' . $usf($wt['call']) . ' |';
+}
 $table = implode("\n", $rows);
 $stats = $core->cacheStats();
 echo $table, "\n\n", sprintf("%d cold runs per variant, PHP %s, module cache: %d compiles, %d hits in this process\n", $runs, PHP_VERSION, $stats['compiles'], $stats['hits']);
