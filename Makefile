@@ -6,14 +6,20 @@ WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrappin
 LIB := php-bridge/lib
 PHPUNIT := phpunit --do-not-cache-result
 
-.PHONY: test demo setup lint php-lint unit wasm runtime runtime-wasmtime test-bridge test-wasmtime bench-bridge size down
+TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl
 
-test: setup lint unit wasm runtime php-lint test-bridge
+.PHONY: test checks demo setup lint php-lint unit wasm runtime runtime-wasmtime test-bridge test-wp test-wasmtime bench-bridge size down
+
+test:
+	@start=$$(date +%s); $(MAKE) --no-print-directory checks; rc=$$?; \
+	  echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
+
+checks: setup lint unit wasm runtime php-lint test-bridge test-wp
 	@scripts/wasm-size.sh
 	@echo "make test: all checks passed"
 
 setup:
-	@scripts/setup.sh php8.2-cli phpunit
+	@scripts/setup.sh $(TESTBED_PACKAGES)
 
 lint:
 	cargo fmt --all -- --check
@@ -43,6 +49,10 @@ runtime:
 test-bridge: wasm runtime
 	cd php-bridge && $(PHPUNIT) -c phpunit-bridge.xml
 
+# Real WordPress + MariaDB + the fake Zoom, stood up and torn down around the suite.
+test-wp: wasm runtime
+	scripts/testbed.sh run test bash -c 'cd php-bridge && $(PHPUNIT) -c phpunit-wp.xml'
+
 # Opt-in JIT runtime (wasmtime + cranelift; about 10 minutes to build here).
 runtime-wasmtime:
 	@scripts/setup.sh cmake
@@ -57,8 +67,12 @@ bench-bridge: wasm runtime
 size: wasm
 	scripts/wasm-size.sh --readme
 
-demo: setup
+demo: setup wasm runtime
+	scripts/demo.sh
+
+# The core alone, without WordPress: one appointment's requests printed.
+walkthrough:
 	cargo run --quiet --example walkthrough
 
 down:
-	@true
+	scripts/testbed.sh down demo

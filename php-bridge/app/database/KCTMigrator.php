@@ -1,0 +1,54 @@
+<?php
+namespace KCTApp\database;
+
+use KCTApp\database\migrations\KCTMigration0001CreateMappings;
+
+/**
+ * Versioned migrations: each one runs once, in order, recorded in an option. Safe to run on
+ * every activation and on load (it only compares a number when there is nothing to do).
+ */
+final class KCTMigrator
+{
+    const OPTION = 'kct_zoom_db_version';
+
+    /** @return array<int, class-string> version => migration, ascending */
+    public static function migrations(): array
+    {
+        return [
+            1 => KCTMigration0001CreateMappings::class,
+        ];
+    }
+
+    public static function latest(): int
+    {
+        return max(array_keys(self::migrations()));
+    }
+
+    public static function activate(): void
+    {
+        self::migrate();
+    }
+
+    public static function maybeMigrate(): void
+    {
+        if ((int) get_option(self::OPTION, 0) < self::latest()) {
+            self::migrate();
+        }
+    }
+
+    /** @return int[] the versions applied by this call */
+    public static function migrate(): array
+    {
+        $current = (int) get_option(self::OPTION, 0);
+        $applied = [];
+        foreach (self::migrations() as $version => $class) {
+            if ($version <= $current) {
+                continue;
+            }
+            (new $class())->up();
+            update_option(self::OPTION, $version, true);
+            $applied[] = $version;
+        }
+        return $applied;
+    }
+}

@@ -1,0 +1,59 @@
+<?php
+namespace KCTApp\security;
+
+/**
+ * Secrets at rest: libsodium secretbox (XSalsa20-Poly1305) with a random nonce per value.
+ * The key comes from the KCT_ZOOM_ENCRYPTION_KEY constant (64 hex characters) or is derived
+ * from WordPress's salts with a context label. There is no plaintext fallback: without
+ * sodium or a key, storing a secret fails.
+ */
+final class KCTVault
+{
+    const PREFIX = 'kct1:';
+    const CONTEXT = 'kivicare-telemed-zoom/secrets/v1';
+
+    private static function key(): string
+    {
+        if (!function_exists('sodium_crypto_secretbox')) {
+            throw new \RuntimeException('libsodium is required to store Zoom secrets');
+        }
+        if (defined('KCT_ZOOM_ENCRYPTION_KEY')) {
+            $key = @hex2bin((string) KCT_ZOOM_ENCRYPTION_KEY);
+            if ($key === false || strlen($key) !== SODIUM_CRYPTO_SECRETBOX_KEYBYTES) {
+                throw new \RuntimeException('KCT_ZOOM_ENCRYPTION_KEY must be 64 hexadecimal characters');
+            }
+            return $key;
+        }
+        $material = wp_salt('auth') . wp_salt('secure_auth');
+        return sodium_crypto_generichash(self::CONTEXT . "\0" . $material, '', SODIUM_CRYPTO_SECRETBOX_KEYBYTES);
+    }
+
+    public static function encrypt(string $plain): string
+    {
+        $nonce = random_bytes(SODIUM_CRYPTO_SECRETBOX_NONCEBYTES);
+        return self::PREFIX . base64_encode($nonce . sodium_crypto_secretbox($plain, $nonce, self::key()));
+    }
+
+    /** The plaintext, or null when the value is not ours or does not decrypt (never throws on data). */
+    public static function decrypt(?string $stored): ?string
+    {
+        if ($stored === null || strncmp($stored, self::PREFIX, strlen(self::PREFIX)) !== 0) {
+            return null;
+        }
+        $raw = base64_decode(substr($stored, strlen(self::PREFIX)), true);
+        if ($raw === false || strlen($raw) <= SODIUM_CRYPTO_SECRETBOX_NONCEBYTES) {
+            return null;
+        }
+        $plain = sodium_crypto_secretbox_open(
+            substr($raw, SODIUM_CRYPTO_SECRETBOX_NONCEBYTES),
+            substr($raw, 0, SODIUM_CRYPTO_SECRETBOX_NONCEBYTES),
+            self::key()
+        );
+        return $plain === false ? null : $plain;
+    }
+
+    public static function isCiphertext(?string $v): bool
+    {
+        return is_string($v) && strncmp($v, self::PREFIX, strlen(self::PREFIX)) === 0;
+    }
+}

@@ -1,0 +1,166 @@
+<?php
+namespace KCTApp\settings;
+
+use KCTApp\security\KCTVault;
+use KCTApp\zoom\KCTCoreAccess;
+
+/**
+ * The clinic's Zoom settings in the option KiviCare core reads (`kiviCare_zoom_telemed_setting`),
+ * with secrets encrypted and never handed back to a page. Validation is the core's
+ * (`settings.validate_admin`), the same code the settings page runs in the browser.
+ */
+final class KCTSettings
+{
+    const OPTION = 'kiviCare_zoom_telemed_setting';
+    const S2S_FLAG = 'zoom_telemed_server_to_server_oauth_status';
+
+    public static function defaults(): array
+    {
+        return [
+            'enabled' => false,
+            'enableCal' => 'No',
+            'auth_type' => 'none',
+            'client_id' => '',
+            'client_secret' => '',
+            'account_id' => '',
+            'redirect_url' => '',
+            'webhook_secret' => '',
+            'webhook_secret_previous' => '',
+            'policy' => [],
+        ];
+    }
+
+    public static function raw(): array
+    {
+        $v = get_option(self::OPTION, []);
+        return array_merge(self::defaults(), is_array($v) ? $v : []);
+    }
+
+    /** The OAuth callback this site serves; the app's redirect URL must equal it exactly. */
+    public static function callbackUrl(): string
+    {
+        return rest_url('kivicare/v1/settings/zoom-telemed/callback');
+    }
+
+    public static function webhookUrl(): string
+    {
+        return rest_url('kivicare/v1/settings/zoom-telemed/webhook');
+    }
+
+    /** What a settings page may see: no secret, only whether one is stored. */
+    public static function publicView(): array
+    {
+        $s = self::raw();
+        return [
+            'auth_type' => $s['auth_type'],
+            'client_id' => $s['client_id'],
+            'client_secret' => '',
+            'client_secret_set' => $s['client_secret'] !== '',
+            'account_id' => $s['account_id'],
+            'redirect_url' => $s['redirect_url'] !== '' ? $s['redirect_url'] : self::callbackUrl(),
+            'expected_redirect_url' => self::callbackUrl(),
+            'webhook_url' => self::webhookUrl(),
+            'webhook_secret' => '',
+            'webhook_secret_set' => $s['webhook_secret'] !== '',
+            'server_to_server_enabled' => $s['auth_type'] === 'server-to-server' ? 'Yes' : 'No',
+            'enabled' => (bool) $s['enabled'],
+            'policy' => $s['policy'] ?: new \stdClass(),
+        ];
+    }
+
+    /** A stored secret in plain text, or null when absent or undecryptable. */
+    public static function secret(string $key): ?string
+    {
+        $v = self::raw()[$key] ?? '';
+        return $v === '' ? null : KCTVault::decrypt($v);
+    }
+
+    /**
+     * Validates and stores. An empty secret keeps the stored one.
+     *
+     * @return true|\WP_Error
+     */
+    public static function save(array $in)
+    {
+        $current = self::raw();
+        $authType = (string) ($in['auth_type'] ?? $current['auth_type']);
+        if (($in['server_to_server_enabled'] ?? '') === 'Yes') {
+            $authType = 'server-to-server';
+        }
+        $next = [
+            'auth_type' => $authType,
+            'client_id' => trim((string) ($in['client_id'] ?? $current['client_id'])),
+            'client_secret' => (string) ($in['client_secret'] ?? ''),
+            'account_id' => trim((string) ($in['account_id'] ?? $current['account_id'])),
+            'redirect_url' => (string) ($in['redirect_url'] ?? ($current['redirect_url'] ?: self::callbackUrl())),
+            'webhook_secret' => (string) ($in['webhook_secret'] ?? ''),
+        ];
+        $report = KCTCoreAccess::run(static function ($core) use ($next, $current) {
+            return $core->settingsValidateAdmin([
+                'auth_type' => $next['auth_type'],
+                'client_id' => $next['client_id'],
+                'client_secret' => $next['client_secret'],
+                'client_secret_stored' => $current['client_secret'] !== '',
+                'account_id' => $next['account_id'],
+                'redirect_url' => $next['redirect_url'],
+                'expected_redirect_url' => $next['auth_type'] === 'oauth' ? self::callbackUrl() : '',
+                'webhook_secret' => $next['webhook_secret'],
+                'webhook_secret_stored' => $current['webhook_secret'] !== '',
+            ]);
+        });
+        if (is_wp_error($report)) {
+            return $report;
+        }
+        $policy = $in['policy'] ?? $current['policy'];
+        if (is_array($policy) && $policy !== []) {
+            $check = KCTCoreAccess::run(static function ($core) use ($policy) {
+                return $core->policyValidate($policy);
+            });
+            if (is_wp_error($check)) {
+                return $check;
+            }
+            $report['errors'] = array_merge($report['errors'], $check['errors']);
+            $report['valid'] = $report['valid'] && $check['valid'];
+        }
+        if (!$report['valid']) {
+            return new \WP_Error('kct_invalid_settings', $report['errors'][0]['message'], ['status' => 400, 'errors' => $report['errors']]);
+        }
+        $stored = $current;
+        $stored['auth_type'] = $next['auth_type'];
+        $stored['client_id'] = $next['client_id'];
+        $stored['account_id'] = $next['account_id'];
+        $stored['redirect_url'] = $next['redirect_url'];
+        $stored['policy'] = is_array($policy) ? $policy : [];
+        if ($next['client_secret'] !== '') {
+            $stored['client_secret'] = KCTVault::encrypt($next['client_secret']);
+        }
+        if ($next['webhook_secret'] !== '') {
+            // Keep the previous secret so Zoom's in-flight deliveries still verify.
+            if ($current['webhook_secret'] !== '') {
+                $stored['webhook_secret_previous'] = $current['webhook_secret'];
+            }
+            $stored['webhook_secret'] = KCTVault::encrypt($next['webhook_secret']);
+        }
+        $configured = $stored['auth_type'] !== 'none';
+        $stored['enabled'] = $configured;
+        // The legacy flags KiviCare core reads directly (CONTRACT §1).
+        $stored['enableCal'] = $configured ? 'Yes' : 'No';
+        update_option(self::OPTION, $stored, false);
+        $prefix = defined('KIVICARE_TELEMED_PREFIX') ? KIVICARE_TELEMED_PREFIX : 'kiviCare_';
+        update_option($prefix . self::S2S_FLAG, $stored['auth_type'] === 'server-to-server' ? 'Yes' : 'No', false);
+        return true;
+    }
+
+    /** Zoom's OAuth origin: https://zoom.us unless tests or the demo point elsewhere. */
+    public static function oauthBase(): ?string
+    {
+        $base = defined('KCT_ZOOM_OAUTH_BASE') ? (string) KCT_ZOOM_OAUTH_BASE : null;
+        /**
+         * Filters the Zoom OAuth origin (tests and demos only; production talks to zoom.us).
+         *
+         * @since 4.0.0
+         * @param string|null $base null for Zoom's own origin.
+         */
+        return apply_filters('kct_zoom_oauth_base', $base);
+    }
+}

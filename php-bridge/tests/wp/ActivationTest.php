@@ -1,0 +1,64 @@
+<?php
+use KCTApp\database\KCTMigrator;
+use KCTApp\database\migrations\KCTMigration0001CreateMappings;
+
+/** The plugin activates in a real WordPress, its table exists, and migrations are idempotent. */
+final class ActivationTest extends KCTHttpTestCase
+{
+    public function testPluginIsActiveAndDeclaresTheTelemedAddon(): void
+    {
+        $this->assertTrue(is_plugin_active('kivicare-telemed-zoom/kivicare-telemed-zoom.php'));
+        $this->assertTrue(defined('KIVICARE_TELEMED_VERSION'));
+        $this->assertTrue(version_compare(KIVICARE_TELEMED_VERSION, '4.0.0', '>='));
+        $this->assertSame(KCTMigrator::latest(), (int) get_option(KCTMigrator::OPTION));
+    }
+
+    public function testMappingTableHasTheContractColumns(): void
+    {
+        global $wpdb;
+        $table = KCTMigration0001CreateMappings::table();
+        $this->assertSame($wpdb->prefix . 'kc_appointment_zoom_mappings', $table);
+        $cols = $wpdb->get_col("SHOW COLUMNS FROM $table");
+        foreach (['id', 'appointment_id', 'zoom_id', 'start_url', 'join_url', 'password', 'doctor_id', 'patient_id',
+                  'created_at', 'updated_at', 'status', 'host', 'correlation_ref', 'start_url_fetched_at', 'last_error'] as $c) {
+            $this->assertContains($c, $cols);
+        }
+        $unique = $wpdb->get_row("SHOW INDEX FROM $table WHERE Key_name = 'appointment_id'");
+        $this->assertSame('0', (string) $unique->Non_unique, 'one mapping row per appointment');
+    }
+
+    public function testMigrationsAreIdempotentAndKeepRows(): void
+    {
+        global $wpdb;
+        $table = KCTMigration0001CreateMappings::table();
+        $now = current_time('mysql', true);
+        $wpdb->insert($table, ['appointment_id' => 990001, 'status' => 'active', 'correlation_ref' => 'kc-keepme0000000000000', 'zoom_id' => '85000000001', 'created_at' => $now, 'updated_at' => $now]);
+        try {
+            $this->assertSame([], KCTMigrator::migrate(), 'nothing to do when current');
+            update_option(KCTMigrator::OPTION, 0);
+            $this->assertSame([1], KCTMigrator::migrate(), 're-running from scratch');
+            KCTMigrator::activate();
+            $this->assertSame('85000000001', $wpdb->get_var($wpdb->prepare("SELECT zoom_id FROM $table WHERE appointment_id = %d", 990001)));
+            $this->assertSame(KCTMigrator::latest(), (int) get_option(KCTMigrator::OPTION));
+        } finally {
+            $wpdb->delete($table, ['appointment_id' => 990001]);
+        }
+    }
+
+    public function testSettingsRouteAnswersOverHttpOnlyToAdministrators(): void
+    {
+        [$status, $body] = $this->http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed');
+        $this->assertSame(401, $status);
+        $this->assertSame('kct_forbidden', $body['code']);
+
+        $subscriber = $this->credentials($this->makeUser('subscriber'));
+        [$status] = $this->http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed', null, $subscriber);
+        $this->assertSame(403, $status);
+
+        $admin = $this->credentials($this->makeUser('administrator'));
+        [$status, $body] = $this->http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed', null, $admin);
+        $this->assertSame(200, $status);
+        $this->assertTrue($body['status']);
+        $this->assertSame(getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/callback', $body['data']['expected_redirect_url']);
+    }
+}

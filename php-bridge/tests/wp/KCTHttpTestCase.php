@@ -1,0 +1,78 @@
+<?php
+/**
+ * Tests that go over real HTTP to the test bed's web server (another PHP process, another
+ * database connection): their data must be committed, so no transaction; every user made
+ * here is deleted afterwards.
+ */
+abstract class KCTHttpTestCase extends KCTWPTestCase
+{
+    /** @var int[] */
+    private $made = [];
+
+    protected function setUp(): void
+    {
+        wp_cache_flush();
+        wp_set_current_user(0);
+    }
+
+    protected function tearDown(): void
+    {
+        foreach ($this->made as $id) {
+            wp_delete_user($id);
+        }
+        $this->made = [];
+        wp_cache_flush();
+        wp_set_current_user(0);
+    }
+
+    protected function makeUser(string $role, array $extra = []): int
+    {
+        $id = parent::makeUser($role, $extra);
+        $this->made[] = $id;
+        return $id;
+    }
+
+    /** Basic credentials (an application password) for a user. */
+    protected function credentials(int $userId): array
+    {
+        [$password] = \WP_Application_Passwords::create_new_application_password($userId, ['name' => 'kct-tests']);
+        return [get_userdata($userId)->user_login, $password];
+    }
+
+    /**
+     * A real HTTP request to the test bed. Returns [status, decoded body, headers].
+     *
+     * @param array|null $auth [login, application password]
+     */
+    protected function http(string $method, string $path, $body = null, ?array $auth = null, array $headers = []): array
+    {
+        $h = array_merge(['Content-Type' => 'application/json'], $headers);
+        if ($auth !== null) {
+            $h['Authorization'] = 'Basic ' . base64_encode($auth[0] . ':' . $auth[1]);
+        }
+        $lines = '';
+        foreach ($h as $k => $v) {
+            $lines .= "$k: $v\r\n";
+        }
+        $ctx = stream_context_create(['http' => [
+            'method' => $method,
+            'header' => $lines,
+            'content' => $body === null ? '' : (is_string($body) ? $body : json_encode($body)),
+            'ignore_errors' => true,
+            'follow_location' => 0,
+            'timeout' => 30,
+        ]]);
+        $raw = file_get_contents(getenv('KCT_WP_URL') . $path, false, $ctx);
+        $status = 0;
+        $out = [];
+        foreach ($http_response_header ?? [] as $line) {
+            if (preg_match('#^HTTP/\S+ (\d+)#', $line, $m)) {
+                $status = (int) $m[1];
+            } elseif (strpos($line, ':') !== false) {
+                [$k, $v] = explode(':', $line, 2);
+                $out[strtolower(trim($k))] = trim($v);
+            }
+        }
+        return [$status, json_decode((string) $raw, true), $out];
+    }
+}

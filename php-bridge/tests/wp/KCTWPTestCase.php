@@ -1,0 +1,91 @@
+<?php
+use PHPUnit\Framework\TestCase;
+
+/**
+ * In-process WordPress tests: each test runs in a database transaction that is rolled back,
+ * with a flushed object cache and no current user. DDL commits implicitly in MariaDB: tests
+ * that need it use KCTHttpTestCase, which cleans up after itself instead.
+ */
+abstract class KCTWPTestCase extends TestCase
+{
+    protected $backupGlobals = false;
+
+    protected function setUp(): void
+    {
+        global $wpdb;
+        $wpdb->query('START TRANSACTION');
+        wp_cache_flush();
+        wp_set_current_user(0);
+    }
+
+    protected function tearDown(): void
+    {
+        global $wpdb;
+        $wpdb->query('ROLLBACK');
+        wp_cache_flush();
+        wp_set_current_user(0);
+    }
+
+    protected function makeUser(string $role, array $extra = []): int
+    {
+        if (!get_role($role)) {
+            add_role($role, $role, ['read' => true]);
+        }
+        $login = $role . '_' . wp_generate_password(8, false);
+        $id = wp_insert_user(array_merge([
+            'user_login' => $login,
+            'user_email' => $login . '@example.org',
+            'user_pass' => wp_generate_password(20),
+            'role' => $role,
+        ], $extra));
+        $this->assertIsInt($id, is_wp_error($id) ? $id->get_error_message() : '');
+        return $id;
+    }
+
+    protected function actAs(int $userId): void
+    {
+        wp_set_current_user($userId);
+    }
+
+    /** In-process REST request, as the current user. */
+    protected function rest(string $method, string $route, array $params = []): \WP_REST_Response
+    {
+        $request = new \WP_REST_Request($method, $route);
+        foreach ($params as $k => $v) {
+            $request->set_param($k, $v);
+        }
+        return rest_ensure_response(rest_do_request($request));
+    }
+
+    /** Runs every cron event that is due (WP-Cron is off in the test bed). */
+    protected function runDueCron(): int
+    {
+        $ran = 0;
+        foreach ((array) _get_cron_array() as $time => $hooks) {
+            if ($time > time()) {
+                continue;
+            }
+            foreach ($hooks as $hook => $events) {
+                foreach ($events as $event) {
+                    wp_unschedule_event($time, $hook, $event['args']);
+                    do_action_ref_array($hook, $event['args']);
+                    $ran++;
+                }
+            }
+        }
+        return $ran;
+    }
+
+    /** The fake Zoom's admin endpoint. */
+    protected static function zoom(string $what, array $body = [], string $method = 'POST'): array
+    {
+        $ctx = stream_context_create(['http' => [
+            'method' => $method,
+            'header' => "Content-Type: application/json\r\n",
+            'content' => json_encode($body ?: new \stdClass()),
+            'ignore_errors' => true,
+        ]]);
+        $out = file_get_contents(getenv('KCT_ZOOM_URL') . '/__admin/' . $what, false, $ctx);
+        return json_decode((string) $out, true) ?: [];
+    }
+}

@@ -1,0 +1,18 @@
+<?php
+// The WordPress suite runs inside the test bed's real WordPress on real MariaDB
+// (scripts/testbed.sh exports KCT_WP_ROOT, KCT_WP_URL and KCT_ZOOM_URL).
+$root = getenv('KCT_WP_ROOT');
+if (!$root || !is_file("$root/wp-load.php")) {
+    fwrite(STDERR, "KCT_WP_ROOT is not a WordPress: run through scripts/testbed.sh run test ...\n");
+    exit(1);
+}
+$url = parse_url((string) getenv('KCT_WP_URL'));
+$_SERVER['HTTP_HOST'] = $url['host'] . ':' . $url['port'];
+$_SERVER['SERVER_NAME'] = $url['host'];
+$_SERVER['REQUEST_URI'] = '/';
+define('WP_USE_THEMES', false);
+require $root . '/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/plugin.php';
+require_once ABSPATH . 'wp-admin/includes/user.php';
+require __DIR__ . '/KCTWPTestCase.php';
+require __DIR__ . '/KCTHttpTestCase.php';

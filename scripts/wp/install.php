@@ -1,0 +1,17 @@
+<?php
+// Installs WordPress into the (fresh) database and activates the plugin.
+// Usage: php install.php WP_ROOT URL
+[$_, $root, $url] = $argv;
+define('WP_INSTALLING', true);
+$_SERVER['HTTP_HOST'] = parse_url($url, PHP_URL_HOST) . ':' . parse_url($url, PHP_URL_PORT);
+require $root . '/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+require_once ABSPATH . 'wp-admin/includes/plugin.php';
+$r = wp_install('KiviCare Zoom test bed', 'admin', 'admin@example.org', false, '', 'admin-local-only');
+update_option('permalink_structure', '/%postname%/');
+$result = activate_plugin('kivicare-telemed-zoom/kivicare-telemed-zoom.php');
+if (is_wp_error($result)) {
+    fwrite(STDERR, 'plugin activation failed: ' . $result->get_error_message() . "\n");
+    exit(1);
+}
+echo "WordPress installed, plugin active\n";
