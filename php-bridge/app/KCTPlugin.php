@@ -3,6 +3,7 @@ namespace KCTApp;
 
 use KCTApp\controllers\api\KCTZoomController;
 use KCTApp\database\KCTMigrator;
+use KCTApp\telemed\KCTAppointmentHooks;
 
 /** Wires the plugin into WordPress. Cheap: no network, no core call at load time. */
 final class KCTPlugin
@@ -12,6 +13,13 @@ final class KCTPlugin
     public static function boot(): void
     {
         add_action('plugins_loaded', [KCTMigrator::class, 'maybeMigrate'], 5);
+        // Before KiviCare's factory reads kc_telemed_providers on init:10.
+        KCTAppointmentHooks::register();
+        add_action('init', static function () {
+            if (!wp_next_scheduled('kct_zoom_daily')) {
+                wp_schedule_event(time() + HOUR_IN_SECONDS, 'daily', 'kct_zoom_daily');
+            }
+        });
         // Below 999: KiviCare encrypts every kivicare/v* route that exists at rest_api_init:999.
         add_action('rest_api_init', static function () {
             (new KCTZoomController())->register_routes();

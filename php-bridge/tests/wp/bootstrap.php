@@ -16,3 +16,6 @@ require_once ABSPATH . 'wp-admin/includes/plugin.php';
 require_once ABSPATH . 'wp-admin/includes/user.php';
 require __DIR__ . '/KCTWPTestCase.php';
 require __DIR__ . '/KCTHttpTestCase.php';
+require __DIR__ . '/KCTZoomFixtures.php';
+// KiviCare core is absent: the test-only stand-in of its abstract provider (CONTRACT §2).
+require __DIR__ . '/support/KCAbstractTelemedProvider.php';

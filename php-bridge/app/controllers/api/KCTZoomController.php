@@ -1,7 +1,12 @@
 <?php
 namespace KCTApp\controllers\api;
 
+use KCTApp\auth\KCTTokenStore;
+use KCTApp\models\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
+use KCTApp\telemed\KCTMeetingService;
+use KCTApp\zoom\KCTConnect;
+use KCTApp\zoom\KCTWebhook;
 
 /**
  * `kivicare/v1/settings/zoom-telemed...`: the routes KiviCare's dashboard calls (CONTRACT §7)
@@ -39,6 +44,62 @@ class KCTZoomController extends \WP_REST_Controller
                 ],
             ],
         ]);
+        $doctor = [$this, 'doctor_permissions_check'];
+        register_rest_route($this->namespace, '/' . $this->rest_base . '/doctor-config', [
+            ['methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'get_doctor_config'], 'permission_callback' => $doctor],
+            ['methods' => \WP_REST_Server::EDITABLE, 'callback' => [$this, 'update_doctor_config'], 'permission_callback' => $doctor],
+        ]);
+        register_rest_route($this->namespace, '/' . $this->rest_base . '/authorize', [
+            'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'authorize'], 'permission_callback' => $doctor,
+        ]);
+        register_rest_route($this->namespace, '/' . $this->rest_base . '/test-connection', [
+            'methods' => \WP_REST_Server::EDITABLE, 'callback' => [$this, 'test_connection'], 'permission_callback' => $doctor,
+        ]);
+        register_rest_route($this->namespace, '/' . $this->rest_base . '/disconnect', [
+            'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'disconnect'], 'permission_callback' => $doctor,
+        ]);
+        register_rest_route($this->namespace, '/' . $this->rest_base . '/meeting/(?P<appointment_id>\d+)', [
+            'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'meeting_links'], 'permission_callback' => [$this, 'meeting_permissions_check'],
+            'args' => ['appointment_id' => ['type' => 'integer', 'required' => true]],
+        ]);
+        // The two public routes authenticate otherwise: the callback by the signed one-time
+        // state bound to the doctor who started the flow, the webhook by Zoom's signature.
+        // Neither is E2E-encrypted by KiviCare (Zoom and the browser redirect send plain requests).
+        register_rest_route($this->namespace, '/' . $this->rest_base . '/callback', [
+            'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'callback'], 'permission_callback' => '__return_true',
+            'encryption' => false,
+            'args' => ['code' => ['type' => 'string', 'required' => true], 'state' => ['type' => 'string', 'required' => true]],
+        ]);
+        register_rest_route($this->namespace, '/' . $this->rest_base . '/webhook', [
+            'methods' => \WP_REST_Server::CREATABLE, 'callback' => [KCTWebhook::class, 'handle'], 'permission_callback' => '__return_true',
+            'encryption' => false,
+        ]);
+    }
+
+    /** A doctor, acting on their own configuration only (routes take no doctor id). */
+    public function doctor_permissions_check(\WP_REST_Request $request)
+    {
+        if (!is_user_logged_in()) {
+            return new \WP_Error('kct_unauthenticated', __('Please log in.', 'kivicare-telemed-zoom'), ['status' => 401]);
+        }
+        if (!KCTConnect::isDoctor(get_current_user_id())) {
+            return new \WP_Error('kct_forbidden', __('Only doctors have a Zoom connection.', 'kivicare-telemed-zoom'), ['status' => 403]);
+        }
+        return true;
+    }
+
+    /** The appointment's own doctor (start link) or patient (join link). */
+    public function meeting_permissions_check(\WP_REST_Request $request)
+    {
+        if (!is_user_logged_in()) {
+            return new \WP_Error('kct_unauthenticated', __('Please log in.', 'kivicare-telemed-zoom'), ['status' => 401]);
+        }
+        $row = KCTMappingRepository::find((int) $request['appointment_id']);
+        $me = get_current_user_id();
+        if ($row !== null && ((int) $row['doctor_id'] === $me || (int) $row['patient_id'] === $me)) {
+            return true;
+        }
+        return new \WP_Error('kct_forbidden', __('This appointment is not yours.', 'kivicare-telemed-zoom'), ['status' => 403]);
     }
 
     /** Administrators only. */
@@ -86,5 +147,80 @@ class KCTZoomController extends \WP_REST_Controller
             return self::failure($result);
         }
         return self::envelope(true, __('Zoom settings saved.', 'kivicare-telemed-zoom'), KCTSettings::publicView());
+    }
+
+    public function get_doctor_config(\WP_REST_Request $request): \WP_REST_Response
+    {
+        return self::envelope(true, __('Zoom configuration', 'kivicare-telemed-zoom'), KCTConnect::doctorView(get_current_user_id()));
+    }
+
+    public function update_doctor_config(\WP_REST_Request $request): \WP_REST_Response
+    {
+        $r = KCTConnect::saveDoctorConfig(get_current_user_id(), $request->get_params());
+        if (is_wp_error($r)) {
+            return self::failure($r);
+        }
+        return self::envelope(true, __('Zoom configuration saved.', 'kivicare-telemed-zoom'), KCTConnect::doctorView(get_current_user_id()));
+    }
+
+    public function authorize(\WP_REST_Request $request): \WP_REST_Response
+    {
+        $url = KCTConnect::authorizeUrl(get_current_user_id());
+        if (is_wp_error($url)) {
+            return self::failure($url);
+        }
+        return self::envelope(true, __('Continue at Zoom.', 'kivicare-telemed-zoom'), ['redirect_url' => $url]);
+    }
+
+    /** Zoom sends the browser back here; the answer sends it on to the doctor's page. */
+    public function callback(\WP_REST_Request $request): \WP_REST_Response
+    {
+        $r = KCTConnect::callback((string) $request['code'], (string) $request['state'], get_current_user_id());
+        $target = admin_url('admin.php?page=kct-zoom-doctor&kct_zoom=' . (is_wp_error($r) ? 'error&kct_zoom_error=' . rawurlencode($r->get_error_code()) : 'connected'));
+        /**
+         * Filters where the browser goes after the OAuth callback.
+         *
+         * @since 4.0.0
+         * @param string        $target
+         * @param int|\WP_Error $result the connected doctor, or what went wrong
+         */
+        $target = apply_filters('kct_zoom_oauth_return_url', $target, $r);
+        $response = is_wp_error($r)
+            ? self::failure($r)
+            : self::envelope(true, __('Zoom is connected.', 'kivicare-telemed-zoom'), ['doctor_id' => $r]);
+        $response->set_status(302);
+        $response->header('Location', $target);
+        return $response;
+    }
+
+    public function test_connection(\WP_REST_Request $request): \WP_REST_Response
+    {
+        $me = KCTConnect::testConnection(get_current_user_id());
+        if (is_wp_error($me)) {
+            return self::envelope(false, $me->get_error_message(), ['success' => false, 'error' => $me->get_error_code()]);
+        }
+        return self::envelope(true, sprintf(__('Connected to Zoom as %s.', 'kivicare-telemed-zoom'), $me['email'] ?? $me['id']), ['success' => true, 'zoom_user' => $me['email'] ?? $me['id']]);
+    }
+
+    public function disconnect(\WP_REST_Request $request): \WP_REST_Response
+    {
+        KCTConnect::disconnect(get_current_user_id());
+        return self::envelope(true, __('Zoom is disconnected.', 'kivicare-telemed-zoom'), ['connection_status' => KCTTokenStore::connection(get_current_user_id())]);
+    }
+
+    /** The host gets a fresh start link; the patient gets the join link. */
+    public function meeting_links(\WP_REST_Request $request): \WP_REST_Response
+    {
+        $id = (int) $request['appointment_id'];
+        $row = KCTMappingRepository::find($id);
+        $data = ['appointment_id' => $id, 'join_url' => $row['join_url'] ?? null, 'status' => $row['status'] ?? null];
+        if ((int) ($row['doctor_id'] ?? 0) === get_current_user_id()) {
+            $start = KCTMeetingService::startLink($id);
+            if (is_wp_error($start)) {
+                return self::failure($start);
+            }
+            $data['start_url'] = $start;
+        }
+        return self::envelope(true, __('Zoom meeting', 'kivicare-telemed-zoom'), $data);
     }
 }

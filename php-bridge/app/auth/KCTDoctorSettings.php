@@ -1,0 +1,60 @@
+<?php
+namespace KCTApp\auth;
+
+use KCTApp\security\KCTVault;
+
+/**
+ * A doctor's own Zoom settings: an optional Server-to-Server app of their own (secret
+ * encrypted), and the Zoom user that hosts their meetings under Server-to-Server.
+ */
+final class KCTDoctorSettings
+{
+    const S2S = 'kct_zoom_doctor_s2s';
+    const ZOOM_USER = 'kct_zoom_user';
+    /** The flag KiviCare core matches with SQL LIKE (CONTRACT §1); never holds the secret. */
+    const LEGACY_S2S = 'zoom_server_to_server_oauth_config_data';
+
+    /** @return array{enabled: bool, account_id: string, client_id: string, client_secret: ?string} */
+    public static function s2s(int $doctorId): array
+    {
+        $plain = KCTVault::decrypt((string) get_user_meta($doctorId, self::S2S, true));
+        $v = $plain === null ? [] : (json_decode($plain, true) ?: []);
+        return [
+            'enabled' => !empty($v['enabled']),
+            'account_id' => (string) ($v['account_id'] ?? ''),
+            'client_id' => (string) ($v['client_id'] ?? ''),
+            'client_secret' => isset($v['client_secret']) && $v['client_secret'] !== '' ? (string) $v['client_secret'] : null,
+        ];
+    }
+
+    public static function saveS2s(int $doctorId, bool $enabled, string $accountId, string $clientId, ?string $secret): void
+    {
+        $current = self::s2s($doctorId);
+        $v = [
+            'enabled' => $enabled,
+            'account_id' => $accountId,
+            'client_id' => $clientId,
+            'client_secret' => $secret !== null && $secret !== '' ? $secret : (string) $current['client_secret'],
+        ];
+        update_user_meta($doctorId, self::S2S, KCTVault::encrypt(wp_json_encode($v)));
+        update_user_meta($doctorId, self::LEGACY_S2S, wp_json_encode([
+            'enableServerToServerOauthconfig' => $enabled ? 'true' : 'false',
+            'account_id' => $accountId,
+            'client_id' => $clientId,
+        ]));
+        if ($enabled) {
+            update_user_meta($doctorId, 'telemed_type', 'zoom');
+        }
+    }
+
+    /** The Zoom host for Server-to-Server: the configured Zoom user, else the doctor's email. */
+    public static function zoomUser(int $doctorId): string
+    {
+        $u = (string) get_user_meta($doctorId, self::ZOOM_USER, true);
+        if ($u !== '') {
+            return $u;
+        }
+        $user = get_userdata($doctorId);
+        return $user ? (string) $user->user_email : '';
+    }
+}

@@ -1,0 +1,70 @@
+<?php
+namespace KCTApp\auth;
+
+use KCTApp\security\KCTVault;
+
+/**
+ * Doctors' OAuth token sets, encrypted in user meta, and the flags KiviCare core reads to
+ * know a doctor is connected (CONTRACT §1). Reads bypass the object cache when asked, so a
+ * worker holding the refresh lock sees what another worker just stored.
+ */
+final class KCTTokenStore
+{
+    const META = 'kct_zoom_oauth_tokens';
+    const STATE = 'kct_zoom_connection';
+    const ZOOM_USER = 'kct_zoom_user_id';
+    const CONNECTED_FLAG = 'kiviCare_zoom_telemed_connect';
+
+    /** @return array{state: string, token: ?array} state: none | ok | undecryptable */
+    public static function get(int $doctorId, bool $fresh = false): array
+    {
+        if ($fresh) {
+            wp_cache_delete($doctorId, 'user_meta');
+        }
+        $stored = get_user_meta($doctorId, self::META, true);
+        if (!is_string($stored) || $stored === '') {
+            return ['state' => 'none', 'token' => null];
+        }
+        $plain = KCTVault::decrypt($stored);
+        $token = $plain === null ? null : json_decode($plain, true);
+        if (!is_array($token)) {
+            // Fail closed: a token we cannot read means "connect again", never a crash.
+            update_user_meta($doctorId, self::STATE, 'reconnect_required');
+            return ['state' => 'undecryptable', 'token' => null];
+        }
+        return ['state' => 'ok', 'token' => $token];
+    }
+
+    public static function put(int $doctorId, array $token, ?string $zoomUserId = null): void
+    {
+        update_user_meta($doctorId, self::META, KCTVault::encrypt(wp_json_encode($token)));
+        update_user_meta($doctorId, self::STATE, 'connected');
+        update_user_meta($doctorId, self::CONNECTED_FLAG, 'on');
+        update_user_meta($doctorId, 'telemed_type', 'zoom');
+        // KiviCare's dashboard warns when both are on; connecting Zoom switches Meet off.
+        update_user_meta($doctorId, 'kiviCare_google_meet_connect', 'off');
+        if ($zoomUserId !== null) {
+            update_user_meta($doctorId, self::ZOOM_USER, $zoomUserId);
+        }
+    }
+
+    /** Forgets the tokens; `$state` says why (disconnected, reconnect_required, deauthorized). */
+    public static function forget(int $doctorId, string $state): void
+    {
+        delete_user_meta($doctorId, self::META);
+        update_user_meta($doctorId, self::STATE, $state);
+        update_user_meta($doctorId, self::CONNECTED_FLAG, 'off');
+    }
+
+    public static function connection(int $doctorId): string
+    {
+        $s = get_user_meta($doctorId, self::STATE, true);
+        return is_string($s) && $s !== '' ? $s : 'not_connected';
+    }
+
+    /** @return int[] doctors connected as this Zoom user */
+    public static function doctorsForZoomUser(string $zoomUserId): array
+    {
+        return array_map('intval', get_users(['meta_key' => self::ZOOM_USER, 'meta_value' => $zoomUserId, 'fields' => 'ID']));
+    }
+}

@@ -1,0 +1,233 @@
+<?php
+namespace KCTApp\auth;
+
+use KCTApp\security\KCTVault;
+use KCTApp\settings\KCTSettings;
+use KCTApp\zoom\KCTCoreAccess;
+use KCTApp\zoom\KCTHttp;
+use KCTApp\zoom\KCTLock;
+
+/**
+ * Who calls Zoom for a doctor, and with which token. The decisions (use, refresh, fetch,
+ * reauthorize; what an invalid_grant means) are the core's; this class performs them:
+ * storage, the database lock that makes refresh single-flight, the HTTP calls.
+ */
+final class KCTZoomAuth
+{
+    /**
+     * The auth context for a doctor: mode (oauth | s2s), Zoom host, client credentials.
+     *
+     * @return array|\WP_Error
+     */
+    public static function context(int $doctorId)
+    {
+        $clinic = KCTSettings::raw();
+        $own = KCTDoctorSettings::s2s($doctorId);
+        if ($own['enabled'] && $own['client_secret'] !== null) {
+            return [
+                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::zoomUser($doctorId),
+                'client_id' => $own['client_id'], 'client_secret' => $own['client_secret'], 'account_id' => $own['account_id'],
+            ];
+        }
+        $secret = KCTSettings::secret('client_secret');
+        if ($clinic['auth_type'] === 'server-to-server' && $secret !== null) {
+            return [
+                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::zoomUser($doctorId),
+                'client_id' => $clinic['client_id'], 'client_secret' => $secret, 'account_id' => $clinic['account_id'],
+            ];
+        }
+        if ($clinic['auth_type'] === 'oauth' && $secret !== null) {
+            return [
+                'mode' => 'oauth', 'doctor_id' => $doctorId, 'host' => 'me',
+                'client_id' => $clinic['client_id'], 'client_secret' => $secret, 'account_id' => '',
+            ];
+        }
+        return new \WP_Error('kct_not_configured', __('Zoom is not configured for this doctor.', 'kivicare-telemed-zoom'), ['status' => 409]);
+    }
+
+    private static function client(array $ctx): array
+    {
+        $c = ['client_id' => $ctx['client_id'], 'client_secret' => $ctx['client_secret']];
+        $base = KCTSettings::oauthBase();
+        if ($base !== null) {
+            $c['oauth_base'] = $base;
+        }
+        return $c;
+    }
+
+    private static function s2sOption(array $ctx): string
+    {
+        return 'kct_zoom_s2s_' . substr(hash('sha256', $ctx['client_id'] . '|' . $ctx['account_id']), 0, 20);
+    }
+
+    /** @return array|null the stored token set for the context */
+    private static function stored(array $ctx, bool $fresh): ?array
+    {
+        if ($ctx['mode'] === 'oauth') {
+            $t = KCTTokenStore::get($ctx['doctor_id'], $fresh);
+            return $t['token'];
+        }
+        if ($fresh) {
+            wp_cache_delete(self::s2sOption($ctx), 'options');
+            wp_cache_delete('alloptions', 'options');
+        }
+        $plain = KCTVault::decrypt((string) get_option(self::s2sOption($ctx), ''));
+        $t = $plain === null ? null : json_decode($plain, true);
+        return is_array($t) ? $t : null;
+    }
+
+    private static function store(array $ctx, array $token): void
+    {
+        if ($ctx['mode'] === 'oauth') {
+            KCTTokenStore::put($ctx['doctor_id'], $token);
+        } else {
+            update_option(self::s2sOption($ctx), KCTVault::encrypt(wp_json_encode($token)), false);
+        }
+    }
+
+    private static function decide(array $ctx, ?array $token): array
+    {
+        return KCTCoreAccess::run(static function ($core) use ($ctx, $token) {
+            $in = ['mode' => $ctx['mode'], 'now' => time()];
+            if ($token !== null) {
+                $in['token'] = $token;
+            }
+            return $core->tokenDecide($in);
+        });
+    }
+
+    private static function reconnect(array $ctx, string $reason): \WP_Error
+    {
+        if ($ctx['mode'] === 'oauth') {
+            $state = KCTTokenStore::get($ctx['doctor_id'])['state'];
+            if ($state === 'ok') {
+                KCTTokenStore::forget($ctx['doctor_id'], 'reconnect_required');
+            } else {
+                update_user_meta($ctx['doctor_id'], KCTTokenStore::STATE, $state === 'none' ? 'not_connected' : 'reconnect_required');
+            }
+        }
+        return new \WP_Error('kct_reconnect_required', __('The doctor must connect Zoom again.', 'kivicare-telemed-zoom'), ['status' => 409, 'reason' => $reason]);
+    }
+
+    /**
+     * A usable token set for the context. `$rejected` is an access token Zoom just refused:
+     * get a new one unless another worker already did.
+     *
+     * @return array|\WP_Error
+     */
+    public static function token(array $ctx, ?string $rejected = null)
+    {
+        $token = self::stored($ctx, false);
+        $decision = self::decide($ctx, $token);
+        if (is_wp_error($decision)) {
+            return $decision;
+        }
+        if ($rejected === null && $decision['action'] === 'use') {
+            return $token;
+        }
+        if ($decision['action'] === 'reauthorize') {
+            return self::reconnect($ctx, $decision['reason']);
+        }
+        return self::renew($ctx, $rejected);
+    }
+
+    /** Refresh (OAuth) or fetch (S2S), one worker at a time across processes and servers. */
+    private static function renew(array $ctx, ?string $rejected)
+    {
+        $lock = $ctx['mode'] === 'oauth' ? 'kct_refresh_' . $ctx['doctor_id'] : self::s2sOption($ctx);
+        if (!KCTLock::acquire($lock)) {
+            return new \WP_Error('kct_retry_later', __('Zoom is busy for this doctor; try again shortly.', 'kivicare-telemed-zoom'), ['status' => 503, 'retry_at' => time() + 5]);
+        }
+        try {
+            // Re-read under the lock: another worker may have renewed already.
+            $token = self::stored($ctx, true);
+            $decision = self::decide($ctx, $token);
+            if (is_wp_error($decision)) {
+                return $decision;
+            }
+            $alreadyNew = $token !== null && $rejected !== null && $token['access_token'] !== $rejected;
+            if ($decision['action'] === 'use' && ($rejected === null || $alreadyNew)) {
+                return $token;
+            }
+            if ($decision['action'] === 'reauthorize') {
+                return self::reconnect($ctx, $decision['reason']);
+            }
+            if ($ctx['mode'] === 'oauth' && empty($token['refresh_token'])) {
+                return self::reconnect($ctx, 'no_refresh_token');
+            }
+            return $ctx['mode'] === 'oauth' ? self::refresh($ctx, $token) : self::fetch($ctx);
+        } finally {
+            KCTLock::release($lock);
+        }
+    }
+
+    private static function refresh(array $ctx, array $token)
+    {
+        $used = $token['refresh_token'];
+        $out = KCTCoreAccess::run(static function ($core) use ($ctx, $used) {
+            $req = $core->oauthRefresh(self::client($ctx) + ['refresh_token' => $used]);
+            return $core->apiInterpret(['operation' => 'refresh_token', 'now' => time(), 'random' => KCTCoreAccess::random(8)] + KCTHttp::send($req));
+        });
+        if (is_wp_error($out)) {
+            return $out;
+        }
+        switch ($out['action']) {
+            case 'done':
+                // Both tokens are replaced: the old refresh token is dead at Zoom now.
+                self::store($ctx, $out['result']);
+                return $out['result'];
+            case 'check_stored':
+                $stored = self::stored($ctx, true);
+                $next = KCTCoreAccess::run(static function ($core) use ($used, $stored) {
+                    $in = ['used_refresh_token' => $used, 'now' => time()];
+                    if ($stored !== null) {
+                        $in['stored'] = $stored;
+                    }
+                    return $core->tokenAfterRefreshFailure($in);
+                });
+                if (is_wp_error($next)) {
+                    return $next;
+                }
+                if ($next['action'] === 'use_stored' && $next['next']['action'] === 'use') {
+                    return $stored;
+                }
+                return self::reconnect($ctx, $next['reason'] ?? 'refresh_rejected');
+            default:
+                return self::outcomeError($out);
+        }
+    }
+
+    private static function fetch(array $ctx)
+    {
+        $out = KCTCoreAccess::run(static function ($core) use ($ctx) {
+            $req = $core->oauthS2sToken(self::client($ctx) + ['account_id' => $ctx['account_id']]);
+            return $core->apiInterpret(['operation' => 's2s_token', 'now' => time(), 'random' => KCTCoreAccess::random(8)] + KCTHttp::send($req));
+        });
+        if (is_wp_error($out)) {
+            return $out;
+        }
+        if ($out['action'] === 'done') {
+            self::store($ctx, $out['result']);
+            return $out['result'];
+        }
+        return self::outcomeError($out);
+    }
+
+    /** An outcome the caller cannot act on here, as WP_Error (the message never holds a secret). */
+    public static function outcomeError(array $out): \WP_Error
+    {
+        switch ($out['action']) {
+            case 'retry_at':
+            case 'recover_then_retry':
+                return new \WP_Error('kct_retry_later', __('Zoom asked us to try again later.', 'kivicare-telemed-zoom'), ['status' => 503, 'retry_at' => $out['at'], 'reason' => $out['reason'], 'recover' => $out['action'] === 'recover_then_retry']);
+            case 'reconnect':
+                return new \WP_Error('kct_reconnect_required', $out['message'], ['status' => 409, 'reason' => $out['reason']]);
+            case 'gone':
+                return new \WP_Error('kct_meeting_gone', __('The Zoom meeting no longer exists.', 'kivicare-telemed-zoom'), ['status' => 404]);
+            case 'fail':
+                return new \WP_Error('kct_zoom_' . $out['code'], $out['message'], ['status' => 502, 'http_status' => $out['http_status'] ?? null]);
+            default:
+                return new \WP_Error('kct_zoom_unexpected', 'unexpected outcome ' . $out['action'], ['status' => 502]);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+<?php
+namespace KCTApp\telemed;
+
+use KCTApp\models\KCTMappingRepository;
+use KCTApp\zoom\KCTConnect;
+
+/**
+ * KiviCare's appointment events, closing the gaps of CONTRACT §8: a meeting is created when
+ * an appointment is confirmed later (pay later, payment, status change), cancellation and
+ * deletion reach Zoom, and a reschedule moves the meeting.
+ */
+final class KCTAppointmentHooks
+{
+    public static function register(): void
+    {
+        add_filter('kc_telemed_providers', [self::class, 'provider']);
+        add_action('kc_appointment_status_update', [self::class, 'onStatus'], 10, 3);
+        add_action('kc_appointment_payment_completed', [self::class, 'onPaid'], 10, 2);
+        add_action('kc_appointment_cancelled', [self::class, 'onCancelled'], 10, 1);
+        add_action('kc_appointment_deleted', [self::class, 'onDeleted'], 10, 1);
+        add_action('kc_patient_delete', [self::class, 'onPatientDeleted'], 10, 1);
+        add_action('kc_appointment_updated', [self::class, 'onUpdated'], 10, 3);
+        add_filter('kc_is_video_consultation', [self::class, 'isVideo'], 10, 2);
+        add_action(KCTMeetingService::RETRY_HOOK, [KCTMeetingService::class, 'retry'], 10, 2);
+        add_action('kct_zoom_daily', [KCTConnect::class, 'purgeBurnt']);
+    }
+
+    /** Registered only when KiviCare's abstract provider exists (the adapter extends it). */
+    public static function provider($providers)
+    {
+        $providers = is_array($providers) ? $providers : [];
+        if (class_exists('App\\abstracts\\KCAbstractTelemedProvider')) {
+            $providers['zoom'] = [
+                'class' => KCTZoom::class,
+                'settings_key' => \KCTApp\settings\KCTSettings::OPTION,
+                'description' => __('Zoom meetings for telemedicine appointments.', 'kivicare-telemed-zoom'),
+            ];
+        }
+        return $providers;
+    }
+
+    /** Reads what KiviCare hands over (object or array, CONTRACT §8.15). */
+    private static function field($appt, array $names)
+    {
+        foreach ($names as $n) {
+            if (is_object($appt) && isset($appt->$n)) {
+                return $appt->$n;
+            }
+            if (is_array($appt) && isset($appt[$n])) {
+                return $appt[$n];
+            }
+        }
+        return null;
+    }
+
+    /** Meeting data in the shape core passes to create_meeting, from an appointment. */
+    private static function meetingData(int $id, $appt): array
+    {
+        $date = self::field($appt, ['appointmentStartDate', 'appointment_start_date']);
+        $time = self::field($appt, ['appointmentStartTime', 'appointment_start_time']);
+        $end = self::field($appt, ['appointmentEndTime', 'appointment_end_time']);
+        $duration = ($time && $end) ? (int) round((strtotime("2000-01-01 $end") - strtotime("2000-01-01 $time")) / 60) : 30;
+        return [
+            'appointment_id' => $id,
+            'doctor_id' => (int) self::field($appt, ['doctorId', 'doctor_id']),
+            'patient_id' => (int) self::field($appt, ['patientId', 'patient_id']),
+            'start_time' => $date && $time ? "$date $time" : null,
+            'duration' => max(1, $duration),
+            'timezone' => (string) (self::field($appt, ['appointmentTimezone', 'appointment_timezone']) ?? wp_timezone_string()),
+        ];
+    }
+
+    public static function isTelemed(int $id, $appt = null): bool
+    {
+        $known = KCTMappingRepository::find($id) !== null
+            || self::field($appt, ['telemedService', 'telemed_service', 'is_telemed']) === 'yes';
+        /**
+         * Filters whether an appointment is a telemedicine (Zoom) appointment.
+         *
+         * @since 4.0.0
+         * @param bool  $telemed
+         * @param int   $appointment_id
+         * @param mixed $appointment what KiviCare passed, if anything
+         */
+        return (bool) apply_filters('kct_zoom_is_telemed_appointment', $known, $id, $appt);
+    }
+
+    /** Status 1 (booked) and 4 (checked in) need a meeting; 0 (cancelled) ends it. */
+    public static function onStatus($id, $status, $appt = null): void
+    {
+        $id = (int) $id;
+        if (!self::isTelemed($id, $appt)) {
+            return;
+        }
+        if ((int) $status === 0) {
+            KCTMeetingService::cancel($id);
+            return;
+        }
+        if (in_array((int) $status, [1, 4], true)) {
+            KCTMeetingService::ensure(KCTAppointmentFacts::fromMeetingData(self::meetingData($id, $appt)));
+        }
+    }
+
+    public static function onPaid($id, $data = []): void
+    {
+        if (self::isTelemed((int) $id, $data)) {
+            KCTMeetingService::ensure(KCTAppointmentFacts::fromMeetingData(self::meetingData((int) $id, $data)));
+        }
+    }
+
+    public static function onCancelled($id): void
+    {
+        KCTMeetingService::cancel((int) $id);
+    }
+
+    public static function onDeleted($id): void
+    {
+        KCTMeetingService::delete((int) $id);
+    }
+
+    /** Core deletes the patient's appointments without calling the provider (§8.3). */
+    public static function onPatientDeleted($patientId): void
+    {
+        foreach (KCTMappingRepository::appointmentsOfPatient((int) $patientId) as $appointmentId) {
+            KCTMeetingService::delete($appointmentId);
+        }
+    }
+
+    /** After the row update, with the stored times (§8.4: core's own call had stale ones). */
+    public static function onUpdated($id, $changes = [], $appt = null): void
+    {
+        $id = (int) $id;
+        $row = KCTMappingRepository::find($id);
+        if ($row === null || $row['status'] !== 'active') {
+            return;
+        }
+        $data = self::meetingData($id, $appt ?: $changes);
+        $data['doctor_id'] = $data['doctor_id'] ?: $row['doctor_id'];
+        KCTMeetingService::reschedule(KCTAppointmentFacts::fromMeetingData($data));
+    }
+
+    public static function isVideo($is, $id)
+    {
+        $row = KCTMappingRepository::find((int) $id);
+        return $is || ($row !== null && $row['status'] === 'active');
+    }
+}

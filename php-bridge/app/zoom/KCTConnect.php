@@ -1,0 +1,231 @@
+<?php
+namespace KCTApp\zoom;
+
+use KCTApp\auth\KCTDoctorSettings;
+use KCTApp\auth\KCTTokenStore;
+use KCTApp\auth\KCTZoomAuth;
+use KCTApp\settings\KCTSettings;
+
+/**
+ * A doctor's connection to Zoom: the OAuth authorize URL and callback (state signed by the
+ * core, burnt once in the database), test connection, their own Server-to-Server settings,
+ * and disconnect (revoke at Zoom, delete local tokens).
+ */
+final class KCTConnect
+{
+    const BURN_PREFIX = 'kct_zoom_burn_';
+
+    /** The HMAC key for OAuth states: derived from WordPress's salts with a label. */
+    private static function siteKey(): string
+    {
+        return hash_hmac('sha256', 'kivicare-telemed-zoom/oauth-state/v1', wp_salt('auth') . wp_salt('nonce'));
+    }
+
+    private static function oauthClient()
+    {
+        $s = KCTSettings::raw();
+        $secret = KCTSettings::secret('client_secret');
+        if ($s['auth_type'] !== 'oauth' || $s['client_id'] === '' || $secret === null) {
+            return new \WP_Error('kct_oauth_not_configured', __('The clinic has not set up a Zoom OAuth app.', 'kivicare-telemed-zoom'), ['status' => 409]);
+        }
+        $c = ['client_id' => $s['client_id'], 'client_secret' => $secret];
+        $base = KCTSettings::oauthBase();
+        if ($base !== null) {
+            $c['oauth_base'] = $base;
+        }
+        return $c;
+    }
+
+    /** @return string|\WP_Error */
+    public static function authorizeUrl(int $doctorId)
+    {
+        $client = self::oauthClient();
+        if (is_wp_error($client)) {
+            return $client;
+        }
+        $out = KCTCoreAccess::run(static function ($core) use ($client, $doctorId) {
+            $in = [
+                'client_id' => $client['client_id'],
+                'redirect_uri' => KCTSettings::raw()['redirect_url'] ?: KCTSettings::callbackUrl(),
+                'user_id' => $doctorId,
+                'now' => time(),
+                'site_key' => self::siteKey(),
+                'random' => KCTCoreAccess::random(16),
+            ];
+            if (isset($client['oauth_base'])) {
+                $in['oauth_base'] = $client['oauth_base'];
+            }
+            return $core->oauthAuthorize($in);
+        });
+        return is_wp_error($out) ? $out : $out['url'];
+    }
+
+    /**
+     * Records a state's one-time key; false if it was used before. Atomic on the options
+     * table's unique key, so two web servers cannot both accept the same state.
+     */
+    private static function burn(string $key, int $until): bool
+    {
+        global $wpdb;
+        $n = $wpdb->query($wpdb->prepare(
+            "INSERT IGNORE INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'no')",
+            self::BURN_PREFIX . substr($key, -40),
+            (string) $until
+        ));
+        return $n === 1;
+    }
+
+    /** Drops burnt keys whose state has expired anyway (daily cron). */
+    public static function purgeBurnt(): void
+    {
+        global $wpdb;
+        $wpdb->query($wpdb->prepare(
+            "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s AND CAST(option_value AS UNSIGNED) < %d",
+            $wpdb->esc_like(self::BURN_PREFIX) . '%',
+            time()
+        ));
+    }
+
+    /**
+     * The OAuth callback: verify, burn, exchange, store.
+     *
+     * @return int|\WP_Error the doctor now connected
+     */
+    public static function callback(string $code, string $state, int $currentUser)
+    {
+        $client = self::oauthClient();
+        if (is_wp_error($client)) {
+            return $client;
+        }
+        $verified = KCTCoreAccess::run(static function ($core) use ($state, $currentUser) {
+            $in = ['state' => $state, 'site_key' => self::siteKey(), 'now' => time()];
+            if ($currentUser > 0) {
+                $in['current_user_id'] = $currentUser;
+            }
+            return $core->oauthVerifyState($in);
+        });
+        if (is_wp_error($verified)) {
+            return $verified;
+        }
+        if (!self::burn($verified['burn_key'], (int) $verified['burn_until'])) {
+            return new \WP_Error('kct_state_replayed', __('This Zoom authorization was already used; please start again.', 'kivicare-telemed-zoom'), ['status' => 400]);
+        }
+        $doctor = (int) $verified['user_id'];
+        if (!self::isDoctor($doctor)) {
+            return new \WP_Error('kct_not_a_doctor', __('Only doctors connect a Zoom account.', 'kivicare-telemed-zoom'), ['status' => 403]);
+        }
+        $out = KCTCoreAccess::run(static function ($core) use ($client, $code, $verified) {
+            $req = $core->oauthExchangeCode($client + [
+                'code' => $code,
+                'redirect_uri' => KCTSettings::raw()['redirect_url'] ?: KCTSettings::callbackUrl(),
+                'code_verifier' => $verified['code_verifier'],
+            ]);
+            return $core->apiInterpret(['operation' => 'exchange_code', 'now' => time(), 'random' => KCTCoreAccess::random(8)] + KCTHttp::send($req));
+        });
+        if (is_wp_error($out)) {
+            return $out;
+        }
+        if ($out['action'] !== 'done') {
+            return KCTZoomAuth::outcomeError($out);
+        }
+        KCTTokenStore::put($doctor, $out['result']);
+        $me = self::testConnection($doctor);
+        if (!is_wp_error($me)) {
+            update_user_meta($doctor, KCTTokenStore::ZOOM_USER, (string) $me['id']);
+        }
+        /**
+         * Fires when a doctor has connected their Zoom account.
+         *
+         * @since 4.0.0
+         * @param int $doctor_id
+         */
+        do_action('kct_zoom_doctor_connected', $doctor);
+        return $doctor;
+    }
+
+    public static function isDoctor(int $userId): bool
+    {
+        $user = get_userdata($userId);
+        /**
+         * Filters the WordPress roles that count as doctors.
+         *
+         * @since 4.0.0
+         */
+        $roles = apply_filters('kct_zoom_doctor_roles', ['kiviCare_doctor']);
+        return $user && array_intersect($roles, (array) $user->roles);
+    }
+
+    /** @return array|\WP_Error the Zoom user the doctor's meetings are hosted by */
+    public static function testConnection(int $doctorId)
+    {
+        return KCTZoomApi::call($doctorId, 'get_user', static function ($core, $auth, $host) {
+            return $core->userGet(['auth' => $auth, 'user' => $host]);
+        });
+    }
+
+    /** @return true|\WP_Error */
+    public static function saveDoctorConfig(int $doctorId, array $in)
+    {
+        $current = KCTDoctorSettings::s2s($doctorId);
+        $enabled = ($in['auth_type'] ?? '') === 'server-to-server' || in_array($in['enable_server_to_server'] ?? '', ['Yes', 'yes', 'true', true, 1, '1'], true);
+        $secret = (string) ($in['client_secret'] ?? '');
+        $zoomUser = trim((string) ($in['zoom_user'] ?? get_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, true)));
+        if ($enabled && $zoomUser === '') {
+            $zoomUser = KCTDoctorSettings::zoomUser($doctorId);
+        }
+        $report = KCTCoreAccess::run(static function ($core) use ($in, $enabled, $secret, $current, $zoomUser) {
+            return $core->settingsValidateDoctor([
+                'auth_type' => $enabled ? 'server-to-server' : 'none',
+                'account_id' => trim((string) ($in['account_id'] ?? $current['account_id'])),
+                'client_id' => trim((string) ($in['client_id'] ?? $current['client_id'])),
+                'client_secret' => $secret,
+                'client_secret_stored' => $current['client_secret'] !== null,
+                'zoom_user' => $zoomUser,
+            ]);
+        });
+        if (is_wp_error($report)) {
+            return $report;
+        }
+        if (!$report['valid']) {
+            return new \WP_Error('kct_invalid_settings', $report['errors'][0]['message'], ['status' => 400, 'errors' => $report['errors']]);
+        }
+        KCTDoctorSettings::saveS2s($doctorId, $enabled, trim((string) ($in['account_id'] ?? $current['account_id'])), trim((string) ($in['client_id'] ?? $current['client_id'])), $secret);
+        update_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, $zoomUser);
+        return true;
+    }
+
+    /** Revokes at Zoom (OAuth) and deletes the local tokens whatever Zoom answered. */
+    public static function disconnect(int $doctorId)
+    {
+        $stored = KCTTokenStore::get($doctorId, true);
+        $client = self::oauthClient();
+        if ($stored['state'] === 'ok' && !is_wp_error($client)) {
+            $token = $stored['token']['refresh_token'] ?? $stored['token']['access_token'];
+            KCTCoreAccess::run(static function ($core) use ($client, $token) {
+                return KCTHttp::send($core->oauthRevoke($client + ['token' => $token]));
+            });
+        }
+        KCTTokenStore::forget($doctorId, 'disconnected');
+        return true;
+    }
+
+    /** What the doctor's settings page may see (never a secret). */
+    public static function doctorView(int $doctorId): array
+    {
+        $s2s = KCTDoctorSettings::s2s($doctorId);
+        $ctx = KCTZoomAuth::context($doctorId);
+        $connection = KCTTokenStore::connection($doctorId);
+        $mode = is_wp_error($ctx) ? 'none' : $ctx['mode'];
+        return [
+            'auth_type' => $s2s['enabled'] ? 'server-to-server' : KCTSettings::raw()['auth_type'],
+            'account_id' => $s2s['account_id'],
+            'client_id' => $s2s['client_id'],
+            'client_secret' => '',
+            'client_secret_set' => $s2s['client_secret'] !== null,
+            'zoom_user' => (string) get_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, true),
+            'is_connected' => $mode === 's2s' || $connection === 'connected',
+            'connection_status' => $mode === 's2s' ? 'server_to_server' : $connection,
+            'is_google_meet_connected' => get_user_meta($doctorId, 'kiviCare_google_meet_connect', true) === 'on',
+        ];
+    }
+}

@@ -1,0 +1,69 @@
+<?php
+use KCTApp\settings\KCTSettings;
+use KCTApp\zoom\KCTConnect;
+
+/** Shared set-ups: the clinic's Zoom apps at the fake Zoom, and a connected doctor. */
+trait KCTZoomFixtures
+{
+    protected static $clientId = 'kctClinicClient01';
+    protected static $clientSecret = 'kctClinicSecret0123456789';
+
+    protected function resetZoom(): void
+    {
+        self::zoom('reset');
+    }
+
+    protected function configureOAuth(): void
+    {
+        self::zoom('app', ['client_id' => self::$clientId, 'client_secret' => self::$clientSecret, 'redirect_uri' => KCTSettings::callbackUrl()]);
+        $r = KCTSettings::save(['auth_type' => 'oauth', 'client_id' => self::$clientId, 'client_secret' => self::$clientSecret, 'redirect_url' => KCTSettings::callbackUrl()]);
+        $this->assertTrue($r === true, is_wp_error($r) ? $r->get_error_message() : '');
+    }
+
+    protected function configureS2s(array $hosts): void
+    {
+        $users = [];
+        foreach ($hosts as $i => $email) {
+            $users[] = ['id' => 'kctS2sHost' . str_pad((string) $i, 6, '0', STR_PAD_LEFT), 'email' => $email];
+        }
+        self::zoom('s2s', ['client_id' => 'kctS2sClient001', 'client_secret' => 'kctS2sSecret0123456789', 'account_id' => 'kctAccount0001', 'users' => $users]);
+        $r = KCTSettings::save(['auth_type' => 'server-to-server', 'client_id' => 'kctS2sClient001', 'client_secret' => 'kctS2sSecret0123456789', 'account_id' => 'kctAccount0001']);
+        $this->assertTrue($r === true, is_wp_error($r) ? $r->get_error_message() : '');
+    }
+
+    /** Follows one redirect at the fake Zoom's authorize endpoint; returns [code, state]. */
+    protected function consentAtZoom(string $authorizeUrl): array
+    {
+        $ctx = stream_context_create(['http' => ['follow_location' => 0, 'ignore_errors' => true]]);
+        file_get_contents($authorizeUrl, false, $ctx);
+        $location = '';
+        foreach ($http_response_header as $h) {
+            if (stripos($h, 'Location:') === 0) {
+                $location = trim(substr($h, 9));
+            }
+        }
+        $this->assertStringStartsWith(KCTSettings::callbackUrl(), $location, 'Zoom sends the browser to our callback');
+        parse_str((string) parse_url($location, PHP_URL_QUERY), $q);
+        return [$q['code'], $q['state']];
+    }
+
+    /** Connects a doctor through the real flow, in this process. */
+    protected function connectDoctor(int $doctor): void
+    {
+        $url = KCTConnect::authorizeUrl($doctor);
+        $this->assertIsString($url);
+        [$code, $state] = $this->consentAtZoom($url);
+        $this->assertSame($doctor, KCTConnect::callback($code, $state, 0));
+    }
+
+    protected static function zoomMeetings(): array
+    {
+        $ctx = stream_context_create(['http' => ['ignore_errors' => true]]);
+        return json_decode((string) file_get_contents(getenv('KCT_ZOOM_URL') . '/__admin/meetings', false, $ctx), true)['meetings'];
+    }
+
+    protected static function zoomStats(): array
+    {
+        return json_decode((string) file_get_contents(getenv('KCT_ZOOM_URL') . '/__admin/stats'), true);
+    }
+}
