@@ -74,9 +74,14 @@ start_fake_zoom() {
 
 start_web() {
   if alive "$RUN/php-server.pid"; then kill -- "-$(cat "$RUN/php-server.pid")" 2>/dev/null || true; sleep 0.2; fi
-  # The built-in server is not the `cli` SAPI, so FFI is reached as in production: preloaded.
+  # The built-in server is not the `cli` SAPI, so FFI is reached as in production PHP-FPM:
+  # ffi.enable=preload, the runtime registered by ffi.preload, and the bridge classes
+  # preloaded by opcache (FFI's API answers only to preloaded code then).
   # Its own session, so that `down` stops the workers it forks along with it.
+  local as_root=()
+  [ "$(id -u)" = 0 ] && as_root=(-d opcache.preload_user=nobody)
   PHP_CLI_SERVER_WORKERS=4 setsid php -d ffi.enable=preload -d ffi.preload="$ROOT/php-bridge/lib/kct_runtime.preload.h" \
+    -d opcache.enable=1 -d opcache.enable_cli=1 -d opcache.preload="$ROOT/php-bridge/preload.php" "${as_root[@]}" \
     -d display_errors=0 -d log_errors=1 -d error_log="$RUN/php-errors.log" \
     -S "127.0.0.1:$WP_PORT" -t "$WP" "$ROOT/scripts/wp/router.php" >"$RUN/php-server.log" 2>&1 &
   echo $! > "$RUN/php-server.pid"

@@ -9,6 +9,10 @@ require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 $r = wp_install('KiviCare Zoom test bed', 'admin', 'admin@example.org', false, '', 'admin-local-only');
 update_option('permalink_structure', '/%postname%/');
+// KiviCare core creates these roles when installed; it is absent here, so the test bed does.
+foreach (['kiviCare_doctor' => 'Doctor', 'kiviCare_patient' => 'Patient', 'kiviCare_receptionist' => 'Receptionist', 'kiviCare_clinic_admin' => 'Clinic admin'] as $role => $label) {
+    add_role($role, $label, ['read' => true]);
+}
 $result = activate_plugin('kivicare-telemed-zoom/kivicare-telemed-zoom.php');
 if (is_wp_error($result)) {
     fwrite(STDERR, 'plugin activation failed: ' . $result->get_error_message() . "\n");

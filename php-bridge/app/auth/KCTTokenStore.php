@@ -58,6 +58,8 @@ final class KCTTokenStore
 
     public static function connection(int $doctorId): string
     {
+        // Reading the tokens is what notices one that no longer decrypts.
+        self::get($doctorId);
         $s = get_user_meta($doctorId, self::STATE, true);
         return is_string($s) && $s !== '' ? $s : 'not_connected';
     }

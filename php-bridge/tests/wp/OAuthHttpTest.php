@@ -1,0 +1,63 @@
+<?php
+use KCTApp\auth\KCTTokenStore;
+
+/** A doctor connects Zoom over real HTTP: authorize, Zoom's consent, callback, use, disconnect. */
+final class OAuthHttpTest extends KCTHttpTestCase
+{
+    use KCTZoomFixtures;
+
+    public function testConnectUseAndDisconnect(): void
+    {
+        $this->resetZoom();
+        $admin = $this->credentials($this->makeUser('administrator'));
+        $callback = getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/callback';
+        self::zoom('app', ['client_id' => self::$clientId, 'client_secret' => self::$clientSecret, 'redirect_uri' => $callback]);
+        [$status, $body] = $this->http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed',
+            ['auth_type' => 'oauth', 'client_id' => self::$clientId, 'client_secret' => self::$clientSecret, 'redirect_url' => $callback], $admin);
+        $this->assertSame(200, $status, json_encode($body));
+        $this->assertSame('', $body['data']['client_secret'], 'secrets are never echoed');
+        $this->assertTrue($body['data']['client_secret_set']);
+
+        $doctorId = $this->makeUser('kiviCare_doctor');
+        $doctor = $this->credentials($doctorId);
+        [$status, $body] = $this->http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/authorize', null, $doctor);
+        $this->assertSame(200, $status);
+        $this->assertStringStartsWith(getenv('KCT_ZOOM_URL') . '/oauth/authorize?', $body['data']['redirect_url']);
+        [$code, $state] = $this->consentAtZoom($body['data']['redirect_url']);
+
+        // The browser comes back without a REST nonce: the signed state authenticates it.
+        $path = '/wp-json/kivicare/v1/settings/zoom-telemed/callback?' . http_build_query(['code' => $code, 'state' => $state]);
+        [$status, , $headers] = $this->http('GET', $path);
+        $this->assertSame(302, $status);
+        $this->assertStringContainsString('kct_zoom=connected', $headers['location']);
+        wp_cache_delete($doctorId, 'user_meta');
+        $this->assertSame('ok', KCTTokenStore::get($doctorId, true)['state']);
+        $this->assertSame('on', get_user_meta($doctorId, 'kiviCare_zoom_telemed_connect', true));
+        $this->assertSame('zoom', get_user_meta($doctorId, 'telemed_type', true));
+
+        [$status, , $headers] = $this->http('GET', $path);
+        $this->assertStringContainsString('kct_zoom_error=kct_state_replayed', $headers['location'], 'a state works once');
+
+        [$status, $body] = $this->http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed/test-connection', [], $doctor);
+        $this->assertSame(200, $status);
+        $this->assertTrue($body['data']['success'], json_encode($body));
+        [, $body] = $this->http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/doctor-config', null, $doctor);
+        $this->assertTrue($body['data']['is_connected']);
+        $this->assertSame('connected', $body['data']['connection_status']);
+
+        [$status, $body] = $this->http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/disconnect', null, $doctor);
+        $this->assertSame(200, $status);
+        $this->assertSame(1, self::zoomStats()['calls']['oauth.revoke'], 'revoked at Zoom');
+        wp_cache_delete($doctorId, 'user_meta');
+        $this->assertSame('none', KCTTokenStore::get($doctorId, true)['state'], 'local tokens deleted');
+        [, $body] = $this->http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed/test-connection', [], $doctor);
+        $this->assertFalse($body['data']['success']);
+    }
+
+    public function testAForgedOrForeignStateIsRefused(): void
+    {
+        [$status, , $headers] = $this->http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/callback?code=x&state=7');
+        $this->assertSame(302, $status);
+        $this->assertStringContainsString('kct_zoom=error', $headers['location']);
+    }
+}
