@@ -1,6 +1,7 @@
 <?php
-// The demo's walk through the running site: the plugin is active and its REST API answers,
-// the core runs inside WordPress, and the fake Zoom answers as Zoom.
+// The demo's walk through the running site, as a clinic would use it: the admin sets up the
+// clinic's Zoom app, a doctor connects Zoom through the OAuth flow, a telemedicine
+// appointment is confirmed, and the meeting's links are shown. The fake Zoom plays Zoom.
 $url = getenv('KCT_WP_URL');
 $zoom = getenv('KCT_ZOOM_URL');
 $_SERVER['HTTP_HOST'] = parse_url($url, PHP_URL_HOST) . ':' . parse_url($url, PHP_URL_PORT);
@@ -8,14 +9,78 @@ define('WP_USE_THEMES', false);
 require getenv('KCT_WP_ROOT') . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 
-$ok = is_plugin_active('kivicare-telemed-zoom/kivicare-telemed-zoom.php');
-printf("plugin active: %s (KIVICARE_TELEMED_VERSION %s)\n", $ok ? 'yes' : 'NO', KIVICARE_TELEMED_VERSION);
+use KCTApp\settings\KCTSettings;
+
+function step(string $s): void { echo "\n== $s\n"; }
+function http(string $method, string $path, $body = null, ?array $auth = null, bool $absolute = false): array
+{
+    global $url;
+    $h = "Content-Type: application/json\r\n" . ($auth ? 'Authorization: Basic ' . base64_encode(implode(':', $auth)) . "\r\n" : '');
+    $ctx = stream_context_create(['http' => ['method' => $method, 'header' => $h, 'content' => $body === null ? '' : json_encode($body), 'ignore_errors' => true, 'follow_location' => 0]]);
+    $raw = file_get_contents($absolute ? $path : $url . $path, false, $ctx);
+    $headers = [];
+    foreach ($http_response_header as $line) {
+        if (strpos($line, ':') !== false) {
+            [$k, $v] = explode(':', $line, 2);
+            $headers[strtolower(trim($k))] = trim($v);
+        }
+    }
+    return [(int) explode(' ', $http_response_header[0])[1], json_decode((string) $raw, true), $headers];
+}
+function zoom(string $what, array $body): void
+{
+    global $zoom;
+    file_get_contents("$zoom/__admin/$what", false, stream_context_create(['http' => ['method' => 'POST', 'header' => "Content-Type: application/json\r\n", 'content' => json_encode($body)]]));
+}
+function user(string $login, string $role, string $name): array
+{
+    $id = wp_insert_user(['user_login' => $login, 'user_email' => "$login@clinic.example", 'user_pass' => wp_generate_password(24), 'role' => $role, 'display_name' => $name]);
+    [$password] = WP_Application_Passwords::create_new_application_password($id, ['name' => 'demo']);
+    return [$id, [$login, $password]];
+}
+
+step('1. The plugin is active and the core runs inside WordPress');
+printf("plugin active: %s, KIVICARE_TELEMED_VERSION %s\n", is_plugin_active('kivicare-telemed-zoom/kivicare-telemed-zoom.php') ? 'yes' : 'NO', KIVICARE_TELEMED_VERSION);
 $status = \KCTApp\wasm\KCTWasmLoader::status();
-printf("core in this PHP: %s (%s)\n", $status->state, $status->message);
-$anon = @file_get_contents("$url/wp-json/kivicare/v1/settings/zoom-telemed", false, stream_context_create(['http' => ['ignore_errors' => true]]));
-printf("REST settings route, anonymous: %s\n", $anon);
+printf("core: %s (%s)\n", $status->state, $status->message);
+
+step('2. The clinic admin sets up the clinic\'s Zoom OAuth app');
+$admin = [get_user_by('login', 'admin')->user_login, WP_Application_Passwords::create_new_application_password(get_user_by('login', 'admin')->ID, ['name' => 'demo'])[0]];
+$callback = KCTSettings::callbackUrl();
+zoom('app', ['client_id' => 'demoClinicApp01', 'client_secret' => 'demoClinicSecret0123456', 'redirect_uri' => $callback]);
+[$s, $b] = http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed', ['auth_type' => 'oauth', 'client_id' => 'demoClinicApp01', 'client_secret' => 'demoClinicSecret0123456', 'redirect_url' => $callback], $admin);
+printf("PUT settings/zoom-telemed -> %d %s (secret echoed back: %s)\n", $s, $b['message'], $b['data']['client_secret'] === '' ? 'no' : 'YES');
+
+step('3. Dr. Asha Rao connects her Zoom account (authorize -> Zoom consent -> callback)');
+[$doctorId, $doctor] = user('dr.rao', 'kiviCare_doctor', 'Dr. Asha Rao');
+[$patientId, $patient] = user('pat.meyer', 'kiviCare_patient', 'Pat Meyer');
+[, $b] = http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/authorize', null, $doctor);
+echo "authorize URL: ", substr($b['data']['redirect_url'], 0, 110), "...\n";
+[, , $h] = http('GET', $b['data']['redirect_url'], null, null, true);
+[$s, , $h] = http('GET', substr($h['location'], strlen($url)));
+printf("callback -> %d, browser sent on to %s\n", $s, $h['location']);
+[, $b] = http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed/test-connection', [], $doctor);
+printf("test connection: %s\n", $b['message']);
+
+step('4. A telemedicine appointment is confirmed (tomorrow 10:00 in the clinic\'s zone, Asia/Kolkata)');
+update_option('timezone_string', 'Asia/Kolkata');
+$tomorrow = (new DateTimeImmutable('tomorrow 10:00', new DateTimeZone('Asia/Kolkata')));
+add_filter('kct_zoom_is_telemed_appointment', '__return_true');
+// What KiviCare core fires when an appointment is confirmed (pay later, payment, check-in).
+do_action('kc_appointment_status_update', 1001, 1, ['doctor_id' => $doctorId, 'patient_id' => $patientId,
+    'appointment_start_date' => $tomorrow->format('Y-m-d'), 'appointment_start_time' => '10:00:00', 'appointment_end_time' => '10:30:00',
+    'appointment_timezone' => 'Asia/Kolkata']);
+$row = \KCTApp\models\KCTMappingRepository::find(1001);
+printf("mapping: status %s, Zoom meeting %s, start %s (UTC; 10:00 Kolkata), %d min\n", $row['status'], $row['zoom_id'], $row['start_time'], $row['duration']);
+
+step('5. The links');
+[, $b] = http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/meeting/1001', null, $patient);
+printf("patient sees  join link : %s (start link: %s)\n", $b['data']['join_url'], isset($b['data']['start_url']) ? 'YES' : 'none');
+[, $b] = http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/meeting/1001', null, $doctor);
+printf("doctor sees   start link: %s\n", $b['data']['start_url']);
+
 $stats = json_decode((string) file_get_contents("$zoom/__admin/stats"), true);
-printf("fake Zoom answering: %d meetings, calls %s\n", $stats['meetings'], json_encode($stats['calls']));
-if (!$ok || !$status->ok()) {
+printf("\nfake Zoom: %d meeting(s), calls %s, invalid bodies %d\n", $stats['meetings'], json_encode($stats['calls']), $stats['invalid_bodies']);
+if ($row['status'] !== 'active' || !$status->ok()) {
     exit(1);
 }
