@@ -4,6 +4,7 @@ namespace KCTApp;
 use KCTApp\controllers\api\KCTZoomController;
 use KCTApp\database\KCTMigrator;
 use KCTApp\telemed\KCTAppointmentHooks;
+use KCTApp\telemed\KCTAppointmentLinks;
 
 /** Wires the plugin into WordPress. Cheap: no network, no core call at load time. */
 final class KCTPlugin
@@ -15,6 +16,7 @@ final class KCTPlugin
         add_action('plugins_loaded', [KCTMigrator::class, 'maybeMigrate'], 5);
         // Before KiviCare's factory reads kc_telemed_providers on init:10.
         KCTAppointmentHooks::register();
+        KCTAppointmentLinks::register();
         add_action('init', static function () {
             if (!wp_next_scheduled('kct_zoom_daily')) {
                 wp_schedule_event(time() + HOUR_IN_SECONDS, 'daily', 'kct_zoom_daily');

@@ -65,6 +65,7 @@ final class KCTSettings
             'server_to_server_enabled' => $s['auth_type'] === 'server-to-server' ? 'Yes' : 'No',
             'enabled' => (bool) $s['enabled'],
             'policy' => $s['policy'] ?: new \stdClass(),
+            'delete_data_on_uninstall' => (bool) get_option(\KCTApp\database\KCTUninstaller::OPT_IN, false),
         ];
     }
 
@@ -140,6 +141,9 @@ final class KCTSettings
                 $stored['webhook_secret_previous'] = $current['webhook_secret'];
             }
             $stored['webhook_secret'] = KCTVault::encrypt($next['webhook_secret']);
+        }
+        if (array_key_exists('delete_data_on_uninstall', $in)) {
+            update_option(\KCTApp\database\KCTUninstaller::OPT_IN, (bool) $in['delete_data_on_uninstall'], false);
         }
         $configured = $stored['auth_type'] !== 'none';
         $stored['enabled'] = $configured;

@@ -19,3 +19,4 @@ require __DIR__ . '/KCTHttpTestCase.php';
 require __DIR__ . '/KCTZoomFixtures.php';
 // KiviCare core is absent: the test-only stand-in of its abstract provider (CONTRACT §2).
 require __DIR__ . '/support/KCAbstractTelemedProvider.php';
+require __DIR__ . '/support/KCBaseModel.php';

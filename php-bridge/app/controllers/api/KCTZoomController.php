@@ -41,6 +41,7 @@ class KCTZoomController extends \WP_REST_Controller
                     'webhook_secret' => ['type' => 'string'],
                     'server_to_server_enabled' => ['type' => 'string', 'enum' => ['Yes', 'No']],
                     'policy' => ['type' => 'object'],
+                    'delete_data_on_uninstall' => ['type' => 'boolean'],
                 ],
             ],
         ]);

@@ -1,0 +1,34 @@
+<?php
+namespace KCTApp\database;
+
+use KCTApp\database\migrations\KCTMigration0001CreateMappings;
+
+/** What uninstall removes, and only on the owner's opt-in. */
+final class KCTUninstaller
+{
+    const OPT_IN = 'kct_zoom_delete_data_on_uninstall';
+
+    public static function optedIn(): bool
+    {
+        return (defined('KCT_ZOOM_DELETE_DATA') && KCT_ZOOM_DELETE_DATA) || (bool) get_option(self::OPT_IN, false);
+    }
+
+    /** @return bool whether anything was deleted */
+    public static function run(): bool
+    {
+        if (!self::optedIn()) {
+            return false;
+        }
+        global $wpdb;
+        $wpdb->query('DROP TABLE IF EXISTS ' . KCTMigration0001CreateMappings::table());
+        foreach (['kiviCare_zoom_telemed_setting', 'kiviCare_zoom_telemed_server_to_server_oauth_status', KCTMigrator::OPTION, self::OPT_IN] as $o) {
+            delete_option($o);
+        }
+        $wpdb->query("DELETE FROM {$wpdb->options} WHERE option_name LIKE 'kct\\_zoom\\_%'");
+        $wpdb->query("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE 'kct\\_zoom\\_%' OR meta_key IN ('kiviCare_zoom_telemed_connect', 'zoom_server_to_server_oauth_config_data')");
+        wp_clear_scheduled_hook('kct_zoom_daily');
+        wp_unschedule_hook('kct_zoom_retry');
+        wp_cache_flush();
+        return true;
+    }
+}

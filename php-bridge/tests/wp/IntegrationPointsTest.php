@@ -1,0 +1,96 @@
+<?php
+use KCTApp\models\KCTAppointmentZoomMapping;
+use KCTApp\models\KCTMappingRepository;
+use KCTApp\telemed\KCTAppointmentFacts;
+use KCTApp\telemed\KCTAppointmentLinks;
+use KCTApp\telemed\KCTMeetingService;
+
+/** The places KiviCare core reads from the addon: model schema, list payloads, emails, routes. */
+final class IntegrationPointsTest extends KCTWPTestCase
+{
+    use KCTZoomFixtures;
+
+    public function testModelSchemaMatchesTheTableAndCoresPropertyNames(): void
+    {
+        global $wpdb;
+        $schema = KCTAppointmentZoomMapping::schemaForTests();
+        foreach (['table_name', 'primary_key', 'columns', 'timestamps', 'soft_deletes'] as $k) {
+            $this->assertArrayHasKey($k, $schema, "core reads $k without isset");
+        }
+        $this->assertSame($wpdb->prefix . $schema['table_name'], KCTMappingRepository::table());
+        $columns = $wpdb->get_col('SHOW COLUMNS FROM ' . KCTMappingRepository::table());
+        foreach (['id', 'appointmentId', 'zoomId', 'joinUrl', 'startUrl', 'password'] as $property) {
+            $this->assertArrayHasKey($property, $schema['columns'], "core uses $property");
+        }
+        foreach ($schema['columns'] as $property => $def) {
+            $this->assertContains($def['column'], $columns, "$property maps to a real column");
+        }
+        $this->assertTrue($schema['timestamps']);
+        $this->assertContains('created_at', $columns);
+        $this->assertContains('updated_at', $columns);
+    }
+
+    private function meeting(int $id, int $doctor, int $patient): array
+    {
+        $row = KCTMeetingService::ensure(KCTAppointmentFacts::fromMeetingData(['appointment_id' => $id, 'doctor_id' => $doctor,
+            'patient_id' => $patient, 'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
+        $this->assertIsArray($row);
+        return $row;
+    }
+
+    public function testEachRoleGetsItsOwnLink(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $patient = $this->makeUser('kiviCare_patient');
+        $this->connectDoctor($doctor);
+        $m = $this->meeting(901, $doctor, $patient);
+
+        $this->actAs($patient);
+        $row = apply_filters('kc_appointment_list_item', ['id' => 901], null);
+        $this->assertSame($m['join_url'], $row['video_url']);
+        $this->assertArrayNotHasKey('startUrl', $row['zoom_data']);
+
+        $this->actAs($doctor);
+        $row = apply_filters('kc_appointment_list_item', ['id' => 901], null);
+        $this->assertSame(KCTAppointmentLinks::hostLink(901), $row['video_url'], 'a click-to-start link, never the expiring credential');
+        $this->assertStringNotContainsString('zak=', wp_json_encode($row));
+        $start = KCTAppointmentLinks::startUrlFor(901, $doctor);
+        $this->assertIsString($start);
+        $this->assertStringContainsString('zak=', $start);
+
+        $this->actAs($this->makeUser('kiviCare_doctor'));
+        $this->assertArrayNotHasKey('video_url', apply_filters('kc_appointment_list_item', ['id' => 901], null));
+        $this->assertInstanceOf(\WP_Error::class, KCTAppointmentLinks::startUrlFor(901, get_current_user_id()));
+
+        $this->assertSame(KCTAppointmentLinks::hostLink(901), apply_filters('kivicare_custom_email_key_value', null, 'zoom_host_link', ['appointment_id' => 901]));
+        $this->assertSame('kept', apply_filters('kivicare_custom_email_key_value', 'kept', 'other_key', []), 'unknown keys pass through');
+        $keys = apply_filters('kivicare_template_dynamic_keys', ['kiviCare_add_doctor_zoom_link' => ['{{add_doctor_zoom_link}}']]);
+        $this->assertContains('{{zoom_host_link}}', $keys['kiviCare_add_doctor_zoom_link']);
+    }
+
+    public function testRegeneratePermissionIsPatched(): void
+    {
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $now = current_time('mysql', true);
+        global $wpdb;
+        $wpdb->insert(KCTMappingRepository::table(), ['appointment_id' => 902, 'doctor_id' => $doctor, 'status' => 'active',
+            'correlation_ref' => 'kc-regen000000000000', 'created_at' => $now, 'updated_at' => $now]);
+        $args = apply_filters('kivicare_route_args___/appointments/(?P<id>\d+)/regenerate-video-conference', ['methods' => 'GET']);
+        $check = $args['permission_callback'];
+        $request = ['id' => 902];
+        $cases = [
+            [$this->makeUser('administrator'), true],
+            [$doctor, true],
+            [$this->makeUser('kiviCare_doctor'), false],
+            [$this->makeUser('kiviCare_receptionist'), false],
+            [$this->makeUser('kiviCare_patient'), false],
+            [0, false],
+        ];
+        foreach ($cases as [$user, $allowed]) {
+            $this->actAs($user);
+            $this->assertSame($allowed, $check($request), "user $user");
+        }
+    }
+}
