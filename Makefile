@@ -6,24 +6,26 @@ WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrappin
 LIB := php-bridge/lib
 PHPUNIT := phpunit --do-not-cache-result
 
-TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl
+TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver
 
-.PHONY: test checks demo setup lint php-lint unit wasm runtime runtime-wasmtime test-bridge test-wp test-wasmtime bench-bridge size down
+.PHONY: test checks demo setup lint php-lint unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-pkg test-wasmtime bench-bridge size down
 
 test:
 	@start=$$(date +%s); $(MAKE) --no-print-directory checks; rc=$$?; \
 	  echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
-checks: setup lint unit wasm runtime php-lint test-bridge test-wp
+checks: setup lint unit wasm runtime pkg php-lint test-bridge test-wp test-pkg
 	@scripts/wasm-size.sh
 	@echo "make test: all checks passed"
 
 setup:
 	@scripts/setup.sh $(TESTBED_PACKAGES)
+	@[ -d node_modules/playwright-core ] && [ -d node_modules/typescript ] && [ -d node_modules/binaryen ] || npm ci --no-audit --no-fund
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	CARGO_TARGET_DIR=target/browser cargo clippy --target wasm32-unknown-unknown --features browser --lib --test web_node --test web_browser -- -D warnings
 
 php-lint:
 	@find php-bridge scripts -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null
@@ -49,6 +51,22 @@ runtime:
 test-bridge: wasm runtime
 	cd php-bridge && $(PHPUNIT) -c phpunit-bridge.xml
 
+# pkg/: the core for the browser (wasm-bindgen, pinned CLI, wasm-opt); a copy ships in the plugin.
+pkg:
+	scripts/build-pkg.sh
+
+WASM_TEST := CARGO_TARGET_DIR=target/browser CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	cargo test -q --target wasm32-unknown-unknown --features browser
+
+# The browser package in Node and in headless Chromium, its TypeScript declarations, its
+# parity with the server, and the settings pages end to end in Chromium on the test bed.
+test-pkg: pkg
+	$(WASM_TEST) --test web_node
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/tests/browser/webdriver.json $(WASM_TEST) --test web_browser
+	node --test tests/browser/parity.test.mjs
+	node_modules/.bin/tsc -p tests/browser
+	scripts/testbed.sh run test tests/browser/e2e.sh
+
 # Real WordPress + MariaDB + the fake Zoom, stood up and torn down around the suite.
 test-wp: wasm runtime
 	scripts/testbed.sh run test bash -c 'cd php-bridge && $(PHPUNIT) -c phpunit-wp.xml'
@@ -64,8 +82,9 @@ test-wasmtime: wasm runtime runtime-wasmtime
 bench-bridge: wasm runtime
 	php scripts/bench-bridge.php --readme
 
-size: wasm
+size: wasm pkg
 	scripts/wasm-size.sh --readme
+	scripts/build-pkg.sh --readme
 
 demo: setup wasm runtime
 	scripts/demo.sh

@@ -5,6 +5,7 @@ use serde::Serialize;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct CoreError {
     pub code: &'static str,

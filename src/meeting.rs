@@ -22,6 +22,7 @@ pub struct ApiAuth {
 /// What the host knows of one appointment. Times are Unix UTC seconds.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 pub struct AppointmentFacts {
     pub id: u64,
     #[serde(default)]

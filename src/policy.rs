@@ -15,7 +15,8 @@ const DIGITS: &[u8] = b"0123456789";
 /// A policy layer as the host sends it: every field optional, unknown fields refused so a
 /// misspelt setting is an error rather than silently ignored.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 pub struct PolicyLayer {
     pub waiting_room: Option<bool>,
     pub join_before_host: Option<bool>,

@@ -8,6 +8,7 @@ use crate::weburl::{UrlError, WebUrl};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 pub struct Report {
     pub valid: bool,
     pub errors: Vec<CoreError>,
@@ -26,6 +27,7 @@ impl Report {
 /// `*_stored = true` means "keep the stored one": secrets are never sent back to the page.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 pub struct AdminSettings {
     pub auth_type: String,
     #[serde(default)]
@@ -50,6 +52,7 @@ pub struct AdminSettings {
 /// A doctor's own Server-to-Server app and the Zoom user that hosts their meetings.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 pub struct DoctorSettings {
     pub auth_type: String,
     #[serde(default)]

@@ -1,6 +1,7 @@
 <?php
 namespace KCTApp;
 
+use KCTApp\admin\KCTSettingsPages;
 use KCTApp\controllers\api\KCTZoomController;
 use KCTApp\database\KCTMigrator;
 use KCTApp\telemed\KCTAppointmentHooks;
@@ -17,6 +18,9 @@ final class KCTPlugin
         // Before KiviCare's factory reads kc_telemed_providers on init:10.
         KCTAppointmentHooks::register();
         KCTAppointmentLinks::register();
+        if (is_admin()) {
+            KCTSettingsPages::register();
+        }
         add_action('init', static function () {
             if (!wp_next_scheduled('kct_zoom_daily')) {
                 wp_schedule_event(time() + HOUR_IN_SECONDS, 'daily', 'kct_zoom_daily');

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use serde_json::value::RawValue;
 
-#[cfg(target_arch = "wasm32")]
+// The PHP build's raw exports; the browser build has wasm-bindgen's instead.
+#[cfg(feature = "browser")]
+pub mod browser;
+#[cfg(all(target_arch = "wasm32", not(feature = "browser")))]
 mod wasm;
 
 /// Bumped whenever an operation's input or output changes shape.
@@ -52,7 +55,7 @@ pub const OPS: &[&str] = &[
 
 /// serde's messages can quote the offending value; a value may be a secret, so keep the
 /// kind and drop the literal.
-fn input_error(e: serde_json::Error) -> CoreError {
+pub(crate) fn input_error(e: serde_json::Error) -> CoreError {
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
     let redacted = ["invalid type: ", "invalid value: ", "invalid length "]

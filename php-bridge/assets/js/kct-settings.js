@@ -1,0 +1,168 @@
+// The Zoom settings screens. Validation runs in the core's browser build (pkg/): the same
+// Rust the server runs on save, so the messages are the same. Secrets are never sent back
+// to this page: an empty secret field means "keep the stored one".
+const cfg = window.kctZoom;
+const core = await import(cfg.pkg + 'kc_telemed.js');
+await core.default({ module_or_path: cfg.pkg + 'kc_telemed_bg.wasm' });
+
+const $ = (id) => document.getElementById(id);
+const form = $('kct-form');
+const status = $('kct-status');
+const value = (name) => (form.elements[name] ? form.elements[name].value : '');
+
+function show(errors) {
+  form.querySelectorAll('.kct-error').forEach((p) => { p.textContent = ''; });
+  form.querySelectorAll('.kct-invalid').forEach((i) => i.classList.remove('kct-invalid'));
+  for (const e of errors) {
+    const p = form.querySelector(`.kct-error[data-for="${e.field}"]`);
+    if (p && !p.textContent) {
+      p.textContent = e.message;
+      form.elements[e.field]?.classList.add('kct-invalid');
+    }
+  }
+}
+
+function say(text, ok) {
+  status.textContent = text;
+  status.className = ok ? 'kct-ok' : 'kct-bad';
+}
+
+async function rest(method, path = '', body = undefined) {
+  const r = await fetch(cfg.rest + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', 'X-WP-Nonce': cfg.nonce },
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return r.json();
+}
+
+function placeholders(data) {
+  for (const [name, set] of [['client_secret', data.client_secret_set], ['webhook_secret', data.webhook_secret_set]]) {
+    if (form.elements[name]) {
+      form.elements[name].value = '';
+      form.elements[name].placeholder = set ? 'stored — leave empty to keep' : '';
+    }
+  }
+}
+
+$('kct-core-version')?.append(`Validation by the Zoom core ${core.coreVersion()}`);
+
+if (cfg.view === 'admin') {
+  const d = cfg.data;
+  for (const k of ['auth_type', 'client_id', 'account_id', 'redirect_url']) form.elements[k].value = d[k] ?? '';
+  placeholders(d);
+  const settings = () => ({
+    auth_type: value('auth_type'),
+    client_id: value('client_id').trim(),
+    client_secret: value('client_secret'),
+    client_secret_stored: Boolean(cfg.data.client_secret_set),
+    account_id: value('account_id').trim(),
+    redirect_url: value('redirect_url'),
+    expected_redirect_url: value('auth_type') === 'oauth' ? d.expected_redirect_url : '',
+    webhook_secret: value('webhook_secret'),
+    webhook_secret_stored: Boolean(cfg.data.webhook_secret_set),
+  });
+  const check = () => {
+    const report = core.validateAdminSettings(settings());
+    show(report.errors);
+    return report.valid;
+  };
+  const preview = () => {
+    try {
+      const p = core.previewCreateMeeting({
+        host: value('auth_type') === 'server-to-server' ? 'doctor@clinic.example' : 'me',
+        appointment: { id: 1, start_unix: Math.floor(Date.now() / 1000) + 86400, duration_min: 30,
+          timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC', correlation_ref: 'kc-preview0000000000' },
+        policy: cfg.data.policy || {},
+      });
+      $('kct-preview').textContent = `${p.method} ${p.url}\n${JSON.stringify(p.body, null, 2)}`;
+    } catch (e) {
+      $('kct-preview').textContent = e.message ?? String(e);
+    }
+  };
+  form.addEventListener('input', check);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!check()) return say('Please fix the fields marked above.', false);
+    const s = settings();
+    const body = { auth_type: s.auth_type, client_id: s.client_id, account_id: s.account_id, redirect_url: s.redirect_url };
+    if (s.client_secret) body.client_secret = s.client_secret;
+    if (s.webhook_secret) body.webhook_secret = s.webhook_secret;
+    const r = await rest('PUT', '', body);
+    if (r.status) {
+      cfg.data = r.data;
+      placeholders(r.data);
+    } else if (r.data?.errors) {
+      show(r.data.errors);
+    }
+    say(r.message, r.status);
+  });
+  preview();
+}
+
+if (cfg.view === 'doctor') {
+  const d = cfg.data;
+  const connection = $('kct-connection');
+  const showConnection = (v) => {
+    const text = {
+      connected: 'Zoom is connected.', server_to_server: 'Your meetings are hosted through a Server-to-Server app.',
+      not_connected: 'Zoom is not connected.', disconnected: 'Zoom is disconnected.',
+      reconnect_required: 'Zoom must be connected again.', deauthorized: 'The Zoom app was removed: connect again.',
+    }[v.connection_status] ?? v.connection_status;
+    connection.textContent = text;
+    connection.className = 'kct-connection ' + (v.is_connected ? 'kct-ok' : 'kct-bad');
+    // style, not the `hidden` attribute: WordPress's .button rule would override it.
+    $('kct-connect').style.display = v.is_connected || d.clinic_auth_type !== 'oauth' ? 'none' : '';
+    $('kct-disconnect').style.display = v.connection_status !== 'connected' ? 'none' : '';
+  };
+  showConnection(d);
+  for (const k of ['account_id', 'client_id', 'zoom_user']) form.elements[k].value = d[k] ?? '';
+  form.elements.enable_server_to_server.checked = d.auth_type === 'server-to-server';
+  placeholders(d);
+  const settings = () => ({
+    auth_type: form.elements.enable_server_to_server.checked ? 'server-to-server' : 'none',
+    account_id: value('account_id').trim(),
+    client_id: value('client_id').trim(),
+    client_secret: value('client_secret'),
+    client_secret_stored: Boolean(cfg.data.client_secret_set),
+    zoom_user: value('zoom_user').trim(),
+  });
+  const check = () => {
+    const report = core.validateDoctorSettings(settings());
+    show(report.errors);
+    return report.valid;
+  };
+  form.addEventListener('input', check);
+  form.addEventListener('change', check);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!check()) return say('Please fix the fields marked above.', false);
+    const s = settings();
+    const body = { auth_type: s.auth_type, account_id: s.account_id, client_id: s.client_id, zoom_user: s.zoom_user };
+    if (s.client_secret) body.client_secret = s.client_secret;
+    const r = await rest('PUT', '/doctor-config', body);
+    if (r.status) {
+      cfg.data = { ...cfg.data, ...r.data };
+      placeholders(r.data);
+      showConnection(r.data);
+    } else if (r.data?.errors) {
+      show(r.data.errors);
+    }
+    say(r.message, r.status);
+  });
+  $('kct-connect').addEventListener('click', async () => {
+    const r = await rest('GET', '/authorize');
+    if (r.status) window.location.assign(r.data.redirect_url);
+    else say(r.message, false);
+  });
+  $('kct-test').addEventListener('click', async () => {
+    const r = await rest('PUT', '/test-connection', {});
+    say(r.message, Boolean(r.data?.success));
+  });
+  $('kct-disconnect').addEventListener('click', async () => {
+    const r = await rest('GET', '/disconnect');
+    say(r.message, r.status);
+    showConnection({ ...cfg.data, connection_status: r.data?.connection_status ?? 'disconnected', is_connected: false });
+  });
+}

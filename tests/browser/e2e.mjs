@@ -1,0 +1,96 @@
+// End to end in Debian's Chromium (driven by playwright-core) against the test bed's real
+// WordPress and the fake Zoom: the admin's settings page validates as the user types (the
+// core in the browser), saves, never shows the secret again; a doctor's page tests the
+// connection against the fake Zoom. Screenshots go to build/artifacts/.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+
+const WP = process.env.KCT_WP_URL;
+const ZOOM = process.env.KCT_ZOOM_URL;
+const out = new URL('../../build/artifacts/', import.meta.url).pathname;
+mkdirSync(out, { recursive: true });
+
+async function zoom(what, body) {
+  const r = await fetch(`${ZOOM}/__admin/${what}`, { method: 'POST', body: JSON.stringify(body) });
+  return r.json();
+}
+
+async function login(page, user, password) {
+  await page.goto(`${WP}/wp-login.php`);
+  await page.fill('#user_login', user);
+  await page.fill('#user_pass', password);
+  await Promise.all([page.waitForNavigation(), page.click('#wp-submit')]);
+}
+
+const errorFor = (page, field) => page.locator(`.kct-error[data-for="${field}"]`);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+let failed = false;
+try {
+  await zoom('reset', {});
+  const page = await browser.newPage();
+  const consoleErrors = [];
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+  // The clinic's settings page, as the administrator.
+  await login(page, 'admin', 'admin-local-only');
+  await page.goto(`${WP}/wp-admin/options-general.php?page=kct-zoom-settings`);
+  await page.waitForFunction(() => document.getElementById('kct-core-version')?.textContent.includes('Zoom core'));
+  await page.selectOption('#kct-auth_type', 'server-to-server');
+  await page.fill('#kct-client_id', 'x');
+  assert.match(await errorFor(page, 'client_id').textContent(), /client id must be 10 to 64/);
+  assert.match(await errorFor(page, 'account_id').textContent(), /account id/);
+  await page.fill('#kct-client_id', 'kctS2sClient001');
+  await page.fill('#kct-account_id', 'kctAccount0001');
+  assert.equal(await errorFor(page, 'client_id').textContent(), '', 'a valid value clears its message');
+  await page.fill('#kct-client_secret', 'short');
+  assert.match(await errorFor(page, 'client_secret').textContent(), /client secret must be 16 to 128/);
+  await page.fill('#kct-client_secret', 'kctS2sSecret0123456789');
+  assert.match(await page.locator('#kct-preview').textContent(), /"waiting_room": true/);
+  await page.click('#kct-save');
+  await page.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
+  assert.equal(await page.locator('#kct-status').textContent(), 'Zoom settings saved.');
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('kct-core-version')?.textContent.includes('Zoom core'));
+  assert.equal(await page.inputValue('#kct-client_secret'), '', 'the secret is never sent back');
+  assert.match(await page.getAttribute('#kct-client_secret', 'placeholder'), /stored/);
+  await page.screenshot({ path: `${out}admin-settings.png`, fullPage: true });
+
+  // A doctor hosted by the clinic's Server-to-Server app tests the connection.
+  const doctor = process.env.KCT_E2E_DOCTOR;
+  await zoom('s2s', { client_id: 'kctS2sClient001', client_secret: 'kctS2sSecret0123456789', account_id: 'kctAccount0001',
+    users: [{ id: 'kctE2eHost0001', email: `${doctor}@example.org` }] });
+  const doc = await browser.newPage();
+  doc.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await login(doc, doctor, process.env.KCT_E2E_DOCTOR_PASSWORD);
+  await doc.goto(`${WP}/wp-admin/admin.php?page=kct-zoom-doctor`);
+  await doc.waitForFunction(() => document.getElementById('kct-connection')?.textContent.length > 0);
+  assert.match(await doc.locator('#kct-connection').textContent(), /Server-to-Server/);
+  // Found in a screenshot: WordPress's .button rule showed buttons marked `hidden`.
+  assert.equal(await doc.isVisible('#kct-connect'), false, 'no OAuth connect button for a Server-to-Server doctor');
+  assert.equal(await doc.isVisible('#kct-disconnect'), false);
+  await doc.check('#kct-enable');
+  await doc.fill('#kct-zoom_user', 'me');
+  assert.match(await errorFor(doc, 'zoom_user').textContent(), /email address or a Zoom user id/);
+  await doc.uncheck('#kct-enable');
+  await doc.fill('#kct-zoom_user', '');
+  await doc.click('#kct-test');
+  await doc.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
+  assert.equal(await doc.locator('#kct-status').textContent(), `Connected to Zoom as ${doctor}@example.org.`);
+  await doc.screenshot({ path: `${out}doctor-settings.png`, fullPage: true });
+  assert.deepEqual(consoleErrors, [], 'no script errors');
+  console.log('e2e: 1 passed, 0 failed');
+} catch (e) {
+  failed = true;
+  console.error(e);
+  console.log('e2e: 0 passed, 1 failed');
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
