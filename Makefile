@@ -56,7 +56,7 @@ pkg:
 	scripts/build-pkg.sh
 
 WASM_TEST := CARGO_TARGET_DIR=target/browser CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	cargo test -q --target wasm32-unknown-unknown --features browser
+	cargo test --target wasm32-unknown-unknown --features browser
 
 # The browser package in Node and in headless Chromium, its TypeScript declarations, its
 # parity with the server, and the settings pages end to end in Chromium on the test bed.
