@@ -585,6 +585,22 @@ impl FakeZoom {
         ))
     }
 
+    /// The request's JSON body, valid against Zoom's schema for this method and path.
+    fn checked_body(&self, req: &Request) -> Result<Value, Reply> {
+        let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+            self.world().invalid_bodies += 1;
+            return Err(zoom_error(
+                400,
+                300,
+                "Request Body should be a valid JSON object.",
+            ));
+        };
+        match self.validate(&req.method, req.path.trim_start_matches("/v2"), &body) {
+            Some(r) => Err(r),
+            None => Ok(body),
+        }
+    }
+
     fn count_daily(&self, host: &str) -> Result<(), Reply> {
         let day = self.now().div_euclid(86_400);
         let mut w = self.world();
@@ -607,13 +623,10 @@ impl FakeZoom {
             Ok(u) => u,
             Err(r) => return r,
         };
-        let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
-            self.world().invalid_bodies += 1;
-            return zoom_error(400, 300, "Request Body should be a valid JSON object.");
+        let body = match self.checked_body(req) {
+            Ok(b) => b,
+            Err(r) => return r,
         };
-        if let Some(r) = self.validate("POST", req.path.trim_start_matches("/v2"), &body) {
-            return r;
-        }
         if let Err(r) = self.count_daily(&host.id) {
             return r;
         }
@@ -691,13 +704,10 @@ impl FakeZoom {
             Ok(x) => x,
             Err(r) => return r,
         };
-        let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
-            self.world().invalid_bodies += 1;
-            return zoom_error(400, 300, "Request Body should be a valid JSON object.");
+        let body = match self.checked_body(req) {
+            Ok(b) => b,
+            Err(r) => return r,
         };
-        if let Some(r) = self.validate("PATCH", req.path.trim_start_matches("/v2"), &body) {
-            return r;
-        }
         if let Err(r) = self.count_daily(m["host_id"].as_str().unwrap_or("")) {
             return r;
         }
