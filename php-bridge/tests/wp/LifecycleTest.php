@@ -201,7 +201,14 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertGreaterThanOrEqual(time() + 25, $r->get_error_data()['retry_at']);
         $this->assertSame('failed', KCTMappingRepository::find(511)['status']);
         $this->assertTrue($this->retryScheduled(), 'a retry is scheduled');
-        KCTMeetingService::retry('ensure', \KCTApp\telemed\KCTAppointmentFacts::fromMeetingData($this->bookingData(511)));
+        // Time passes: bring the scheduled retry forward and let "cron" run it.
+        foreach ((array) _get_cron_array() as $time => $hooks) {
+            foreach ($hooks[KCTMeetingService::RETRY_HOOK] ?? [] as $event) {
+                wp_unschedule_event($time, KCTMeetingService::RETRY_HOOK, $event['args']);
+                wp_schedule_single_event(time() - 1, KCTMeetingService::RETRY_HOOK, $event['args']);
+            }
+        }
+        $this->assertGreaterThanOrEqual(1, $this->runDueCron());
         $this->assertSame('active', KCTMappingRepository::find(511)['status']);
         $this->assertCount(1, self::zoomMeetings());
     }
