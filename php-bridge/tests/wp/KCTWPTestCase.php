@@ -57,8 +57,11 @@ abstract class KCTWPTestCase extends TestCase
         return rest_ensure_response(rest_do_request($request));
     }
 
-    /** Runs every cron event that is due (WP-Cron is off in the test bed). */
-    protected function runDueCron(): int
+    /**
+     * Runs the due cron events of this plugin (hooks `kct_*`), or of one hook: WP-Cron is off in
+     * the test bed, and WordPress's own events (update checks) would reach for the network.
+     */
+    protected function runDueCron(?string $only = null): int
     {
         $ran = 0;
         foreach ((array) _get_cron_array() as $time => $hooks) {
@@ -66,6 +69,9 @@ abstract class KCTWPTestCase extends TestCase
                 continue;
             }
             foreach ($hooks as $hook => $events) {
+                if ($only !== null ? $hook !== $only : strncmp($hook, 'kct_', 4) !== 0) {
+                    continue;
+                }
                 foreach ($events as $event) {
                     wp_unschedule_event($time, $hook, $event['args']);
                     do_action_ref_array($hook, $event['args']);
