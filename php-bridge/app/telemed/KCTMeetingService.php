@@ -18,6 +18,9 @@ final class KCTMeetingService
 {
     const RETRY_HOOK = 'kct_zoom_retry';
 
+    /** @var array<string, array> meetings created during this request: zoom id => row */
+    private static $createdThisRequest = [];
+
     /** @return array|\WP_Error the mapping row */
     public static function ensure(array $facts)
     {
@@ -225,6 +228,7 @@ final class KCTMeetingService
             return $result;
         }
         $row = self::activate($row, $result);
+        self::watchForRollback($row);
         /**
          * Fires when an appointment's Zoom meeting was created.
          *
@@ -356,6 +360,37 @@ final class KCTMeetingService
         $row['updated_at'] = time();
         KCTMappingRepository::save($row);
         return (string) $row['start_url'];
+    }
+
+    /**
+     * KiviCare creates meetings inside its own database transaction (CONTRACT §8.7): when it
+     * rolls back, the mapping row goes with it but the meeting stays at Zoom. At the end of
+     * the request, every meeting created here whose row is gone is deleted at Zoom.
+     */
+    private static function watchForRollback(array $row): void
+    {
+        if (!self::$createdThisRequest) {
+            add_action('shutdown', [self::class, 'deleteRolledBack'], 0);
+        }
+        self::$createdThisRequest[(string) $row['zoom_id']] = $row;
+    }
+
+    /** @return string[] the meetings deleted because their booking was rolled back */
+    public static function deleteRolledBack(): array
+    {
+        $deleted = [];
+        foreach (self::$createdThisRequest as $zoomId => $row) {
+            // PHP makes numeric-string keys integers; Zoom ids stay strings.
+            $zoomId = (string) $zoomId;
+            if (KCTMappingRepository::findByZoomId($zoomId) !== null) {
+                continue;
+            }
+            if (self::deleteAtZoom($row, $zoomId) === true) {
+                $deleted[] = $zoomId;
+            }
+        }
+        self::$createdThisRequest = [];
+        return $deleted;
     }
 
     private static function schedule(int $at, string $intent, array $facts): void

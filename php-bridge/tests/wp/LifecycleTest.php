@@ -224,6 +224,25 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame(2, self::zoomStats()['calls']['oauth.token'], 'code exchange, then one refresh');
     }
 
+    /** CONTRACT §8.7: KiviCare rolls its booking transaction back after create_meeting. */
+    public function testARolledBackBookingLeavesNoMeetingAtZoom(): void
+    {
+        global $wpdb;
+        $p = $this->provider();
+        $p->create_meeting($this->bookingData(514));
+        KCTMeetingService::deleteRolledBack(); // a committed booking: nothing to undo
+        $this->assertCount(1, self::zoomMeetings());
+        $wpdb->query('SAVEPOINT kiviCare_booking');
+        $r = $p->create_meeting($this->bookingData(515));
+        $this->assertIsArray($r);
+        $this->assertCount(2, self::zoomMeetings());
+        $wpdb->query('ROLLBACK TO SAVEPOINT kiviCare_booking'); // core's failure after create_meeting
+        $this->assertNull(KCTMappingRepository::find(515));
+        $this->assertSame([(string) $r['id']], KCTMeetingService::deleteRolledBack());
+        $this->assertCount(1, self::zoomMeetings(), 'the orphan was deleted at Zoom');
+        $this->assertSame('active', KCTMappingRepository::find(514)['status'], 'the committed booking keeps its meeting');
+    }
+
     public function testVideoConsultationFlag(): void
     {
         $this->provider()->create_meeting($this->bookingData(513));
