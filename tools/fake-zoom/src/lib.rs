@@ -343,6 +343,14 @@ impl FakeZoom {
         Some((id.to_string(), secret.to_string()))
     }
 
+    /// A user-managed OAuth app's client id and secret, as the Basic header gave them.
+    fn app_credentials_ok(&self, client_id: &str, secret: &str) -> bool {
+        self.world()
+            .apps
+            .get(client_id)
+            .is_some_and(|a| a.secret == secret)
+    }
+
     fn issue(&self, t: Token, with_refresh: bool, scope: &str) -> Reply {
         let access = self.token("at");
         let mut w = self.world();
@@ -377,12 +385,7 @@ impl FakeZoom {
         let scope = "meeting:write:meeting meeting:update:meeting meeting:delete:meeting meeting:read:meeting user:read:user";
         match params.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
-                let ok = self
-                    .world()
-                    .apps
-                    .get(&client_id)
-                    .is_some_and(|a| a.secret == secret);
-                if !ok {
+                if !self.app_credentials_ok(&client_id, &secret) {
                     return invalid_client();
                 }
                 // Single use: the code is gone whether or not what follows succeeds.
@@ -414,12 +417,7 @@ impl FakeZoom {
                 self.issue(t, true, scope)
             }
             Some("refresh_token") => {
-                let ok = self
-                    .world()
-                    .apps
-                    .get(&client_id)
-                    .is_some_and(|a| a.secret == secret);
-                if !ok {
+                if !self.app_credentials_ok(&client_id, &secret) {
                     return invalid_client();
                 }
                 // Rotation: the old refresh token dies at once.
@@ -474,10 +472,7 @@ impl FakeZoom {
                 &json!({"reason": "Invalid client_id or client_secret", "error": "invalid_client"}),
             );
         };
-        let known = {
-            let w = self.world();
-            w.apps.get(&client_id).is_some_and(|a| a.secret == secret)
-        };
+        let known = self.app_credentials_ok(&client_id, &secret);
         if !known {
             return Reply::json(
                 401,
