@@ -25,7 +25,7 @@ export KCT_WP_ROOT="$WP" KCT_WP_URL="http://127.0.0.1:$WP_PORT" KCT_ZOOM_URL="ht
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 wait_for() { # what, test command
-  for _ in $(seq 1 100); do eval "$2" && return 0; sleep 0.1; done
+  for _ in $(seq 1 300); do eval "$2" && return 0; sleep 0.1; done
   echo "testbed: $1 did not come up" >&2; return 1
 }
 
