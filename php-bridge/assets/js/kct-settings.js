@@ -46,6 +46,18 @@ function placeholders(data) {
   }
 }
 
+/** PUT the form to the server; its answer shows in the same places as the browser's checks. */
+async function save(path, body, onSaved) {
+  const r = await rest('PUT', path, body);
+  if (r.status) {
+    onSaved(r.data);
+    placeholders(r.data);
+  } else if (r.data?.errors) {
+    show(r.data.errors);
+  }
+  say(r.message, r.status);
+}
+
 $('kct-core-version')?.append(`Validation by the Zoom core ${core.coreVersion()}`);
 
 if (cfg.view === 'admin') {
@@ -89,14 +101,7 @@ if (cfg.view === 'admin') {
     const body = { auth_type: s.auth_type, client_id: s.client_id, account_id: s.account_id, redirect_url: s.redirect_url };
     if (s.client_secret) body.client_secret = s.client_secret;
     if (s.webhook_secret) body.webhook_secret = s.webhook_secret;
-    const r = await rest('PUT', '', body);
-    if (r.status) {
-      cfg.data = r.data;
-      placeholders(r.data);
-    } else if (r.data?.errors) {
-      show(r.data.errors);
-    }
-    say(r.message, r.status);
+    await save('', body, (data) => { cfg.data = data; });
   });
   preview();
 }
@@ -141,15 +146,10 @@ if (cfg.view === 'doctor') {
     const s = settings();
     const body = { auth_type: s.auth_type, account_id: s.account_id, client_id: s.client_id, zoom_user: s.zoom_user };
     if (s.client_secret) body.client_secret = s.client_secret;
-    const r = await rest('PUT', '/doctor-config', body);
-    if (r.status) {
-      cfg.data = { ...cfg.data, ...r.data };
-      placeholders(r.data);
-      showConnection(r.data);
-    } else if (r.data?.errors) {
-      show(r.data.errors);
-    }
-    say(r.message, r.status);
+    await save('/doctor-config', body, (data) => {
+      cfg.data = { ...cfg.data, ...data };
+      showConnection(data);
+    });
   });
   $('kct-connect').addEventListener('click', async () => {
     const r = await rest('GET', '/authorize');
