@@ -8,14 +8,14 @@ use crate::meeting::parse_meeting;
 use crate::random::HostRandom;
 use crate::timefmt::{next_utc_midnight, parse_retry_after};
 use crate::token::parse_token;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 const BACKOFF_BASE: i64 = 2;
 const BACKOFF_CAP: i64 = 300;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     CreateMeeting,
@@ -32,6 +32,18 @@ pub enum Operation {
     S2sToken,
     Revoke,
 }
+crate::from_json_names!(Operation {
+    "create_meeting" => CreateMeeting,
+    "update_meeting" => UpdateMeeting,
+    "delete_meeting" => DeleteMeeting,
+    "get_meeting" => GetMeeting,
+    "list_meetings" => ListMeetings,
+    "get_user" => GetUser,
+    "exchange_code" => ExchangeCode,
+    "refresh_token" => RefreshToken,
+    "s2s_token" => S2sToken,
+    "revoke" => Revoke,
+});
 
 impl Operation {
     fn is_token(self) -> bool {
@@ -72,28 +84,32 @@ pub enum Outcome {
     },
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct InterpretInput {
     pub operation: Operation,
     /// Zoom's answer, or
-    #[serde(default)]
     pub response: Option<HttpResponse>,
     /// what went wrong when no answer came (timeout, DNS, TLS, reset).
-    #[serde(default)]
     pub network_error: Option<String>,
     pub now: i64,
     /// 1 for the first try of this call.
-    #[serde(default = "one")]
     pub attempt: u32,
     /// Whether the token was already refreshed for this call.
-    #[serde(default)]
     pub refreshed: bool,
-    #[serde(default)]
     pub max_attempts: Option<u32>,
     /// Hex entropy for backoff jitter: at least 8 bytes.
     pub random: String,
 }
+crate::from_json!(InterpretInput {
+    operation,
+    response,
+    network_error,
+    now,
+    attempt = one(),
+    refreshed = Default::default(),
+    max_attempts,
+    random,
+});
 
 fn one() -> u32 {
     1
@@ -352,7 +368,7 @@ mod tests {
         for (k, x) in extra.as_object().unwrap() {
             v[k] = x.clone();
         }
-        interpret(&serde_json::from_value(v).unwrap()).unwrap()
+        interpret(&crate::input::read(v).unwrap()).unwrap()
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Requests and responses as plain data. The core builds [`HttpRequest`]s; the host sends
 //! them and hands back an [`HttpResponse`] (or a network failure) to interpret.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,16 +43,18 @@ impl HttpRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct HttpResponse {
     pub status: u16,
     /// Header names in any case; looked up case-insensitively.
-    #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    #[serde(default)]
     pub body: String,
 }
+crate::from_json!(HttpResponse {
+    status,
+    headers = Default::default(),
+    body = Default::default(),
+});
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {

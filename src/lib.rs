@@ -11,6 +11,7 @@ pub mod abi;
 pub mod api;
 pub mod error;
 pub mod http;
+pub mod input;
 pub mod mapping;
 pub mod meeting;
 pub mod oauth;

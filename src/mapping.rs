@@ -6,7 +6,7 @@
 use crate::error::{CoreError, Result};
 use crate::meeting::{parse_meeting, MeetingRecord};
 use crate::random::{encode_hex, HostRandom};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 /// How long a pending reservation is taken to mean "another worker is creating it now".
@@ -14,7 +14,7 @@ pub const DEFAULT_PENDING_GRACE: i64 = 120;
 /// The longest a host start link is shown without being fetched again.
 pub const DEFAULT_START_LINK_MAX_AGE: i64 = 300;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pending,
@@ -23,57 +23,74 @@ pub enum Status {
     Cancelled,
     Deleted,
 }
+crate::from_json_names!(Status {
+    "pending" => Pending,
+    "active" => Active,
+    "failed" => Failed,
+    "cancelled" => Cancelled,
+    "deleted" => Deleted,
+});
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MappingRow {
     pub appointment_id: u64,
-    #[serde(default)]
     pub doctor_id: Option<u64>,
-    #[serde(default)]
     pub patient_id: Option<u64>,
     /// The Zoom host the meeting was created under (`me`, a user id or an email).
-    #[serde(default)]
     pub host: Option<String>,
     pub status: Status,
     pub correlation_ref: String,
-    #[serde(default)]
     pub zoom_id: Option<String>,
-    #[serde(default)]
     pub join_url: Option<String>,
-    #[serde(default)]
     pub start_url: Option<String>,
-    #[serde(default)]
     pub password: Option<String>,
-    #[serde(default)]
     pub start_time: Option<String>,
-    #[serde(default)]
     pub duration: Option<i64>,
-    #[serde(default)]
     pub timezone: Option<String>,
     /// Zoom's live state from webhooks: `waiting`, `started` or `ended`.
-    #[serde(default)]
     pub meeting_state: Option<String>,
-    #[serde(default)]
     pub start_url_fetched_at: Option<i64>,
-    #[serde(default)]
     pub last_error: Option<String>,
     pub updated_at: i64,
 }
+crate::from_json!(MappingRow {
+    appointment_id,
+    doctor_id,
+    patient_id,
+    host,
+    status,
+    correlation_ref,
+    zoom_id,
+    join_url,
+    start_url,
+    password,
+    start_time,
+    duration,
+    timezone,
+    meeting_state,
+    start_url_fetched_at,
+    last_error,
+    updated_at,
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct ReserveInput {
     pub appointment_id: u64,
-    #[serde(default)]
     pub doctor_id: Option<u64>,
-    #[serde(default)]
     pub patient_id: Option<u64>,
     pub host: String,
     pub now: i64,
     /// Hex entropy for the correlation reference: at least 10 bytes.
     pub random: String,
 }
+crate::from_json!(ReserveInput {
+    appointment_id,
+    doctor_id,
+    patient_id,
+    host,
+    now,
+    random,
+});
 
 /// A pending row with a fresh correlation reference (`kc-` and 20 hex digits).
 pub fn reserve(input: &ReserveInput) -> Result<MappingRow> {
@@ -100,14 +117,14 @@ pub fn reserve(input: &ReserveInput) -> Result<MappingRow> {
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct ActivateInput {
     pub row: MappingRow,
     /// The meeting as Zoom returned it (create or get).
     pub meeting: Value,
     pub now: i64,
 }
+crate::from_json!(ActivateInput { row, meeting, now });
 
 /// The row after Zoom created (or recovery found) its meeting.
 pub fn activate(input: &ActivateInput) -> Result<MappingRow> {
@@ -130,8 +147,7 @@ pub fn activate(input: &ActivateInput) -> Result<MappingRow> {
     Ok(row)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intent {
     /// Make sure the appointment has a meeting (booking, confirmation, payment).
     Ensure,
@@ -144,17 +160,27 @@ pub enum Intent {
     /// The appointment (or its patient) was deleted.
     Delete,
 }
+crate::from_json_names!(Intent {
+    "ensure" => Ensure,
+    "regenerate" => Regenerate,
+    "reschedule" => Reschedule,
+    "cancel" => Cancel,
+    "delete" => Delete,
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct PlanInput {
     pub intent: Intent,
-    #[serde(default)]
     pub row: Option<MappingRow>,
     pub now: i64,
-    #[serde(default)]
     pub pending_grace: Option<i64>,
 }
+crate::from_json!(PlanInput {
+    intent,
+    row,
+    now,
+    pending_grace,
+});
 
 #[derive(Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -236,13 +262,16 @@ pub fn plan(input: &PlanInput) -> Plan {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct RecoverInput {
     pub correlation_ref: String,
     /// `result.meetings` of an interpreted `list_meetings` answer, or Zoom's raw list.
     pub meetings: Vec<Value>,
 }
+crate::from_json!(RecoverInput {
+    correlation_ref,
+    meetings,
+});
 
 /// The meeting whose topic carries the reference, if the list holds one.
 pub fn recover(input: &RecoverInput) -> Result<Option<MeetingRecord>> {
@@ -264,14 +293,13 @@ pub fn recover(input: &RecoverInput) -> Result<Option<MeetingRecord>> {
         }))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct StartLinkInput {
     pub row: MappingRow,
     pub now: i64,
-    #[serde(default)]
     pub max_age: Option<i64>,
 }
+crate::from_json!(StartLinkInput { row, now, max_age });
 
 #[derive(Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -303,14 +331,19 @@ pub fn start_link(input: &StartLinkInput) -> StartLink {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct FailInput {
     pub row: MappingRow,
     pub code: String,
     pub message: String,
     pub now: i64,
 }
+crate::from_json!(FailInput {
+    row,
+    code,
+    message,
+    now,
+});
 
 /// The row after a create failed for good; `last_error` is bounded and says what happened.
 pub fn fail(input: &FailInput) -> MappingRow {
@@ -327,13 +360,13 @@ pub fn fail(input: &FailInput) -> MappingRow {
     row
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct ApplyEventInput {
     pub row: MappingRow,
     pub event: Value,
     pub now: i64,
 }
+crate::from_json!(ApplyEventInput { row, event, now });
 
 /// The row after a webhook event for its meeting.
 pub fn apply_event(input: &ApplyEventInput) -> Result<MappingRow> {

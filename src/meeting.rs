@@ -8,26 +8,28 @@ use crate::random::HostRandom;
 use crate::secret::Secret;
 use crate::timefmt::zoom_utc;
 use crate::weburl::{join, with_query, UrlError, WebUrl};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 /// Where and as whom to call the Meeting API.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ApiAuth {
     pub access_token: Secret,
     pub api_url: String,
 }
+crate::from_json!(ApiAuth {
+    access_token,
+    api_url,
+});
 
 /// What the host knows of one appointment. Times are Unix UTC seconds.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify), serde(deny_unknown_fields))]
 pub struct AppointmentFacts {
     pub id: u64,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub doctor_id: Option<u64>,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub patient_id: Option<u64>,
     pub start_unix: i64,
     pub duration_min: i64,
@@ -35,64 +37,92 @@ pub struct AppointmentFacts {
     pub timezone: String,
     /// The opaque reference put in the topic so an interrupted create can be found again.
     pub correlation_ref: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub doctor_name: Option<String>,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub patient_name: Option<String>,
 }
+crate::from_json!(AppointmentFacts {
+    id,
+    doctor_id,
+    patient_id,
+    start_unix,
+    duration_min,
+    timezone,
+    correlation_ref,
+    doctor_name,
+    patient_name,
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct CreateInput {
     pub auth: ApiAuth,
     pub host: String,
     pub appointment: AppointmentFacts,
-    #[serde(default)]
     pub policy: PolicyLayer,
-    #[serde(default)]
     pub overrides: PolicyLayer,
     /// Hex entropy for the passcode: at least 16 bytes.
     pub random: String,
 }
+crate::from_json!(CreateInput {
+    auth,
+    host,
+    appointment,
+    policy = Default::default(),
+    overrides = Default::default(),
+    random,
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct UpdateInput {
     pub auth: ApiAuth,
     pub meeting_id: MeetingId,
     pub appointment: AppointmentFacts,
-    #[serde(default)]
     pub policy: PolicyLayer,
-    #[serde(default)]
     pub overrides: PolicyLayer,
 }
+crate::from_json!(UpdateInput {
+    auth,
+    meeting_id,
+    appointment,
+    policy = Default::default(),
+    overrides = Default::default(),
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct MeetingRef {
     pub auth: ApiAuth,
     pub meeting_id: MeetingId,
     /// Delete only: tell registrants and alternative hosts by email.
-    #[serde(default)]
     pub notify: bool,
 }
+crate::from_json!(MeetingRef {
+    auth,
+    meeting_id,
+    notify = Default::default(),
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct UserRef {
     pub auth: ApiAuth,
-    #[serde(default = "me")]
     pub user: String,
 }
+crate::from_json!(UserRef {
+    auth,
+    user = me(),
+});
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct ListInput {
     pub auth: ApiAuth,
     pub host: String,
-    #[serde(default)]
     pub next_page_token: Option<String>,
 }
+crate::from_json!(ListInput {
+    auth,
+    host,
+    next_page_token,
+});
 
 fn me() -> String {
     "me".into()
@@ -119,12 +149,10 @@ impl MeetingId {
     }
 }
 
-impl<'de> Deserialize<'de> for MeetingId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let v = Value::deserialize(d)?;
-        MeetingId::parse(&v).ok_or_else(|| {
-            serde::de::Error::custom("meeting id must be a positive integer (number or string)")
-        })
+impl crate::input::FromJson for MeetingId {
+    fn from_json(v: Value, at: crate::input::Path) -> Result<Self> {
+        MeetingId::parse(&v)
+            .ok_or_else(|| at.error("must be a positive integer (number or string)"))
     }
 }
 
@@ -431,7 +459,7 @@ mod tests {
     use serde_json::json;
 
     fn input(v: Value) -> CreateInput {
-        serde_json::from_value(v).unwrap()
+        crate::input::read(v).unwrap()
     }
 
     fn base() -> Value {
@@ -521,7 +549,7 @@ mod tests {
 
     #[test]
     fn delete_carries_reminder_flags() {
-        let r: MeetingRef = serde_json::from_value(json!({
+        let r: MeetingRef = crate::input::read(json!({
             "auth": {"access_token": "t", "api_url": "https://api.zoom.us"},
             "meeting_id": 123
         }))

@@ -9,7 +9,7 @@ use crate::weburl::{with_query, WebUrl};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -68,21 +68,28 @@ fn pkce_verifier(site_key: &Secret, nonce: &str) -> Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(site_mac(site_key, "kct-pkce-verifier", nonce)?))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct AuthorizeInput {
-    #[serde(default)]
     pub oauth_base: Option<String>,
     pub client_id: String,
     pub redirect_uri: String,
     pub user_id: u64,
     pub now: i64,
-    #[serde(default)]
     pub ttl: Option<i64>,
     pub site_key: Secret,
     /// Hex entropy for the nonce: at least 16 bytes.
     pub random: String,
 }
+crate::from_json!(AuthorizeInput {
+    oauth_base,
+    client_id,
+    redirect_uri,
+    user_id,
+    now,
+    ttl,
+    site_key,
+    random,
+});
 
 #[derive(Debug, Serialize)]
 pub struct AuthorizeOutput {
@@ -152,16 +159,20 @@ fn burn_key(nonce: &str) -> String {
     format!("kct_state_{nonce}")
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct VerifyStateInput {
     pub state: String,
     pub site_key: Secret,
     pub now: i64,
     /// When the callback arrives with a logged-in user, it must be the one who started.
-    #[serde(default)]
     pub current_user_id: Option<u64>,
 }
+crate::from_json!(VerifyStateInput {
+    state,
+    site_key,
+    now,
+    current_user_id,
+});
 
 #[derive(Debug, Serialize)]
 pub struct VerifiedState {
@@ -275,10 +286,8 @@ fn token_request(client: &Client<'_>, url: String) -> Result<HttpRequest> {
         .header("accept", "application/json"))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct ExchangeInput {
-    #[serde(default)]
     pub oauth_base: Option<String>,
     pub client_id: String,
     pub client_secret: Secret,
@@ -286,6 +295,14 @@ pub struct ExchangeInput {
     pub redirect_uri: String,
     pub code_verifier: Secret,
 }
+crate::from_json!(ExchangeInput {
+    oauth_base,
+    client_id,
+    client_secret,
+    code,
+    redirect_uri,
+    code_verifier,
+});
 
 pub fn exchange_code(input: &ExchangeInput) -> Result<HttpRequest> {
     if input.code.is_empty() {
@@ -304,15 +321,19 @@ pub fn exchange_code(input: &ExchangeInput) -> Result<HttpRequest> {
     ]))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct RefreshInput {
-    #[serde(default)]
     pub oauth_base: Option<String>,
     pub client_id: String,
     pub client_secret: Secret,
     pub refresh_token: Secret,
 }
+crate::from_json!(RefreshInput {
+    oauth_base,
+    client_id,
+    client_secret,
+    refresh_token,
+});
 
 pub fn refresh(input: &RefreshInput) -> Result<HttpRequest> {
     if input.refresh_token.is_empty() {
@@ -329,15 +350,19 @@ pub fn refresh(input: &RefreshInput) -> Result<HttpRequest> {
     ]))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct S2sInput {
-    #[serde(default)]
     pub oauth_base: Option<String>,
     pub client_id: String,
     pub client_secret: Secret,
     pub account_id: String,
 }
+crate::from_json!(S2sInput {
+    oauth_base,
+    client_id,
+    client_secret,
+    account_id,
+});
 
 /// Server-to-Server: `grant_type=account_credentials&account_id=..` in the query.
 pub fn s2s_token(input: &S2sInput) -> Result<HttpRequest> {
@@ -353,15 +378,19 @@ pub fn s2s_token(input: &S2sInput) -> Result<HttpRequest> {
     token_request(&client!(input), url)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct RevokeInput {
-    #[serde(default)]
     pub oauth_base: Option<String>,
     pub client_id: String,
     pub client_secret: Secret,
     pub token: Secret,
 }
+crate::from_json!(RevokeInput {
+    oauth_base,
+    client_id,
+    client_secret,
+    token,
+});
 
 /// Revoke in a form body, so the token never lands in a URL (and so in access logs).
 pub fn revoke(input: &RevokeInput) -> Result<HttpRequest> {
@@ -384,7 +413,7 @@ mod tests {
     const KEY: &str = "0123456789abcdef0123456789abcdef-site";
 
     fn auth_input(now: i64) -> AuthorizeInput {
-        serde_json::from_value(json!({
+        crate::input::read(json!({
             "client_id": "cid_ABC", "redirect_uri": "https://clinic.example/wp-json/kivicare/v1/settings/zoom-telemed/callback",
             "user_id": 7, "now": now, "site_key": KEY, "random": "0f".repeat(16)
         }))
@@ -457,7 +486,7 @@ mod tests {
     #[test]
     fn token_requests_are_basic_and_form() {
         let r = refresh(
-            &serde_json::from_value(json!({
+            &crate::input::read(json!({
                 "client_id": "id", "client_secret": "sec", "refresh_token": "r1"
             }))
             .unwrap(),
@@ -470,7 +499,7 @@ mod tests {
             Some("grant_type=refresh_token&refresh_token=r1")
         );
         let s = s2s_token(
-            &serde_json::from_value(json!({
+            &crate::input::read(json!({
                 "client_id": "id", "client_secret": "sec", "account_id": "AbCdEfGhIj_123"
             }))
             .unwrap(),

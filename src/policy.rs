@@ -3,7 +3,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::random::HostRandom;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Zoom's passcode alphabet: `[A-Za-z0-9@_*-]`, at most 10 characters.
 pub const PASSCODE_MAX: usize = 10;
@@ -14,7 +14,7 @@ const DIGITS: &[u8] = b"0123456789";
 
 /// A policy layer as the host sends it: every field optional, unknown fields refused so a
 /// misspelt setting is an error rather than silently ignored.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 pub struct PolicyLayer {
@@ -37,6 +37,25 @@ pub struct PolicyLayer {
     /// A fixed passcode instead of a generated one (overrides only, in practice).
     pub password: Option<String>,
 }
+crate::from_json!(PolicyLayer {
+    waiting_room,
+    join_before_host,
+    jbh_time,
+    mute_upon_entry,
+    host_video,
+    participant_video,
+    auto_recording,
+    encryption_type,
+    meeting_authentication,
+    audio,
+    alternative_hosts,
+    passcode_length,
+    passcode_alphabet,
+    max_duration,
+    topic_template,
+    agenda,
+    password,
+});
 
 /// The resolved policy: defaults, then the clinic's layer, then overrides.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -379,7 +398,7 @@ mod tests {
     }
 
     fn layer(v: Value) -> PolicyLayer {
-        serde_json::from_value(v).unwrap()
+        crate::input::read(v).unwrap()
     }
 
     #[test]
@@ -429,7 +448,7 @@ mod tests {
 
     #[test]
     fn unknown_policy_fields_are_refused() {
-        assert!(serde_json::from_value::<PolicyLayer>(json!({"waitingroom": true})).is_err());
+        assert!(crate::input::read::<PolicyLayer>(json!({"waitingroom": true})).is_err());
     }
 
     #[test]

@@ -5,12 +5,12 @@ use crate::error::{CoreError, Result};
 use crate::http::HttpResponse;
 use crate::meeting::api_base;
 use crate::secret::Secret;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 pub const DEFAULT_SKEW: i64 = 300;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// One user-level OAuth connection per doctor, with rotating refresh tokens.
@@ -18,18 +18,29 @@ pub enum Mode {
     /// One clinic-wide Server-to-Server app: no refresh token, fetch a new one instead.
     S2s,
 }
+crate::from_json_names!(Mode {
+    "oauth" => Oauth,
+    "s2s" => S2s,
+});
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TokenSet {
     pub access_token: Secret,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
     /// Absolute Unix time: Zoom sends only `expires_in`, so it is fixed when received.
     pub expires_at: i64,
     pub api_url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
+crate::from_json!(TokenSet(open) {
+    access_token,
+    refresh_token,
+    expires_at,
+    api_url,
+    scope,
+});
 
 /// Parses a successful token answer received at `now`. For grants that rotate, a missing
 /// refresh token is an error: keeping the old one would break at the next refresh.
@@ -73,16 +84,19 @@ pub enum Decision {
     Reauthorize { reason: &'static str },
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct DecideInput {
     pub mode: Mode,
-    #[serde(default)]
     pub token: Option<TokenSet>,
     pub now: i64,
-    #[serde(default)]
     pub skew: Option<i64>,
 }
+crate::from_json!(DecideInput {
+    mode,
+    token,
+    now,
+    skew,
+});
 
 pub fn decide(input: &DecideInput) -> Decision {
     let skew = input.skew.unwrap_or(DEFAULT_SKEW).clamp(0, 3000);
@@ -103,18 +117,21 @@ pub fn decide(input: &DecideInput) -> Decision {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct AfterRefreshFailureInput {
     /// The refresh token the failed request carried.
     pub used_refresh_token: Secret,
     /// What the host re-read from storage after the failure.
-    #[serde(default)]
     pub stored: Option<TokenSet>,
     pub now: i64,
-    #[serde(default)]
     pub skew: Option<i64>,
 }
+crate::from_json!(AfterRefreshFailureInput {
+    used_refresh_token,
+    stored,
+    now,
+    skew,
+});
 
 #[derive(Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]

@@ -5,7 +5,7 @@ use crate::error::CoreError;
 use crate::meeting::validate_host;
 use crate::policy::{MeetingPolicy, PolicyLayer};
 use crate::weburl::{UrlError, WebUrl};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "browser", derive(tsify::Tsify))]
@@ -25,47 +25,64 @@ impl Report {
 
 /// Clinic settings as the admin form sends them. A secret left empty with
 /// `*_stored = true` means "keep the stored one": secrets are never sent back to the page.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
+#[derive(Debug, Default)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify), serde(deny_unknown_fields))]
 pub struct AdminSettings {
     pub auth_type: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub client_id: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub client_secret: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub client_secret_stored: bool,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub account_id: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub redirect_url: String,
     /// The callback URL this site serves; the configured one must equal it byte for byte.
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub expected_redirect_url: Option<String>,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub webhook_secret: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub webhook_secret_stored: bool,
 }
+crate::from_json!(AdminSettings {
+    auth_type,
+    client_id = Default::default(),
+    client_secret = Default::default(),
+    client_secret_stored = Default::default(),
+    account_id = Default::default(),
+    redirect_url = Default::default(),
+    expected_redirect_url,
+    webhook_secret = Default::default(),
+    webhook_secret_stored = Default::default(),
+});
 
 /// A doctor's own Server-to-Server app and the Zoom user that hosts their meetings.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
+#[derive(Debug, Default)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify), serde(deny_unknown_fields))]
 pub struct DoctorSettings {
     pub auth_type: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub account_id: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub client_id: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub client_secret: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub client_secret_stored: bool,
-    #[serde(default)]
+    #[cfg_attr(feature = "browser", serde(default))]
     pub zoom_user: String,
 }
+crate::from_json!(DoctorSettings {
+    auth_type,
+    account_id = Default::default(),
+    client_id = Default::default(),
+    client_secret = Default::default(),
+    client_secret_stored = Default::default(),
+    zoom_user = Default::default(),
+});
 
 fn token_like(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.len())
@@ -287,7 +304,7 @@ mod tests {
     use super::*;
 
     fn admin(v: serde_json::Value) -> Report {
-        validate_admin(&serde_json::from_value(v).unwrap())
+        validate_admin(&crate::input::read(v).unwrap())
     }
 
     #[test]
@@ -318,7 +335,7 @@ mod tests {
 
     #[test]
     fn s2s_doctor_must_name_the_host() {
-        let r = validate_doctor(&serde_json::from_value(serde_json::json!({
+        let r = validate_doctor(&crate::input::read(serde_json::json!({
             "auth_type": "server-to-server", "account_id": "AbCdEfGhIjKl", "client_id": "AbCdEfGhIjKl",
             "client_secret": "s3cr3t-s3cr3t-s3cr3t", "zoom_user": "me"
         })).unwrap());

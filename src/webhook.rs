@@ -7,7 +7,7 @@ use crate::meeting::MeetingId;
 use crate::random::{decode_hex, encode_hex};
 use crate::secret::Secret;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use sha2::Sha256;
 use std::collections::BTreeMap;
@@ -15,8 +15,7 @@ use subtle::ConstantTimeEq;
 
 pub const TOLERANCE: i64 = 300;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct WebhookInput {
     pub headers: BTreeMap<String, String>,
     /// The raw request body, exactly as received.
@@ -25,6 +24,12 @@ pub struct WebhookInput {
     pub secrets: Vec<Secret>,
     pub now: i64,
 }
+crate::from_json!(WebhookInput {
+    headers,
+    body,
+    secrets,
+    now,
+});
 
 #[derive(Debug, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]

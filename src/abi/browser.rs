@@ -3,25 +3,23 @@
 //! TypeScript types generated from the Rust types. It translates; it decides nothing.
 
 use crate::error::CoreError;
+use crate::input::FromJson;
 use crate::meeting::{self, ApiAuth, AppointmentFacts, CreateInput};
 use crate::policy::PolicyLayer;
 use crate::secret::Secret;
 use crate::validation::{self, AdminSettings, DoctorSettings, Report};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
-/// JS values in, as the core's input types, through the very deserialisation the PHP path
-/// uses (JSON, then the type): a value of the wrong shape, or a misspelt field, is the same
-/// `input_invalid` error with the same message, thrown as `{code, message}`. (Reading the JS
-/// object directly looked up known fields only, so `deny_unknown_fields` never fired.)
-fn input<T>(v: Ts<T>) -> Result<T, JsValue>
-where
-    T: Tsify + serde::de::DeserializeOwned,
-{
+/// JS values in, as the core's input types, through the very reader the PHP path uses
+/// (JSON, then `input::read`): a value of the wrong shape, or a misspelt field, is the same
+/// `input_invalid` error with the same message and field, thrown as `{code, message, field}`.
+/// (Reading the JS object directly looked up known fields only, so unknown ones never failed.)
+fn input<T: Tsify + FromJson>(v: Ts<T>) -> Result<T, JsValue> {
     let json: serde_json::Value = serde_wasm_bindgen::from_value(v.js_value())
         .map_err(|e| error(CoreError::new("input_invalid", e.to_string())))?;
-    serde_json::from_value(json).map_err(|e| error(super::input_error(e)))
+    crate::input::read(json).map_err(error)
 }
 
 /// Plain JS objects out (not `Map`s, serde-wasm-bindgen's default for JSON objects, which
@@ -51,7 +49,7 @@ pub fn validate_policy(policy: Ts<PolicyLayer>) -> Result<Ts<Report>, JsValue> {
 }
 
 /// What the settings page shows: the meeting the server would create for an appointment.
-#[derive(Debug, Deserialize, Tsify)]
+#[derive(Debug, Tsify)]
 #[serde(deny_unknown_fields)]
 pub struct MeetingPreviewInput {
     /// `me` (OAuth), or the doctor's Zoom user id or email (Server-to-Server).
@@ -62,6 +60,12 @@ pub struct MeetingPreviewInput {
     #[serde(default)]
     pub overrides: PolicyLayer,
 }
+crate::from_json!(MeetingPreviewInput {
+    host,
+    appointment,
+    policy = PolicyLayer::default(),
+    overrides = PolicyLayer::default(),
+});
 
 #[derive(Debug, Serialize, Tsify)]
 pub struct MeetingPreview {

@@ -4,11 +4,10 @@
 //! can replay them unchanged. This module translates; it decides nothing.
 
 use crate::error::{CoreError, Result};
+use crate::input::{self, FromJson};
 use crate::{api, mapping, meeting, oauth, token, validation, webhook};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use serde_json::value::RawValue;
+use serde::Serialize;
+use serde_json::{json, Value};
 
 // The PHP build's raw exports; the browser build has wasm-bindgen's instead.
 #[cfg(feature = "browser")]
@@ -53,24 +52,23 @@ pub const OPS: &[&str] = &[
     "debug.panic",
 ];
 
-/// serde's messages can quote the offending value; a value may be a secret, so keep the
-/// kind and drop the literal.
-pub(crate) fn input_error(e: serde_json::Error) -> CoreError {
-    let msg = e.to_string();
-    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    let redacted = ["invalid type: ", "invalid value: ", "invalid length "]
-        .iter()
-        .find_map(|prefix| {
-            let rest = msg.strip_prefix(prefix)?;
-            let kind = rest.split([' ', ',']).next().unwrap_or("value");
-            let expected = rest.split(", expected ").nth(1).unwrap_or("another value");
-            Some(format!("{prefix}{kind}, expected {expected}"))
-        });
-    CoreError::new("input_invalid", redacted.unwrap_or(msg))
-}
-
-fn parse<T: DeserializeOwned>(input: &RawValue) -> Result<T> {
-    serde_json::from_str(input.get()).map_err(input_error)
+/// serde_json's syntax messages can quote the offending text; it may be a secret, so keep
+/// the kind of problem and drop the rest.
+fn syntax_error(e: &serde_json::Error) -> CoreError {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "io",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "data error",
+        serde_json::error::Category::Eof => "unexpected end",
+    };
+    CoreError::new(
+        "json_invalid",
+        format!(
+            "request is not valid JSON ({kind} at line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+    )
 }
 
 /// The `ok` value as JSON text, written once, straight from the operation's output type.
@@ -78,19 +76,16 @@ fn out<T: Serialize>(v: T) -> Result<String> {
     serde_json::to_string(&v).map_err(|_| CoreError::new("internal", "result could not be encoded"))
 }
 
-/// One operation: parse its input, run it, encode its output. Kept out of line so each
+/// One operation: read its input, run it, encode its output. Kept out of line so each
 /// operation is its own function in the .wasm: a lazily compiling runtime then translates
 /// only the operations a request uses, not all of them inlined into `call`.
 #[inline(never)]
-fn run<I: DeserializeOwned, O: Serialize>(
-    input: &RawValue,
-    f: impl FnOnce(&I) -> Result<O>,
-) -> Result<String> {
-    out(f(&parse(input)?)?)
+fn run<I: FromJson, O: Serialize>(input: Value, f: impl FnOnce(&I) -> Result<O>) -> Result<String> {
+    out(f(&input::read(input)?)?)
 }
 
 /// An operation's entry point.
-type Op = fn(&RawValue) -> Result<String>;
+type Op = fn(Value) -> Result<String>;
 
 /// The operation for a name. Returning function pointers (rather than calling in a `match`)
 /// keeps each operation a separate function even after `wasm-opt` (which inlines functions
@@ -138,8 +133,8 @@ fn lookup(op: &str) -> Option<Op> {
     })
 }
 
-/// Runs one operation on its input, given as JSON text; the `ok` value comes back as JSON text.
-pub fn call(op: &str, input: &RawValue) -> Result<String> {
+/// Runs one operation on its input; the `ok` value comes back as JSON text.
+pub fn call(op: &str, input: Value) -> Result<String> {
     match lookup(op) {
         Some(f) => f(input),
         None => Err(CoreError::field(
@@ -173,50 +168,41 @@ pub fn dispatch(raw: &[u8]) -> String {
             format!("request is {} bytes; the limit is {MAX_INPUT}", raw.len()),
         )));
     }
-    // Inputs are parsed once, straight into each operation's own type: going through
-    // `Value` first doubled the serde code in the .wasm.
-    #[derive(Deserialize)]
-    struct Request<'a> {
-        op: Option<&'a str>,
-        #[serde(borrow)]
-        input: Option<&'a RawValue>,
-    }
     let Ok(text) = std::str::from_utf8(raw) else {
         return envelope(Err(CoreError::new("json_invalid", "request is not UTF-8")));
     };
-    let req: Request = match serde_json::from_str(text) {
-        Ok(r) => r,
-        Err(e) => {
+    // Parsed once; each operation then takes its input's fields out of the tree.
+    let mut req = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(req)) => req,
+        Ok(_) => {
             return envelope(Err(CoreError::new(
                 "json_invalid",
-                format!("request is not valid JSON ({})", e.classify_name()),
+                "request must be a JSON object",
+            )))
+        }
+        Err(e) => return envelope(Err(syntax_error(&e))),
+    };
+    let op = match req.remove("op") {
+        Some(Value::String(op)) => op,
+        Some(_) => {
+            return envelope(Err(CoreError::field(
+                "op_missing",
+                "op",
+                "\"op\" must be a string",
+            )))
+        }
+        None => {
+            return envelope(Err(CoreError::field(
+                "op_missing",
+                "op",
+                "request has no \"op\"",
             )))
         }
     };
-    let Some(op) = req.op else {
-        return envelope(Err(CoreError::field(
-            "op_missing",
-            "op",
-            "request has no \"op\"",
-        )));
-    };
-    let empty: &RawValue = serde_json::from_str("{}").unwrap_or_else(|_| unreachable!());
-    envelope(call(op, req.input.unwrap_or(empty)))
-}
-
-trait ClassifyName {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl ClassifyName for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "io",
-            serde_json::error::Category::Syntax => "syntax error",
-            serde_json::error::Category::Data => "data error",
-            serde_json::error::Category::Eof => "unexpected end",
-        }
-    }
+    let input = req
+        .remove("input")
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    envelope(call(&op, input))
 }
 
 #[cfg(test)]

@@ -164,7 +164,9 @@ final class BadInputTest extends TestCase
             $this->fail('no error');
         } catch (KCTCoreException $e) {
             $this->assertSame('input_invalid', $e->errorCode);
-            $this->assertStringContainsString('missing field', $e->getMessage());
+            // The first field the input lacks, by name, for a form to highlight.
+            $this->assertSame('auth', $e->field);
+            $this->assertStringContainsString('auth is required', $e->getMessage());
         }
         try {
             KCTWasmLoader::core()->call('settings.validate_doctor', ['auth_type' => 'x', 'client_secret' => 123456789]);
