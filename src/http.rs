@@ -32,7 +32,7 @@ impl HttpRequest {
 
     pub fn json<T: Serialize>(self, body: &T) -> Self {
         let mut r = self.header("content-type", "application/json");
-        r.body = Some(serde_json::to_string(body).unwrap_or_default());
+        r.body = Some(crate::output::to_json(body).unwrap_or_default());
         r
     }
 

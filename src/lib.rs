@@ -15,6 +15,7 @@ pub mod input;
 pub mod mapping;
 pub mod meeting;
 pub mod oauth;
+pub mod output;
 pub mod policy;
 pub mod random;
 pub mod secret;

@@ -5,6 +5,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, FromJson};
+use crate::output;
 use crate::{api, mapping, meeting, oauth, token, validation, webhook};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -73,7 +74,7 @@ fn syntax_error(e: &serde_json::Error) -> CoreError {
 
 /// The `ok` value as JSON text, written once, straight from the operation's output type.
 fn out<T: Serialize>(v: T) -> Result<String> {
-    serde_json::to_string(&v).map_err(|_| CoreError::new("internal", "result could not be encoded"))
+    output::to_json(&v).map_err(|_| CoreError::new("internal", "result could not be encoded"))
 }
 
 /// One operation: read its input, run it, encode its output. Kept out of line so each
@@ -153,9 +154,12 @@ pub fn call(op: &str, input: Value) -> Result<String> {
 fn envelope(r: Result<String>) -> String {
     match r {
         Ok(v) => format!("{{\"ok\":{v}}}"),
-        Err(e) => serde_json::to_string(&json!({ "error": e })).unwrap_or_else(|_| {
-            r#"{"error":{"code":"internal","message":"answer could not be encoded"}}"#.into()
-        }),
+        Err(e) => match output::to_json(&e) {
+            Ok(e) => format!("{{\"error\":{e}}}"),
+            Err(_) => {
+                r#"{"error":{"code":"internal","message":"answer could not be encoded"}}"#.into()
+            }
+        },
     }
 }
 
