@@ -119,6 +119,9 @@ pub fn read<T: FromJson>(v: Value) -> Result<T> {
 pub struct Obj<'a> {
     map: Map<String, Value>,
     at: Path<'a>,
+    /// The first field error. Fields come back as `Option`s and the error waits here: a
+    /// `Result` per field made every type's reader several times larger.
+    error: Option<CoreError>,
 }
 
 impl<'a> Obj<'a> {
@@ -136,23 +139,43 @@ impl<'a> Obj<'a> {
                 )));
             }
         }
-        Ok(Self { map, at })
+        Ok(Self {
+            map,
+            at,
+            error: None,
+        })
     }
 
     /// A field; absent is the type's own default (`None` for options) or an error.
-    pub fn get<T: FromJson>(&mut self, key: &str) -> Result<T> {
+    pub fn get<T: FromJson>(&mut self, key: &str) -> Option<T> {
+        let v = self.map.remove(key);
         let at = self.at.key(key);
-        match self.map.remove(key) {
+        let r = match v {
             Some(v) => T::from_json(v, at),
             None => T::absent().ok_or_else(|| at.error("is required")),
-        }
+        };
+        self.keep(r)
     }
 
     /// A field with a default for when it is absent.
-    pub fn get_or<T: FromJson>(&mut self, key: &str, default: impl FnOnce() -> T) -> Result<T> {
-        match self.map.remove(key) {
+    pub fn get_or<T: FromJson>(&mut self, key: &str, default: impl FnOnce() -> T) -> Option<T> {
+        let r = match self.map.remove(key) {
             Some(v) => T::from_json(v, self.at.key(key)),
             None => Ok(default()),
+        };
+        self.keep(r)
+    }
+
+    fn keep<T>(&mut self, r: Result<T>) -> Option<T> {
+        r.map_err(|e| self.error = Some(e)).ok()
+    }
+
+    /// The struct built from the fields, or the first field's error.
+    pub fn finish<T>(self, built: Option<T>) -> Result<T> {
+        match (built, self.error) {
+            (Some(t), _) => Ok(t),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(self.at.error("could not be read")),
         }
     }
 }
@@ -294,9 +317,12 @@ macro_rules! from_json {
                 let known: &[&str] = &[$(stringify!($field)),*];
                 let known = $crate::from_json!(@known known $($open)?);
                 let mut o = $crate::input::Obj::new(v, at, known)?;
-                Ok(Self {
-                    $($field: $crate::from_json!(@get o $field $($default)?),)*
-                })
+                let built = (|| {
+                    Some(Self {
+                        $($field: $crate::from_json!(@get o $field $($default)?),)*
+                    })
+                })();
+                o.finish(built)
             }
         }
     };
