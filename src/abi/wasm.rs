@@ -59,7 +59,9 @@ pub unsafe extern "C" fn kct_call(ptr: *const u8, len: u32) -> u64 {
     } else {
         std::slice::from_raw_parts(ptr, len as usize)
     };
+    arena::begin();
     let answer = dispatch(input).into_bytes().into_boxed_slice();
+    arena::end();
     let n = answer.len() as u64;
     let p = Box::into_raw(answer) as *mut u8 as u64;
     (p << 32) | n
@@ -73,3 +75,150 @@ pub extern "C" fn kct_panic_message() -> u64 {
     let msg = unsafe { &*std::ptr::addr_of!(PANIC_MSG) };
     ((msg.as_ptr() as u64) << 32) | msg.len() as u64
 }
+
+/// Per-request arena. Everything a request allocates (the parsed input, the decision, the
+/// answer) is garbage once the host has read the answer, and a general-purpose allocator
+/// interpreted instruction by instruction was a large share of each call. So while
+/// `kct_call` runs, allocations bump through one block, frees are no-ops, and the next call
+/// starts the block again; the host's request buffer (from `kct_alloc`) and anything made
+/// outside a call come from dlmalloc. A request that outgrows the block spills to dlmalloc
+/// and the block is doubled for the next call.
+///
+/// The rule this relies on: nothing allocated during a call outlives it except the answer,
+/// which the host reads before its next call. The core keeps no caches or lazily built
+/// statics (the panic hook is installed before the arena starts).
+mod arena {
+    use std::alloc::{GlobalAlloc, Layout, System};
+
+    const FIRST_BLOCK: usize = 64 * 1024;
+    const MAX_BLOCK: usize = 4 * 1024 * 1024;
+
+    struct Arena {
+        start: usize,
+        end: usize,
+        next: usize,
+        /// Start of the latest allocation, which can grow or shrink in place.
+        last: usize,
+        active: bool,
+        spilled: bool,
+    }
+
+    static mut ARENA: Arena = Arena {
+        start: 0,
+        end: 0,
+        next: 0,
+        last: 0,
+        active: false,
+        spilled: false,
+    };
+
+    fn arena() -> &'static mut Arena {
+        // SAFETY: the guest is single-threaded and nothing here re-enters the allocator
+        // while holding this borrow.
+        unsafe { &mut *std::ptr::addr_of_mut!(ARENA) }
+    }
+
+    /// Starts a request: the previous request's allocations are all dead by now.
+    pub fn begin() {
+        let a = arena();
+        let size = a.end - a.start;
+        if a.start == 0 || a.spilled {
+            let want = if a.start == 0 {
+                FIRST_BLOCK
+            } else {
+                (size * 2).min(MAX_BLOCK)
+            };
+            if want > size {
+                // SAFETY: the old block was allocated with this layout and nothing in it is live.
+                unsafe {
+                    if a.start != 0 {
+                        System.dealloc(
+                            a.start as *mut u8,
+                            Layout::from_size_align_unchecked(size, 16),
+                        );
+                    }
+                    let p = System.alloc(Layout::from_size_align_unchecked(want, 16)) as usize;
+                    if p == 0 {
+                        a.start = 0;
+                        a.end = 0;
+                    } else {
+                        a.start = p;
+                        a.end = p + want;
+                    }
+                }
+            }
+        }
+        a.next = a.start;
+        a.last = 0;
+        a.spilled = false;
+        a.active = a.start != 0;
+    }
+
+    /// Ends a request: later allocations (none, normally) go to dlmalloc.
+    pub fn end() {
+        arena().active = false;
+    }
+
+    pub struct CallArena;
+
+    impl CallArena {
+        fn bump(a: &mut Arena, layout: Layout) -> Option<*mut u8> {
+            let p = (a.next + layout.align() - 1) & !(layout.align() - 1);
+            let end = p.checked_add(layout.size())?;
+            if end > a.end {
+                a.spilled = true;
+                return None;
+            }
+            a.next = end;
+            a.last = p;
+            Some(p as *mut u8)
+        }
+
+        fn owns(a: &Arena, p: *mut u8) -> bool {
+            (a.start..a.end).contains(&(p as usize))
+        }
+    }
+
+    unsafe impl GlobalAlloc for CallArena {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let a = arena();
+            if a.active {
+                if let Some(p) = Self::bump(a, layout) {
+                    return p;
+                }
+            }
+            System.alloc(layout)
+        }
+
+        unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+            let a = arena();
+            if Self::owns(a, p) {
+                if a.last == p as usize {
+                    a.next = a.last;
+                    a.last = 0;
+                }
+                return;
+            }
+            System.dealloc(p, layout)
+        }
+
+        unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let a = arena();
+            if !Self::owns(a, p) {
+                return System.realloc(p, layout, new_size);
+            }
+            if a.last == p as usize && a.last + new_size <= a.end {
+                a.next = a.last + new_size;
+                return p;
+            }
+            let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+            if !new.is_null() {
+                std::ptr::copy_nonoverlapping(p, new, layout.size().min(new_size));
+            }
+            new
+        }
+    }
+}
+
+#[global_allocator]
+static ALLOC: arena::CallArena = arena::CallArena;

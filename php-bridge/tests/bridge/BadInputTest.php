@@ -188,6 +188,32 @@ final class BadInputTest extends TestCase
         $this->assertSame($before, self::memorySize($core), 'guest memory grew: an allocation leaks');
     }
 
+    /**
+     * The core serves each call from a per-call arena and spills to its general allocator
+     * when a request outgrows it. A spill must not disturb later answers, and once the arena
+     * has grown to fit, repeating the same mix must not grow memory again.
+     */
+    public function testRequestsLargerThanTheCallArenaSpillAndLaterAnswersStayExact(): void
+    {
+        $core = KCTWasmLoader::core();
+        $vector = json_decode(file_get_contents(dirname(__DIR__, 3) . '/tests/vectors/002-create-default.json'), true);
+        $expected = $core->call('meeting.create', $vector['input']);
+        $this->assertEquals($vector['expected']['ok'], $expected);
+        $big = ['mode' => 'oauth', 'now' => 1, 'token' => ['access_token' => str_repeat('b', 600000), 'expires_at' => 5, 'api_url' => 'https://api.zoom.us', 'refresh_token' => 'r']];
+        $mix = function () use ($core, $big, $vector, $expected) {
+            $this->assertSame(['action' => 'refresh'], $core->call('token.decide', $big));
+            $this->assertSame($expected, $core->call('meeting.create', $vector['input']));
+        };
+        for ($i = 0; $i < 8; $i++) {
+            $mix();
+        }
+        $settled = self::memorySize($core);
+        for ($i = 0; $i < 20; $i++) {
+            $mix();
+        }
+        $this->assertSame($settled, self::memorySize($core), 'guest memory kept growing with the same requests');
+    }
+
     private static function memorySize(KCTCore $core): int
     {
         $r = new \ReflectionProperty(KCTCore::class, 'memory');
