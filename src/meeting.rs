@@ -278,13 +278,33 @@ fn schedule(a: &AppointmentFacts, policy: &MeetingPolicy) -> Result<(String, i64
     ))
 }
 
-/// The topic from the template; it always carries the correlation reference.
+/// The topic from the template; it always carries the correlation reference. Placeholders
+/// are filled in one pass, so a name that itself looks like a placeholder stays as typed.
 pub fn render_topic(template: &str, a: &AppointmentFacts) -> Result<String> {
-    let mut topic = template
-        .replace("{ref}", &a.correlation_ref)
-        .replace("{appointment_id}", &a.id.to_string())
-        .replace("{doctor_name}", a.doctor_name.as_deref().unwrap_or(""))
-        .replace("{patient_name}", a.patient_name.as_deref().unwrap_or(""));
+    let id = a.id.to_string();
+    let values = [
+        ("{ref}", a.correlation_ref.as_str()),
+        ("{appointment_id}", id.as_str()),
+        ("{doctor_name}", a.doctor_name.as_deref().unwrap_or("")),
+        ("{patient_name}", a.patient_name.as_deref().unwrap_or("")),
+    ];
+    let mut topic = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        topic.push_str(&rest[..i]);
+        rest = &rest[i..];
+        match values.iter().find(|(p, _)| rest.starts_with(p)) {
+            Some((p, v)) => {
+                topic.push_str(v);
+                rest = &rest[p.len()..];
+            }
+            None => {
+                topic.push('{');
+                rest = &rest[1..];
+            }
+        }
+    }
+    topic.push_str(rest);
     if !topic.contains(&a.correlation_ref) {
         topic = format!("{} {}", topic.trim_end(), a.correlation_ref);
     }
@@ -507,6 +527,25 @@ mod tests {
         v["policy"] = json!({"topic_template": "x".repeat(200)});
         let e = create(&input(v)).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("topic"));
+    }
+
+    #[test]
+    fn placeholders_fill_in_one_pass() {
+        let mut v = base();
+        v["appointment"]["doctor_name"] = json!("Dr {patient_name}");
+        v["appointment"]["patient_name"] = json!("P");
+        let a: AppointmentFacts = crate::input::read(v["appointment"].take()).unwrap();
+        let t = render_topic(
+            "{doctor_name}/{patient_name} #{appointment_id} {x} {ref",
+            &a,
+        )
+        .unwrap();
+        // A value that looks like a placeholder stays as typed; unknown braces stay too.
+        assert_eq!(t, "Dr {patient_name}/P #42 {x} {ref kc-0123456789ab");
+        assert_eq!(
+            render_topic("{ref}: {ref}", &a).unwrap(),
+            "kc-0123456789ab: kc-0123456789ab"
+        );
     }
 
     #[test]

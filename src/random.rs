@@ -44,13 +44,22 @@ impl HostRandom {
     }
 }
 
+/// Hex digits only: `u8::from_str_radix`, used before, also took a leading `+`.
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let b = s.as_bytes();
+    if b.len() % 2 != 0 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+    b.chunks_exact(2)
+        .map(|p| Some((nibble(p[0])? << 4) | nibble(p[1])?))
         .collect()
 }
 
@@ -71,6 +80,10 @@ mod tests {
     #[test]
     fn hex_round_trip_and_rejects() {
         assert_eq!(decode_hex("00ff10").unwrap(), vec![0, 255, 16]);
+        assert_eq!(decode_hex("ABcd").unwrap(), vec![0xab, 0xcd]);
+        // Found when the decoder was rewritten: from_str_radix read "+f" as 15.
+        assert_eq!(decode_hex("+f"), None);
+        assert_eq!(decode_hex("0g"), None);
         assert_eq!(encode_hex(&[0, 255, 16]), "00ff10");
         assert!(decode_hex("0").is_none());
         assert!(decode_hex("zz").is_none());
