@@ -1,17 +1,169 @@
-//! How the core reads its inputs: the JSON text is parsed once (by serde_json, into a
-//! `Value`), then each input type takes its fields out by name. Every error is
-//! `input_invalid` with the path of the field at fault (`appointment.start_unix`), and never
-//! quotes a value: a value may be a secret.
+//! How the core reads its inputs: the JSON text is parsed once (serde_json's parser, into
+//! [`Json`], a lean tree that borrows strings from the text), then each input type takes its
+//! fields out by name. Every error is `input_invalid` with the path of the field at fault
+//! (`appointment.start_unix`), and never quotes a value: a value may be a secret.
 //!
 //! Written out rather than derived: serde's derived readers were monomorphised per input
 //! type and came to about 160 KB of the .wasm, over half the core. This reader is one small
-//! function per type, and the browser face reads through the very same code.
+//! function per type, and the browser face reads through the very same code. The tree is
+//! not serde_json's `Value` because, in the interpreter, copying every key and string and
+//! sorting objects into B-trees cost about a quarter of a create call.
 
 use crate::error::{CoreError, Result};
 use crate::secret::Secret;
-use serde_json::{Map, Value};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::fmt::{self, Write};
+
+/// A parsed input. Strings borrow from the request text unless they had escapes; objects
+/// keep their fields in order (a repeated key: the last one counts, as with `Value`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json<'a> {
+    Null,
+    Bool(bool),
+    /// Non-negative integers.
+    UInt(u64),
+    /// Negative integers.
+    Int(i64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    Arr(Vec<Json<'a>>),
+    Obj(Vec<(Cow<'a, str>, Json<'a>)>),
+}
+
+impl<'a> Json<'a> {
+    /// Parses JSON text (serde_json's parser and limits: depth 128, no NaN).
+    pub fn parse(text: &'a str) -> serde_json::Result<Self> {
+        serde_json::from_str(text)
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Float(_) => "a fraction",
+            Json::UInt(_) | Json::Int(_) => "an integer",
+            Json::Str(_) => "a string",
+            Json::Arr(_) => "an array",
+            Json::Obj(_) => "an object",
+        }
+    }
+}
+
+impl From<Json<'_>> for Value {
+    fn from(j: Json<'_>) -> Value {
+        match j {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(b),
+            Json::UInt(n) => Value::from(n),
+            Json::Int(n) => Value::from(n),
+            Json::Float(f) => Value::from(f),
+            Json::Str(s) => Value::String(s.into_owned()),
+            Json::Arr(a) => Value::Array(a.into_iter().map(Value::from).collect()),
+            Json::Obj(o) => {
+                // Inserted one by one: collecting would pull in B-tree bulk building.
+                let mut map = serde_json::Map::new();
+                for (k, v) in o {
+                    map.insert(k.into_owned(), Value::from(v));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+}
+
+impl From<Value> for Json<'static> {
+    fn from(v: Value) -> Self {
+        match v {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(b),
+            Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => Json::UInt(u),
+                (None, Some(i)) => Json::Int(i),
+                _ => Json::Float(n.as_f64().unwrap_or_default()),
+            },
+            Value::String(s) => Json::Str(Cow::Owned(s)),
+            Value::Array(a) => Json::Arr(a.into_iter().map(Json::from).collect()),
+            Value::Object(o) => Json::Obj(
+                o.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k), Json::from(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Json<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(TreeVisitor)
+    }
+}
+
+struct TreeVisitor;
+
+impl<'de> Visitor<'de> for TreeVisitor {
+    type Value = Json<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Json<'de>, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Json<'de>, E> {
+        Ok(if v < 0 {
+            Json::Int(v)
+        } else {
+            Json::UInt(v as u64)
+        })
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Json<'de>, E> {
+        Ok(Json::UInt(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Json<'de>, E> {
+        Ok(Json::Float(v))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> std::result::Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Json<'de>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Arr(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Json<'de>, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(Key(k)) = map.next_key()? {
+            fields.push((k, map.next_value()?));
+        }
+        Ok(Json::Obj(fields))
+    }
+}
+
+/// An object key, borrowed from the text when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_str(TreeVisitor).and_then(|j| match j {
+            Json::Str(s) => Ok(Key(s)),
+            _ => Err(de::Error::custom("object keys are strings")),
+        })
+    }
+}
 
 /// Where a value sits in the input; rendered only when an error names it.
 #[derive(Clone, Copy)]
@@ -81,27 +233,15 @@ impl<'a> Path<'a> {
         CoreError::field("input_invalid", at.clone(), format!("{at} {problem}"))
     }
 
-    fn expected(&self, what: &str, got: &Value) -> CoreError {
-        self.error(format_args!("must be {what}, not {}", kind(got)))
-    }
-}
-
-/// A value's JSON type, for messages (never the value itself).
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_f64() => "a fraction",
-        Value::Number(_) => "an integer",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+    /// "must be {what}, not {the value's JSON type}" (never the value itself).
+    fn expected(&self, what: &str, got: &Json) -> CoreError {
+        self.error(format_args!("must be {what}, not {}", got.kind()))
     }
 }
 
 /// An input type read from JSON.
 pub trait FromJson: Sized {
-    fn from_json(v: Value, at: Path) -> Result<Self>;
+    fn from_json(v: Json, at: Path) -> Result<Self>;
 
     /// The value when the field is absent, or `None` when the field is required.
     fn absent() -> Option<Self> {
@@ -109,29 +249,29 @@ pub trait FromJson: Sized {
     }
 }
 
-/// Reads a whole input.
-pub fn read<T: FromJson>(v: Value) -> Result<T> {
-    T::from_json(v, Path::ROOT)
+/// Reads a whole input (parsed text, or a `Value` from the browser face and tests).
+pub fn read<'a, T: FromJson>(v: impl Into<Json<'a>>) -> Result<T> {
+    T::from_json(v.into(), Path::ROOT)
 }
 
 /// An input object whose fields are taken out one by one. Fields it does not know are
 /// refused up front, so a misspelt setting is an error rather than silently ignored.
-pub struct Obj<'a> {
-    map: Map<String, Value>,
+pub struct Obj<'a, 'j> {
+    fields: Vec<(Cow<'j, str>, Json<'j>)>,
     at: Path<'a>,
     /// The first field error. Fields come back as `Option`s and the error waits here: a
     /// `Result` per field made every type's reader several times larger.
     error: Option<CoreError>,
 }
 
-impl<'a> Obj<'a> {
+impl<'a, 'j> Obj<'a, 'j> {
     /// The object at `at`; `known` lists its fields, or is `None` to accept any others.
-    pub fn new(v: Value, at: Path<'a>, known: Option<&[&str]>) -> Result<Self> {
-        let Value::Object(map) = v else {
+    pub fn new(v: Json<'j>, at: Path<'a>, known: Option<&[&str]>) -> Result<Self> {
+        let Json::Obj(fields) = v else {
             return Err(at.expected("an object", &v));
         };
         if let Some(known) = known {
-            if let Some(k) = map.keys().find(|k| !known.contains(&k.as_str())) {
+            if let Some((k, _)) = fields.iter().find(|(k, _)| !known.contains(&k.as_ref())) {
                 let name: String = k.chars().take(64).collect();
                 return Err(at.key(&name).error(format_args!(
                     "is not a known field; expected one of: {}",
@@ -140,15 +280,21 @@ impl<'a> Obj<'a> {
             }
         }
         Ok(Self {
-            map,
+            fields,
             at,
             error: None,
         })
     }
 
+    /// Takes a field's value out; with a repeated key the last one counts.
+    fn take(&mut self, key: &str) -> Option<Json<'j>> {
+        let i = self.fields.iter().rposition(|(k, _)| k == key)?;
+        Some(self.fields.swap_remove(i).1)
+    }
+
     /// A field; absent is the type's own default (`None` for options) or an error.
     pub fn get<T: FromJson>(&mut self, key: &str) -> Option<T> {
-        let v = self.map.remove(key);
+        let v = self.take(key);
         let at = self.at.key(key);
         let r = match v {
             Some(v) => T::from_json(v, at),
@@ -159,7 +305,7 @@ impl<'a> Obj<'a> {
 
     /// A field with a default for when it is absent.
     pub fn get_or<T: FromJson>(&mut self, key: &str, default: impl FnOnce() -> T) -> Option<T> {
-        let r = match self.map.remove(key) {
+        let r = match self.take(key) {
             Some(v) => T::from_json(v, self.at.key(key)),
             None => Ok(default()),
         };
@@ -180,78 +326,79 @@ impl<'a> Obj<'a> {
     }
 }
 
+/// Values passed through as they are (a Zoom record the host hands back, say).
 impl FromJson for Value {
-    fn from_json(v: Value, _: Path) -> Result<Self> {
-        Ok(v)
+    fn from_json(v: Json, _: Path) -> Result<Self> {
+        Ok(v.into())
     }
 }
 
 impl FromJson for String {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
         match v {
-            Value::String(s) => Ok(s),
+            Json::Str(s) => Ok(s.into_owned()),
             v => Err(at.expected("a string", &v)),
         }
     }
 }
 
 impl FromJson for Secret {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
         String::from_json(v, at).map(Secret::new)
     }
 }
 
 impl FromJson for bool {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
-        v.as_bool().ok_or_else(|| at.expected("true or false", &v))
-    }
-}
-
-impl FromJson for i64 {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
-        match &v {
-            Value::Number(n) if !n.is_f64() => {
-                n.as_i64().ok_or_else(|| at.error("is out of range"))
-            }
-            _ => Err(at.expected("an integer", &v)),
+    fn from_json(v: Json, at: Path) -> Result<Self> {
+        match v {
+            Json::Bool(b) => Ok(b),
+            v => Err(at.expected("true or false", &v)),
         }
     }
 }
 
-fn unsigned(v: Value, at: Path, max: u64) -> Result<u64> {
-    match &v {
-        Value::Number(n) if !n.is_f64() => match n.as_u64() {
-            Some(x) if x <= max => Ok(x),
-            Some(_) => Err(at.error("is out of range")),
-            None => Err(at.error("must not be negative")),
-        },
-        _ => Err(at.expected("a non-negative integer", &v)),
+impl FromJson for i64 {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
+        match v {
+            Json::Int(n) => Ok(n),
+            Json::UInt(n) => i64::try_from(n).map_err(|_| at.error("is out of range")),
+            v => Err(at.expected("an integer", &v)),
+        }
+    }
+}
+
+fn unsigned(v: Json, at: Path, max: u64) -> Result<u64> {
+    match v {
+        Json::UInt(x) if x <= max => Ok(x),
+        Json::UInt(_) => Err(at.error("is out of range")),
+        Json::Int(_) => Err(at.error("must not be negative")),
+        v => Err(at.expected("a non-negative integer", &v)),
     }
 }
 
 impl FromJson for u64 {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
         unsigned(v, at, u64::MAX)
     }
 }
 
 impl FromJson for u32 {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
         unsigned(v, at, u32::MAX.into()).map(|x| x as u32)
     }
 }
 
 impl FromJson for u16 {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
         unsigned(v, at, u16::MAX.into()).map(|x| x as u16)
     }
 }
 
 /// Absent or `null` is `None`.
 impl<T: FromJson> FromJson for Option<T> {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
         match v {
-            Value::Null => Ok(None),
+            Json::Null => Ok(None),
             v => T::from_json(v, at).map(Some),
         }
     }
@@ -262,9 +409,9 @@ impl<T: FromJson> FromJson for Option<T> {
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
         match v {
-            Value::Array(items) => items
+            Json::Arr(items) => items
                 .into_iter()
                 .enumerate()
                 .map(|(i, item)| T::from_json(item, at.index(i)))
@@ -275,26 +422,25 @@ impl<T: FromJson> FromJson for Vec<T> {
 }
 
 impl<T: FromJson> FromJson for BTreeMap<String, T> {
-    fn from_json(v: Value, at: Path) -> Result<Self> {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
         let o = Obj::new(v, at, None)?;
-        o.map
-            .into_iter()
-            .map(|(k, v)| {
-                let item = T::from_json(v, at.key(&k))?;
-                Ok((k, item))
-            })
-            .collect()
+        let mut map = BTreeMap::new();
+        for (k, v) in o.fields {
+            let item = T::from_json(v, at.key(&k))?;
+            map.insert(k.into_owned(), item);
+        }
+        Ok(map)
     }
 }
 
 /// Reads a unit enum from its snake_case name.
-pub fn name<T: Copy>(v: Value, at: Path, names: &[(&str, T)]) -> Result<T> {
+pub fn name<T: Copy>(v: Json, at: Path, names: &[(&str, T)]) -> Result<T> {
     let wanted = || {
         let list: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
         format!("one of: {}", list.join(", "))
     };
     match &v {
-        Value::String(s) => names
+        Json::Str(s) => names
             .iter()
             .find(|(n, _)| n == s)
             .map(|(_, t)| *t)
@@ -311,7 +457,7 @@ macro_rules! from_json {
     ($ty:ident $(($open:ident))? { $($field:ident $(= $default:expr)?),* $(,)? }) => {
         impl $crate::input::FromJson for $ty {
             fn from_json(
-                v: serde_json::Value,
+                v: $crate::input::Json,
                 at: $crate::input::Path,
             ) -> $crate::error::Result<Self> {
                 let known: &[&str] = &[$(stringify!($field)),*];
@@ -338,7 +484,7 @@ macro_rules! from_json_names {
     ($ty:ident { $($name:literal => $variant:ident),* $(,)? }) => {
         impl $crate::input::FromJson for $ty {
             fn from_json(
-                v: serde_json::Value,
+                v: $crate::input::Json,
                 at: $crate::input::Path,
             ) -> $crate::error::Result<Self> {
                 $crate::input::name(v, at, &[$(($name, $ty::$variant)),*])
@@ -398,6 +544,24 @@ mod tests {
             read::<Outer>(json!({"id": 1, "name": null})).unwrap().name,
             None
         );
+    }
+
+    #[test]
+    fn the_tree_borrows_plain_strings_and_the_last_repeated_key_counts() {
+        let text = r#"{"id": 1, "name": "plain", "esc": "a\"b", "id": 2, "n": -3, "f": 0.5}"#;
+        let tree = Json::parse(text).unwrap();
+        let Json::Obj(fields) = &tree else {
+            panic!("not an object")
+        };
+        assert!(matches!(&fields[1].1, Json::Str(Cow::Borrowed("plain"))));
+        assert!(matches!(&fields[2].1, Json::Str(Cow::Owned(s)) if s == "a\"b"));
+        assert_eq!(fields[4].1, Json::Int(-3));
+        assert_eq!(fields[5].1, Json::Float(0.5));
+        assert_eq!(
+            read::<Inner>(Json::parse(r#"{"n": 1, "n": 2}"#).unwrap()).unwrap(),
+            Inner { n: 2 }
+        );
+        assert_eq!(Value::from(tree)["id"], 2);
     }
 
     #[test]

@@ -150,8 +150,8 @@ impl MeetingId {
 }
 
 impl crate::input::FromJson for MeetingId {
-    fn from_json(v: Value, at: crate::input::Path) -> Result<Self> {
-        MeetingId::parse(&v)
+    fn from_json(v: crate::input::Json, at: crate::input::Path) -> Result<Self> {
+        MeetingId::parse(&v.into())
             .ok_or_else(|| at.error("must be a positive integer (number or string)"))
     }
 }

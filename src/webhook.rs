@@ -159,8 +159,9 @@ pub fn handle(input: &WebhookInput) -> Result<WebhookAction> {
         .cloned()
         .unwrap_or_default();
     let bad = |m: &str| CoreError::new("webhook_payload_invalid", m.to_string());
-    let v: Value =
-        serde_json::from_str(&input.body).map_err(|_| bad("the webhook body is not JSON"))?;
+    let v: Value = crate::input::Json::parse(&input.body)
+        .map(serde_json::Value::from)
+        .map_err(|_| bad("the webhook body is not JSON"))?;
     let event = v
         .get("event")
         .and_then(Value::as_str)

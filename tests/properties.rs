@@ -190,3 +190,29 @@ proptest! {
         prop_assert!(answer.get("error").is_some() || answer.get("ok").is_some());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+    /// The core's JSON writer (src/output.rs) skips eight bytes at a time; whatever the text,
+    /// it must write what serde_json writes. Strings mix escapes, controls, DEL and
+    /// multi-byte characters at every offset.
+    #[test]
+    fn writer_matches_serde_json_on_any_string(s in "[\\x00-\\x1f\"\\\\a-z/\\x7f\u{e9}\u{2028}\u{1f600}]{0,40}", doc in arb_json()) {
+        prop_assert_eq!(kc_telemed::output::to_json(&s).unwrap(), serde_json::to_string(&s).unwrap());
+        prop_assert_eq!(kc_telemed::output::to_json(&doc).unwrap(), serde_json::to_string(&doc).unwrap());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    /// Inputs are parsed into the core's own tree (src/input.rs), not serde_json's `Value`;
+    /// converted back, it must be the very value serde_json reads from the same text.
+    #[test]
+    fn input_tree_reads_what_serde_json_reads(doc in arb_json(), pretty in any::<bool>()) {
+        let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
+        let tree = kc_telemed::input::Json::parse(&text).unwrap();
+        prop_assert_eq!(Value::from(tree), serde_json::from_str::<Value>(&text).unwrap());
+    }
+}

@@ -4,11 +4,11 @@
 //! can replay them unchanged. This module translates; it decides nothing.
 
 use crate::error::{CoreError, Result};
-use crate::input::{self, FromJson};
+use crate::input::{self, FromJson, Json};
 use crate::output;
 use crate::{api, mapping, meeting, oauth, token, validation, webhook};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 // The PHP build's raw exports; the browser build has wasm-bindgen's instead.
 #[cfg(feature = "browser")]
@@ -81,12 +81,12 @@ fn out<T: Serialize>(v: T) -> Result<String> {
 /// operation is its own function in the .wasm: a lazily compiling runtime then translates
 /// only the operations a request uses, not all of them inlined into `call`.
 #[inline(never)]
-fn run<I: FromJson, O: Serialize>(input: Value, f: impl FnOnce(&I) -> Result<O>) -> Result<String> {
+fn run<I: FromJson, O: Serialize>(input: Json, f: impl FnOnce(&I) -> Result<O>) -> Result<String> {
     out(f(&input::read(input)?)?)
 }
 
 /// An operation's entry point.
-type Op = fn(Value) -> Result<String>;
+type Op = fn(Json) -> Result<String>;
 
 /// The operation for a name. Returning function pointers (rather than calling in a `match`)
 /// keeps each operation a separate function even after `wasm-opt` (which inlines functions
@@ -135,7 +135,7 @@ fn lookup(op: &str) -> Option<Op> {
 }
 
 /// Runs one operation on its input; the `ok` value comes back as JSON text.
-pub fn call(op: &str, input: Value) -> Result<String> {
+pub fn call(op: &str, input: Json) -> Result<String> {
     match lookup(op) {
         Some(f) => f(input),
         None => Err(CoreError::field(
@@ -176,8 +176,8 @@ pub fn dispatch(raw: &[u8]) -> String {
         return envelope(Err(CoreError::new("json_invalid", "request is not UTF-8")));
     };
     // Parsed once; each operation then takes its input's fields out of the tree.
-    let mut req = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(req)) => req,
+    let req = match Json::parse(text) {
+        Ok(Json::Obj(req)) => req,
         Ok(_) => {
             return envelope(Err(CoreError::new(
                 "json_invalid",
@@ -186,8 +186,17 @@ pub fn dispatch(raw: &[u8]) -> String {
         }
         Err(e) => return envelope(Err(syntax_error(&e))),
     };
-    let op = match req.remove("op") {
-        Some(Value::String(op)) => op,
+    // The top level is read leniently: only `op` and `input` matter.
+    let (mut op, mut input) = (None, None);
+    for (k, v) in req {
+        match k.as_ref() {
+            "op" => op = Some(v),
+            "input" => input = Some(v),
+            _ => {}
+        }
+    }
+    let op = match op {
+        Some(Json::Str(op)) => op,
         Some(_) => {
             return envelope(Err(CoreError::field(
                 "op_missing",
@@ -203,9 +212,7 @@ pub fn dispatch(raw: &[u8]) -> String {
             )))
         }
     };
-    let input = req
-        .remove("input")
-        .unwrap_or_else(|| Value::Object(Default::default()));
+    let input = input.unwrap_or(Json::Obj(Vec::new()));
     envelope(call(&op, input))
 }
 
