@@ -149,13 +149,24 @@ pub fn call(op: &str, input: Json) -> Result<String> {
     }
 }
 
+/// `{"key":value}` around JSON text, copied once (no formatting machinery).
+fn wrap(key: &str, value: &str) -> String {
+    let mut s = String::with_capacity(value.len() + key.len() + 5);
+    s.push_str("{\"");
+    s.push_str(key);
+    s.push_str("\":");
+    s.push_str(value);
+    s.push('}');
+    s
+}
+
 /// The answer as text: the `ok` value is already JSON, so it is spliced in rather than
 /// parsed and written again.
 fn envelope(r: Result<String>) -> String {
     match r {
-        Ok(v) => format!("{{\"ok\":{v}}}"),
+        Ok(v) => wrap("ok", &v),
         Err(e) => match output::to_json(&e) {
-            Ok(e) => format!("{{\"error\":{e}}}"),
+            Ok(e) => wrap("error", &e),
             Err(_) => {
                 r#"{"error":{"code":"internal","message":"answer could not be encoded"}}"#.into()
             }
