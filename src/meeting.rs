@@ -281,15 +281,17 @@ fn schedule(a: &AppointmentFacts, policy: &MeetingPolicy) -> Result<(String, i64
 /// The topic from the template; it always carries the correlation reference. Placeholders
 /// are filled in one pass, so a name that itself looks like a placeholder stays as typed.
 pub fn render_topic(template: &str, a: &AppointmentFacts) -> Result<String> {
-    let id = a.id.to_string();
+    let mut id = itoa::Buffer::new();
+    let id = id.format(a.id);
     let values = [
         ("{ref}", a.correlation_ref.as_str()),
-        ("{appointment_id}", id.as_str()),
+        ("{appointment_id}", id),
         ("{doctor_name}", a.doctor_name.as_deref().unwrap_or("")),
         ("{patient_name}", a.patient_name.as_deref().unwrap_or("")),
     ];
     let mut topic = String::with_capacity(template.len() + 32);
     let mut rest = template;
+    let mut has_ref = false;
     while let Some(i) = rest.find('{') {
         topic.push_str(&rest[..i]);
         rest = &rest[i..];
@@ -297,6 +299,7 @@ pub fn render_topic(template: &str, a: &AppointmentFacts) -> Result<String> {
             Some((p, v)) => {
                 topic.push_str(v);
                 rest = &rest[p.len()..];
+                has_ref |= *p == "{ref}";
             }
             None => {
                 topic.push('{');
@@ -305,7 +308,8 @@ pub fn render_topic(template: &str, a: &AppointmentFacts) -> Result<String> {
         }
     }
     topic.push_str(rest);
-    if !topic.contains(&a.correlation_ref) {
+    // The search is needed only when the template had no {ref} (the default has one).
+    if !has_ref && !topic.contains(&a.correlation_ref) {
         topic = format!("{} {}", topic.trim_end(), a.correlation_ref);
     }
     let topic = topic.trim().to_string();
