@@ -80,6 +80,7 @@ test-wasmtime: wasm runtime runtime-wasmtime
 	cd php-bridge && KCT_WASM_RUNTIME_LIB=$(CURDIR)/target/wasmtime/runtime/libkct_wasm_runtime.so $(PHPUNIT) -c phpunit-bridge.xml
 
 bench-bridge: wasm runtime
+	cargo build --release -p core-fuel
 	php scripts/bench-bridge.php --readme
 
 size: wasm pkg

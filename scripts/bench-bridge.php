@@ -9,7 +9,9 @@
  *  2. warm request in a long-lived worker: instantiate from the process-level module cache
  *     and make one call;
  *  3. one create-meeting request built by the core, against pure PHP building the same
- *     payload with json_decode/json_encode.
+ *     payload with json_decode/json_encode;
+ *  4. the wasm instructions one call executes (wasmi fuel, counted by tools/core-fuel):
+ *     exact, so builds can be compared on a machine whose timings wander.
  */
 require dirname(__DIR__) . '/php-bridge/app/autoload.php';
 
@@ -130,6 +132,30 @@ if (is_file($wasmtime)) {
     $wt = ['cold' => median($cold), 'call' => (float) end($out)];
 }
 
+// 4. Interpreted instructions per call, for a trivial operation and for the create request.
+$fuelTool = "$root/target/release/core-fuel";
+$fuel = [];
+if (is_file($fuelTool)) {
+    $dir = sys_get_temp_dir() . '/kct-fuel-' . getmypid();
+    @mkdir($dir);
+    $requests = [
+        'token.decide' => ['op' => 'token.decide', 'input' => ['mode' => 's2s', 'now' => 1]],
+        'meeting.create' => ['op' => 'meeting.create', 'input' => $input],
+    ];
+    $files = [];
+    foreach ($requests as $op => $req) {
+        $files[$op] = "$dir/$op.json";
+        file_put_contents($files[$op], json_encode($req, JSON_UNESCAPED_SLASHES));
+    }
+    $out = [];
+    exec(escapeshellarg($fuelTool) . ' ' . escapeshellarg(\KCTApp\wasm\KCTWasmLoader::corePath()) . ' ' . implode(' ', array_map('escapeshellarg', $files)), $out, $rc);
+    foreach ($out as $i => $line) {
+        $fuel[array_keys($files)[$i]] = (int) explode("\t", $line)[1];
+    }
+    array_map('unlink', $files);
+    @rmdir($dir);
+}
+
 $ms = function (float $us): string { return sprintf('%.2f ms', $us / 1000); };
 $usf = function (float $us): string { return sprintf('%.1f µs', $us); };
 $rows = [];
@@ -156,6 +182,9 @@ $rows[] = '| warm request in a long-lived worker (instantiate from cache + one c
 $rows[] = '| create-meeting request built by the core, per call | ' . $usf(median($viaCore)) . ' |';
 $rows[] = '| the same payload in pure PHP (json_decode/json_encode), per call | ' . $usf(median($viaPhp)) . ' |';
 $rows[] = sprintf('| ratio core / pure PHP | %.1f× |', median($viaCore) / median($viaPhp));
+foreach ($fuel as $op => $n) {
+    $rows[] = sprintf('| `%s`: wasm instructions per call (wasmi fuel; exact, not a median) | %s |', $op, number_format($n));
+}
 if ($wt !== null) {
     $rows[] = '| opt-in wasmtime (cranelift): cold start inside PHP, compiling the whole core | ' . $ms($wt['cold']) . ' |';
     $rows[] = '| opt-in wasmtime: create-meeting request, per call | ' . $usf($wt['call']) . ' |';
