@@ -1,6 +1,6 @@
-//! How the core reads its inputs: the JSON text is parsed once (serde_json's parser, into
-//! [`Json`], a lean tree that borrows strings from the text), then each input type takes its
-//! fields out by name. Every error is `input_invalid` with the path of the field at fault
+//! How the core reads its inputs: the JSON text is parsed once (`parse`, into [`Json`], a
+//! lean tree that borrows strings from the text), then each input type takes its fields
+//! out by name. Every error is `input_invalid` with the path of the field at fault
 //! (`appointment.start_unix`), and never quotes a value: a value may be a secret.
 //!
 //! Written out rather than derived: serde's derived readers were monomorphised per input
@@ -11,11 +11,14 @@
 
 use crate::error::{CoreError, Result};
 use crate::secret::Secret;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt::{self, Write};
+use std::fmt::Write;
+
+mod parse;
+pub use parse::SyntaxError;
+pub(crate) use parse::special_bytes;
 
 /// A parsed input. Strings borrow from the request text unless they had escapes; objects
 /// keep their fields in order (a repeated key: the last one counts, as with `Value`).
@@ -34,9 +37,9 @@ pub enum Json<'a> {
 }
 
 impl<'a> Json<'a> {
-    /// Parses JSON text (serde_json's parser and limits: depth 128, no NaN).
-    pub fn parse(text: &'a str) -> serde_json::Result<Self> {
-        serde_json::from_str(text)
+    /// Parses JSON text (serde_json's grammar and limits: depth 128, no NaN).
+    pub fn parse(text: &'a str) -> std::result::Result<Self, SyntaxError> {
+        parse::parse(text)
     }
 
     fn kind(&self) -> &'static str {
@@ -92,76 +95,6 @@ impl From<Value> for Json<'static> {
                     .collect(),
             ),
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for Json<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(TreeVisitor)
-    }
-}
-
-struct TreeVisitor;
-
-impl<'de> Visitor<'de> for TreeVisitor {
-    type Value = Json<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> std::result::Result<Json<'de>, E> {
-        Ok(Json::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> std::result::Result<Json<'de>, E> {
-        Ok(if v < 0 {
-            Json::Int(v)
-        } else {
-            Json::UInt(v as u64)
-        })
-    }
-    fn visit_u64<E>(self, v: u64) -> std::result::Result<Json<'de>, E> {
-        Ok(Json::UInt(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> std::result::Result<Json<'de>, E> {
-        Ok(Json::Float(v))
-    }
-    fn visit_unit<E>(self) -> std::result::Result<Json<'de>, E> {
-        Ok(Json::Null)
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> std::result::Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> std::result::Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(v)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Json<'de>, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Json::Arr(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Json<'de>, A::Error> {
-        let mut fields = Vec::new();
-        while let Some(Key(k)) = map.next_key()? {
-            fields.push((k, map.next_value()?));
-        }
-        Ok(Json::Obj(fields))
-    }
-}
-
-/// An object key, borrowed from the text when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_str(TreeVisitor).and_then(|j| match j {
-            Json::Str(s) => Ok(Key(s)),
-            _ => Err(de::Error::custom("object keys are strings")),
-        })
     }
 }
 

@@ -12,67 +12,124 @@ use std::fmt;
 /// Any `Serialize` value as compact JSON text.
 pub fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String, Error> {
     let mut w = Writer {
-        out: String::with_capacity(256),
+        out: Vec::with_capacity(256),
     };
     v.serialize(&mut w)?;
-    Ok(w.out)
+    Ok(w.into_string())
 }
 
-/// Bytes that JSON strings escape: `"`, `\` and the control characters.
-static ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
+/// Appends `bytes`: one capacity check, then one copy. `String::push_str` is not inlined at
+/// the core's size optimisation, and in the interpreter every call costs.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    if out.capacity() - out.len() < bytes.len() {
+        grow(out, bytes.len());
+    }
+    // SAFETY: capacity for `bytes` was just ensured; the regions cannot overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.as_mut_ptr().add(out.len()), bytes.len());
+        out.set_len(out.len() + bytes.len());
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn grow(out: &mut Vec<u8>, more: usize) {
+    out.reserve(more.max(out.capacity()));
+}
+
+/// How each byte is written inside a JSON string: 0 as it is, `u` as `\u00XX`, anything
+/// else as a backslash and that letter (serde_json's choice of escapes).
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut b = 0;
     while b < 0x20 {
-        t[b] = true;
+        t[b] = b'u';
         b += 1;
     }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
     t
 };
 
 /// Appends `s` as a JSON string literal, escaped exactly as serde_json does: `"`, `\` and
 /// control characters only (`/` and non-ASCII are left as they are).
 pub fn push_str_literal(out: &mut String, s: &str) {
-    out.push('"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    loop {
-        // One table load per byte: the interpreter pays per wasm instruction, and a `match`
-        // on the byte cost about twice as many.
-        while i < bytes.len() && !ESCAPE[bytes[i] as usize] {
+    // SAFETY: only whole runs of `s` (cut at ASCII bytes) and ASCII escapes are appended.
+    write_str_literal(unsafe { out.as_mut_vec() }, s.as_bytes());
+}
+
+/// The escaper behind [`push_str_literal`]: eight bytes at a time while none needs escaping
+/// (each chunk is stored whole, and the end only advances past its plain bytes), then one
+/// escape, and on. Space for the worst case is reserved once, so no write checks capacity.
+fn write_str_literal(out: &mut Vec<u8>, b: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let n = b.len();
+    // Worst case: every byte as `\u00XX`, the quotes, and one chunk of slack.
+    let need = n * 6 + 2 + 8;
+    if out.capacity() - out.len() < need {
+        grow(out, need);
+    }
+    // SAFETY: every write below stays within the `need` bytes reserved above: at most six
+    // per input byte, two quotes, and a chunk store that starts before the input's end.
+    unsafe {
+        let base = out.as_mut_ptr();
+        let mut p = base.add(out.len());
+        *p = b'"';
+        p = p.add(1);
+        let mut i = 0;
+        loop {
+            while i + 8 <= n {
+                let w = std::ptr::read_unaligned(b.as_ptr().add(i) as *const u64);
+                std::ptr::write_unaligned(p as *mut u64, w);
+                let m = crate::input::special_bytes(u64::from_le(w));
+                if m != 0 {
+                    let k = (m.trailing_zeros() / 8) as usize;
+                    p = p.add(k);
+                    i += k;
+                    break;
+                }
+                p = p.add(8);
+                i += 8;
+            }
+            // The tail, or the byte that stopped the chunk loop.
+            let mut esc = 0;
+            while i < n {
+                esc = ESCAPE[b[i] as usize];
+                if esc != 0 {
+                    break;
+                }
+                *p = b[i];
+                p = p.add(1);
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            let c = b[i];
+            *p = b'\\';
+            if esc == b'u' {
+                *p.add(1) = b'u';
+                *p.add(2) = b'0';
+                *p.add(3) = b'0';
+                *p.add(4) = HEX[(c >> 4) as usize];
+                *p.add(5) = HEX[(c & 0xf) as usize];
+                p = p.add(6);
+            } else {
+                *p.add(1) = esc;
+                p = p.add(2);
+            }
             i += 1;
         }
-        if i == bytes.len() {
-            break;
-        }
-        // Escapes are ASCII, so `start..i` always falls on character boundaries.
-        out.push_str(&s[start..i]);
-        let b = bytes[i];
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            _ => "",
-        };
-        if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 0xf) as usize] as char);
-        } else {
-            out.push_str(esc);
-        }
-        i += 1;
-        start = i;
+        *p = b'"';
+        p = p.add(1);
+        out.set_len(p.offset_from(base) as usize);
     }
-    out.push_str(&s[start..]);
-    out.push('"');
 }
 
 #[derive(Debug)]
@@ -93,18 +150,38 @@ impl ser::Error for Error {
 }
 
 struct Writer {
-    out: String,
+    /// Always UTF-8: only whole strings and ASCII punctuation are appended.
+    out: Vec<u8>,
 }
 
 impl Writer {
+    fn into_string(self) -> String {
+        // SAFETY: see `out`.
+        unsafe { String::from_utf8_unchecked(self.out) }
+    }
+
+    #[inline(always)]
+    fn put(&mut self, s: &str) {
+        put(&mut self.out, s.as_bytes());
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, c: u8) {
+        put(&mut self.out, &[c]);
+    }
+
+    fn literal(&mut self, s: &str) {
+        write_str_literal(&mut self.out, s.as_bytes());
+    }
+
     /// Opens a list or object; an externally tagged variant wraps it in `{"Variant": ..}`.
-    fn open(&mut self, variant: Option<&str>, bracket: char) -> Result<Compound<'_>, Error> {
+    fn open(&mut self, variant: Option<&str>, bracket: u8) -> Result<Compound<'_>, Error> {
         if let Some(variant) = variant {
-            self.out.push('{');
-            push_str_literal(&mut self.out, variant);
-            self.out.push(':');
+            self.byte(b'{');
+            self.literal(variant);
+            self.byte(b':');
         }
-        self.out.push(bracket);
+        self.byte(bracket);
         Ok(Compound {
             w: self,
             first: true,
@@ -113,16 +190,16 @@ impl Writer {
     }
 
     fn int(&mut self, v: impl itoa::Integer) {
-        self.out.push_str(itoa::Buffer::new().format(v));
+        self.put(itoa::Buffer::new().format(v));
     }
 
     /// As serde_json: the shortest form that reads back the same, and `null` for NaN and
     /// infinities.
     fn float<F: zmij::Float>(&mut self, v: F, finite: bool) {
         if finite {
-            self.out.push_str(zmij::Buffer::new().format_finite(v));
+            self.put(zmij::Buffer::new().format_finite(v));
         } else {
-            self.out.push_str("null");
+            self.put("null");
         }
     }
 }
@@ -138,7 +215,7 @@ pub struct Compound<'a> {
 impl Compound<'_> {
     fn comma(&mut self) {
         if !self.first {
-            self.w.out.push(',');
+            self.w.byte(b',');
         }
         self.first = false;
     }
@@ -147,10 +224,14 @@ impl Compound<'_> {
     /// core), which never needs escaping, so it is copied as it is.
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), Error> {
         self.comma();
+        // One capacity check for `"key":`.
         let out = &mut self.w.out;
-        out.push('"');
-        out.push_str(key);
-        out.push_str("\":");
+        if out.capacity() - out.len() < key.len() + 3 {
+            grow(out, key.len() + 3);
+        }
+        put(out, b"\"");
+        put(out, key.as_bytes());
+        put(out, b"\":");
         v.serialize(&mut *self.w)
     }
 
@@ -159,10 +240,10 @@ impl Compound<'_> {
         v.serialize(&mut *self.w)
     }
 
-    fn close(self, c: char) -> Result<(), Error> {
-        self.w.out.push(c);
+    fn close(self, c: u8) -> Result<(), Error> {
+        self.w.byte(c);
         if self.variant {
-            self.w.out.push('}');
+            self.w.byte(b'}');
         }
         Ok(())
     }
@@ -190,7 +271,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
     type SerializeStructVariant = Compound<'a>;
 
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        self.out.push_str(if v { "true" } else { "false" });
+        self.put(if v { "true" } else { "false" });
         Ok(())
     }
     ints!(
@@ -212,11 +293,11 @@ impl<'a> ser::Serializer for &'a mut Writer {
         Ok(())
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
-        push_str_literal(&mut self.out, v.encode_utf8(&mut [0; 4]));
+        self.literal(v.encode_utf8(&mut [0; 4]));
         Ok(())
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        push_str_literal(&mut self.out, v);
+        self.literal(v);
         Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
@@ -233,7 +314,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
         v.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), Error> {
-        self.out.push_str("null");
+        self.put("null");
         Ok(())
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
@@ -261,15 +342,15 @@ impl<'a> ser::Serializer for &'a mut Writer {
         variant: &'static str,
         v: &T,
     ) -> Result<(), Error> {
-        self.out.push('{');
-        push_str_literal(&mut self.out, variant);
-        self.out.push(':');
+        self.byte(b'{');
+        self.literal(variant);
+        self.byte(b':');
         v.serialize(&mut *self)?;
-        self.out.push('}');
+        self.byte(b'}');
         Ok(())
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
-        self.open(None, '[')
+        self.open(None, b'[')
     }
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Error> {
         self.serialize_seq(Some(len))
@@ -284,10 +365,10 @@ impl<'a> ser::Serializer for &'a mut Writer {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'a>, Error> {
-        self.open(Some(variant), '[')
+        self.open(Some(variant), b'[')
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
-        self.open(None, '{')
+        self.open(None, b'{')
     }
     fn serialize_struct(self, _: &'static str, len: usize) -> Result<Compound<'a>, Error> {
         self.serialize_map(Some(len))
@@ -299,7 +380,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'a>, Error> {
-        self.open(Some(variant), '{')
+        self.open(Some(variant), b'{')
     }
 }
 
@@ -313,7 +394,7 @@ macro_rules! seq_like {
                 self.item(v)
             }
             fn end(self) -> Result<(), Error> {
-                self.close(']')
+                self.close(b']')
             }
         }
     )*};
@@ -333,17 +414,17 @@ impl ser::SerializeMap for Compound<'_> {
         self.comma();
         let at = self.w.out.len();
         key.serialize(&mut *self.w)?;
-        if !self.w.out[at..].starts_with('"') {
+        if self.w.out.get(at) != Some(&b'"') {
             return Err(Error("map keys must be strings".into()));
         }
-        self.w.out.push(':');
+        self.w.byte(b':');
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
         v.serialize(&mut *self.w)
     }
     fn end(self) -> Result<(), Error> {
-        self.close('}')
+        self.close(b'}')
     }
 }
 
@@ -361,7 +442,7 @@ macro_rules! struct_like {
                 self.field(key, v)
             }
             fn end(self) -> Result<(), Error> {
-                self.close('}')
+                self.close(b'}')
             }
         }
     )*};

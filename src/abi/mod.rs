@@ -53,23 +53,9 @@ pub const OPS: &[&str] = &[
     "debug.panic",
 ];
 
-/// serde_json's syntax messages can quote the offending text; it may be a secret, so keep
-/// the kind of problem and drop the rest.
-fn syntax_error(e: &serde_json::Error) -> CoreError {
-    let kind = match e.classify() {
-        serde_json::error::Category::Io => "io",
-        serde_json::error::Category::Syntax => "syntax error",
-        serde_json::error::Category::Data => "data error",
-        serde_json::error::Category::Eof => "unexpected end",
-    };
-    CoreError::new(
-        "json_invalid",
-        format!(
-            "request is not valid JSON ({kind} at line {}, column {})",
-            e.line(),
-            e.column()
-        ),
-    )
+/// Says where the text stops being JSON, never what it says there: it may be a secret.
+fn syntax_error(e: &input::SyntaxError) -> CoreError {
+    CoreError::new("json_invalid", format!("request is not valid JSON ({e})"))
 }
 
 /// The `ok` value as JSON text, written once, straight from the operation's output type.
