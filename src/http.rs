@@ -1,6 +1,7 @@
 //! Requests and responses as plain data. The core builds [`HttpRequest`]s; the host sends
 //! them and hands back an [`HttpResponse`] (or a network failure) to interpret.
 
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -8,11 +9,54 @@ use std::collections::BTreeMap;
 pub struct HttpRequest {
     pub method: &'static str,
     pub url: String,
-    /// Header names are lowercase; ordered so that output is deterministic.
-    pub headers: BTreeMap<String, String>,
+    pub headers: Headers,
     /// The body as it goes on the wire (JSON or form-encoded), or absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+}
+
+/// A request's headers: the core's own lowercase names, kept sorted so that output is
+/// deterministic; written as a JSON object. (A list of a few static names: a map of owned
+/// strings cost an allocation and a lowercase copy per header in the interpreter.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(&'static str, String)>);
+
+impl Headers {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn set(&mut self, name: &'static str, value: String) {
+        debug_assert!(
+            !name.bytes().any(|b| b.is_ascii_uppercase()),
+            "header names are lowercase"
+        );
+        match self.0.binary_search_by(|(k, _)| (*k).cmp(name)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (name, value)),
+        }
+    }
+}
+
+impl Serialize for Headers {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
 }
 
 impl HttpRequest {
@@ -20,13 +64,14 @@ impl HttpRequest {
         Self {
             method,
             url,
-            headers: BTreeMap::new(),
+            headers: Headers::default(),
             body: None,
         }
     }
 
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.insert(name.to_ascii_lowercase(), value.into());
+    /// Sets a header; `name` is lowercase.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.set(name, value.into());
         self
     }
 

@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 mod parse;
-pub use parse::SyntaxError;
 pub(crate) use parse::special_bytes;
+pub use parse::SyntaxError;
 
 /// A parsed input. Strings borrow from the request text unless they had escapes; objects
 /// keep their fields in order (a repeated key: the last one counts, as with `Value`).

@@ -189,11 +189,12 @@ fn authed(method: &'static str, url: String, auth: &ApiAuth) -> Result<HttpReque
             "an access token is required",
         ));
     }
+    let token = auth.access_token.expose();
+    let mut bearer = String::with_capacity(7 + token.len());
+    bearer.push_str("Bearer ");
+    bearer.push_str(token);
     Ok(HttpRequest::new(method, url)
-        .header(
-            "authorization",
-            format!("Bearer {}", auth.access_token.expose()),
-        )
+        .header("authorization", bearer)
         .header("accept", "application/json"))
 }
 
@@ -216,16 +217,19 @@ pub fn validate_host(host: &str) -> Result<()> {
     }
 }
 
+/// An IANA-shaped name: `/`-separated non-empty parts of letters, digits, `_`, `+` and `-`,
+/// starting with a letter.
 pub fn validate_timezone(tz: &str) -> Result<()> {
-    let ok = !tz.is_empty()
-        && tz.len() <= 64
-        && tz.split('/').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
-        })
-        && tz.as_bytes()[0].is_ascii_alphabetic();
+    let b = tz.as_bytes();
+    let mut ok = !b.is_empty() && b.len() <= 64 && b[0].is_ascii_alphabetic();
+    let mut prev = b'/';
+    for &c in b {
+        ok &= c.is_ascii_alphanumeric()
+            || matches!(c, b'_' | b'+' | b'-')
+            || (c == b'/' && prev != b'/');
+        prev = c;
+    }
+    ok &= prev != b'/';
     if ok {
         Ok(())
     } else {
@@ -513,7 +517,7 @@ mod tests {
         let req = create(&input(base())).unwrap();
         assert_eq!(req.method, "POST");
         assert_eq!(req.url, "https://api.zoom.us/v2/users/me/meetings");
-        assert_eq!(req.headers["authorization"], "Bearer tok");
+        assert_eq!(req.headers.get("authorization"), Some("Bearer tok"));
         let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
         assert_eq!(body["topic"], "Telemedicine consultation kc-0123456789ab");
         assert_eq!(body["type"], 2);

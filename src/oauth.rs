@@ -493,7 +493,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.url, "https://zoom.us/oauth/token");
-        assert_eq!(r.headers["authorization"], "Basic aWQ6c2Vj");
+        assert_eq!(r.headers.get("authorization"), Some("Basic aWQ6c2Vj"));
         assert_eq!(
             r.body.as_deref(),
             Some("grant_type=refresh_token&refresh_token=r1")

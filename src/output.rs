@@ -11,10 +11,21 @@ use std::fmt;
 
 /// Any `Serialize` value as compact JSON text.
 pub fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String, Error> {
+    to_json_within("", v, "")
+}
+
+/// `prefix`, then `v` as compact JSON text, then `suffix`, in one buffer.
+pub fn to_json_within<T: Serialize + ?Sized>(
+    prefix: &str,
+    v: &T,
+    suffix: &str,
+) -> Result<String, Error> {
     let mut w = Writer {
-        out: Vec::with_capacity(256),
+        out: Vec::with_capacity(512),
     };
+    w.put(prefix);
     v.serialize(&mut w)?;
+    w.put(suffix);
     Ok(w.into_string())
 }
 

@@ -341,6 +341,10 @@ pub fn validate_passcode(pw: &str) -> Result<()> {
 }
 
 pub fn max_chars(field: &str, value: &str, max: usize) -> Result<()> {
+    // Never more characters than bytes: most values need no count at all.
+    if value.len() <= max {
+        return Ok(());
+    }
     let n = value.chars().count();
     if n > max {
         return Err(CoreError::field(
@@ -352,17 +356,36 @@ pub fn max_chars(field: &str, value: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// `local@domain.tld`, printable ASCII, one `@`. Written as one pass over the bytes: it runs
+/// for every host and alternative host, and in the interpreter each string search is a call.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
+    let b = s.as_bytes();
+    if b.len() > 254 {
+        return false;
+    }
+    let mut at = None;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if !c.is_ascii_graphic() {
+            return false;
+        }
+        if c == b'@' {
+            if at.is_some() {
+                return false;
+            }
+            at = Some(i);
+        }
+        i += 1;
+    }
+    let Some(at) = at else {
         return false;
     };
-    s.len() <= 254
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && s.bytes().all(|b| b.is_ascii_graphic())
+    let domain = &b[at + 1..];
+    at > 0
+        && domain.first() != Some(&b'.')
+        && domain.last() != Some(&b'.')
+        && domain.contains(&b'.')
 }
 
 fn one_of(field: &str, v: i64, allowed: &[i64]) -> Result<()> {

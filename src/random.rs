@@ -46,6 +46,7 @@ impl HostRandom {
 
 /// Hex digits only: `u8::from_str_radix`, used before, also took a leading `+`.
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    #[inline(always)]
     fn nibble(c: u8) -> Option<u8> {
         match c {
             b'0'..=b'9' => Some(c - b'0'),

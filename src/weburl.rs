@@ -49,17 +49,26 @@ pub enum UrlError {
 
 impl WebUrl {
     pub fn parse(s: &str) -> Result<Self, UrlError> {
-        // `find(':')` then a prefix check: a substring search costs a searcher per call.
-        let colon = s.find(':').ok_or(UrlError::Malformed)?;
-        let (scheme, rest) = (&s[..colon], s[colon + 1..].strip_prefix("//"));
-        let rest = rest.ok_or(UrlError::Malformed)?;
-        let scheme = scheme.to_ascii_lowercase();
-        if !matches!(scheme.as_str(), "http" | "https") {
+        // Byte scans rather than `str` searches: in the interpreter every search is a call
+        // (and a char searcher per pattern), and this runs on every request built.
+        let b = s.as_bytes();
+        let colon = first(b, 0, |c| c == b':').ok_or(UrlError::Malformed)?;
+        let scheme = &s[..colon];
+        let scheme = if scheme.eq_ignore_ascii_case("https") {
+            "https"
+        } else if scheme.eq_ignore_ascii_case("http") {
+            "http"
+        } else {
+            return Err(UrlError::Malformed);
+        };
+        if !b[colon + 1..].starts_with(b"//") {
             return Err(UrlError::Malformed);
         }
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(end);
-        if authority.contains('@') || authority.is_empty() {
+        let start = colon + 3;
+        let end = first(b, start, |c| matches!(c, b'/' | b'?' | b'#')).unwrap_or(b.len());
+        let authority = &s[start..end];
+        let tail = &b[end..];
+        if authority.is_empty() || authority.as_bytes().contains(&b'@') {
             return Err(UrlError::Malformed);
         }
         let (host, port) = match authority.rsplit_once(':') {
@@ -72,31 +81,22 @@ impl WebUrl {
             return Err(UrlError::NonAsciiHost);
         }
         let host = host.to_ascii_lowercase();
-        let ipv6 = host.starts_with('[') && host.ends_with(']');
-        let named = !host.is_empty()
-            && host.len() <= 253
-            && host.split('.').all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            });
-        if !(ipv6 || named) {
+        let h = host.as_bytes();
+        let ipv6 = h.first() == Some(&b'[') && h.last() == Some(&b']');
+        if !(ipv6 || is_host_name(h)) {
             return Err(UrlError::Malformed);
         }
-        if tail
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-        {
+        if first(tail, 0, |c| c.is_ascii_whitespace() || c.is_ascii_control()).is_some() {
             return Err(UrlError::Malformed);
         }
-        let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+        let path_end = first(tail, 0, |c| c == b'?' || c == b'#').unwrap_or(tail.len());
         Ok(Self {
-            scheme,
+            scheme: scheme.to_string(),
             host,
             port,
-            path: tail[..path_end].to_string(),
-            has_query: tail.contains('?'),
-            has_fragment: tail.contains('#'),
+            path: s[end..end + path_end].to_string(),
+            has_query: tail.contains(&b'?'),
+            has_fragment: tail.contains(&b'#'),
         })
     }
 
@@ -125,6 +125,40 @@ impl WebUrl {
         }
         o
     }
+}
+
+/// The index of the first byte at or after `from` that `hit` accepts.
+#[inline(always)]
+fn first(b: &[u8], from: usize, hit: impl Fn(u8) -> bool) -> Option<usize> {
+    let mut i = from;
+    while i < b.len() {
+        if hit(b[i]) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Dot-separated labels of letters, digits and `-`, each 1 to 63 long, 253 in all.
+fn is_host_name(h: &[u8]) -> bool {
+    let mut label = 0;
+    for &c in h {
+        if c == b'.' {
+            if label == 0 {
+                return false;
+            }
+            label = 0;
+        } else if c.is_ascii_alphanumeric() || c == b'-' {
+            label += 1;
+            if label > 63 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    !h.is_empty() && h.len() <= 253 && label > 0
 }
 
 /// `origin` + `/`-joined, percent-encoded segments.

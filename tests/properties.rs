@@ -216,3 +216,115 @@ proptest! {
         prop_assert_eq!(Value::from(tree), serde_json::from_str::<Value>(&text).unwrap());
     }
 }
+
+/// The string checks as they were written before they became byte loops (for the
+/// interpreter's sake): the models the fast versions must agree with on any input.
+mod reference {
+    pub fn is_email(s: &str) -> bool {
+        let Some((local, domain)) = s.split_once('@') else {
+            return false;
+        };
+        s.len() <= 254
+            && !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && s.bytes().all(|b| b.is_ascii_graphic())
+    }
+
+    pub fn timezone_ok(tz: &str) -> bool {
+        !tz.is_empty()
+            && tz.len() <= 64
+            && tz.split('/').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
+            })
+            && tz.as_bytes()[0].is_ascii_alphabetic()
+    }
+
+    /// (scheme, host, port, path, has_query, has_fragment).
+    pub type Url = (String, String, Option<u16>, String, bool, bool);
+
+    /// The parts, or the error's name.
+    pub fn url(s: &str) -> Result<Url, &'static str> {
+        let colon = s.find(':').ok_or("malformed")?;
+        let (scheme, rest) = (&s[..colon], s[colon + 1..].strip_prefix("//"));
+        let rest = rest.ok_or("malformed")?;
+        let scheme = scheme.to_ascii_lowercase();
+        if !matches!(scheme.as_str(), "http" | "https") {
+            return Err("malformed");
+        }
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        if authority.contains('@') || authority.is_empty() {
+            return Err("malformed");
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(':') && !p.contains(']') => {
+                (h, Some(p.parse::<u16>().map_err(|_| "malformed")?))
+            }
+            _ => (authority, None),
+        };
+        if !host.is_ascii() {
+            return Err("non-ascii");
+        }
+        let host = host.to_ascii_lowercase();
+        let ipv6 = host.starts_with('[') && host.ends_with(']');
+        let named = !host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !(ipv6 || named) {
+            return Err("malformed");
+        }
+        if tail
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err("malformed");
+        }
+        let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+        Ok((
+            scheme,
+            host,
+            port,
+            tail[..path_end].to_string(),
+            tail.contains('?'),
+            tail.contains('#'),
+        ))
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+    #[test]
+    fn email_and_timezone_checks_agree_with_their_models(s in "[a-zA-Z0-9@./_+ \\-\u{e9}]{0,24}") {
+        prop_assert_eq!(kc_telemed::policy::is_email(&s), reference::is_email(&s));
+        prop_assert_eq!(kc_telemed::meeting::validate_timezone(&s).is_ok(), reference::timezone_ok(&s));
+    }
+
+    #[test]
+    fn url_parsing_agrees_with_its_model(
+        scheme in "(https?|HTTPS|Http|ftp|)",
+        sep in "(://|:/|//|:)",
+        host in "[a-zA-Z0-9.\\-\\[\\]:@\u{e4}]{0,20}",
+        tail in "[/?#a-z \\x00]{0,8}",
+    ) {
+        use kc_telemed::weburl::{UrlError, WebUrl};
+        let s = format!("{scheme}{sep}{host}{tail}");
+        let got = WebUrl::parse(&s)
+            .map(|u| (u.scheme, u.host, u.port, u.path, u.has_query, u.has_fragment))
+            .map_err(|e| match e {
+                UrlError::Malformed => "malformed",
+                UrlError::NonAsciiHost => "non-ascii",
+            });
+        prop_assert_eq!(got, reference::url(&s), "{}", s);
+    }
+}

@@ -58,9 +58,11 @@ fn syntax_error(e: &input::SyntaxError) -> CoreError {
     CoreError::new("json_invalid", format!("request is not valid JSON ({e})"))
 }
 
-/// The `ok` value as JSON text, written once, straight from the operation's output type.
-fn out<T: Serialize>(v: T) -> Result<String> {
-    output::to_json(&v).map_err(|_| CoreError::new("internal", "result could not be encoded"))
+/// The whole answer, `{"ok":value}`, written in one buffer straight from the operation's
+/// output type.
+fn out<T: Serialize + ?Sized>(v: &T) -> Result<String> {
+    output::to_json_within("{\"ok\":", v, "}")
+        .map_err(|_| CoreError::new("internal", "result could not be encoded"))
 }
 
 /// One operation: read its input, run it, encode its output. Kept out of line so each
@@ -68,7 +70,7 @@ fn out<T: Serialize>(v: T) -> Result<String> {
 /// only the operations a request uses, not all of them inlined into `call`.
 #[inline(never)]
 fn run<I: FromJson, O: Serialize>(input: Json, f: impl FnOnce(&I) -> Result<O>) -> Result<String> {
-    out(f(&input::read(input)?)?)
+    out(&f(&input::read(input)?)?)
 }
 
 /// An operation's entry point.
@@ -81,7 +83,7 @@ type Op = fn(Json) -> Result<String>;
 fn lookup(op: &str) -> Option<Op> {
     Some(match op {
         "meta.info" => |_| {
-            out(json!({
+            out(&json!({
                 "abi_version": ABI_VERSION,
                 "core_version": env!("CARGO_PKG_VERSION"),
                 "max_input": MAX_INPUT,
@@ -120,7 +122,7 @@ fn lookup(op: &str) -> Option<Op> {
     })
 }
 
-/// Runs one operation on its input; the `ok` value comes back as JSON text.
+/// Runs one operation on its input; the answer comes back as JSON text, `{"ok":..}`.
 pub fn call(op: &str, input: Json) -> Result<String> {
     match lookup(op) {
         Some(f) => f(input),
@@ -135,24 +137,12 @@ pub fn call(op: &str, input: Json) -> Result<String> {
     }
 }
 
-/// `{"key":value}` around JSON text, copied once (no formatting machinery).
-fn wrap(key: &str, value: &str) -> String {
-    let mut s = String::with_capacity(value.len() + key.len() + 5);
-    s.push_str("{\"");
-    s.push_str(key);
-    s.push_str("\":");
-    s.push_str(value);
-    s.push('}');
-    s
-}
-
-/// The answer as text: the `ok` value is already JSON, so it is spliced in rather than
-/// parsed and written again.
+/// The answer as text: a success is already the whole answer.
 fn envelope(r: Result<String>) -> String {
     match r {
-        Ok(v) => wrap("ok", &v),
-        Err(e) => match output::to_json(&e) {
-            Ok(e) => wrap("error", &e),
+        Ok(answer) => answer,
+        Err(e) => match output::to_json_within("{\"error\":", &e, "}") {
+            Ok(answer) => answer,
             Err(_) => {
                 r#"{"error":{"code":"internal","message":"answer could not be encoded"}}"#.into()
             }
