@@ -57,31 +57,33 @@ crate::from_json!(PolicyLayer {
     password,
 });
 
-/// The resolved policy: defaults, then the clinic's layer, then overrides.
+/// The resolved policy: defaults, then the clinic's layer, then overrides. It borrows its
+/// texts from the layers (or the defaults): resolving runs on every create and update, and
+/// copying each text was an allocation apiece.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MeetingPolicy {
+pub struct MeetingPolicy<'a> {
     pub waiting_room: bool,
     pub join_before_host: bool,
     pub jbh_time: i64,
     pub mute_upon_entry: bool,
     pub host_video: bool,
     pub participant_video: bool,
-    pub auto_recording: String,
-    pub encryption_type: String,
+    pub auto_recording: &'a str,
+    pub encryption_type: &'a str,
     pub meeting_authentication: bool,
-    pub audio: String,
-    pub alternative_hosts: Vec<String>,
+    pub audio: &'a str,
+    pub alternative_hosts: &'a [String],
     pub passcode_length: i64,
-    pub passcode_alphabet: String,
+    pub passcode_alphabet: &'a str,
     pub max_duration: i64,
-    pub topic_template: String,
-    pub agenda: Option<String>,
-    pub password: Option<String>,
+    pub topic_template: &'a str,
+    pub agenda: Option<&'a str>,
+    pub password: Option<&'a str>,
 }
 
 pub const DEFAULT_TOPIC_TEMPLATE: &str = "Telemedicine consultation {ref}";
 
-impl Default for MeetingPolicy {
+impl Default for MeetingPolicy<'_> {
     /// Safe for a clinic: waiting room on, nobody joins before the host, a passcode,
     /// no recording, enhanced encryption, no patient data in the topic.
     fn default() -> Self {
@@ -92,30 +94,33 @@ impl Default for MeetingPolicy {
             mute_upon_entry: true,
             host_video: true,
             participant_video: true,
-            auto_recording: "none".into(),
-            encryption_type: "enhanced_encryption".into(),
+            auto_recording: "none",
+            encryption_type: "enhanced_encryption",
             meeting_authentication: false,
-            audio: "voip".into(),
-            alternative_hosts: Vec::new(),
+            audio: "voip",
+            alternative_hosts: &[],
             passcode_length: PASSCODE_MAX as i64,
-            passcode_alphabet: "alphanumeric".into(),
+            passcode_alphabet: "alphanumeric",
             max_duration: 240,
-            topic_template: DEFAULT_TOPIC_TEMPLATE.into(),
+            topic_template: DEFAULT_TOPIC_TEMPLATE,
             agenda: None,
             password: None,
         }
     }
 }
 
+/// Copies a layer's settings over the policy: flags and numbers as they are, texts and
+/// lists borrowed.
 macro_rules! overlay {
-    ($dst:ident, $layer:ident, $($f:ident),*) => {
-        $( if let Some(v) = $layer.$f.clone() { $dst.$f = v; } )*
+    ($dst:ident, $layer:ident, copy: $($c:ident),*; borrow: $($b:ident),*) => {
+        $( if let Some(v) = $layer.$c { $dst.$c = v; } )*
+        $( if let Some(v) = $layer.$b.as_deref() { $dst.$b = v; } )*
     };
 }
 
-impl MeetingPolicy {
+impl<'a> MeetingPolicy<'a> {
     /// Applies layers in order and validates the result.
-    pub fn resolve(layers: &[&PolicyLayer]) -> Result<Self> {
+    pub fn resolve(layers: &[&'a PolicyLayer]) -> Result<Self> {
         let p = Self::merge(layers);
         match p.check().into_iter().next() {
             Some(e) => Err(e),
@@ -124,37 +129,37 @@ impl MeetingPolicy {
     }
 
     /// Every problem of the merged layers, for forms that show them all at once.
-    pub fn problems(layers: &[&PolicyLayer]) -> Vec<CoreError> {
+    pub fn problems(layers: &[&'a PolicyLayer]) -> Vec<CoreError> {
         Self::merge(layers).check()
     }
 
-    fn merge(layers: &[&PolicyLayer]) -> Self {
+    fn merge(layers: &[&'a PolicyLayer]) -> Self {
         let mut p = Self::default();
         for layer in layers {
             overlay!(
                 p,
                 layer,
-                waiting_room,
+                copy: waiting_room,
                 join_before_host,
                 jbh_time,
                 mute_upon_entry,
                 host_video,
                 participant_video,
-                auto_recording,
-                encryption_type,
                 meeting_authentication,
+                passcode_length,
+                max_duration;
+                borrow: auto_recording,
+                encryption_type,
                 audio,
                 alternative_hosts,
-                passcode_length,
                 passcode_alphabet,
-                max_duration,
                 topic_template
             );
             if layer.agenda.is_some() {
-                p.agenda = layer.agenda.clone();
+                p.agenda = layer.agenda.as_deref();
             }
             if layer.password.is_some() {
-                p.password = layer.password.clone();
+                p.password = layer.password.as_deref();
             }
         }
         p
@@ -252,8 +257,8 @@ impl MeetingPolicy {
 
     /// The passcode to send: the fixed one, or one drawn from host entropy without bias.
     pub fn passcode(&self, random: &mut HostRandom) -> String {
-        if let Some(pw) = &self.password {
-            return pw.clone();
+        if let Some(pw) = self.password {
+            return pw.to_string();
         }
         let alphabet = if self.passcode_alphabet == "numeric" {
             DIGITS
@@ -288,9 +293,9 @@ impl MeetingPolicy {
             mute_upon_entry: self.mute_upon_entry,
             waiting_room: self.waiting_room,
             approval_type: 2,
-            audio: &self.audio,
-            auto_recording: &self.auto_recording,
-            encryption_type: &self.encryption_type,
+            audio: self.audio,
+            auto_recording: self.auto_recording,
+            encryption_type: self.encryption_type,
             meeting_authentication: self.meeting_authentication,
             // Zoom separates alternative hosts with semicolons, not commas.
             alternative_hosts: (!self.alternative_hosts.is_empty())

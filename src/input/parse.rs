@@ -78,7 +78,7 @@ enum Open<'a> {
 pub fn parse(text: &str) -> Result<Json<'_>, SyntaxError> {
     let b = text.as_bytes();
     let mut i = 0;
-    let mut open: Vec<Open> = Vec::new();
+    let mut open: Vec<Open> = Vec::with_capacity(8);
     'value: loop {
         i = skip_ws(b, i);
         let Some(&c) = b.get(i) else {
@@ -109,12 +109,14 @@ pub fn parse(text: &str) -> Result<Json<'_>, SyntaxError> {
                         Json::Arr(Vec::new())
                     }
                 } else if c == b'[' {
-                    open.push(Open::Arr(Vec::new()));
+                    open.push(Open::Arr(Vec::with_capacity(4)));
                     continue 'value;
                 } else {
                     let (key, next) = key(text, i)?;
                     i = next;
-                    open.push(Open::Obj(Vec::new(), key));
+                    // Room for a typical input object: growing means copying, since
+                    // whatever the fields hold was allocated after.
+                    open.push(Open::Obj(Vec::with_capacity(8), key));
                     continue 'value;
                 }
             }
