@@ -326,7 +326,7 @@ pub fn create(input: &CreateInput) -> Result<HttpRequest> {
     validate_host(&input.host)?;
     validate_ref(&input.appointment.correlation_ref)?;
     let (start_time, duration) = schedule(&input.appointment, &policy)?;
-    let topic = render_topic(&policy.topic_template, &input.appointment)?;
+    let topic = render_topic(policy.topic_template, &input.appointment)?;
     let mut random = HostRandom::from_hex(&input.random, "random", 16)?;
     let body = CreateBody {
         topic: &topic,
@@ -335,7 +335,7 @@ pub fn create(input: &CreateInput) -> Result<HttpRequest> {
         duration,
         timezone: &input.appointment.timezone,
         password: &policy.passcode(&mut random),
-        agenda: policy.agenda.as_deref(),
+        agenda: policy.agenda,
         settings: policy.zoom_settings(),
     };
     let url = api_url(&input.auth, &["users", &input.host, "meetings"])?;
@@ -376,7 +376,7 @@ pub fn update(input: &UpdateInput) -> Result<HttpRequest> {
         start_time: &start_time,
         duration,
         timezone: &input.appointment.timezone,
-        agenda: policy.agenda.as_deref(),
+        agenda: policy.agenda,
     };
     let url = api_url(&input.auth, &["meetings", input.meeting_id.as_str()])?;
     Ok(authed("PATCH", url, &input.auth)?.json(&body))

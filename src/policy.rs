@@ -182,22 +182,22 @@ impl<'a> MeetingPolicy<'a> {
         }
         push(one_of_str(
             "auto_recording",
-            &self.auto_recording,
+            self.auto_recording,
             &["none", "local", "cloud"],
         ));
         push(one_of_str(
             "encryption_type",
-            &self.encryption_type,
+            self.encryption_type,
             &["enhanced_encryption", "e2ee"],
         ));
         push(one_of_str(
             "audio",
-            &self.audio,
+            self.audio,
             &["both", "telephony", "voip"],
         ));
         push(one_of_str(
             "passcode_alphabet",
-            &self.passcode_alphabet,
+            self.passcode_alphabet,
             &["alphanumeric", "numeric"],
         ));
         if self.encryption_type == "e2ee" && self.auto_recording == "cloud" {
@@ -235,7 +235,7 @@ impl<'a> MeetingPolicy<'a> {
                 "topic template cannot be empty",
             )));
         } else {
-            push(max_chars("topic_template", &self.topic_template, 200));
+            push(max_chars("topic_template", self.topic_template, 200));
         }
         if let Some(agenda) = &self.agenda {
             push(max_chars("agenda", agenda, 2000));
