@@ -8,7 +8,7 @@ PHPUNIT := phpunit --do-not-cache-result
 
 TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver
 
-.PHONY: test checks demo setup lint php-lint unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-pkg test-wasmtime bench-bridge size down
+.PHONY: test checks demo setup lint php-lint unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-pkg test-wasmtime bench-bridge profile-core size down
 
 test:
 	@start=$$(date +%s); $(MAKE) --no-print-directory checks; rc=$$?; \
@@ -80,8 +80,12 @@ test-wasmtime: wasm runtime runtime-wasmtime
 	cd php-bridge && KCT_WASM_RUNTIME_LIB=$(CURDIR)/target/wasmtime/runtime/libkct_wasm_runtime.so $(PHPUNIT) -c phpunit-bridge.xml
 
 bench-bridge: wasm runtime
-	cargo build --release -p core-fuel
+	cargo build --release -p core-time
 	php scripts/bench-bridge.php --readme
+
+# Where one core call's time goes, by function (REQUEST=file.json; default: the bench's create).
+profile-core:
+	scripts/profile-core.sh $(REQUEST)
 
 size: wasm pkg
 	scripts/wasm-size.sh --readme

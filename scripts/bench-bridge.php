@@ -10,10 +10,11 @@
  *     and make one call;
  *  3. one create-meeting request built by the core, against pure PHP building the same
  *     payload with json_decode/json_encode;
- *  4. the wasm instructions one call executes (wasmi fuel, counted by tools/core-fuel):
- *     exact, so builds can be compared on a machine whose timings wander.
+ *  4. the same calls in wasmi alone, without PHP (tools/core-time): what the interpreter
+ *     spends, and so what the bridge adds.
  */
 require dirname(__DIR__) . '/php-bridge/app/autoload.php';
+require __DIR__ . '/bench/input.php';
 
 $root = dirname(__DIR__);
 $php = PHP_BINARY;
@@ -26,14 +27,7 @@ function median(array $xs): float
     return $n % 2 ? $xs[intdiv($n, 2)] : ($xs[$n / 2 - 1] + $xs[$n / 2]) / 2;
 }
 
-$input = [
-    'auth' => ['access_token' => 'bench-token', 'api_url' => 'https://api.zoom.us'],
-    'host' => 'dr.rao@clinic.example',
-    'appointment' => ['id' => 42, 'doctor_id' => 7, 'patient_id' => 9, 'start_unix' => 1767261600,
-        'duration_min' => 30, 'timezone' => 'Asia/Kolkata', 'correlation_ref' => 'kc-0123456789abcdef0123'],
-    'policy' => ['alternative_hosts' => ['a@clinic.example']],
-    'random' => bin2hex(random_bytes(16)),
-];
+$input = kct_bench_input() + ['random' => bin2hex(random_bytes(16))];
 $inputJson = json_encode($input);
 
 /** The same request in plain PHP: what a hand-written addon would do per call. */
@@ -132,16 +126,15 @@ if (is_file($wasmtime)) {
     $wt = ['cold' => median($cold), 'call' => (float) end($out)];
 }
 
-// 4. Interpreted instructions per call, for a trivial operation and for the create request.
-$fuelTool = "$root/target/release/core-fuel";
-$fuel = [];
-if (is_file($fuelTool)) {
-    $dir = sys_get_temp_dir() . '/kct-fuel-' . getmypid();
+// 4. The same calls in wasmi alone (tools/core-time, built by make bench-bridge).
+$timeTool = "$root/target/release/core-time";
+$alone = [];
+if (is_file($timeTool)) {
+    $dir = sys_get_temp_dir() . '/kct-time-' . getmypid();
     @mkdir($dir);
     $requests = [
         'token.decide' => ['op' => 'token.decide', 'input' => ['mode' => 's2s', 'now' => 1]],
-        // Fixed entropy: the passcode's rejection sampling makes the count depend on it.
-        'meeting.create' => ['op' => 'meeting.create', 'input' => ['random' => str_repeat('5a', 16)] + $input],
+        'meeting.create' => ['op' => 'meeting.create', 'input' => $input],
     ];
     $files = [];
     foreach ($requests as $op => $req) {
@@ -149,9 +142,9 @@ if (is_file($fuelTool)) {
         file_put_contents($files[$op], json_encode($req, JSON_UNESCAPED_SLASHES));
     }
     $out = [];
-    exec(escapeshellarg($fuelTool) . ' ' . escapeshellarg(\KCTApp\wasm\KCTWasmLoader::corePath()) . ' ' . implode(' ', array_map('escapeshellarg', $files)), $out, $rc);
+    exec(escapeshellarg($timeTool) . ' ' . escapeshellarg(\KCTApp\wasm\KCTWasmLoader::corePath()) . ' -- ' . implode(' ', array_map('escapeshellarg', $files)), $out, $rc);
     foreach ($out as $i => $line) {
-        $fuel[array_keys($files)[$i]] = (int) explode("\t", $line)[1];
+        $alone[array_keys($files)[$i]] = (float) explode("\t", $line)[2];
     }
     array_map('unlink', $files);
     @rmdir($dir);
@@ -183,8 +176,8 @@ $rows[] = '| warm request in a long-lived worker (instantiate from cache + one c
 $rows[] = '| create-meeting request built by the core, per call | ' . $usf(median($viaCore)) . ' |';
 $rows[] = '| the same payload in pure PHP (json_decode/json_encode), per call | ' . $usf(median($viaPhp)) . ' |';
 $rows[] = sprintf('| ratio core / pure PHP | %.1f× |', median($viaCore) / median($viaPhp));
-foreach ($fuel as $op => $n) {
-    $rows[] = sprintf('| `%s`: wasm instructions per call (wasmi fuel; exact, not a median) | %s |', $op, number_format($n));
+foreach ($alone as $op => $us) {
+    $rows[] = sprintf('| `%s` in wasmi alone, no PHP (tools/core-time), per call | %s |', $op, $usf($us));
 }
 if ($wt !== null) {
     $rows[] = '| opt-in wasmtime (cranelift): cold start inside PHP, compiling the whole core | ' . $ms($wt['cold']) . ' |';
