@@ -217,6 +217,53 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8_000))]
+
+    /// The core's own JSON parser (src/input/parse.rs) accepts exactly the texts serde_json
+    /// accepts, and reads the same values from them: random fragments of JSON syntax, most of
+    /// them invalid (trailing commas, leading zeros, bad escapes, lone surrogates, controls).
+    #[test]
+    fn parser_accepts_exactly_what_serde_json_accepts(
+        s in r#"[ \t\n{}\[\],:"0-9eE.+\-truefalsn\\/ubd8\x01é]{0,24}"#,
+    ) {
+        let ours = kc_telemed::input::Json::parse(&s);
+        let theirs = serde_json::from_str::<Value>(&s);
+        prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{:?}", s);
+        if let (Ok(ours), Ok(theirs)) = (ours, theirs) {
+            prop_assert_eq!(Value::from(ours), theirs);
+        }
+    }
+
+    /// The same on valid documents with one character inserted, replaced or deleted: texts
+    /// that are nearly JSON, where a lenient parser would slip.
+    #[test]
+    fn parser_agrees_with_serde_json_on_nearly_valid_texts(
+        doc in arb_json(),
+        at in any::<prop::sample::Index>(),
+        edit in 0u8..3,
+        c in prop::sample::select(r#" {}[],:"0-e.+\/u"#.chars().collect::<Vec<_>>()),
+    ) {
+        let mut chars: Vec<char> = doc.to_string().chars().collect();
+        let i = at.index(chars.len() + 1);
+        match edit {
+            0 => chars.insert(i, c),
+            1 if i < chars.len() => chars[i] = c,
+            _ if i < chars.len() => {
+                chars.remove(i);
+            }
+            _ => chars.push(c),
+        }
+        let s: String = chars.into_iter().collect();
+        let ours = kc_telemed::input::Json::parse(&s);
+        let theirs = serde_json::from_str::<Value>(&s);
+        prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{:?}", s);
+        if let (Ok(ours), Ok(theirs)) = (ours, theirs) {
+            prop_assert_eq!(Value::from(ours), theirs);
+        }
+    }
+}
+
 /// The string checks as they were written before they became byte loops (for the
 /// interpreter's sake): the models the fast versions must agree with on any input.
 mod reference {
