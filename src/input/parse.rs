@@ -47,7 +47,7 @@ pub(crate) fn special_bytes(w: u64) -> u64 {
 
 /// The index of the first `"`, `\` or control byte at or after `i`, or `b.len()`.
 #[inline]
-pub(crate) fn skip_plain(b: &[u8], mut i: usize) -> usize {
+fn skip_plain(b: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = b.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
         let m = special_bytes(w);
