@@ -77,19 +77,23 @@ pub fn push_str_literal(out: &mut String, s: &str) {
 
 /// The escaper behind [`push_str_literal`]: eight bytes at a time while none needs escaping
 /// (each chunk is stored whole, and the end only advances past its plain bytes), then one
-/// escape, and on. Space for the worst case is reserved once, so no write checks capacity.
+/// escape, and on. Room for the text as it is comes first; an escape makes its own extra room
+/// (reserving for the worst case up front would grow guest memory sixfold for a large text).
 fn write_str_literal(out: &mut Vec<u8>, b: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Past the next write position there is always room for the rest of the text, the
+    // closing quote and one chunk of slack.
+    const SLACK: usize = 1 + 8;
     let n = b.len();
-    // Worst case: every byte as `\u00XX`, the quotes, and one chunk of slack.
-    let need = n * 6 + 2 + 8;
-    if out.capacity() - out.len() < need {
-        grow(out, need);
+    if out.capacity() - out.len() < 1 + n + SLACK {
+        grow(out, 1 + n + SLACK);
     }
-    // SAFETY: every write below stays within the `need` bytes reserved above: at most six
-    // per input byte, two quotes, and a chunk store that starts before the input's end.
+    // SAFETY: the room kept past `p` (see SLACK) covers every write: a chunk store only
+    // happens with eight or more bytes of text left, plain bytes advance `p` and `i`
+    // together, and before an escape the room for its extra bytes is made (moving `p` with
+    // the buffer if it grows).
     unsafe {
-        let base = out.as_mut_ptr();
+        let mut base = out.as_mut_ptr();
         let mut p = base.add(out.len());
         *p = b'"';
         p = p.add(1);
@@ -121,6 +125,14 @@ fn write_str_literal(out: &mut Vec<u8>, b: &[u8]) {
             }
             if i == n {
                 break;
+            }
+            // An escape writes up to five bytes more than it reads.
+            let used = p.offset_from(base) as usize;
+            if out.capacity() - used < (n - i) + SLACK + 5 {
+                out.set_len(used);
+                grow(out, (n - i) + SLACK + 5);
+                base = out.as_mut_ptr();
+                p = base.add(used);
             }
             let c = b[i];
             *p = b'\\';
@@ -507,6 +519,20 @@ mod tests {
         same(("a", 'é', 2u16, [1u8, 2]));
         same(f64::NAN);
         same([0.1f32, 1e-45, f32::INFINITY]);
+    }
+
+    /// Escapes make their room as they come: long texts of escapes only, of plain bytes
+    /// only, and mixed, written after something already in the buffer.
+    #[test]
+    fn long_texts_grow_the_buffer_as_escapes_need_it() {
+        let escapes: String = (0..5000).map(|i| char::from((i % 32) as u8)).collect();
+        let plain = "a".repeat(5000);
+        let mixed: String = (0..5000)
+            .map(|i| if i % 7 == 0 { '"' } else { 'é' })
+            .collect();
+        for s in [escapes, plain, mixed] {
+            same(vec![s.clone(), s]);
+        }
     }
 
     #[test]
