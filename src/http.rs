@@ -29,14 +29,6 @@ impl Headers {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     fn set(&mut self, name: &'static str, value: String) {
         debug_assert!(
             !name.bytes().any(|b| b.is_ascii_uppercase()),

@@ -196,36 +196,6 @@ fn probe_map(wasm: &[u8]) -> Result<ProbeMap, String> {
     })
 }
 
-/// `a::b::c` from a legacy-mangled Rust name (`_ZN1a1b1c17h<hash>E`); others as they are.
-fn readable(name: &str) -> String {
-    let Some(mut rest) = name.strip_prefix("_ZN") else {
-        return name.to_string();
-    };
-    let mut parts = Vec::new();
-    while let Some(digits) = rest.find(|c: char| !c.is_ascii_digit()).filter(|&d| d > 0) {
-        let Ok(n) = rest[..digits].parse::<usize>() else {
-            break;
-        };
-        let Some(part) = rest.get(digits..digits + n) else {
-            break;
-        };
-        rest = &rest[digits + n..];
-        if !(part.len() == 17 && part.starts_with('h')) {
-            parts.push(part);
-        }
-    }
-    parts
-        .join("::")
-        .replace("$LT$", "<")
-        .replace("$GT$", ">")
-        .replace("$RF$", "&")
-        .replace("$u20$", " ")
-        .replace("$C$", ",")
-        .replace("$u7b$", "{")
-        .replace("$u7d$", "}")
-        .replace("..", "::")
-}
-
 fn profile(instrumented: &[u8], plain_wasm: &[u8], request: &[u8]) -> Result<(), String> {
     let ProbeMap {
         function_of: ids,
@@ -286,9 +256,10 @@ fn profile(instrumented: &[u8], plain_wasm: &[u8], request: &[u8]) -> Result<(),
     );
     println!("µs, probes included\tprobes\tfunction");
     for (f, (ns, n)) in rows.into_iter().take(40) {
-        let name = names
-            .get(&f)
-            .map_or_else(|| format!("#{f}"), |n| readable(n));
+        let name = names.get(&f).map_or_else(
+            || format!("#{f}"),
+            |n| format!("{:#}", rustc_demangle::demangle(n)),
+        );
         println!("{:.2}\t{n}\t{name}", ns / 1e3);
     }
     Ok(())
