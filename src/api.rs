@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 const BACKOFF_BASE: i64 = 2;
 const BACKOFF_CAP: i64 = 300;
+/// The longest `Retry-After` honoured: a far-future value must not park work for good.
+pub const RETRY_AFTER_CEILING: i64 = 3_600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -200,7 +202,7 @@ pub fn interpret(input: &InterpretInput) -> Result<Outcome> {
             .and_then(|v| parse_retry_after(v, input.now))
         {
             return Ok(Outcome::RetryAt {
-                at: at.max(input.now + 1),
+                at: at.clamp(input.now + 1, input.now + RETRY_AFTER_CEILING),
                 reason: "rate_limited",
             });
         }
@@ -430,12 +432,26 @@ mod tests {
             run(
                 "update_meeting",
                 429,
-                json!({"retry-after": "1970-01-13T00:00:00Z"}),
+                json!({"retry-after": "1970-01-12T14:00:00Z"}),
                 json!({}),
                 json!({})
             ),
             Outcome::RetryAt {
-                at: 1_036_800,
+                at: 1_000_800,
+                reason: "rate_limited"
+            }
+        );
+        // A far-future date is honoured only up to the ceiling.
+        assert_eq!(
+            run(
+                "update_meeting",
+                429,
+                json!({"retry-after": "9999-12-31T00:00:00Z"}),
+                json!({}),
+                json!({})
+            ),
+            Outcome::RetryAt {
+                at: 1_000_000 + RETRY_AFTER_CEILING,
                 reason: "rate_limited"
             }
         );

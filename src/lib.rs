@@ -12,6 +12,7 @@ pub mod api;
 pub mod error;
 pub mod http;
 pub mod input;
+pub mod lifecycle;
 pub mod mapping;
 pub mod meeting;
 pub mod oauth;

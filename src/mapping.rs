@@ -52,6 +52,23 @@ pub struct MappingRow {
     pub start_url_fetched_at: Option<i64>,
     pub last_error: Option<String>,
     pub updated_at: i64,
+    /// Bumped by every write; the host writes with `WHERE version = <the one it read>`.
+    pub version: u64,
+    /// Work still owed for this row (a retry resumes it); `None` when settled.
+    pub intent: Option<Intent>,
+    /// Consecutive transient failures of the current work.
+    pub attempt: u32,
+    /// When the queued retry runs (for administrators' screens).
+    pub next_attempt_at: Option<i64>,
+    /// When the current work began: retries stop after `lifecycle::MAX_AGE`.
+    pub work_since: Option<i64>,
+    /// A create carrying `correlation_ref` may have reached Zoom and is not accounted for:
+    /// look for it (list by reference) before creating again or giving up.
+    pub unconfirmed: bool,
+    /// A worker is calling Zoom for this row until then; others wait instead of calling too.
+    pub claimed_until: Option<i64>,
+    /// The meeting was made where KiviCare sends no mail: send the links.
+    pub needs_announce: bool,
 }
 crate::from_json!(MappingRow {
     appointment_id,
@@ -71,6 +88,14 @@ crate::from_json!(MappingRow {
     start_url_fetched_at,
     last_error,
     updated_at,
+    version = 0,
+    intent,
+    attempt = 0,
+    next_attempt_at,
+    work_since,
+    unconfirmed = false,
+    claimed_until,
+    needs_announce = false,
 });
 
 #[derive(Debug)]
@@ -114,6 +139,14 @@ pub fn reserve(input: &ReserveInput) -> Result<MappingRow> {
         start_url_fetched_at: None,
         last_error: None,
         updated_at: input.now,
+        version: 0,
+        intent: None,
+        attempt: 0,
+        next_attempt_at: None,
+        work_since: None,
+        unconfirmed: false,
+        claimed_until: None,
+        needs_announce: false,
     })
 }
 
@@ -147,7 +180,8 @@ pub fn activate(input: &ActivateInput) -> Result<MappingRow> {
     Ok(row)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Intent {
     /// Make sure the appointment has a meeting (booking, confirmation, payment).
     Ensure,
@@ -167,100 +201,6 @@ crate::from_json_names!(Intent {
     "cancel" => Cancel,
     "delete" => Delete,
 });
-
-#[derive(Debug)]
-pub struct PlanInput {
-    pub intent: Intent,
-    pub row: Option<MappingRow>,
-    pub now: i64,
-    pub pending_grace: Option<i64>,
-}
-crate::from_json!(PlanInput {
-    intent,
-    row,
-    now,
-    pending_grace,
-});
-
-#[derive(Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Plan {
-    /// Insert a pending row (`mapping.reserve`); the unique appointment id makes a
-    /// concurrent second insert fail, and that worker then plans again.
-    Reserve,
-    /// Create the meeting for the existing pending/failed row, keeping its reference.
-    Create,
-    /// Turn the existing row back into a pending reservation with a new reference, then create.
-    Rereserve,
-    /// A pending row is stale: list the host's meetings for its reference first
-    /// (`mapping.recover`); adopt the meeting if found, else create.
-    Recover,
-    /// Another worker reserved it moments ago: do nothing now, look again later.
-    Wait { until: i64 },
-    /// The row already has a live meeting: nothing to do.
-    Keep,
-    /// Delete meeting `zoom_id` at Zoom (a 404 counts as done), then re-reserve and create.
-    DeleteThenCreate { zoom_id: String },
-    /// Patch meeting `zoom_id` with the new times.
-    Update { zoom_id: String },
-    /// Delete meeting `zoom_id` at Zoom (a 404 counts as done), then set the row's status.
-    DeleteMeeting {
-        zoom_id: String,
-        then_status: Status,
-    },
-    /// No meeting exists at Zoom: just set the row's status.
-    MarkStatus { status: Status },
-    /// Nothing to do.
-    Nothing,
-}
-
-pub fn plan(input: &PlanInput) -> Plan {
-    let grace = input.pending_grace.unwrap_or(DEFAULT_PENDING_GRACE).max(0);
-    let Some(row) = &input.row else {
-        return match input.intent {
-            Intent::Ensure | Intent::Regenerate | Intent::Reschedule => Plan::Reserve,
-            Intent::Cancel | Intent::Delete => Plan::Nothing,
-        };
-    };
-    let zoom_id = row.zoom_id.clone().filter(|z| !z.is_empty());
-    let pending_fresh = row.status == Status::Pending && input.now < row.updated_at + grace;
-    // What "make sure there is a meeting" means from each state.
-    let ensure = || match (row.status, &zoom_id) {
-        (Status::Active, Some(_)) => Plan::Keep,
-        (Status::Pending, _) if pending_fresh => Plan::Wait {
-            until: row.updated_at + grace,
-        },
-        (Status::Pending, _) => Plan::Recover,
-        (Status::Failed, _) => Plan::Create,
-        _ => Plan::Rereserve,
-    };
-    let end = |then_status: Status| match (row.status, &zoom_id) {
-        (Status::Cancelled | Status::Deleted, _) if then_status == row.status => Plan::Nothing,
-        (Status::Active | Status::Failed, Some(z)) => Plan::DeleteMeeting {
-            zoom_id: z.clone(),
-            then_status,
-        },
-        // A create may be in flight or interrupted: find it before giving up on it.
-        (Status::Pending, _) => Plan::Recover,
-        _ => Plan::MarkStatus {
-            status: then_status,
-        },
-    };
-    match input.intent {
-        Intent::Ensure => ensure(),
-        Intent::Regenerate => match (row.status, &zoom_id) {
-            (Status::Active, Some(z)) => Plan::DeleteThenCreate { zoom_id: z.clone() },
-            _ => ensure(),
-        },
-        Intent::Reschedule => match (row.status, &zoom_id) {
-            (Status::Active, Some(z)) => Plan::Update { zoom_id: z.clone() },
-            (Status::Cancelled | Status::Deleted, _) => Plan::Nothing,
-            _ => ensure(),
-        },
-        Intent::Cancel => end(Status::Cancelled),
-        Intent::Delete => end(Status::Deleted),
-    }
-}
 
 #[derive(Debug)]
 pub struct RecoverInput {
@@ -431,78 +371,6 @@ mod tests {
         r.status = status;
         r.zoom_id = zoom_id.map(str::to_string);
         r
-    }
-
-    fn p(intent: Intent, r: Option<MappingRow>, now: i64) -> Plan {
-        plan(&PlanInput {
-            intent,
-            row: r,
-            now,
-            pending_grace: None,
-        })
-    }
-
-    #[test]
-    fn one_meeting_per_appointment() {
-        assert_eq!(p(Intent::Ensure, None, 0), Plan::Reserve);
-        assert_eq!(
-            p(Intent::Ensure, Some(row(Status::Active, Some("9"), 0)), 10),
-            Plan::Keep
-        );
-        assert_eq!(
-            p(Intent::Ensure, Some(row(Status::Pending, None, 100)), 150),
-            Plan::Wait { until: 220 }
-        );
-        assert_eq!(
-            p(Intent::Ensure, Some(row(Status::Pending, None, 100)), 500),
-            Plan::Recover
-        );
-        assert_eq!(
-            p(Intent::Ensure, Some(row(Status::Failed, None, 0)), 500),
-            Plan::Create
-        );
-        assert_eq!(
-            p(
-                Intent::Ensure,
-                Some(row(Status::Cancelled, Some("9"), 0)),
-                5
-            ),
-            Plan::Rereserve
-        );
-    }
-
-    #[test]
-    fn regenerate_replaces_and_cancel_reaches_zoom() {
-        assert_eq!(
-            p(
-                Intent::Regenerate,
-                Some(row(Status::Active, Some("9"), 0)),
-                5
-            ),
-            Plan::DeleteThenCreate {
-                zoom_id: "9".into()
-            }
-        );
-        assert_eq!(
-            p(Intent::Cancel, Some(row(Status::Active, Some("9"), 0)), 5),
-            Plan::DeleteMeeting {
-                zoom_id: "9".into(),
-                then_status: Status::Cancelled
-            }
-        );
-        assert_eq!(
-            p(
-                Intent::Cancel,
-                Some(row(Status::Cancelled, Some("9"), 0)),
-                5
-            ),
-            Plan::Nothing
-        );
-        assert_eq!(p(Intent::Cancel, None, 5), Plan::Nothing);
-        assert_eq!(
-            p(Intent::Delete, Some(row(Status::Pending, None, 0)), 5),
-            Plan::Recover
-        );
     }
 
     /// Found by `make demo`: the record `api.interpret` returns (with `zoom_id`) must feed

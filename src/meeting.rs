@@ -407,11 +407,12 @@ pub fn get_user(input: &UserRef) -> Result<HttpRequest> {
     authed("GET", url, &input.auth)
 }
 
-/// Upcoming meetings of a host, one page: where an interrupted create is looked for.
+/// A host's scheduled meetings, one page: where an interrupted create is looked for.
+/// `scheduled` (not `upcoming`) so a meeting whose start time has passed is found too.
 pub fn list(input: &ListInput) -> Result<HttpRequest> {
     validate_host(&input.host)?;
     let url = api_url(&input.auth, &["users", &input.host, "meetings"])?;
-    let mut q = vec![("type", "upcoming"), ("page_size", "300")];
+    let mut q = vec![("type", "scheduled"), ("page_size", "300")];
     if let Some(t) = input.next_page_token.as_deref().filter(|t| !t.is_empty()) {
         q.push(("next_page_token", t));
     }

@@ -54,6 +54,10 @@ fn at(y: i32, mo: u8, d: u8, h: u8, mi: u8, sec: u8, offset: UtcOffset) -> Optio
 /// Parses an RFC 3339 timestamp (`2020-05-31T00:00:00Z`, fractions and offsets allowed).
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let s = s.trim();
+    // Byte offsets below assume ASCII: anything else is not a date (and must not panic).
+    if !s.is_ascii() {
+        return None;
+    }
     let (date, rest) = s.split_once(['T', 't', ' '])?;
     let mut d = date.split('-');
     let (y, mo, dd) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
@@ -85,6 +89,9 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let s = s.trim();
+    if !s.is_ascii() {
+        return None;
+    }
     let s = s.split_once(", ").map_or(s, |(_, rest)| rest);
     let parts: Vec<&str> = s.split_whitespace().collect();
     let [day, mon, year, clock, "GMT" | "UTC" | "+0000"] = parts.as_slice() else {
@@ -146,6 +153,21 @@ mod tests {
             Some(1_590_883_200)
         );
         assert_eq!(parse_retry_after("-5", 0), None);
+    }
+
+    /// Found by the abuse review: a multi-byte character where the clock should be panicked
+    /// (byte-index slicing), which traps the .wasm.
+    #[test]
+    fn non_ascii_retry_after_is_not_a_date_and_does_not_panic() {
+        for v in [
+            "2020-05-31T00:00:0\u{e9}Z",
+            "2020-05-31T00:00:00+0\u{e9}:00",
+            "2020-05-31T\u{1f600}0:00Z",
+            "Sun, 31 May 2020 00:00:0\u{e9} GMT",
+            "\u{e9}\u{e9}\u{e9}\u{e9}-\u{e9}\u{e9}-\u{e9}\u{e9}T\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+        ] {
+            assert_eq!(parse_retry_after(v, 0), None, "{v}");
+        }
     }
 
     #[test]

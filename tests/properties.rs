@@ -375,3 +375,36 @@ proptest! {
         prop_assert_eq!(got, reference::url(&s), "{}", s);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    /// Whatever Zoom (or anything between) puts in a header or a body, interpreting it is an
+    /// answer, never a panic (a panic traps the .wasm). Found once: a non-ASCII Retry-After.
+    #[test]
+    fn arbitrary_unicode_in_zoom_headers_and_bodies_never_panics(
+        status in prop_oneof![Just(200u16), Just(201), Just(204), Just(400), Just(401), Just(404), Just(429), Just(500), Just(503), 100u16..600],
+        op in prop::sample::select(vec!["create_meeting", "update_meeting", "delete_meeting", "get_meeting", "list_meetings", "get_user", "exchange_code", "refresh_token", "s2s_token", "revoke"]),
+        name in prop_oneof![Just("Retry-After".to_string()), Just("retry-after".to_string()), Just("Content-Type".to_string()), "\\PC{0,12}"],
+        value in prop_oneof![
+            "\\PC{0,40}".boxed(),
+            // A date Zoom could send, one character swapped for any other.
+            (prop::sample::select(vec!["2020-05-31T00:00:00Z", "2020-05-31T02:00:00.123+02:00", "Sun, 31 May 2020 00:00:00 GMT"]),
+             any::<prop::sample::Index>(), any::<char>())
+                .prop_map(|(d, i, c)| { let mut v: Vec<char> = d.chars().collect(); let at = i.index(v.len()); v[at] = c; v.into_iter().collect::<String>() })
+                .boxed(),
+        ],
+        body in prop_oneof!["\\PC{0,80}", Just(r#"{"code":300,"message":"daily \u00e9"}"#.to_string()), "\\{\"meetings\":\\[\\{\"id\":\"\\PC{0,8}\",\"join_url\":\"\\PC{0,8}\",\"topic\":\"\\PC{0,12}\"\\}\\],\"next_page_token\":\"\\PC{0,6}\"\\}"],
+    ) {
+        let request = json!({"op": "api.interpret", "input": {
+            "operation": op, "now": 1_700_000_000, "random": "0011223344556677",
+            "response": {"status": status, "headers": {name: value}, "body": body},
+        }});
+        let answer: Value = serde_json::from_str(&dispatch(request.to_string().as_bytes())).unwrap();
+        prop_assert!(answer.get("ok").is_some() || answer.get("error").is_some());
+        if let Some(at) = answer["ok"]["at"].as_i64() {
+            prop_assert!(at <= 1_700_000_000 + 86_400, "parked too far: {}", at);
+        }
+        let _ = kc_telemed::timefmt::parse_retry_after(&value, 0);
+    }
+}

@@ -6,7 +6,7 @@
 use crate::error::{CoreError, Result};
 use crate::input::{self, FromJson, Json};
 use crate::output;
-use crate::{api, mapping, meeting, oauth, token, validation, webhook};
+use crate::{api, lifecycle, mapping, meeting, oauth, token, validation, webhook};
 use serde::Serialize;
 use serde_json::json;
 
@@ -42,7 +42,7 @@ pub const OPS: &[&str] = &[
     "webhook.handle",
     "mapping.reserve",
     "mapping.activate",
-    "mapping.plan",
+    "lifecycle.step",
     "mapping.recover",
     "mapping.start_link",
     "mapping.fail",
@@ -108,7 +108,7 @@ fn lookup(op: &str) -> Option<Op> {
         "webhook.handle" => |i| run(i, webhook::handle),
         "mapping.reserve" => |i| run(i, mapping::reserve),
         "mapping.activate" => |i| run(i, mapping::activate),
-        "mapping.plan" => |i| run(i, |i| Ok(mapping::plan(i))),
+        "lifecycle.step" => |i| run(i, lifecycle::run),
         "mapping.recover" => |i| run(i, |i| Ok(json!({ "meeting": mapping::recover(i)? }))),
         "mapping.start_link" => |i| run(i, |i| Ok(mapping::start_link(i))),
         "mapping.fail" => |i| run(i, |i| Ok(mapping::fail(i))),

@@ -80,6 +80,8 @@ struct World {
     meetings: BTreeMap<u64, Value>,
     daily: HashMap<(String, i64), u32>,
     daily_cap: u32,
+    /// The largest page a list answers (tests set it low to exercise pagination).
+    list_page_size: usize,
     faults: Vec<Fault>,
     calls: BTreeMap<String, u64>,
     invalid_bodies: u64,
@@ -103,6 +105,26 @@ fn now_real() -> i64 {
 
 fn zoom_error(status: u16, code: i64, message: &str) -> Reply {
     Reply::json(status, &json!({"code": code, "message": message}))
+}
+
+/// `yyyy-MM-ddTHH:mm:ssZ` back to Unix time (the inverse of [`utc`]).
+fn parse_utc(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20 || !s.is_ascii() || b[19] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
 fn utc(t: i64) -> String {
@@ -133,6 +155,7 @@ impl FakeZoom {
             spec,
             world: Mutex::new(World {
                 daily_cap: 100,
+                list_page_size: 300,
                 ..Default::default()
             }),
             seq: AtomicU64::new(1),
@@ -239,7 +262,7 @@ impl FakeZoom {
                 self.create(t, who, req, fault == Some("drop_after_create"))
             }),
             ("GET", ["v2", "users", who, "meetings"]) => {
-                self.with_token(req, fault, |t| self.list(t, who))
+                self.with_token(req, fault, |t| self.list(t, who, req))
             }
             ("GET", ["v2", "meetings", id]) => {
                 self.with_token(req, fault, |t| self.get_meeting(t, id))
@@ -725,16 +748,50 @@ impl FakeZoom {
         }
     }
 
-    fn list(&self, t: &Token, who: &str) -> Reply {
+    /// `GET /users/{who}/meetings`: `type` as Zoom documents it (`upcoming` leaves out
+    /// meetings whose start has passed, `scheduled` keeps them), pages of `page_size` (at
+    /// most 300, and at most the admin's `page-size`), `next_page_token` to go on.
+    fn list(&self, t: &Token, who: &str, req: &Request) -> Reply {
         let host = match self.resolve_user(t, who) {
             Ok(u) => u,
             Err(r) => return r,
         };
-        let meetings: Vec<Value> = self
-            .world()
+        let q = req.query_map();
+        let kind = q.get("type").map(String::as_str).unwrap_or("scheduled");
+        let now = self.now();
+        let upcoming_only = match kind {
+            "scheduled" | "live" => false,
+            "upcoming" | "upcoming_meetings" => true,
+            "previous_meetings" => false,
+            _ => return zoom_error(400, 300, "Invalid field: type."),
+        };
+        let w = self.world();
+        let page_size = q
+            .get("page_size")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(30)
+            .clamp(1, 300)
+            .min(w.list_page_size.max(1));
+        let from: usize = match q.get("next_page_token").filter(|t| !t.is_empty()) {
+            Some(tok) => match tok.strip_prefix("fzpage").and_then(|n| n.parse().ok()) {
+                Some(n) => n,
+                None => return zoom_error(400, 300, "Invalid next_page_token."),
+            },
+            None => 0,
+        };
+        let all: Vec<Value> = w
             .meetings
             .values()
             .filter(|m| m["host_id"] == host.id)
+            .filter(|m| {
+                !upcoming_only
+                    || m["start_time"]
+                        .as_str()
+                        .and_then(parse_utc)
+                        .is_none_or(|start| {
+                            start + 60 * m["duration"].as_i64().unwrap_or(60) >= now
+                        })
+            })
             .map(|m| {
                 let keys = [
                     "uuid",
@@ -755,10 +812,17 @@ impl FakeZoom {
                 )
             })
             .collect();
+        let total = all.len();
+        let page: Vec<Value> = all.into_iter().skip(from).take(page_size).collect();
+        let next = if from + page_size < total {
+            format!("fzpage{}", from + page_size)
+        } else {
+            String::new()
+        };
         Reply::json(
             200,
             &json!({
-                "page_size": 300, "total_records": meetings.len(), "next_page_token": "", "meetings": meetings,
+                "page_size": page_size, "total_records": total, "next_page_token": next, "meetings": page,
             }),
         )
     }
@@ -865,6 +929,11 @@ impl FakeZoom {
                     body.get("advance").and_then(Value::as_i64).unwrap_or(0);
                 ok()
             }
+            ("POST", "page-size") => {
+                self.world().list_page_size =
+                    body.get("size").and_then(Value::as_u64).unwrap_or(300) as usize;
+                ok()
+            }
             ("POST", "daily-cap") => {
                 self.world().daily_cap =
                     body.get("cap").and_then(Value::as_u64).unwrap_or(100) as u32;
@@ -900,6 +969,7 @@ impl FakeZoom {
             ("POST", "reset") => {
                 *self.world() = World {
                     daily_cap: 100,
+                    list_page_size: 300,
                     ..Default::default()
                 };
                 ok()
@@ -974,6 +1044,13 @@ pub fn start(addr: &str, spec: Spec) -> std::io::Result<(String, Arc<FakeZoom>)>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn utc_parses_back() {
+        for t in [0, 951_825_605, 1_767_261_600, 4_102_444_799] {
+            assert_eq!(super::parse_utc(&super::utc(t)), Some(t));
+        }
+    }
+
     #[test]
     fn utc_formats_civil_time() {
         assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");

@@ -339,10 +339,20 @@ fn meetings_lifecycle_with_fresh_start_urls() {
         z.api("GET", &format!("/meetings/{id}"), &at, None).json()["duration"],
         45
     );
+    // The meeting's start (2026-01-02) has passed: `scheduled` lists it, `upcoming` does not.
     let list = z
-        .api("GET", "/users/me/meetings?type=upcoming", &at, None)
+        .api("GET", "/users/me/meetings?type=scheduled", &at, None)
         .json();
     assert_eq!(list["meetings"][0]["id"], id);
+    let upcoming = z
+        .api("GET", "/users/me/meetings?type=upcoming", &at, None)
+        .json();
+    assert_eq!(upcoming["meetings"], json!([]));
+    assert_eq!(
+        z.api("GET", "/users/me/meetings?type=bogus", &at, None)
+            .status,
+        400
+    );
     assert_eq!(
         z.api(
             "DELETE",
@@ -369,6 +379,48 @@ fn meetings_lifecycle_with_fresh_start_urls() {
             .json()["code"],
         3001
     );
+}
+
+#[test]
+fn meeting_lists_come_in_pages() {
+    let Some(z) = zoom() else { return };
+    let at = z.connect()["access_token"].as_str().unwrap().to_string();
+    for _ in 0..5 {
+        assert_eq!(
+            z.api("POST", "/users/me/meetings", &at, Some(meeting()))
+                .status,
+            201
+        );
+    }
+    z.admin("page-size", json!({"size": 2}));
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    for _ in 0..5 {
+        let page = z
+            .api(
+                "GET",
+                &format!("/users/me/meetings?type=scheduled&page_size=300&next_page_token={token}"),
+                &at,
+                None,
+            )
+            .json();
+        assert!(page["meetings"].as_array().unwrap().len() <= 2);
+        assert_eq!(page["total_records"], 5);
+        seen.extend(
+            page["meetings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].clone()),
+        );
+        token = page["next_page_token"].as_str().unwrap().to_string();
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 5, "every meeting once, across three pages");
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
 }
 
 #[test]

@@ -1,0 +1,865 @@
+//! An appointment's meeting through its life, one step at a time.
+//!
+//! The host runs a small loop: read the mapping row, ask [`step`], write the row it answers
+//! (a compare-and-swap on `version`; on a lost write, re-read and ask again with the same
+//! `last`), then perform the one effect it names and feed the result back as `last`. Every
+//! state change, retry, backoff and "what now" is decided here:
+//!
+//! - the intent a hook or KiviCare asked for is recorded on the row (`intent`) and checked
+//!   against the appointment as KiviCare has it *now*, so a retry never outlives its
+//!   appointment and cancel or delete supersede pending work;
+//! - a worker claims the row before it calls Zoom (`claimed_until`), so two workers never
+//!   create for one appointment at once, and a create that may have reached Zoom
+//!   (`unconfirmed`) is looked for by its correlation reference before anything else;
+//! - transient failures back off exponentially with jitter (entropy in), honour
+//!   Retry-After up to a ceiling, wait for 00:00 UTC at the daily cap, and give up after
+//!   [`MAX_ATTEMPTS`] or [`MAX_AGE`] with a reason administrators can read.
+
+use crate::error::{CoreError, Result};
+use crate::mapping::{Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
+use crate::meeting::{parse_meeting, validate_host, MeetingRecord};
+use crate::random::{encode_hex, HostRandom};
+use crate::timefmt::{parse_rfc3339, zoom_utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Transient failures in a row before the work is given up.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// The oldest work still retried (seconds since it began): two days spans a daily cap.
+pub const MAX_AGE: i64 = 2 * 86_400;
+/// First backoff, doubled per attempt up to [`RETRY_CAP`].
+pub const RETRY_BASE: i64 = 30;
+pub const RETRY_CAP: i64 = 3_600;
+/// How long a claim keeps other workers from calling Zoom for the same row: longer than
+/// any HTTP timeout the host uses.
+pub const CLAIM: i64 = DEFAULT_PENDING_GRACE;
+/// Random bytes one step may use: 10 for a correlation reference, 8 for jitter, 16 for a
+/// passcode.
+pub const RANDOM_BYTES: usize = 34;
+
+/// The appointment as KiviCare has it now (the host reads its table, or trusts what
+/// KiviCare passed when the table cannot be read).
+#[derive(Debug, Clone, Default)]
+pub struct AppointmentNow {
+    /// False (the default) when the host could not look (KiviCare absent): existence is
+    /// then assumed and the facts are what KiviCare passed.
+    pub known: bool,
+    pub exists: bool,
+    /// KiviCare's status: 0 cancelled, 1 booked, 2 pending, 3 checked out, 4 checked in.
+    pub status: Option<u16>,
+    pub doctor_id: Option<u64>,
+    pub patient_id: Option<u64>,
+    pub start_unix: Option<i64>,
+    pub duration_min: Option<i64>,
+    pub timezone: Option<String>,
+}
+crate::from_json!(AppointmentNow {
+    known = false,
+    exists = true,
+    status,
+    doctor_id,
+    patient_id,
+    start_unix,
+    duration_min,
+    timezone,
+});
+
+impl AppointmentNow {
+    fn gone(&self) -> bool {
+        self.known && !self.exists
+    }
+}
+
+/// What the last effect came to.
+#[derive(Debug, Clone)]
+pub struct Last {
+    /// The `call` effect this answers, as the step gave it (only its keys below are read).
+    pub call: CallEcho,
+    /// `api.interpret`'s outcome for it, or
+    pub outcome: Option<OutcomeIn>,
+    /// what stopped the host before Zoom answered (no token, lock busy, runtime error).
+    pub host_error: Option<HostError>,
+}
+crate::from_json!(Last {
+    call,
+    outcome,
+    host_error,
+});
+
+#[derive(Debug, Clone)]
+pub struct CallEcho {
+    pub operation: String,
+    pub doctor_id: u64,
+    pub meeting_id: Option<String>,
+    pub correlation_ref: Option<String>,
+    pub host: Option<String>,
+    /// Update only: the times that were sent.
+    pub sent: Option<Sent>,
+}
+crate::from_json!(CallEcho(open) {
+    operation,
+    doctor_id,
+    meeting_id,
+    correlation_ref,
+    host,
+    sent,
+});
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sent {
+    pub start_unix: i64,
+    pub duration_min: i64,
+    pub timezone: String,
+}
+crate::from_json!(Sent {
+    start_unix,
+    duration_min,
+    timezone,
+});
+
+/// An interpreted Zoom answer (`api.interpret`'s output, read leniently).
+#[derive(Debug, Clone)]
+pub struct OutcomeIn {
+    pub action: String,
+    pub result: Option<Value>,
+    pub at: Option<i64>,
+    pub reason: Option<String>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+crate::from_json!(OutcomeIn(open) {
+    action,
+    result,
+    at,
+    reason,
+    code,
+    message,
+});
+
+#[derive(Debug, Clone)]
+pub struct HostError {
+    pub code: String,
+    pub message: String,
+    /// Set when the host knows the failure passes (a busy lock): retry then.
+    pub retry_at: Option<i64>,
+}
+crate::from_json!(HostError {
+    code,
+    message,
+    retry_at,
+});
+
+#[derive(Debug)]
+pub struct StepInput {
+    pub appointment_id: u64,
+    /// What was asked, on a loop's first step only; absent: resume the row's own work.
+    pub intent: Option<Intent>,
+    pub row: Option<MappingRow>,
+    pub appointment: AppointmentNow,
+    /// The Zoom host for the appointment's doctor now; absent when the doctor has no usable
+    /// Zoom connection.
+    pub host: Option<String>,
+    pub last: Option<Last>,
+    /// KiviCare mails the links itself after this call returns (its booking and payment
+    /// paths): a meeting made now needs no announcement.
+    pub caller_mails: bool,
+    /// The clinic's meeting policy layer, passed through to create and update.
+    pub policy: Option<Value>,
+    pub now: i64,
+    /// Hex entropy: at least [`RANDOM_BYTES`] bytes.
+    pub random: String,
+}
+crate::from_json!(StepInput {
+    appointment_id,
+    intent,
+    row,
+    appointment = Default::default(),
+    host,
+    last,
+    caller_mails = false,
+    policy,
+    now,
+    random,
+});
+
+/// What a step answers: the row to write first (insert when there was none), then one effect.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Step {
+    pub write: Option<MappingRow>,
+    pub effect: Effect,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum Effect {
+    /// Call Zoom as `doctor_id`: add `auth` to `build.input`, run core operation
+    /// `build.op`, send the request, interpret the answer as `operation`, and step again
+    /// with `last = {call: <this effect>, outcome}` (or `host_error`).
+    Call {
+        operation: &'static str,
+        doctor_id: u64,
+        build: Build,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        meeting_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        correlation_ref: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sent: Option<Sent>,
+    },
+    /// Queue one resume of this appointment at `at` (replacing any queued one) and stop.
+    Schedule { at: i64, attempt: u32 },
+    /// Send the links (the patient's join link, the doctor's start link) and stop.
+    Announce { join_url: String },
+    /// Stop: nothing is owed. Drop any queued resume of this appointment.
+    Finish {
+        result: Finish,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Build {
+    pub op: &'static str,
+    pub input: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finish {
+    /// The work is done (a meeting is live, moved or gone, as asked).
+    Done,
+    /// The work was given up; the row's `last_error` says why.
+    Failed,
+    /// There was nothing to do.
+    Nothing,
+}
+
+/// What folding `last` into the row left to do.
+enum Folded {
+    /// Plan from the updated row.
+    Plan,
+    /// Answer this effect (after writing the row).
+    Now(Effect),
+}
+
+struct Ctx<'a> {
+    input: &'a StepInput,
+    random: HostRandom,
+}
+
+pub fn step(input: &StepInput) -> Result<Step> {
+    let random = HostRandom::from_hex(&input.random, "random", RANDOM_BYTES)?;
+    if let Some(h) = &input.host {
+        validate_host(h)?;
+    }
+    let mut cx = Ctx { input, random };
+    let mut row = input.row.clone();
+    let effect = match input.last.as_ref().map(|l| fold(&mut cx, &mut row, l)) {
+        Some(Folded::Now(effect)) => effect,
+        _ => plan(&mut cx, &mut row),
+    };
+    let write = match (row, &input.row) {
+        (Some(r), Some(old)) if &r == old => None,
+        (Some(mut r), _) => {
+            r.updated_at = input.now;
+            Some(r)
+        }
+        (None, _) => None,
+    };
+    Ok(Step { write, effect })
+}
+
+// ---- folding the last effect's result into the row ------------------------------------
+
+fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
+    let call = &last.call;
+    let op = call.operation.as_str();
+    let ours = |r: &MappingRow| call.meeting_id.is_some() && r.zoom_id == call.meeting_id;
+    // Our own claim ends with the answer, whatever it is.
+    if let Some(r) = row.as_mut() {
+        if matches!(op, "create_meeting" | "list_meetings") {
+            r.claimed_until = None;
+        }
+    }
+    if let Some(e) = &last.host_error {
+        return match e.retry_at {
+            Some(at) => transient(cx, row, op, at, "host_busy", false),
+            None => failure(row, op, &e.code, &e.message),
+        };
+    }
+    let Some(out) = &last.outcome else {
+        return failure(
+            row,
+            op,
+            "effect_missing",
+            "the last call has neither an outcome nor a host error",
+        );
+    };
+    match (out.action.as_str(), op) {
+        ("done", "create_meeting") => match out.result.as_ref().map(parse_meeting) {
+            Some(Ok(m)) => adopt(cx, row, m, call.doctor_id),
+            _ => failure(
+                row,
+                op,
+                "response_invalid",
+                "Zoom's meeting could not be read",
+            ),
+        },
+        ("done", "list_meetings") => {
+            let result = out.result.clone().unwrap_or(Value::Null);
+            let reference = call.correlation_ref.clone().unwrap_or_default();
+            let found = result
+                .get("meetings")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|m| parse_meeting(m).ok())
+                .find(|m| carries(&m.topic, &reference));
+            if let Some(m) = found {
+                return adopt(cx, row, m, call.doctor_id);
+            }
+            let next = result
+                .get("next_page_token")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if let (false, Some(r)) = (next.is_empty(), row.as_mut()) {
+                r.claimed_until = Some(cx.input.now + CLAIM);
+                return Folded::Now(list_call(r, Some(next)));
+            }
+            // Every page read: nothing carries the reference, so nothing reached Zoom.
+            if let Some(r) = row.as_mut().filter(|r| r.correlation_ref == reference) {
+                r.unconfirmed = false;
+                r.attempt = 0;
+            }
+            Folded::Plan
+        }
+        ("done", "update_meeting") => {
+            if let (Some(r), Some(sent)) = (row.as_mut(), &call.sent) {
+                if ours(r) {
+                    r.start_time = zoom_utc(sent.start_unix, "start_unix").ok();
+                    r.duration = Some(sent.duration_min);
+                    r.timezone = Some(sent.timezone.clone());
+                    r.attempt = 0;
+                    r.last_error = None;
+                }
+            }
+            Folded::Plan
+        }
+        ("done" | "gone", "delete_meeting") => {
+            if let Some(r) = row.as_mut().filter(|r| ours(r)) {
+                forget_meeting(r);
+                r.attempt = 0;
+            }
+            Folded::Plan
+        }
+        ("gone", "update_meeting") => {
+            // Deleted at Zoom behind our back: the plan makes a new one.
+            if let Some(r) = row.as_mut().filter(|r| ours(r)) {
+                forget_meeting(r);
+            }
+            Folded::Plan
+        }
+        ("retry_at", _) | ("recover_then_retry", _) => {
+            let reason = out.reason.as_deref().unwrap_or("retry");
+            let at = out.at.unwrap_or(cx.input.now);
+            let maybe_reached = out.action == "recover_then_retry";
+            transient(cx, row, op, at, reason, maybe_reached)
+        }
+        // The token layer handles these; reaching here means it could not: try later.
+        ("refresh_then_retry" | "check_stored", _) => {
+            let now = cx.input.now;
+            transient(cx, row, op, now, "token_retry", false)
+        }
+        ("reconnect", _) => failure(
+            row,
+            op,
+            "reconnect_required",
+            out.message
+                .as_deref()
+                .unwrap_or("the doctor must connect Zoom again"),
+        ),
+        ("fail", _) => failure(
+            row,
+            op,
+            out.code.as_deref().unwrap_or("zoom_error"),
+            out.message.as_deref().unwrap_or("Zoom refused the request"),
+        ),
+        ("gone", _) => failure(row, op, "not_found", "Zoom has no such meeting or user"),
+        _ => failure(
+            row,
+            op,
+            "outcome_unknown",
+            "the last outcome is not one the core knows",
+        ),
+    }
+}
+
+/// Whether a topic carries the reference as a whole word.
+fn carries(topic: &str, reference: &str) -> bool {
+    reference.len() >= 8
+        && topic
+            .split(|c: char| c.is_whitespace() || "[]()".contains(c))
+            .any(|w| w == reference)
+}
+
+fn forget_meeting(r: &mut MappingRow) {
+    r.zoom_id = None;
+    r.join_url = None;
+    r.start_url = None;
+    r.start_url_fetched_at = None;
+    r.meeting_state = None;
+    r.last_error = None;
+    if r.status == Status::Active {
+        r.status = Status::Deleted;
+    }
+}
+
+/// A meeting Zoom made (or recovery found) for this appointment.
+fn adopt(cx: &mut Ctx, row: &mut Option<MappingRow>, m: MeetingRecord, doctor_id: u64) -> Folded {
+    let id = m.zoom_id.as_str().to_string();
+    let Some(r) = row.as_mut() else {
+        return Folded::Now(delete_call(&id, doctor_id));
+    };
+    match r.zoom_id.as_deref() {
+        Some(z) if z == id => return Folded::Plan,
+        // The row already has another meeting: this one is surplus.
+        Some(_) => return Folded::Now(delete_call(&id, doctor_id)),
+        None => {}
+    }
+    r.zoom_id = Some(id);
+    r.join_url = Some(m.join_url);
+    if m.start_url.is_some() {
+        r.start_url = m.start_url;
+        r.start_url_fetched_at = Some(cx.input.now);
+    }
+    r.password = m.password.or(r.password.take());
+    r.start_time = m.start_time.or(r.start_time.take());
+    r.duration = m.duration.or(r.duration);
+    r.timezone = m.timezone.or(r.timezone.take());
+    r.doctor_id = Some(doctor_id);
+    r.unconfirmed = false;
+    r.claimed_until = None;
+    r.attempt = 0;
+    r.next_attempt_at = None;
+    r.last_error = None;
+    // A cancelled or deleted row keeps its status: the plan deletes what it just adopted.
+    if matches!(r.status, Status::Pending | Status::Failed | Status::Deleted)
+        && !matches!(r.intent, Some(Intent::Cancel | Intent::Delete))
+    {
+        r.status = Status::Active;
+        r.meeting_state = Some("waiting".into());
+        r.needs_announce = !cx.input.caller_mails;
+        if r.intent == Some(Intent::Regenerate) {
+            r.intent = Some(Intent::Ensure);
+        }
+    }
+    Folded::Plan
+}
+
+/// A failure that passes: back off (or give up past the limits).
+fn transient(
+    cx: &mut Ctx,
+    row: &mut Option<MappingRow>,
+    op: &str,
+    hint: i64,
+    reason: &str,
+    maybe_reached: bool,
+) -> Folded {
+    let now = cx.input.now;
+    let Some(r) = row.as_mut() else {
+        return Folded::Now(finish(Finish::Failed, reason));
+    };
+    if op == "create_meeting" {
+        r.unconfirmed = maybe_reached;
+    }
+    let attempt = r.attempt.saturating_add(1);
+    let since = r.work_since.unwrap_or(now);
+    if attempt > MAX_ATTEMPTS || now.saturating_sub(since) > MAX_AGE {
+        let message = format!("gave up after {} attempts ({reason})", r.attempt.max(1));
+        return failure(row, op, "retries_exhausted", &message);
+    }
+    let at = if reason == "daily_cap" {
+        // Zoom's cap resets at 00:00 UTC; nothing earlier can succeed.
+        hint.clamp(now + 1, now + 86_400)
+    } else {
+        let exp = (attempt - 1).min(16);
+        let cap = RETRY_CAP.min(RETRY_BASE.saturating_mul(1 << exp));
+        // Equal jitter: at least half the backoff, so retries spread but still back off.
+        let jitter = (cx.random.next_u64() % (cap as u64 / 2 + 1)) as i64;
+        let backoff = now + cap - cap / 2 + jitter;
+        hint.max(backoff).min(now + crate::api::RETRY_AFTER_CEILING)
+    };
+    r.attempt = attempt;
+    r.next_attempt_at = Some(at);
+    r.last_error = Some(bounded(&format!("{reason}: will retry")));
+    Folded::Now(Effect::Schedule { at, attempt })
+}
+
+/// A failure that will not pass by waiting: the work ends, and the row says why.
+fn failure(row: &mut Option<MappingRow>, op: &str, code: &str, message: &str) -> Folded {
+    if let Some(r) = row.as_mut() {
+        if matches!(op, "create_meeting" | "list_meetings") && r.status == Status::Pending {
+            // The create was refused, or given up (recovery looks for it first next time).
+            r.status = Status::Failed;
+        }
+        if op == "create_meeting" && code != "retries_exhausted" {
+            r.unconfirmed = false;
+        }
+        r.claimed_until = None;
+        r.intent = None;
+        r.work_since = None;
+        r.attempt = 0;
+        r.next_attempt_at = None;
+        r.last_error = Some(bounded(&format!("{code}: {message}")));
+    }
+    Folded::Now(finish(Finish::Failed, code))
+}
+
+fn bounded(s: &str) -> String {
+    s.chars().take(500).collect()
+}
+
+fn finish(result: Finish, reason: &str) -> Effect {
+    Effect::Finish {
+        result,
+        reason: (!reason.is_empty()).then(|| reason.to_string()),
+    }
+}
+
+// ---- planning the next effect ----------------------------------------------------------
+
+/// The work to do given what was asked, what the row owes, and the appointment now.
+fn effective(input: &StepInput, row: &Option<MappingRow>) -> Option<Intent> {
+    let asked = row.as_ref().and_then(|r| r.intent);
+    let live = row
+        .as_ref()
+        .is_some_and(|r| r.status == Status::Active && r.zoom_id.is_some());
+    let a = &input.appointment;
+    match asked {
+        // Deleted appointments never come back (KiviCare asks before it deletes the row).
+        Some(Intent::Delete) => asked,
+        // A cancellation that a later booking overtook (cancelled, then confirmed again).
+        Some(Intent::Cancel) if a.exists && matches!(a.status, Some(1 | 4)) => Some(Intent::Ensure),
+        Some(Intent::Cancel) => asked,
+        // A meeting is only wanted while the appointment exists and is not cancelled.
+        Some(_) | None if asked.is_some() || live => {
+            if a.gone() {
+                Some(Intent::Delete)
+            } else if a.status == Some(0) {
+                Some(Intent::Cancel)
+            } else {
+                asked
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Records what was asked on the row: the newest request wins, except that plain "make sure"
+/// never downgrades a pending regenerate.
+fn absorb(input: &StepInput, row: &mut Option<MappingRow>, cx: &mut Ctx) {
+    let Some(asked) = input.intent else { return };
+    let asked = if asked == Intent::Reschedule {
+        Intent::Ensure
+    } else {
+        asked
+    };
+    let r = match row.as_mut() {
+        Some(r) => r,
+        None if matches!(asked, Intent::Cancel | Intent::Delete) => return,
+        None => {
+            *row = Some(new_row(cx));
+            row.as_mut().expect("just set")
+        }
+    };
+    let merged = match (r.intent, asked) {
+        (Some(Intent::Regenerate), Intent::Ensure) => Intent::Regenerate,
+        _ => asked,
+    };
+    if r.intent != Some(merged) {
+        r.intent = Some(merged);
+        r.work_since = Some(input.now);
+        r.attempt = 0;
+    }
+}
+
+/// A row for an appointment that has none yet (inserted by the host).
+fn new_row(cx: &mut Ctx) -> MappingRow {
+    let a = &cx.input.appointment;
+    MappingRow {
+        appointment_id: cx.input.appointment_id,
+        doctor_id: a.doctor_id,
+        patient_id: a.patient_id,
+        host: cx.input.host.clone(),
+        status: Status::Pending,
+        correlation_ref: String::new(),
+        zoom_id: None,
+        join_url: None,
+        start_url: None,
+        password: None,
+        start_time: None,
+        duration: None,
+        timezone: None,
+        meeting_state: None,
+        start_url_fetched_at: None,
+        last_error: None,
+        updated_at: cx.input.now,
+        version: 0,
+        intent: None,
+        attempt: 0,
+        next_attempt_at: None,
+        work_since: None,
+        unconfirmed: false,
+        claimed_until: None,
+        needs_announce: false,
+    }
+}
+
+fn plan(cx: &mut Ctx, row: &mut Option<MappingRow>) -> Effect {
+    let input = cx.input;
+    absorb(input, row, cx);
+    let eff = effective(cx.input, row);
+    let Some(r) = row.as_mut() else {
+        return finish(Finish::Nothing, "");
+    };
+    if eff != r.intent {
+        r.intent = eff;
+        r.work_since = Some(cx.input.now);
+        r.attempt = 0;
+    }
+    match eff {
+        None => settle(r, Finish::Nothing),
+        Some(Intent::Cancel) => end(cx, r, Status::Cancelled),
+        Some(Intent::Delete) => end(cx, r, Status::Deleted),
+        Some(i) => ensure(cx, r, i == Intent::Regenerate),
+    }
+}
+
+/// Nothing more is owed: announce a new meeting once, else stop.
+fn settle(r: &mut MappingRow, result: Finish) -> Effect {
+    r.intent = None;
+    r.work_since = None;
+    r.attempt = 0;
+    r.next_attempt_at = None;
+    match (r.status, &r.join_url) {
+        (Status::Active, Some(url)) if r.needs_announce => {
+            r.needs_announce = false;
+            Effect::Announce {
+                join_url: url.clone(),
+            }
+        }
+        _ => finish(result, ""),
+    }
+}
+
+/// Someone else is calling Zoom for this row: look again when their claim runs out.
+fn claimed(cx: &Ctx, r: &MappingRow) -> Option<Effect> {
+    let until = r.claimed_until.filter(|&t| t > cx.input.now)?;
+    Some(Effect::Schedule {
+        at: until,
+        attempt: r.attempt,
+    })
+}
+
+fn end(cx: &mut Ctx, r: &mut MappingRow, to: Status) -> Effect {
+    if r.status != to {
+        // Links disappear at once, even while Zoom still has to confirm the delete.
+        r.status = to;
+        r.start_url = None;
+        r.start_url_fetched_at = None;
+        r.needs_announce = false;
+    }
+    if let Some(z) = r.zoom_id.clone() {
+        return delete_call(&z, r.doctor_id.unwrap_or(0));
+    }
+    if r.unconfirmed {
+        if let Some(wait) = claimed(cx, r) {
+            return wait;
+        }
+        r.claimed_until = Some(cx.input.now + CLAIM);
+        return list_call(r, None);
+    }
+    settle(r, Finish::Done)
+}
+
+fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
+    let a = &cx.input.appointment;
+    if let Some(z) = r.zoom_id.clone() {
+        let old_doctor = r.doctor_id.unwrap_or(0);
+        let moved = a.doctor_id.is_some_and(|d| Some(d) != r.doctor_id);
+        // Replace: asked to, the appointment moved to another doctor (another host), or a
+        // meeting left over from a cancellation that Zoom has not confirmed yet.
+        if regenerate || moved || r.status != Status::Active {
+            return delete_call(&z, old_doctor);
+        }
+        if let Some(p) = a.patient_id.filter(|&p| Some(p) != r.patient_id) {
+            r.patient_id = Some(p);
+            r.needs_announce = true;
+        }
+        if let Some(sent) = drift(a, r) {
+            return update_call(cx, r, &z, sent);
+        }
+        return settle(r, Finish::Done);
+    }
+    if r.unconfirmed {
+        if let Some(wait) = claimed(cx, r) {
+            return wait;
+        }
+        r.claimed_until = Some(cx.input.now + CLAIM);
+        return list_call(r, None);
+    }
+    let (Some(host), Some(doctor)) = (cx.input.host.clone(), a.doctor_id.or(r.doctor_id)) else {
+        r.status = Status::Failed;
+        r.intent = None;
+        r.work_since = None;
+        r.last_error = Some("zoom_not_connected: the doctor has no working Zoom connection".into());
+        return finish(Finish::Failed, "zoom_not_connected");
+    };
+    let (Some(start), Some(duration), Some(tz)) =
+        (a.start_unix, a.duration_min, a.timezone.clone())
+    else {
+        r.status = Status::Failed;
+        r.intent = None;
+        r.work_since = None;
+        r.last_error = Some("appointment_unknown: the appointment's time is unknown".into());
+        return finish(Finish::Failed, "appointment_unknown");
+    };
+    // A fresh reservation: a new reference, claimed, marked as possibly at Zoom from now on.
+    r.status = Status::Pending;
+    r.correlation_ref = format!("kc-{}", encode_hex(cx.random.take(10)));
+    r.doctor_id = Some(doctor);
+    r.patient_id = a.patient_id.or(r.patient_id);
+    r.host = Some(host.clone());
+    r.unconfirmed = true;
+    r.claimed_until = Some(cx.input.now + CLAIM);
+    r.last_error = None;
+    let mut input = json!({
+        "host": host,
+        "appointment": facts(r, start, duration, &tz),
+        "random": encode_hex(cx.random.take(16)),
+    });
+    if let Some(p) = &cx.input.policy {
+        input["policy"] = p.clone();
+    }
+    Effect::Call {
+        operation: "create_meeting",
+        doctor_id: doctor,
+        build: Build {
+            op: "meeting.create",
+            input,
+        },
+        meeting_id: None,
+        correlation_ref: Some(r.correlation_ref.clone()),
+        host: Some(host),
+        sent: None,
+    }
+}
+
+fn facts(r: &MappingRow, start: i64, duration: i64, tz: &str) -> Value {
+    let mut f = json!({
+        "id": r.appointment_id,
+        "start_unix": start,
+        "duration_min": duration,
+        "timezone": tz,
+        "correlation_ref": r.correlation_ref,
+    });
+    if let Some(d) = r.doctor_id {
+        f["doctor_id"] = json!(d);
+    }
+    if let Some(p) = r.patient_id {
+        f["patient_id"] = json!(p);
+    }
+    f
+}
+
+/// The times to send when the meeting no longer matches the appointment.
+fn drift(a: &AppointmentNow, r: &MappingRow) -> Option<Sent> {
+    let (start, duration, tz) = (a.start_unix?, a.duration_min?, a.timezone.clone()?);
+    let stored = r.start_time.as_deref().and_then(parse_rfc3339);
+    let same = stored == Some(start)
+        && r.duration == Some(duration)
+        && r.timezone.as_deref() == Some(tz.as_str());
+    (!same).then_some(Sent {
+        start_unix: start,
+        duration_min: duration,
+        timezone: tz,
+    })
+}
+
+fn update_call(cx: &Ctx, r: &MappingRow, zoom_id: &str, sent: Sent) -> Effect {
+    let mut input = json!({
+        "meeting_id": zoom_id,
+        "appointment": facts(r, sent.start_unix, sent.duration_min, &sent.timezone),
+    });
+    if let Some(p) = &cx.input.policy {
+        input["policy"] = p.clone();
+    }
+    Effect::Call {
+        operation: "update_meeting",
+        doctor_id: r.doctor_id.unwrap_or(0),
+        build: Build {
+            op: "meeting.update",
+            input,
+        },
+        meeting_id: Some(zoom_id.to_string()),
+        correlation_ref: None,
+        host: None,
+        sent: Some(sent),
+    }
+}
+
+fn delete_call(zoom_id: &str, doctor_id: u64) -> Effect {
+    Effect::Call {
+        operation: "delete_meeting",
+        doctor_id,
+        build: Build {
+            op: "meeting.delete",
+            input: json!({ "meeting_id": zoom_id }),
+        },
+        meeting_id: Some(zoom_id.to_string()),
+        correlation_ref: None,
+        host: None,
+        sent: None,
+    }
+}
+
+fn list_call(r: &MappingRow, page: Option<&str>) -> Effect {
+    let host = r.host.clone().unwrap_or_else(|| "me".into());
+    let mut input = json!({ "host": host });
+    if let Some(p) = page {
+        input["next_page_token"] = json!(p);
+    }
+    Effect::Call {
+        operation: "list_meetings",
+        doctor_id: r.doctor_id.unwrap_or(0),
+        build: Build {
+            op: "meeting.list",
+            input,
+        },
+        meeting_id: None,
+        correlation_ref: Some(r.correlation_ref.clone()),
+        host: Some(host),
+        sent: None,
+    }
+}
+
+/// Rejects inputs no host should send, naming the field.
+pub fn check(input: &StepInput) -> Result<()> {
+    if input.intent.is_some() && input.last.is_some() {
+        return Err(CoreError::field(
+            "input_invalid",
+            "intent",
+            "give intent on a loop's first step only, last on the following ones",
+        ));
+    }
+    Ok(())
+}
+
+/// The `lifecycle.step` operation.
+pub fn run(input: &StepInput) -> Result<Step> {
+    check(input)?;
+    step(input)
+}
