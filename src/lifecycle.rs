@@ -718,9 +718,15 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
         r.last_error = Some("zoom_not_connected: the doctor has no working Zoom connection".into());
         return finish(Finish::Failed, "zoom_not_connected");
     };
-    let (Some(start), Some(duration), Some(tz)) =
-        (a.start_unix, a.duration_min, a.timezone.clone())
-    else {
+    // Without KiviCare's table (`known` false) a resume has only what the row remembers.
+    let start = a
+        .start_unix
+        .or_else(|| r.start_time.as_deref().and_then(parse_rfc3339));
+    let (Some(start), Some(duration), Some(tz)) = (
+        start,
+        a.duration_min.or(r.duration),
+        a.timezone.clone().or_else(|| r.timezone.clone()),
+    ) else {
         r.status = Status::Failed;
         r.intent = None;
         r.work_since = None;
@@ -736,6 +742,9 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
     r.unconfirmed = true;
     r.claimed_until = Some(cx.input.now + CLAIM);
     r.last_error = None;
+    r.start_time = zoom_utc(start, "appointment.start_unix").ok();
+    r.duration = Some(duration);
+    r.timezone = Some(tz.clone());
     let mut input = json!({
         "host": host,
         "appointment": facts(r, start, duration, &tz),

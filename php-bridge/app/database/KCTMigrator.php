@@ -2,6 +2,7 @@
 namespace KCTApp\database;
 
 use KCTApp\database\migrations\KCTMigration0001CreateMappings;
+use KCTApp\database\migrations\KCTMigration0002LifecycleColumns;
 
 /**
  * Versioned migrations: each one runs once, in order, recorded in an option. Safe to run on
@@ -16,6 +17,7 @@ final class KCTMigrator
     {
         return [
             1 => KCTMigration0001CreateMappings::class,
+            2 => KCTMigration0002LifecycleColumns::class,
         ];
     }
 

@@ -28,6 +28,10 @@ final class KCTUninstaller
         $wpdb->query("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE 'kct\\_zoom\\_%' OR meta_key IN ('kiviCare_zoom_telemed_connect', 'zoom_server_to_server_oauth_config_data')");
         wp_clear_scheduled_hook('kct_zoom_daily');
         wp_unschedule_hook('kct_zoom_retry');
+        wp_unschedule_hook(\KCTApp\meetings\KCTQueue::HOOK);
+        if (function_exists('as_unschedule_all_actions')) {
+            as_unschedule_all_actions('', [], \KCTApp\meetings\KCTQueue::GROUP);
+        }
         wp_cache_flush();
         return true;
     }

@@ -7,12 +7,25 @@ use KCTApp\security\KCTVault;
 /**
  * Mapping rows in `{prefix}kc_appointment_zoom_mappings`, converted to and from the core's
  * row shape (Unix times, decrypted start link). The start link is stored encrypted.
+ *
+ * Every write after the first insert is a compare-and-swap on `version`: the writer names
+ * the version it read, and loses (false) when another worker wrote in between; it then
+ * re-reads and asks the core again. The unique appointment id makes a second insert lose.
  */
 final class KCTMappingRepository
 {
     const FIELDS = ['appointment_id', 'doctor_id', 'patient_id', 'host', 'status', 'correlation_ref', 'zoom_id',
         'join_url', 'start_url', 'password', 'start_time', 'duration', 'timezone', 'meeting_state',
         'start_url_fetched_at', 'last_error', 'updated_at'];
+
+    /**
+     * Whether a row (as the core shapes it) has a meeting to show: the one reading of the
+     * core's states that display code needs, kept here so no screen spells a status.
+     */
+    public static function isLive(?array $row): bool
+    {
+        return $row !== null && $row['status'] === 'active' && !empty($row['zoom_id']);
+    }
 
     public static function table(): string
     {
@@ -53,6 +66,14 @@ final class KCTMappingRepository
             'start_url_fetched_at' => self::unix($db['start_url_fetched_at'] ?? null),
             'last_error' => $db['last_error'],
             'updated_at' => self::unix($db['updated_at']) ?? time(),
+            'version' => (int) ($db['version'] ?? 0),
+            'intent' => ($db['intent'] ?? '') !== '' ? $db['intent'] : null,
+            'attempt' => (int) ($db['attempt'] ?? 0),
+            'next_attempt_at' => self::unix($db['next_attempt_at'] ?? null),
+            'work_since' => self::unix($db['work_since'] ?? null),
+            'unconfirmed' => !empty($db['unconfirmed']),
+            'claimed_until' => self::unix($db['claimed_until'] ?? null),
+            'needs_announce' => !empty($db['needs_announce']),
         ];
     }
 
@@ -77,14 +98,26 @@ final class KCTMappingRepository
             'start_url_fetched_at' => self::utc($row['start_url_fetched_at'] ?? null),
             'last_error' => $row['last_error'] ?? null,
             'updated_at' => self::utc($row['updated_at'] ?? time()),
+            'intent' => $row['intent'] ?? null,
+            'attempt' => (int) ($row['attempt'] ?? 0),
+            'next_attempt_at' => self::utc($row['next_attempt_at'] ?? null),
+            'work_since' => self::utc($row['work_since'] ?? null),
+            'unconfirmed' => empty($row['unconfirmed']) ? 0 : 1,
+            'claimed_until' => self::utc($row['claimed_until'] ?? null),
+            'needs_announce' => empty($row['needs_announce']) ? 0 : 1,
         ];
     }
 
-    public static function find(int $appointmentId): ?array
+    /**
+     * The row as stored. `$current` reads the latest committed version even inside a
+     * transaction whose snapshot is older (after a lost compare-and-swap).
+     */
+    public static function find(int $appointmentId, bool $current = false): ?array
     {
         global $wpdb;
         $t = self::table();
-        $db = $wpdb->get_row($wpdb->prepare("SELECT * FROM $t WHERE appointment_id = %d", $appointmentId));
+        $lock = $current ? ' LOCK IN SHARE MODE' : '';
+        $db = $wpdb->get_row($wpdb->prepare("SELECT * FROM $t WHERE appointment_id = %d$lock", $appointmentId));
         return $db ? self::toCore($db) : null;
     }
 
@@ -104,11 +137,12 @@ final class KCTMappingRepository
         return array_map('intval', $wpdb->get_col($wpdb->prepare("SELECT appointment_id FROM $t WHERE patient_id = %d", $patientId)));
     }
 
-    /** Inserts a pending reservation; false when the appointment already has a row. */
-    public static function insertPending(array $row): bool
+    /** Inserts the first row of an appointment (version 1); false when it already has one. */
+    public static function insert(array $row): bool
     {
         global $wpdb;
         $data = self::toDb($row);
+        $data['version'] = 1;
         $data['created_at'] = $data['updated_at'];
         $suppress = $wpdb->suppress_errors(true);
         $ok = $wpdb->insert(self::table(), $data);
@@ -116,12 +150,39 @@ final class KCTMappingRepository
         return $ok === 1;
     }
 
-    public static function save(array $row): void
+    /** Writes `$row` if the stored version is still `$version`; false when another write won. */
+    public static function compareAndSwap(array $row, int $version): bool
     {
         global $wpdb;
         $data = self::toDb($row);
         unset($data['appointment_id']);
-        $wpdb->update(self::table(), $data, ['appointment_id' => $row['appointment_id']]);
+        $data['version'] = $version + 1;
+        $n = $wpdb->update(self::table(), $data, ['appointment_id' => (int) $row['appointment_id'], 'version' => $version]);
+        return $n === 1;
+    }
+
+    /**
+     * The one row PHP writes without the core: the intent, recorded while the runtime is
+     * unavailable, so the meeting is made once it works. No correlation reference: nothing
+     * was sent to Zoom, and the core then creates at once.
+     */
+    public static function recordWithoutCore(int $appointmentId, string $intent, string $why): void
+    {
+        global $wpdb;
+        $row = self::find($appointmentId);
+        $now = time();
+        $error = 'runtime_unavailable: ' . substr($why, 0, 400);
+        if ($row === null) {
+            $suppress = $wpdb->suppress_errors(true);
+            // The status is the column's default: PHP names no state of the core's.
+            $wpdb->insert(self::table(), ['appointment_id' => $appointmentId, 'correlation_ref' => '',
+                'intent' => $intent, 'work_since' => self::utc($now), 'last_error' => $error, 'version' => 1,
+                'created_at' => self::utc($now), 'updated_at' => self::utc($now)]);
+            $wpdb->suppress_errors($suppress);
+            return;
+        }
+        $wpdb->update(self::table(), ['intent' => $intent, 'last_error' => $error, 'version' => $row['version'] + 1, 'updated_at' => self::utc($now)],
+            ['appointment_id' => $appointmentId, 'version' => $row['version']]);
     }
 
     public static function delete(int $appointmentId): bool

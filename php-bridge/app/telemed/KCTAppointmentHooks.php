@@ -1,13 +1,16 @@
 <?php
 namespace KCTApp\telemed;
 
+use KCTApp\meetings\KCTMeetingLoop;
+use KCTApp\meetings\KCTQueue;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\zoom\KCTConnect;
 
 /**
  * KiviCare's appointment events, closing the gaps of CONTRACT §8: a meeting is created when
  * an appointment is confirmed later (pay later, payment, status change), cancellation and
- * deletion reach Zoom, and a reschedule moves the meeting.
+ * deletion reach Zoom, and a reschedule or reassignment moves the meeting. Each event only
+ * names an intent; the core's lifecycle step (KCTMeetingLoop) decides what it means now.
  */
 final class KCTAppointmentHooks
 {
@@ -15,13 +18,16 @@ final class KCTAppointmentHooks
     {
         add_filter('kc_telemed_providers', [self::class, 'provider']);
         add_action('kc_appointment_status_update', [self::class, 'onStatus'], 10, 3);
-        add_action('kc_appointment_payment_completed', [self::class, 'onPaid'], 10, 2);
+        // Before KiviCare's own mail listener (priority 10), which mails the links it finds.
+        add_action('kc_appointment_payment_completed', [self::class, 'onPaid'], 5, 2);
         add_action('kc_appointment_cancelled', [self::class, 'onCancelled'], 10, 1);
         add_action('kc_appointment_deleted', [self::class, 'onDeleted'], 10, 1);
         add_action('kc_patient_delete', [self::class, 'onPatientDeleted'], 10, 1);
         add_action('kc_appointment_updated', [self::class, 'onUpdated'], 10, 3);
         add_filter('kc_is_video_consultation', [self::class, 'isVideo'], 10, 2);
-        add_action(KCTMeetingService::RETRY_HOOK, [KCTMeetingService::class, 'retry'], 10, 2);
+        add_action(KCTQueue::HOOK, [KCTMeetingLoop::class, 'resume'], 10, 1);
+        // Retries queued by 4.0.0 carried (intent, facts): resume the row's own work instead.
+        add_action('kct_zoom_retry', [self::class, 'legacyRetry'], 10, 2);
         add_action('kct_zoom_daily', [KCTConnect::class, 'purgeBurnt']);
     }
 
@@ -93,55 +99,60 @@ final class KCTAppointmentHooks
             return;
         }
         if ((int) $status === 0) {
-            KCTMeetingService::cancel($id);
+            KCTMeetingLoop::run($id, 'cancel');
             return;
         }
         if (in_array((int) $status, [1, 4], true)) {
-            KCTMeetingService::ensure(KCTAppointmentFacts::fromMeetingData(self::meetingData($id, $appt)));
+            // KiviCare sends no mail here (§8.1, §8.11): the core announces a new meeting.
+            KCTMeetingLoop::run($id, 'ensure', KCTAppointmentFacts::fromMeetingData(self::meetingData($id, $appt)));
         }
     }
 
     public static function onPaid($id, $data = []): void
     {
         if (self::isTelemed((int) $id, $data)) {
-            KCTMeetingService::ensure(KCTAppointmentFacts::fromMeetingData(self::meetingData((int) $id, $data)));
+            KCTMeetingLoop::run((int) $id, 'ensure', KCTAppointmentFacts::fromMeetingData(self::meetingData((int) $id, $data)), ['caller_mails' => true]);
         }
     }
 
     public static function onCancelled($id): void
     {
-        KCTMeetingService::cancel((int) $id);
+        KCTMeetingLoop::run((int) $id, 'cancel');
     }
 
     public static function onDeleted($id): void
     {
-        KCTMeetingService::delete((int) $id);
+        KCTMeetingLoop::run((int) $id, 'delete');
     }
 
     /** Core deletes the patient's appointments without calling the provider (§8.3). */
     public static function onPatientDeleted($patientId): void
     {
         foreach (KCTMappingRepository::appointmentsOfPatient((int) $patientId) as $appointmentId) {
-            KCTMeetingService::delete($appointmentId);
+            KCTMeetingLoop::run($appointmentId, 'delete');
         }
     }
 
-    /** After the row update, with the stored times (§8.4: core's own call had stale ones). */
+    /** After the row update: times, doctor and patient as KiviCare now stores them. */
     public static function onUpdated($id, $changes = [], $appt = null): void
     {
         $id = (int) $id;
-        $row = KCTMappingRepository::find($id);
-        if ($row === null || $row['status'] !== 'active') {
+        if (KCTMappingRepository::find($id) === null) {
             return;
         }
-        $data = self::meetingData($id, $appt ?: $changes);
-        $data['doctor_id'] = $data['doctor_id'] ?: $row['doctor_id'];
-        KCTMeetingService::reschedule(KCTAppointmentFacts::fromMeetingData($data));
+        KCTMeetingLoop::run($id, 'reschedule', KCTAppointmentFacts::fromMeetingData(self::meetingData($id, $appt ?: $changes)));
+    }
+
+    public static function legacyRetry($intent = null, $facts = []): void
+    {
+        if (is_array($facts) && !empty($facts['appointment_id'])) {
+            KCTMeetingLoop::resume((int) $facts['appointment_id']);
+        }
     }
 
     public static function isVideo($is, $id)
     {
         $row = KCTMappingRepository::find((int) $id);
-        return $is || ($row !== null && $row['status'] === 'active');
+        return $is || KCTMappingRepository::isLive($row);
     }
 }

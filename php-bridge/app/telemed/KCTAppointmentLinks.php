@@ -1,6 +1,7 @@
 <?php
 namespace KCTApp\telemed;
 
+use KCTApp\meetings\KCTStartLink;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\zoom\KCTConnect;
 
@@ -46,7 +47,7 @@ final class KCTAppointmentLinks
     {
         $id = self::appointmentId($row, $appt);
         $m = $id ? KCTMappingRepository::find($id) : null;
-        if (!is_array($row) || $m === null || $m['status'] !== 'active') {
+        if (!is_array($row) || !KCTMappingRepository::isLive($m)) {
             return $row;
         }
         $me = get_current_user_id();
@@ -85,7 +86,7 @@ final class KCTAppointmentLinks
         if ($m === null || $userId === 0 || (int) $m['doctor_id'] !== $userId) {
             return new \WP_Error('kct_forbidden', __('Only the appointment\'s doctor can start this meeting.', 'kivicare-telemed-zoom'), ['status' => 403]);
         }
-        return KCTMeetingService::startLink($appointmentId);
+        return KCTStartLink::get($appointmentId);
     }
 
     public static function redirectToStart(): void

@@ -4,6 +4,8 @@ namespace KCTApp\telemed;
 use KCTApp\auth\KCTDoctorSettings;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\auth\KCTZoomAuth;
+use KCTApp\meetings\KCTAppointments;
+use KCTApp\meetings\KCTMeetingLoop;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\zoom\KCTConnect;
@@ -47,9 +49,9 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
     }
 
     /**
-     * Core calls this on booking, payment and regenerate (CONTRACT §3 A, B, F). A failure is
-     * a WP_Error: core then keeps the booking (a falsy answer would roll it back) and the
-     * meeting is retried by cron.
+     * Core calls this on booking, payment and regenerate (CONTRACT §3 A, B, F). A meeting
+     * that is not ready is a WP_Error: core then keeps the booking (a falsy answer would roll
+     * it back), the queue retries it, and the links are mailed once it exists.
      */
     public function create_meeting($meeting_data = array())
     {
@@ -57,42 +59,66 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
         if (!$facts['appointment_id'] || !$facts['doctor_id']) {
             return new \WP_Error('kct_bad_meeting_data', __('Appointment and doctor are required.', 'kivicare-telemed-zoom'));
         }
-        $regenerate = ($meeting_data['topic'] ?? '') === self::REGENERATE_TOPIC;
-        if ($regenerate) {
-            // Core passes "now + 30 min" here (§8.4); keep the stored schedule instead.
+        if (($meeting_data['topic'] ?? '') === self::REGENERATE_TOPIC) {
+            // Core passes "now + 30 min" here (§8.4): keep the stored schedule instead.
             $row = KCTMappingRepository::find($facts['appointment_id']);
-            if ($row !== null && !empty($row['start_time']) && strtotime($row['start_time']) > time()) {
-                $facts['start_unix'] = strtotime($row['start_time']);
+            if ($row !== null && !empty($row['start_time'])) {
+                $facts['start_unix'] = (int) strtotime($row['start_time']);
                 $facts['duration_min'] = (int) ($row['duration'] ?: $facts['duration_min']);
                 $facts['timezone'] = (string) ($row['timezone'] ?: $facts['timezone']);
             }
+            // The regenerate route sends no mail: the core announces the new links.
+            $out = KCTMeetingLoop::run($facts['appointment_id'], 'regenerate', $facts);
+        } else {
+            // KiviCare mails the links itself when this returns with a meeting (§6).
+            $out = KCTMeetingLoop::run($facts['appointment_id'], 'ensure', $facts, ['caller_mails' => true]);
         }
-        $row = $regenerate ? KCTMeetingService::regenerate($facts) : KCTMeetingService::ensure($facts);
-        if (is_wp_error($row)) {
-            return $row;
-        }
-        return ['id' => $row['zoom_id'], 'join_url' => $row['join_url'], 'appointment_id' => $row['appointment_id']];
+        return self::answer($out);
     }
 
-    /** Reschedule (CONTRACT §3 C): core passes Zoom's id and the new local start. */
+    /** A live meeting as KiviCare reads it, or why there is none yet. */
+    private static function answer($out)
+    {
+        if (is_wp_error($out)) {
+            return $out;
+        }
+        $row = $out['row'];
+        if (KCTMappingRepository::isLive($row)) {
+            return ['id' => $row['zoom_id'], 'join_url' => $row['join_url'], 'appointment_id' => $row['appointment_id']];
+        }
+        $effect = $out['effect'];
+        if ($effect['do'] === 'schedule') {
+            return new \WP_Error('kct_retry_later', __('Zoom could not create the meeting yet; it will be retried and the links sent when it exists.', 'kivicare-telemed-zoom'), ['status' => 503, 'retry_at' => (int) $effect['at']]);
+        }
+        return new \WP_Error('kct_meeting_failed', __('The Zoom meeting could not be created.', 'kivicare-telemed-zoom'), ['status' => 502, 'reason' => $effect['reason'] ?? null]);
+    }
+
+    /**
+     * Reschedule (CONTRACT §3 C, §9): core passes Zoom's id and the new start as wall-clock
+     * time in the appointment's own zone, before it writes the new times to its table.
+     */
     public function update_meeting($meeting_id, $meeting_data = array())
     {
         $row = KCTMappingRepository::findByZoomId((string) $meeting_id);
         if ($row === null) {
             return false;
         }
-        $data = (array) $meeting_data + ['appointment_id' => $row['appointment_id'], 'timezone' => $row['timezone']];
+        $data = (array) $meeting_data;
         $data['appointment_id'] = $row['appointment_id'];
         $data['doctor_id'] = $data['doctor_id'] ?? $row['doctor_id'];
-        $updated = KCTMeetingService::reschedule(KCTAppointmentFacts::fromMeetingData($data));
-        return is_wp_error($updated) ? false : ['id' => $updated['zoom_id'], 'start_time' => $updated['start_time']];
+        $data['timezone'] = KCTAppointments::zone($row['appointment_id']) ?? ($row['timezone'] ?: wp_timezone_string());
+        $out = KCTMeetingLoop::run($row['appointment_id'], 'reschedule', KCTAppointmentFacts::fromMeetingData($data), ['times_from_passed' => true]);
+        if (is_wp_error($out) || $out['row'] === null) {
+            return false;
+        }
+        return ['id' => $out['row']['zoom_id'], 'start_time' => $out['row']['start_time']];
     }
 
     /** An object with `zoomId`, as core reads it; no host link in it. */
     public function get_meeting_by_appointment($appointment_id)
     {
         $row = KCTMappingRepository::find((int) $appointment_id);
-        if ($row === null || $row['status'] !== 'active') {
+        if (!KCTMappingRepository::isLive($row)) {
             return null;
         }
         return (object) [
@@ -103,9 +129,10 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
         ];
     }
 
+    /** Core calls this just before it deletes an appointment (§3 D, E). */
     public function cancel_meeting_by_appointment($appointment_id)
     {
-        return !is_wp_error(KCTMeetingService::cancel((int) $appointment_id));
+        return !is_wp_error(KCTMeetingLoop::run((int) $appointment_id, 'delete'));
     }
 
     /**
@@ -136,7 +163,7 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
     public function delete_meeting($meeting_id)
     {
         $row = KCTMappingRepository::findByZoomId((string) $meeting_id);
-        return $row !== null && !is_wp_error(KCTMeetingService::delete($row['appointment_id']));
+        return $row !== null && !is_wp_error(KCTMeetingLoop::run($row['appointment_id'], 'delete'));
     }
 
     public function get_meeting($meeting_id)

@@ -29,10 +29,10 @@ final class KCTZoomCore
         'token.decide' => 'tokenDecide',
         'token.after_refresh_failure' => 'tokenAfterRefreshFailure',
         'api.interpret' => 'apiInterpret',
+        'lifecycle.step' => 'lifecycleStep',
         'webhook.handle' => 'webhookHandle',
         'mapping.reserve' => 'mappingReserve',
         'mapping.activate' => 'mappingActivate',
-        'mapping.plan' => 'mappingPlan',
         'mapping.recover' => 'mappingRecover',
         'mapping.start_link' => 'mappingStartLink',
         'mapping.fail' => 'mappingFail',
@@ -170,10 +170,25 @@ final class KCTZoomCore
         return $this->core->call('mapping.activate', $input);
     }
 
-    /** The plan for a lifecycle intent. (`mapping.plan`) */
-    public function mappingPlan(array $input = []): array
+    /**
+     * One step of an appointment's meeting lifecycle: the row to write, then one effect.
+     * (`lifecycle.step`)
+     */
+    public function lifecycleStep(array $input = []): array
     {
-        return $this->core->call('mapping.plan', $input);
+        return $this->core->call('lifecycle.step', $input);
+    }
+
+    /**
+     * Runs an operation named by the core itself (a `call` effect's `build.op`). Only the
+     * operations of this facade are accepted.
+     */
+    public function run(string $op, array $input): array
+    {
+        if (!isset(self::OPS[$op])) {
+            throw new \InvalidArgumentException('not a core operation of this facade');
+        }
+        return $this->core->call($op, $input);
     }
 
     /** The meeting an interrupted create left, if any. (`mapping.recover`) */

@@ -63,15 +63,18 @@ final class KCTWebhook
 
     private static function applyToMapping(array $action): void
     {
-        $row = KCTMappingRepository::findByZoomId((string) $action['meeting_id']);
-        if ($row === null) {
-            return;
-        }
-        $next = KCTCoreAccess::run(static function ($core) use ($row, $action) {
-            return $core->mappingApplyEvent(['row' => $row, 'event' => $action, 'now' => time()]);
-        });
-        if (!is_wp_error($next)) {
-            KCTMappingRepository::save($next);
+        // Compare-and-swap like every row write: a lost write re-reads and applies again.
+        for ($try = 0; $try < 5; $try++) {
+            $row = KCTMappingRepository::findByZoomId((string) $action['meeting_id']);
+            if ($row === null) {
+                return;
+            }
+            $next = KCTCoreAccess::run(static function ($core) use ($row, $action) {
+                return $core->mappingApplyEvent(['row' => $row, 'event' => $action, 'now' => time()]);
+            });
+            if (is_wp_error($next) || KCTMappingRepository::compareAndSwap($next, $row['version'])) {
+                return;
+            }
         }
     }
 }

@@ -16,6 +16,38 @@ final class KCTZoomApi
      */
     public static function call(int $doctorId, string $operation, callable $build)
     {
+        $out = self::exchange($doctorId, $operation, $build);
+        if (is_wp_error($out)) {
+            return $out;
+        }
+        return $out['action'] === 'done' ? $out['result'] : KCTZoomAuth::outcomeError($out);
+    }
+
+    /**
+     * Performs a lifecycle step's `call` effect: the core named the operation to build and
+     * how to interpret the answer. Answers the step's next `last`: the interpreted outcome,
+     * or the host error that stopped the call before Zoom answered.
+     */
+    public static function perform(array $effect): array
+    {
+        $build = $effect['build'];
+        $out = self::exchange((int) $effect['doctor_id'], (string) $effect['operation'], static function ($core, $auth) use ($build) {
+            return $core->run((string) $build['op'], ['auth' => $auth] + (array) $build['input']);
+        });
+        if (!is_wp_error($out)) {
+            return ['call' => $effect, 'outcome' => $out];
+        }
+        $data = (array) $out->get_error_data();
+        $error = ['code' => $out->get_error_code(), 'message' => $out->get_error_message()];
+        if (isset($data['retry_at'])) {
+            $error['retry_at'] = (int) $data['retry_at'];
+        }
+        return ['call' => $effect, 'host_error' => $error];
+    }
+
+    /** @return array|\WP_Error the core's outcome once no token renewal is left to try */
+    private static function exchange(int $doctorId, string $operation, callable $build)
+    {
         $ctx = KCTZoomAuth::context($doctorId);
         if (is_wp_error($ctx)) {
             return $ctx;
@@ -35,17 +67,11 @@ final class KCTZoomApi
                     'random' => KCTCoreAccess::random(8),
                 ] + KCTHttp::send($req));
             });
-            if (is_wp_error($out)) {
+            if (is_wp_error($out) || $out['action'] !== 'refresh_then_retry') {
                 return $out;
-            }
-            if ($out['action'] === 'done') {
-                return $out['result'];
-            }
-            if ($out['action'] !== 'refresh_then_retry') {
-                return KCTZoomAuth::outcomeError($out);
             }
             $rejected = $token['access_token'];
         }
-        return new \WP_Error('kct_reconnect_required', __('Zoom keeps refusing this connection.', 'kivicare-telemed-zoom'), ['status' => 409]);
+        return $out;
     }
 }

@@ -28,7 +28,14 @@ final class FacadeTest extends TestCase
         $this->assertSame('POST', $req['method']);
         $body = json_decode($req['body'], true);
         $this->assertSame('2026-01-01T10:00:00Z', $body['start_time']);
-        $this->assertSame(['action' => 'reserve'], $core->mappingPlan(['intent' => 'ensure', 'now' => 1]));
+        $step = $core->lifecycleStep(['appointment_id' => 5, 'intent' => 'cancel', 'now' => 1, 'random' => str_repeat('7f', 34)]);
+        $this->assertSame(['write' => null, 'effect' => ['do' => 'finish', 'result' => 'nothing']], $step);
+        $this->assertSame($req, $core->run('meeting.create', [
+            'auth' => ['access_token' => 't', 'api_url' => 'https://api.zoom.us'],
+            'host' => 'me',
+            'appointment' => ['id' => 5, 'start_unix' => 1767261600, 'duration_min' => 20, 'timezone' => 'Europe/Berlin', 'correlation_ref' => 'kc-aaaaaaaaaaaaaaaaaaaa'],
+            'random' => str_repeat('7f', 16),
+        ]), 'an operation named by the core runs like its method');
     }
 
     public function testFieldErrorsCarryTheField(): void

@@ -36,12 +36,37 @@ final class ActivationTest extends KCTHttpTestCase
         try {
             $this->assertSame([], KCTMigrator::migrate(), 'nothing to do when current');
             update_option(KCTMigrator::OPTION, 0);
-            $this->assertSame([1], KCTMigrator::migrate(), 're-running from scratch');
+            $this->assertSame([1, 2], KCTMigrator::migrate(), 're-running from scratch');
             KCTMigrator::activate();
             $this->assertSame('85000000001', $wpdb->get_var($wpdb->prepare("SELECT zoom_id FROM $table WHERE appointment_id = %d", 990001)));
             $this->assertSame(KCTMigrator::latest(), (int) get_option(KCTMigrator::OPTION));
         } finally {
             $wpdb->delete($table, ['appointment_id' => 990001]);
+        }
+    }
+
+    /** Migration 2 completes a table that lacks some lifecycle columns, and keeps the rows. */
+    public function testLifecycleColumnsAreAddedIdempotently(): void
+    {
+        global $wpdb;
+        $table = KCTMigration0001CreateMappings::table();
+        $now = current_time('mysql', true);
+        $wpdb->insert($table, ['appointment_id' => 990002, 'status' => 'active', 'correlation_ref' => 'kc-keepme0000000000001', 'zoom_id' => '85000000002', 'created_at' => $now, 'updated_at' => $now]);
+        try {
+            $wpdb->query("ALTER TABLE $table DROP COLUMN needs_announce, DROP COLUMN version");
+            update_option(KCTMigrator::OPTION, 1);
+            $this->assertSame([2], KCTMigrator::migrate());
+            $cols = $wpdb->get_col("SHOW COLUMNS FROM $table");
+            foreach (['version', 'intent', 'attempt', 'next_attempt_at', 'work_since', 'unconfirmed', 'claimed_until', 'needs_announce'] as $c) {
+                $this->assertContains($c, $cols);
+            }
+            update_option(KCTMigrator::OPTION, 1);
+            $this->assertSame([2], KCTMigrator::migrate(), 'a second run changes nothing and does not fail');
+            $this->assertSame('0', $wpdb->get_var($wpdb->prepare("SELECT version FROM $table WHERE appointment_id = %d", 990002)));
+            $this->assertSame('85000000002', $wpdb->get_var($wpdb->prepare("SELECT zoom_id FROM $table WHERE appointment_id = %d", 990002)));
+        } finally {
+            $wpdb->delete($table, ['appointment_id' => 990002]);
+            update_option(KCTMigrator::OPTION, KCTMigrator::latest());
         }
     }
 

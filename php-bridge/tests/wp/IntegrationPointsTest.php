@@ -3,12 +3,12 @@ use KCTApp\models\KCTAppointmentZoomMapping;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\telemed\KCTAppointmentFacts;
 use KCTApp\telemed\KCTAppointmentLinks;
-use KCTApp\telemed\KCTMeetingService;
 
 /** The places KiviCare core reads from the addon: model schema, list payloads, emails, routes. */
 final class IntegrationPointsTest extends KCTWPTestCase
 {
     use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
 
     public function testModelSchemaMatchesTheTableAndCoresPropertyNames(): void
     {
@@ -32,7 +32,7 @@ final class IntegrationPointsTest extends KCTWPTestCase
 
     private function meeting(int $id, int $doctor, int $patient): array
     {
-        $row = KCTMeetingService::ensure(KCTAppointmentFacts::fromMeetingData(['appointment_id' => $id, 'doctor_id' => $doctor,
+        $row = $this->ensureMeeting((['appointment_id' => $id, 'doctor_id' => $doctor,
             'patient_id' => $patient, 'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
         $this->assertIsArray($row);
         return $row;

@@ -1,21 +1,27 @@
 <?php
+use KCTApp\meetings\KCTMeetingLoop;
+use KCTApp\meetings\KCTQueue;
+use KCTApp\meetings\KCTStartLink;
 use KCTApp\models\KCTMappingRepository;
-use KCTApp\telemed\KCTAppointmentHooks;
-use KCTApp\telemed\KCTMeetingService;
 use KCTApp\telemed\KCTZoom;
+use KCTApp\zoom\KCTCoreAccess;
 
 /**
  * An appointment's meeting through its life, driven as KiviCare core drives it: through the
- * provider built by the (test-only) stand-in of its abstract class, and its actions.
+ * provider built by the (test-only) stand-in of its abstract class, its actions, and its
+ * appointments table, in KiviCare 4.3.0's order (CONTRACT §3, §9).
  */
 final class LifecycleTest extends KCTWPTestCase
 {
     use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
 
     /** @var int */
     private $doctor;
     /** @var int */
     private $patient;
+    /** @var array[] mails sent during the test (captured, never delivered) */
+    private $mails = [];
 
     protected function setUp(): void
     {
@@ -26,6 +32,20 @@ final class LifecycleTest extends KCTWPTestCase
         $this->patient = $this->makeUser('kiviCare_patient');
         $this->connectDoctor($this->doctor);
         update_option('timezone_string', 'Asia/Kolkata');
+        $this->mails = [];
+        add_filter('pre_wp_mail', [$this, 'captureMail'], 10, 2);
+    }
+
+    protected function tearDown(): void
+    {
+        remove_filter('pre_wp_mail', [$this, 'captureMail'], 10);
+        parent::tearDown();
+    }
+
+    public function captureMail($short, $atts)
+    {
+        $this->mails[] = $atts;
+        return true;
     }
 
     private function provider(): KCTZoom
@@ -37,23 +57,37 @@ final class LifecycleTest extends KCTWPTestCase
         return $p;
     }
 
-    /** What core passes on booking (CONTRACT §3 A): local time in the appointment's zone. */
-    private function bookingData(int $id, string $localStart = '2030-01-01 15:30:00'): array
+    /**
+     * KiviCare's booking (CONTRACT §3 A): the appointment row is written first, then
+     * create_meeting gets the local time in the appointment's zone.
+     */
+    private function bookingData(int $id, string $localStart = '2030-01-01 15:30:00', int $status = 1): array
     {
+        $this->bookAppointment($id, $this->doctor, $this->patient, $localStart, 30, 'Asia/Kolkata', $status);
         return ['topic' => 'General consultation', 'type' => 'scheduled', 'start_time' => $localStart, 'duration' => 30,
             'timezone' => 'Asia/Kolkata', 'password' => '', 'waiting_room' => false, 'auto_recording' => false,
             'host_video' => true, 'participant_video' => true, 'mute_upon_entry' => true,
             'patient_id' => $this->patient, 'doctor_id' => $this->doctor, 'appointment_id' => $id];
     }
 
-    private function retryScheduled(): bool
+    /** Time passes: every queued resume of this plugin runs now. */
+    private function runQueue(): int
     {
-        foreach ((array) _get_cron_array() as $hooks) {
-            if (isset($hooks[KCTMeetingService::RETRY_HOOK])) {
-                return true;
+        foreach ((array) _get_cron_array() as $time => $hooks) {
+            foreach ($hooks[KCTQueue::HOOK] ?? [] as $event) {
+                wp_unschedule_event($time, KCTQueue::HOOK, $event['args']);
+                wp_schedule_single_event(time() - 1, KCTQueue::HOOK, $event['args']);
             }
         }
-        return false;
+        return $this->runDueCron(KCTQueue::HOOK);
+    }
+
+    private function mailsTo(int $user): array
+    {
+        $email = get_userdata($user)->user_email;
+        return array_values(array_filter($this->mails, static function ($m) use ($email) {
+            return in_array($email, (array) $m['to'], true);
+        }));
     }
 
     public function testProviderIsCheapAndEligibility(): void
@@ -83,6 +117,7 @@ final class LifecycleTest extends KCTWPTestCase
         $row = KCTMappingRepository::find(501);
         $this->assertSame('active', $row['status']);
         $this->assertSame((string) $meetings[0]['id'], $row['zoom_id']);
+        $this->assertSame([], $this->mails, 'KiviCare mails the links of a booking itself');
         // Payment success calls create_meeting again (CONTRACT §3 B): still one meeting.
         $p->create_meeting($this->bookingData(501));
         do_action('kc_appointment_payment_completed', 501, ['doctor_id' => $this->doctor]);
@@ -90,18 +125,26 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame($row['zoom_id'], $p->get_meeting_by_appointment(501)->zoomId);
     }
 
-    public function testRescheduleMovesTheMeeting(): void
+    /** CONTRACT §9: KiviCare calls update_meeting before it writes the new times. */
+    public function testRescheduleUsesWhatKiviCarePassesNotTheStaleRow(): void
     {
         $p = $this->provider();
         $p->create_meeting($this->bookingData(502));
         $zoomId = $p->get_meeting_by_appointment(502)->zoomId;
+        $updatesBefore = self::zoomStats()['calls']['meetings.update'] ?? 0;
+        // KiviCare's order: provider first (the row still holds the old start) ...
         $this->assertIsArray($p->update_meeting($zoomId, ['start_time' => '2030-01-02 09:00:00', 'duration' => 45, 'doctor_id' => $this->doctor]));
         $m = self::zoomMeetings()[0];
-        $this->assertSame('2030-01-02T03:30:00Z', $m['start_time']);
+        $this->assertSame('2030-01-02T03:30:00Z', $m['start_time'], 'the new time, from what KiviCare passed');
         $this->assertSame(45, $m['duration']);
+        // ... then the row, then kc_appointment_updated: nothing left to patch.
+        $this->bookAppointment(502, $this->doctor, $this->patient, '2030-01-02 09:00:00', 45);
+        do_action('kc_appointment_updated', 502, ['appointment_start_date' => '2030-01-02'], (object) ['id' => 502]);
+        $this->assertSame($updatesBefore + 1, self::zoomStats()['calls']['meetings.update'], 'one PATCH, with the right time');
+        $this->assertSame('2030-01-02T03:30:00Z', KCTMappingRepository::find(502)['start_time']);
     }
 
-    public function testRegenerateReplacesInsteadOfDuplicating(): void
+    public function testRegenerateReplacesInsteadOfDuplicatingAndSendsTheNewLinks(): void
     {
         $p = $this->provider();
         $p->create_meeting($this->bookingData(503));
@@ -109,32 +152,43 @@ final class LifecycleTest extends KCTWPTestCase
         // Core's regenerate passes "now" and 30 minutes (§3 F, §8.4).
         $r = $p->create_meeting(['topic' => KCTZoom::REGENERATE_TOPIC, 'start_time' => current_time('mysql'), 'duration' => 30,
             'doctor_id' => $this->doctor, 'patient_id' => $this->patient, 'appointment_id' => 503, 'timezone' => 'Asia/Kolkata']);
-        $this->assertIsArray($r);
+        $this->assertIsArray($r, is_wp_error($r) ? $r->get_error_message() : '');
         $meetings = self::zoomMeetings();
         $this->assertCount(1, $meetings, 'the old meeting is deleted at Zoom');
         $this->assertNotSame($old, (string) $meetings[0]['id']);
         $this->assertSame('2030-01-01T10:00:00Z', $meetings[0]['start_time'], 'the stored schedule is kept');
         $this->assertSame((string) $meetings[0]['id'], KCTMappingRepository::find(503)['zoom_id']);
+        $this->assertCount(1, $this->mailsTo($this->patient), 'the regenerate route sends no mail: the addon does');
+        $this->assertStringContainsString($meetings[0]['join_url'], $this->mailsTo($this->patient)[0]['message']);
     }
 
-    public function testCancelAndDeleteReachZoom(): void
+    public function testCancelAndDeleteReachZoomInKiviCaresOrder(): void
     {
         $p = $this->provider();
         $p->create_meeting($this->bookingData(504));
         $p->create_meeting($this->bookingData(505));
-        $this->assertTrue($p->cancel_meeting_by_appointment(504));
+        // Cancellation: KiviCare writes status 0, then fires its actions (§5).
+        $this->setAppointment(504, ['status' => 0]);
+        do_action('kc_appointment_status_update', 504, 0, null);
+        do_action('kc_appointment_cancelled', 504);
         $this->assertSame('cancelled', KCTMappingRepository::find(504)['status']);
+        $this->assertNull($p->get_meeting_by_appointment(504));
+        // Deletion: the provider is asked first, then the row goes, then the action (§3 D).
+        $this->assertTrue($p->cancel_meeting_by_appointment(505));
+        $this->deleteAppointment(505);
         do_action('kc_appointment_deleted', 505, null);
         $this->assertSame('deleted', KCTMappingRepository::find(505)['status']);
         $this->assertCount(0, self::zoomMeetings());
         $this->assertTrue($p->cancel_meeting_by_appointment(999999), 'no mapping: a no-op');
-        $this->assertNull($p->get_meeting_by_appointment(504));
     }
 
-    public function testLaterConfirmationCreatesTheMeeting(): void
+    public function testLaterConfirmationCreatesTheMeetingAndSendsTheLinks(): void
     {
+        // Pay later: booked as pending (2), no meeting; confirmed later (§8.1).
+        $this->bookAppointment(506, $this->doctor, $this->patient, '2030-03-01 10:00:00', 20, 'Asia/Kolkata', 2);
         add_filter('kct_zoom_is_telemed_appointment', '__return_true');
         try {
+            $this->setAppointment(506, ['status' => 1]);
             do_action('kc_appointment_status_update', 506, 1, ['doctor_id' => $this->doctor, 'patient_id' => $this->patient,
                 'appointment_start_date' => '2030-03-01', 'appointment_start_time' => '10:00:00', 'appointment_end_time' => '10:20:00',
                 'appointment_timezone' => 'Asia/Kolkata']);
@@ -146,6 +200,9 @@ final class LifecycleTest extends KCTWPTestCase
         $m = self::zoomMeetings()[0];
         $this->assertSame('2030-03-01T04:30:00Z', $m['start_time']);
         $this->assertSame(20, $m['duration']);
+        $this->assertCount(1, $this->mailsTo($this->patient), 'KiviCare sends nothing here (§8.11): the addon does');
+        $this->assertCount(1, $this->mailsTo($this->doctor));
+        $this->setAppointment(506, ['status' => 0]);
         do_action('kc_appointment_status_update', 506, 0, null);
         $this->assertSame('cancelled', KCTMappingRepository::find(506)['status']);
     }
@@ -155,6 +212,8 @@ final class LifecycleTest extends KCTWPTestCase
         $p = $this->provider();
         $p->create_meeting($this->bookingData(507));
         $p->create_meeting($this->bookingData(508));
+        $this->deleteAppointment(507);
+        $this->deleteAppointment(508);
         do_action('kc_patient_delete', $this->patient);
         $this->assertCount(0, self::zoomMeetings());
         $this->assertSame('deleted', KCTMappingRepository::find(508)['status']);
@@ -164,12 +223,12 @@ final class LifecycleTest extends KCTWPTestCase
     {
         $p = $this->provider();
         $p->create_meeting($this->bookingData(509));
-        $first = KCTMeetingService::startLink(509);
-        $this->assertSame($first, KCTMeetingService::startLink(509), 'fetched moments ago: reused');
+        $first = KCTStartLink::get(509);
+        $this->assertSame($first, KCTStartLink::get(509), 'fetched moments ago: reused');
         $row = KCTMappingRepository::find(509);
         $row['start_url_fetched_at'] = time() - 600;
-        KCTMappingRepository::save($row);
-        $fresh = KCTMeetingService::startLink(509);
+        $this->assertTrue(KCTMappingRepository::compareAndSwap($row, $row['version']));
+        $fresh = KCTStartLink::get(509);
         $this->assertNotSame($first, $fresh, 'older than five minutes: fetched again');
         $this->assertStringContainsString('zak=', $fresh);
     }
@@ -182,35 +241,153 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame('kct_retry_later', $r->get_error_code());
         $row = KCTMappingRepository::find(510);
         $this->assertSame('pending', $row['status'], 'the reservation stays for recovery');
-        $this->assertTrue($this->retryScheduled(), 'a retry is scheduled');
+        $this->assertTrue($row['unconfirmed'], 'the create may have reached Zoom');
+        $this->assertNotNull(KCTQueue::next(510), 'a retry is queued');
         $this->assertCount(1, self::zoomMeetings(), 'Zoom did create it');
-        // Later (past the pending grace), the retry looks for it before creating.
-        $row['updated_at'] = time() - 600;
-        KCTMappingRepository::save($row);
         $again = $this->provider()->create_meeting($this->bookingData(510));
-        $this->assertIsArray($again);
+        $this->assertIsArray($again, is_wp_error($again) ? $again->get_error_message() : '');
         $this->assertCount(1, self::zoomMeetings(), 'recovered, not created twice');
         $this->assertSame((string) self::zoomMeetings()[0]['id'], KCTMappingRepository::find(510)['zoom_id']);
+        $this->assertNull(KCTQueue::next(510), 'nothing left queued');
     }
 
-    public function testRateLimitSchedulesARetryAndKeepsTheBooking(): void
+    /** Recovery reads every page of the host's meetings, past ones included. */
+    public function testRecoveryReadsEveryPage(): void
+    {
+        $p = $this->provider();
+        foreach ([520, 521, 522] as $id) {
+            $p->create_meeting($this->bookingData($id));
+        }
+        self::zoom('page-size', ['size' => 1]);
+        self::zoom('fault', ['kind' => 'drop_after_create', 'path_prefix' => '/v2/users']);
+        $this->assertInstanceOf(\WP_Error::class, $p->create_meeting($this->bookingData(523)));
+        $this->runQueue();
+        $this->assertCount(4, self::zoomMeetings(), 'found on the last page, not created again');
+        $this->assertSame('active', KCTMappingRepository::find(523)['status']);
+        $this->assertGreaterThanOrEqual(4, self::zoomStats()['calls']['meetings.list']);
+    }
+
+    public function testARateLimitIsRetriedLaterAndTheLinksAreSentThen(): void
     {
         self::zoom('fault', ['kind' => 'rate_limit', 'retry_after' => '30', 'path_prefix' => '/v2/users']);
         $r = $this->provider()->create_meeting($this->bookingData(511));
         $this->assertInstanceOf(\WP_Error::class, $r, 'a WP_Error keeps the booking in core (§3 A)');
-        $this->assertGreaterThanOrEqual(time() + 25, $r->get_error_data()['retry_at']);
-        $this->assertSame('failed', KCTMappingRepository::find(511)['status']);
-        $this->assertTrue($this->retryScheduled(), 'a retry is scheduled');
-        // Time passes: bring the scheduled retry forward and let "cron" run it.
-        foreach ((array) _get_cron_array() as $time => $hooks) {
-            foreach ($hooks[KCTMeetingService::RETRY_HOOK] ?? [] as $event) {
-                wp_unschedule_event($time, KCTMeetingService::RETRY_HOOK, $event['args']);
-                wp_schedule_single_event(time() - 1, KCTMeetingService::RETRY_HOOK, $event['args']);
-            }
-        }
-        $this->assertGreaterThanOrEqual(1, $this->runDueCron());
+        $this->assertGreaterThanOrEqual(time() + 25, $r->get_error_data()['retry_at'], 'Retry-After honoured');
+        $row = KCTMappingRepository::find(511);
+        $this->assertSame('pending', $row['status']);
+        $this->assertSame(1, $row['attempt']);
+        $this->assertSame([], $this->mails);
+        $this->assertSame(1, $this->runQueue());
         $this->assertSame('active', KCTMappingRepository::find(511)['status']);
         $this->assertCount(1, self::zoomMeetings());
+        $patientMail = $this->mailsTo($this->patient);
+        $doctorMail = $this->mailsTo($this->doctor);
+        $this->assertCount(1, $patientMail, 'a late meeting is announced to the patient');
+        $this->assertCount(1, $doctorMail, 'and to the doctor');
+        $this->assertStringContainsString(self::zoomMeetings()[0]['join_url'], $patientMail[0]['message']);
+        $this->assertStringContainsString('admin-post.php?action=kct_zoom_start', $doctorMail[0]['message']);
+        $this->assertStringNotContainsString('zak=', $doctorMail[0]['message'], 'never the expiring host credential');
+    }
+
+    public function testRetriesBackOffAndGiveUp(): void
+    {
+        self::zoom('fault', ['kind' => 'server_error', 'count' => 50, 'path_prefix' => '/v2/users']);
+        $this->assertInstanceOf(\WP_Error::class, $this->provider()->create_meeting($this->bookingData(530)));
+        $gaps = [];
+        for ($i = 0; $i < 12 && KCTQueue::next(530) !== null; $i++) {
+            $row = KCTMappingRepository::find(530);
+            $gaps[] = $row['next_attempt_at'] - time();
+            $this->runQueue();
+        }
+        $row = KCTMappingRepository::find(530);
+        $this->assertSame('failed', $row['status'], json_encode($gaps));
+        $this->assertStringStartsWith('retries_exhausted', $row['last_error']);
+        $this->assertNull(KCTQueue::next(530), 'given up: nothing queued');
+        $this->assertCount(8, $gaps, 'eight attempts after the first');
+        $this->assertGreaterThan($gaps[0] * 4, $gaps[5], 'the waits grow: ' . json_encode($gaps));
+        $this->assertLessThanOrEqual(3600, max($gaps));
+        $this->assertCount(0, self::zoomMeetings());
+    }
+
+    /** Found in KiviCare: 40 deleted appointments with pending retries gave 40 meetings. */
+    public function testARetryNeverOutlivesItsAppointment(): void
+    {
+        $p = $this->provider();
+        self::zoom('fault', ['kind' => 'server_error', 'count' => 2, 'path_prefix' => '/v2/users']);
+        $this->assertInstanceOf(\WP_Error::class, $p->create_meeting($this->bookingData(540)));
+        $this->assertInstanceOf(\WP_Error::class, $p->create_meeting($this->bookingData(541)));
+        // 540 deleted through KiviCare's route; 541's row vanished with no hook at all.
+        $p->cancel_meeting_by_appointment(540);
+        $this->deleteAppointment(540);
+        do_action('kc_appointment_deleted', 540, null);
+        $this->deleteAppointment(541);
+        $this->runQueue();
+        $this->assertCount(0, self::zoomMeetings(), 'no meeting for an appointment that is gone');
+        $this->assertSame('deleted', KCTMappingRepository::find(540)['status']);
+        $this->assertSame('deleted', KCTMappingRepository::find(541)['status']);
+        $this->assertNull(KCTQueue::next(541));
+    }
+
+    public function testACancelIsRetriedUntilZoomConfirms(): void
+    {
+        $p = $this->provider();
+        $p->create_meeting($this->bookingData(550));
+        self::zoom('fault', ['kind' => 'server_error', 'path_prefix' => '/v2/meetings']);
+        $this->setAppointment(550, ['status' => 0]);
+        do_action('kc_appointment_cancelled', 550);
+        $row = KCTMappingRepository::find(550);
+        $this->assertSame('cancelled', $row['status'], 'the patient loses the link at once');
+        $this->assertSame('cancel', $row['intent'], 'the delete at Zoom is still owed');
+        $this->assertCount(1, self::zoomMeetings());
+        $this->assertNull($p->get_meeting_by_appointment(550));
+        $this->runQueue();
+        $this->assertCount(0, self::zoomMeetings(), 'deleted on the retry');
+        $this->assertNull(KCTMappingRepository::find(550)['intent']);
+    }
+
+    public function testReassignmentMovesTheMeetingToTheNewDoctor(): void
+    {
+        $p = $this->provider();
+        $p->create_meeting($this->bookingData(560));
+        self::zoom('consent-as', ['email' => 'second.doctor@clinic.example']);
+        $second = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($second);
+        $old = KCTMappingRepository::find(560)['zoom_id'];
+        $this->setAppointment(560, ['doctor_id' => $second]);
+        do_action('kc_appointment_updated', 560, ['doctor_id' => $second], (object) ['id' => 560]);
+        $row = KCTMappingRepository::find(560);
+        $this->assertSame($second, $row['doctor_id']);
+        $this->assertNotSame($old, $row['zoom_id']);
+        $meetings = self::zoomMeetings();
+        $this->assertCount(1, $meetings, 'the old host\'s meeting is gone');
+        $this->assertSame('second.doctor@clinic.example', $meetings[0]['host_email']);
+        $this->assertCount(1, $this->mailsTo($second), 'the new doctor gets the start link');
+    }
+
+    public function testWithoutARuntimeTheIntentIsKeptAndMadeLater(): void
+    {
+        $access = new \ReflectionProperty(KCTCoreAccess::class, 'core');
+        $access->setAccessible(true);
+        $loaded = $access->getValue();
+        putenv('KCT_WASM_CORE=/nonexistent/kc_telemed.wasm');
+        $access->setValue(null, null);
+        try {
+            $r = $this->provider()->create_meeting($this->bookingData(570));
+            $this->assertInstanceOf(\WP_Error::class, $r);
+            $this->assertSame('kct_runtime_unavailable', $r->get_error_code());
+            $row = KCTMappingRepository::find(570);
+            $this->assertNotNull($row, 'the intent is recorded');
+            $this->assertStringStartsWith('runtime_unavailable', $row['last_error'], 'administrators see why it waits');
+            $this->assertNotNull(KCTQueue::next(570));
+        } finally {
+            putenv('KCT_WASM_CORE');
+            $access->setValue(null, $loaded);
+        }
+        $this->assertCount(0, self::zoomMeetings());
+        $this->runQueue();
+        $this->assertSame('active', KCTMappingRepository::find(570)['status'], 'made once the runtime works');
+        $this->assertCount(1, self::zoomMeetings());
+        $this->assertCount(1, $this->mailsTo($this->patient));
     }
 
     public function testAnExpiredTokenIsRefreshedAndRotated(): void
@@ -230,7 +407,7 @@ final class LifecycleTest extends KCTWPTestCase
         global $wpdb;
         $p = $this->provider();
         $p->create_meeting($this->bookingData(514));
-        KCTMeetingService::deleteRolledBack(); // a committed booking: nothing to undo
+        KCTMeetingLoop::settleRolledBack(); // a committed booking: nothing to undo
         $this->assertCount(1, self::zoomMeetings());
         $wpdb->query('SAVEPOINT kiviCare_booking');
         $r = $p->create_meeting($this->bookingData(515));
@@ -238,7 +415,7 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertCount(2, self::zoomMeetings());
         $wpdb->query('ROLLBACK TO SAVEPOINT kiviCare_booking'); // core's failure after create_meeting
         $this->assertNull(KCTMappingRepository::find(515));
-        $this->assertSame([(string) $r['id']], KCTMeetingService::deleteRolledBack());
+        $this->assertSame([(string) $r['id']], KCTMeetingLoop::settleRolledBack());
         $this->assertCount(1, self::zoomMeetings(), 'the orphan was deleted at Zoom');
         $this->assertSame('active', KCTMappingRepository::find(514)['status'], 'the committed booking keeps its meeting');
     }

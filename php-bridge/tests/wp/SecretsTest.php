@@ -1,13 +1,13 @@
 <?php
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\models\KCTMappingRepository;
-use KCTApp\telemed\KCTMeetingService;
 use KCTApp\telemed\KCTAppointmentFacts;
 
 /** No client secret, token or start link in plain text anywhere in the database. */
 final class SecretsTest extends KCTWPTestCase
 {
     use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
 
     private static function everything(): string
     {
@@ -26,7 +26,7 @@ final class SecretsTest extends KCTWPTestCase
         $this->configureOAuth();
         $doctor = $this->makeUser('kiviCare_doctor');
         $this->connectDoctor($doctor);
-        $row = KCTMeetingService::ensure(KCTAppointmentFacts::fromMeetingData(['appointment_id' => 701, 'doctor_id' => $doctor,
+        $row = $this->ensureMeeting((['appointment_id' => 701, 'doctor_id' => $doctor,
             'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
         $this->assertIsArray($row);
         $token = KCTTokenStore::get($doctor, true)['token'];

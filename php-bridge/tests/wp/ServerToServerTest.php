@@ -1,12 +1,12 @@
 <?php
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\telemed\KCTAppointmentFacts;
-use KCTApp\telemed\KCTMeetingService;
 
 /** Clinic-wide Server-to-Server: account token reused, the doctor's Zoom user as host. */
 final class ServerToServerTest extends KCTWPTestCase
 {
     use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
 
     private function facts(int $id, int $doctor): array
     {
@@ -19,9 +19,9 @@ final class ServerToServerTest extends KCTWPTestCase
         $this->resetZoom();
         $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.rao@clinic.example']);
         $this->configureS2s(['dr.rao@clinic.example']);
-        $a = KCTMeetingService::ensure($this->facts(601, $doctor));
+        $a = $this->ensureMeeting($this->facts(601, $doctor));
         $this->assertIsArray($a, is_wp_error($a) ? $a->get_error_message() : '');
-        $b = KCTMeetingService::ensure($this->facts(602, $doctor));
+        $b = $this->ensureMeeting($this->facts(602, $doctor));
         $this->assertIsArray($b);
         $meetings = self::zoomMeetings();
         $this->assertCount(2, $meetings);
@@ -36,9 +36,9 @@ final class ServerToServerTest extends KCTWPTestCase
         $this->resetZoom();
         $this->configureS2s(['someone@clinic.example']);
         $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'nobody@clinic.example']);
-        $r = KCTMeetingService::ensure($this->facts(603, $doctor));
+        $r = $this->ensureMeeting($this->facts(603, $doctor));
         $this->assertInstanceOf(\WP_Error::class, $r);
-        $this->assertSame('kct_zoom_host_not_found', $r->get_error_code());
+        $this->assertSame('host_not_found', $r->get_error_data()['reason']);
         $row = KCTMappingRepository::find(603);
         $this->assertSame('failed', $row['status']);
         $this->assertStringContainsString('host_not_found', $row['last_error']);

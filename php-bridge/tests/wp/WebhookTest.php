@@ -3,12 +3,12 @@ use KCTApp\auth\KCTTokenStore;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\telemed\KCTAppointmentFacts;
-use KCTApp\telemed\KCTMeetingService;
 
 /** Zoom's webhooks over real HTTP, signed by the fake Zoom exactly as Zoom signs them. */
 final class WebhookTest extends KCTHttpTestCase
 {
     use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
 
     private function send(string $secret, string $event, array $payload = []): array
     {
@@ -23,7 +23,7 @@ final class WebhookTest extends KCTHttpTestCase
         $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecret0123456']));
         $doctor = $this->makeUser('kiviCare_doctor');
         $this->connectDoctor($doctor);
-        $row = KCTMeetingService::ensure(KCTAppointmentFacts::fromMeetingData(['appointment_id' => 770001, 'doctor_id' => $doctor,
+        $row = $this->ensureMeeting((['appointment_id' => 770001, 'doctor_id' => $doctor,
             'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
         try {
             $v = $this->send('kctWebhookSecret0123456', 'endpoint.url_validation');

@@ -20,3 +20,6 @@ require __DIR__ . '/KCTZoomFixtures.php';
 // KiviCare core is absent: the test-only stand-in of its abstract provider (CONTRACT §2).
 require __DIR__ . '/support/KCAbstractTelemedProvider.php';
 require __DIR__ . '/support/KCBaseModel.php';
+require __DIR__ . '/KCTKiviCareFixtures.php';
+// KiviCare's appointments table (test-only stand-in: the 4.3.0 columns the addon reads).
+kct_test_create_appointments_table();

@@ -4,7 +4,7 @@ namespace KCTApp\controllers\api;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
-use KCTApp\telemed\KCTMeetingService;
+use KCTApp\meetings\KCTStartLink;
 use KCTApp\zoom\KCTConnect;
 use KCTApp\zoom\KCTWebhook;
 
@@ -216,7 +216,7 @@ class KCTZoomController extends \WP_REST_Controller
         $row = KCTMappingRepository::find($id);
         $data = ['appointment_id' => $id, 'join_url' => $row['join_url'] ?? null, 'status' => $row['status'] ?? null];
         if ((int) ($row['doctor_id'] ?? 0) === get_current_user_id()) {
-            $start = KCTMeetingService::startLink($id);
+            $start = KCTStartLink::get($id);
             if (is_wp_error($start)) {
                 return self::failure($start);
             }

@@ -1,0 +1,100 @@
+<?php
+namespace KCTApp\meetings;
+
+use KCTApp\telemed\KCTAppointmentFacts;
+
+/**
+ * The appointment as KiviCare has it now, in the shape the core's lifecycle step reads:
+ * whether it exists, its status, doctor, patient, and times in Unix UTC. Read from
+ * KiviCare's own table, not from what a hook passed earlier, so a queued retry sees a
+ * deletion, a cancellation or a reassignment. Where KiviCare's table is absent the facts
+ * KiviCare passed are all there is (`known` false).
+ */
+final class KCTAppointments
+{
+    public static function table(): string
+    {
+        global $wpdb;
+        return $wpdb->prefix . 'kc_appointments';
+    }
+
+    private static function tableExists(): bool
+    {
+        global $wpdb;
+        $t = self::table();
+        return $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($t))) === $t;
+    }
+
+    /**
+     * @param int   $id
+     * @param array $passed facts from what KiviCare just passed (KCTAppointmentFacts shape);
+     *                      their times win over the table's when `$timesFromPassed` (KiviCare
+     *                      calls update_meeting before it writes the new times, CONTRACT §9)
+     */
+    public static function now(int $id, array $passed = [], bool $timesFromPassed = false): array
+    {
+        if (!self::tableExists()) {
+            $a = ['known' => false, 'exists' => true];
+            foreach (['doctor_id', 'patient_id', 'start_unix', 'duration_min', 'timezone'] as $k) {
+                if (!empty($passed[$k])) {
+                    $a[$k] = $passed[$k];
+                }
+            }
+            return $a;
+        }
+        global $wpdb;
+        $t = self::table();
+        $row = $wpdb->get_row($wpdb->prepare("SELECT * FROM $t WHERE id = %d", $id), ARRAY_A);
+        if (!$row) {
+            return ['known' => true, 'exists' => false];
+        }
+        $a = ['known' => true, 'exists' => true, 'status' => (int) $row['status'],
+            'doctor_id' => (int) $row['doctor_id'], 'patient_id' => (int) $row['patient_id']] + self::times($row);
+        if ($timesFromPassed) {
+            foreach (['start_unix', 'duration_min'] as $k) {
+                if (isset($passed[$k])) {
+                    $a[$k] = (int) $passed[$k];
+                }
+            }
+        }
+        return $a;
+    }
+
+    /** The appointment's own zone (the doctor's), as KiviCare stores it. */
+    public static function zone(int $id): ?string
+    {
+        if (!self::tableExists()) {
+            return null;
+        }
+        global $wpdb;
+        $t = self::table();
+        $cols = $wpdb->get_col("SHOW COLUMNS FROM $t");
+        if (!in_array('appointment_timezone', $cols, true)) {
+            return null;
+        }
+        $tz = $wpdb->get_var($wpdb->prepare("SELECT appointment_timezone FROM $t WHERE id = %d", $id));
+        return is_string($tz) && $tz !== '' ? $tz : null;
+    }
+
+    /** Start, duration and zone: the UTC columns when KiviCare filled them (4.3.0), else local. */
+    private static function times(array $row): array
+    {
+        $tz = KCTAppointmentFacts::ianaOrUtc($row['appointment_timezone'] ?? wp_timezone_string());
+        if (!empty($row['appointment_start_utc'])) {
+            $start = strtotime($row['appointment_start_utc'] . ' UTC');
+            $end = !empty($row['appointment_end_utc']) ? strtotime($row['appointment_end_utc'] . ' UTC') : false;
+        } else {
+            $zone = new \DateTimeZone($tz);
+            $s = \DateTimeImmutable::createFromFormat('Y-m-d H:i:s', $row['appointment_start_date'] . ' ' . $row['appointment_start_time'], $zone);
+            $e = \DateTimeImmutable::createFromFormat('Y-m-d H:i:s', ($row['appointment_end_date'] ?: $row['appointment_start_date']) . ' ' . $row['appointment_end_time'], $zone);
+            $start = $s ? $s->getTimestamp() : false;
+            $end = $e ? $e->getTimestamp() : false;
+        }
+        $out = ['timezone' => $tz];
+        if ($start) {
+            $out['start_unix'] = $start;
+            $out['duration_min'] = ($end && $end > $start) ? (int) round(($end - $start) / 60) : 30;
+        }
+        return $out;
+    }
+}
