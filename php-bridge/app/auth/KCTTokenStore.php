@@ -2,11 +2,13 @@
 namespace KCTApp\auth;
 
 use KCTApp\security\KCTVault;
+use KCTApp\storage\KCTSideDb;
 
 /**
  * Doctors' OAuth token sets, encrypted in user meta, and the flags KiviCare core reads to
- * know a doctor is connected (CONTRACT §1). Reads bypass the object cache when asked, so a
- * worker holding the refresh lock sees what another worker just stored.
+ * know a doctor is connected (CONTRACT §1). The token set is read and written through the
+ * side connection (KCTSideDb): a rotated refresh token is committed when Zoom issues it, even
+ * inside KiviCare's booking transaction, and every read sees the latest one.
  */
 final class KCTTokenStore
 {
@@ -18,11 +20,8 @@ final class KCTTokenStore
     /** @return array{state: string, token: ?array} state: none | ok | undecryptable */
     public static function get(int $doctorId, bool $fresh = false): array
     {
-        if ($fresh) {
-            wp_cache_delete($doctorId, 'user_meta');
-        }
-        $stored = get_user_meta($doctorId, self::META, true);
-        if (!is_string($stored) || $stored === '') {
+        $stored = KCTSideDb::getUserMeta($doctorId, self::META);
+        if ($stored === null || $stored === '') {
             return ['state' => 'none', 'token' => null];
         }
         $plain = KCTVault::decrypt($stored);
@@ -37,7 +36,7 @@ final class KCTTokenStore
 
     public static function put(int $doctorId, array $token, ?string $zoomUserId = null): void
     {
-        update_user_meta($doctorId, self::META, KCTVault::encrypt(wp_json_encode($token)));
+        KCTSideDb::setUserMeta($doctorId, self::META, KCTVault::encrypt(wp_json_encode($token)));
         update_user_meta($doctorId, self::STATE, 'connected');
         update_user_meta($doctorId, self::CONNECTED_FLAG, 'on');
         update_user_meta($doctorId, 'telemed_type', 'zoom');
@@ -51,7 +50,7 @@ final class KCTTokenStore
     /** Forgets the tokens; `$state` says why (disconnected, reconnect_required, deauthorized). */
     public static function forget(int $doctorId, string $state): void
     {
-        delete_user_meta($doctorId, self::META);
+        KCTSideDb::deleteUserMeta($doctorId, self::META);
         update_user_meta($doctorId, self::STATE, $state);
         update_user_meta($doctorId, self::CONNECTED_FLAG, 'off');
     }

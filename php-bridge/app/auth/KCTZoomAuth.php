@@ -3,6 +3,7 @@ namespace KCTApp\auth;
 
 use KCTApp\security\KCTVault;
 use KCTApp\settings\KCTSettings;
+use KCTApp\storage\KCTSideDb;
 use KCTApp\zoom\KCTCoreAccess;
 use KCTApp\zoom\KCTHttp;
 use KCTApp\zoom\KCTLock;
@@ -67,11 +68,7 @@ final class KCTZoomAuth
             $t = KCTTokenStore::get($ctx['doctor_id'], $fresh);
             return $t['token'];
         }
-        if ($fresh) {
-            wp_cache_delete(self::s2sOption($ctx), 'options');
-            wp_cache_delete('alloptions', 'options');
-        }
-        $plain = KCTVault::decrypt((string) get_option(self::s2sOption($ctx), ''));
+        $plain = KCTVault::decrypt((string) KCTSideDb::getOption(self::s2sOption($ctx)));
         $t = $plain === null ? null : json_decode($plain, true);
         return is_array($t) ? $t : null;
     }
@@ -81,7 +78,7 @@ final class KCTZoomAuth
         if ($ctx['mode'] === 'oauth') {
             KCTTokenStore::put($ctx['doctor_id'], $token);
         } else {
-            update_option(self::s2sOption($ctx), KCTVault::encrypt(wp_json_encode($token)), false);
+            KCTSideDb::setOption(self::s2sOption($ctx), KCTVault::encrypt(wp_json_encode($token)));
         }
     }
 

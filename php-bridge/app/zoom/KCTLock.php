@@ -1,28 +1,22 @@
 <?php
 namespace KCTApp\zoom;
 
+use KCTApp\storage\KCTSideDb;
+
 /**
  * A cross-process, cross-server lock in the database (MariaDB/MySQL named locks), so that
- * only one worker refreshes a rotating token at a time wherever it runs.
+ * only one worker refreshes a rotating token at a time wherever it runs. Held on the side
+ * connection, where the token it guards is written and committed before the release.
  */
 final class KCTLock
 {
     public static function acquire(string $name, int $timeout = 10): bool
     {
-        global $wpdb;
-        return (string) $wpdb->get_var($wpdb->prepare('SELECT GET_LOCK(%s, %d)', self::key($name), $timeout)) === '1';
+        return KCTSideDb::lock($name, $timeout);
     }
 
     public static function release(string $name): void
     {
-        global $wpdb;
-        $wpdb->get_var($wpdb->prepare('SELECT RELEASE_LOCK(%s)', self::key($name)));
-    }
-
-    /** Named locks are server-wide: scope them to this site's tables. */
-    private static function key(string $name): string
-    {
-        global $wpdb;
-        return substr($wpdb->prefix . DB_NAME . ':' . $name, 0, 64);
+        KCTSideDb::unlock($name);
     }
 }

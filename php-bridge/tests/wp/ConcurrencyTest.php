@@ -1,5 +1,6 @@
 <?php
 use KCTApp\auth\KCTTokenStore;
+use KCTApp\zoom\KCTConnect;
 
 /**
  * Token refresh is single-flight across PHP processes: two workers that both find the token
@@ -36,5 +37,49 @@ final class ConcurrencyTest extends KCTHttpTestCase
         $this->assertSame($before + 1, self::zoomStats()['calls']['oauth.token'], 'exactly one refresh reached Zoom');
         $this->assertSame('ok', KCTTokenStore::get($doctor, true)['state']);
         $this->assertNotSame($token['refresh_token'], KCTTokenStore::get($doctor, true)['token']['refresh_token'], 'rotated once, kept');
+    }
+
+    /**
+     * Twenty workers find the token expired inside booking transactions that roll back at
+     * random (CONTRACT §3 A). Exactly one refresh reaches Zoom, every call succeeds, and the
+     * rotated token survives every rollback: it was committed on the side connection.
+     */
+    public function testARefreshUnderLoadSurvivesRolledBackTransactions(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $token = KCTTokenStore::get($doctor, true)['token'];
+        $token['expires_at'] = time() - 10;
+        KCTTokenStore::put($doctor, $token);
+        $before = self::zoomStats()['calls']['oauth.token'];
+        self::zoom('fault', ['kind' => 'latency', 'latency_ms' => 400, 'count' => 1, 'path_prefix' => '/oauth/token']);
+
+        $procs = [];
+        $pipes = [];
+        $ends = [];
+        for ($i = 0; $i < 20; $i++) {
+            $ends[$i] = random_int(0, 1) ? 'commit' : 'rollback';
+            $procs[$i] = proc_open([PHP_BINARY, __DIR__ . '/fixtures/zoom-txn-worker.php', (string) $doctor, $ends[$i]],
+                [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes[$i]);
+        }
+        $out = [];
+        foreach ($procs as $i => $p) {
+            $out[$i] = trim(stream_get_contents($pipes[$i][1])) . trim(stream_get_contents($pipes[$i][2]));
+            proc_close($p);
+        }
+        $this->assertSame(array_fill(0, 20, 'ok'), $out, json_encode([$ends, $out]));
+        $this->assertSame($before + 1, self::zoomStats()['calls']['oauth.token'], 'exactly one refresh reached Zoom');
+        $stored = KCTTokenStore::get($doctor, true);
+        $this->assertSame('ok', $stored['state']);
+        $this->assertNotSame($token['refresh_token'], $stored['token']['refresh_token'], 'the rotated token was kept');
+        // And it is the live one: the next refresh with it succeeds (no invalid_grant).
+        $stored['token']['expires_at'] = time() - 10;
+        KCTTokenStore::put($doctor, $stored['token']);
+        $again = KCTConnect::testConnection($doctor);
+        $this->assertIsArray($again, is_wp_error($again) ? $again->get_error_code() : '');
+        $this->assertSame($before + 2, self::zoomStats()['calls']['oauth.token']);
+        $this->assertSame('ok', KCTTokenStore::get($doctor, true)['state']);
     }
 }

@@ -13,6 +13,9 @@ abstract class KCTWPTestCase extends TestCase
     protected function setUp(): void
     {
         global $wpdb;
+        // Read committed: the plugin writes tokens through a second connection (KCTSideDb),
+        // which this rolled-back transaction must see and must not block with gap locks.
+        $wpdb->query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
         $wpdb->query('START TRANSACTION');
         wp_cache_flush();
         wp_set_current_user(0);

@@ -3,6 +3,7 @@ use KCTApp\meetings\KCTMeetingLoop;
 use KCTApp\meetings\KCTQueue;
 use KCTApp\meetings\KCTStartLink;
 use KCTApp\models\KCTMappingRepository;
+use KCTApp\storage\KCTSideDb;
 use KCTApp\telemed\KCTZoom;
 use KCTApp\zoom\KCTCoreAccess;
 
@@ -392,12 +393,11 @@ final class LifecycleTest extends KCTWPTestCase
 
     public function testAnExpiredTokenIsRefreshedAndRotated(): void
     {
-        $before = get_user_meta($this->doctor, 'kct_zoom_oauth_tokens', true);
+        $before = KCTSideDb::getUserMeta($this->doctor, 'kct_zoom_oauth_tokens');
         self::zoom('fault', ['kind' => 'expire_token']);
         $r = $this->provider()->create_meeting($this->bookingData(512));
         $this->assertIsArray($r, is_wp_error($r) ? $r->get_error_message() : '');
-        wp_cache_delete($this->doctor, 'user_meta');
-        $this->assertNotSame($before, get_user_meta($this->doctor, 'kct_zoom_oauth_tokens', true), 'both tokens replaced');
+        $this->assertNotSame($before, KCTSideDb::getUserMeta($this->doctor, 'kct_zoom_oauth_tokens'), 'both tokens replaced');
         $this->assertSame(2, self::zoomStats()['calls']['oauth.token'], 'code exchange, then one refresh');
     }
 

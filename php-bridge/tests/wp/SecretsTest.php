@@ -45,7 +45,7 @@ final class SecretsTest extends KCTWPTestCase
         $this->configureOAuth();
         $doctor = $this->makeUser('kiviCare_doctor');
         $this->connectDoctor($doctor);
-        update_user_meta($doctor, KCTTokenStore::META, 'kct1:' . base64_encode(random_bytes(80)));
+        \KCTApp\storage\KCTSideDb::setUserMeta($doctor, KCTTokenStore::META, 'kct1:' . base64_encode(random_bytes(80)));
         $this->actAs($doctor);
         $r = $this->rest('GET', '/kivicare/v1/settings/zoom-telemed/doctor-config');
         $this->assertSame(200, $r->get_status());
