@@ -286,7 +286,7 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
     }
     if let Some(e) = &last.host_error {
         return match e.retry_at {
-            Some(at) => transient(cx, row, op, at, "host_busy", false),
+            Some(at) => transient(cx, row, call, at, "host_busy", false),
             None => failure(row, op, &e.code, &e.message),
         };
     }
@@ -325,9 +325,18 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
                 .get("next_page_token")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            if let (false, Some(r)) = (next.is_empty(), row.as_mut()) {
-                r.claimed_until = Some(cx.input.now + CLAIM);
-                return Folded::Now(list_call(r, Some(next)));
+            if !next.is_empty() {
+                return Folded::Now(match row.as_mut() {
+                    Some(r) => {
+                        r.claimed_until = Some(cx.input.now + CLAIM);
+                        list_call(r, Some(next))
+                    }
+                    // The row is gone (a rolled-back booking): still find what it left.
+                    None => {
+                        let host = call.host.as_deref().unwrap_or("me");
+                        list_for(host, call.doctor_id, &reference, Some(next))
+                    }
+                });
             }
             // Every page read: nothing carries the reference, so nothing reached Zoom.
             if let Some(r) = row.as_mut().filter(|r| r.correlation_ref == reference) {
@@ -366,12 +375,12 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
             let reason = out.reason.as_deref().unwrap_or("retry");
             let at = out.at.unwrap_or(cx.input.now);
             let maybe_reached = out.action == "recover_then_retry";
-            transient(cx, row, op, at, reason, maybe_reached)
+            transient(cx, row, call, at, reason, maybe_reached)
         }
         // The token layer handles these; reaching here means it could not: try later.
         ("refresh_then_retry" | "check_stored", _) => {
             let now = cx.input.now;
-            transient(cx, row, op, now, "token_retry", false)
+            transient(cx, row, call, now, "token_retry", false)
         }
         ("reconnect", _) => failure(
             row,
@@ -463,14 +472,23 @@ fn adopt(cx: &mut Ctx, row: &mut Option<MappingRow>, m: MeetingRecord, doctor_id
 fn transient(
     cx: &mut Ctx,
     row: &mut Option<MappingRow>,
-    op: &str,
+    call: &CallEcho,
     hint: i64,
     reason: &str,
     maybe_reached: bool,
 ) -> Folded {
     let now = cx.input.now;
+    let op = call.operation.as_str();
     let Some(r) = row.as_mut() else {
-        return Folded::Now(finish(Finish::Failed, reason));
+        // The row is gone (its booking rolled back) but the create may have reached Zoom:
+        // look for the meeting by its reference, so it can be deleted.
+        return Folded::Now(match (op, maybe_reached, &call.correlation_ref) {
+            ("create_meeting", true, Some(reference)) => {
+                let host = call.host.as_deref().unwrap_or("me");
+                list_for(host, call.doctor_id, reference, None)
+            }
+            _ => finish(Finish::Failed, reason),
+        });
     };
     if op == "create_meeting" {
         r.unconfirmed = maybe_reached;
@@ -837,20 +855,25 @@ fn delete_call(zoom_id: &str, doctor_id: u64) -> Effect {
 
 fn list_call(r: &MappingRow, page: Option<&str>) -> Effect {
     let host = r.host.clone().unwrap_or_else(|| "me".into());
+    list_for(&host, r.doctor_id.unwrap_or(0), &r.correlation_ref, page)
+}
+
+/// One page of the host's meetings, to find the one carrying `reference`.
+fn list_for(host: &str, doctor_id: u64, reference: &str, page: Option<&str>) -> Effect {
     let mut input = json!({ "host": host });
     if let Some(p) = page {
         input["next_page_token"] = json!(p);
     }
     Effect::Call {
         operation: "list_meetings",
-        doctor_id: r.doctor_id.unwrap_or(0),
+        doctor_id,
         build: Build {
             op: "meeting.list",
             input,
         },
         meeting_id: None,
-        correlation_ref: Some(r.correlation_ref.clone()),
-        host: Some(host),
+        correlation_ref: Some(reference.to_string()),
+        host: Some(host.to_string()),
         sent: None,
     }
 }

@@ -29,6 +29,7 @@ final class KCTUninstaller
         wp_clear_scheduled_hook('kct_zoom_daily');
         wp_unschedule_hook('kct_zoom_retry');
         wp_unschedule_hook(\KCTApp\meetings\KCTQueue::HOOK);
+        wp_unschedule_hook(\KCTApp\meetings\KCTQueue::SWEEP_HOOK);
         if (function_exists('as_unschedule_all_actions')) {
             as_unschedule_all_actions('', [], \KCTApp\meetings\KCTQueue::GROUP);
         }

@@ -137,13 +137,15 @@ final class KCTMeetingLoop
 
     /**
      * KiviCare creates meetings inside its own database transaction (CONTRACT §8.7): when it
-     * rolls back, the mapping row goes with it but the meeting stays at Zoom. Each create
-     * answer is remembered for this request; at its end the core is asked what each one
-     * means now that the row may be gone (a surplus meeting: delete it).
+     * rolls back, the mapping row goes with it but a meeting may stay at Zoom. Every create
+     * of this request that made (or may have made) a meeting is remembered; at its end, for
+     * each one whose row is gone, the core is asked what is left at Zoom (a meeting to
+     * delete, or one to look for by its reference first) and the loop performs it.
      */
     private static function remember(array $last): void
     {
-        if (($last['outcome']['action'] ?? '') !== 'done' || ($last['call']['operation'] ?? '') !== 'create_meeting') {
+        if (($last['call']['operation'] ?? '') !== 'create_meeting'
+            || !in_array($last['outcome']['action'] ?? '', ['done', 'recover_then_retry'], true)) {
             return;
         }
         if (!self::$created) {
@@ -157,25 +159,42 @@ final class KCTMeetingLoop
     {
         $deleted = [];
         foreach (self::$created as $last) {
+            $reference = (string) ($last['call']['correlation_ref'] ?? '');
             $zoomId = (string) ($last['outcome']['result']['zoom_id'] ?? '');
-            if ($zoomId === '' || KCTMappingRepository::findByZoomId($zoomId) !== null) {
-                continue;
+            if (($zoomId !== '' && KCTMappingRepository::findByZoomId($zoomId) !== null)
+                || ($reference !== '' && KCTMappingRepository::findByReference($reference) !== null)) {
+                continue; // the booking committed: its row owns the meeting
             }
-            $step = KCTCoreAccess::run(static function ($core) use ($last) {
-                return $core->lifecycleStep(['appointment_id' => 0, 'last' => $last, 'now' => time(), 'random' => KCTCoreAccess::random(40)]);
-            });
-            if (is_wp_error($step) || $step['effect']['do'] !== 'call') {
-                continue;
-            }
-            $done = KCTZoomApi::perform($step['effect']);
-            $after = KCTCoreAccess::run(static function ($core) use ($done) {
-                return $core->lifecycleStep(['appointment_id' => 0, 'last' => $done, 'now' => time(), 'random' => KCTCoreAccess::random(40)]);
-            });
-            if (!is_wp_error($after) && ($after['effect']['result'] ?? '') !== 'failed') {
-                $deleted[] = $zoomId;
+            for ($i = 0; $i < self::MAX_STEPS; $i++) {
+                $step = KCTCoreAccess::run(static function ($core) use ($last) {
+                    return $core->lifecycleStep(['appointment_id' => 0, 'last' => $last, 'now' => time(), 'random' => KCTCoreAccess::random(40)]);
+                });
+                if (is_wp_error($step) || $step['effect']['do'] !== 'call') {
+                    break;
+                }
+                $last = KCTZoomApi::perform($step['effect']);
+                if (($last['outcome']['action'] ?? '') === 'done' && $last['call']['operation'] === 'delete_meeting') {
+                    $deleted[] = (string) $last['call']['meeting_id'];
+                }
             }
         }
         self::$created = [];
         return $deleted;
+    }
+
+    /**
+     * Resumes rows whose owed work is due by the row's own record (`next_attempt_at`, an
+     * expired claim), whatever happened to their queued resume: the table is the truth, the
+     * queue only wakes it up sooner. Runs on a schedule and when the queue drains.
+     *
+     * @return int rows resumed
+     */
+    public static function sweep(int $limit = 50): int
+    {
+        $ids = KCTMappingRepository::owedWorkDue(time(), $limit);
+        foreach ($ids as $id) {
+            self::run($id, null);
+        }
+        return count($ids);
     }
 }

@@ -10,6 +10,24 @@ final class KCTQueue
 {
     const HOOK = 'kct_zoom_step';
     const GROUP = 'kct-zoom';
+    /** The safety net: rows whose owed work is due, whatever became of their queued resume. */
+    const SWEEP_HOOK = 'kct_zoom_sweep';
+    const SWEEP_EVERY = 300;
+
+    public static function register(): void
+    {
+        add_filter('cron_schedules', static function ($schedules) {
+            $schedules['kct_zoom_sweep'] = ['interval' => self::SWEEP_EVERY, 'display' => __('Every five minutes (Zoom meetings)', 'kivicare-telemed-zoom')];
+            return $schedules;
+        });
+        add_action(self::HOOK, [KCTMeetingLoop::class, 'resume'], 10, 1);
+        add_action(self::SWEEP_HOOK, [KCTMeetingLoop::class, 'sweep'], 10, 0);
+        add_action('init', static function () {
+            if (!wp_next_scheduled(self::SWEEP_HOOK)) {
+                wp_schedule_event(time() + self::SWEEP_EVERY, 'kct_zoom_sweep', self::SWEEP_HOOK);
+            }
+        });
+    }
 
     private static function actionScheduler(): bool
     {

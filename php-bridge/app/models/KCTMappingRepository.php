@@ -129,6 +129,29 @@ final class KCTMappingRepository
         return $db ? self::toCore($db) : null;
     }
 
+    public static function findByReference(string $reference): ?array
+    {
+        global $wpdb;
+        $t = self::table();
+        $db = $wpdb->get_row($wpdb->prepare("SELECT * FROM $t WHERE correlation_ref = %s LIMIT 1", $reference));
+        return $db ? self::toCore($db) : null;
+    }
+
+    /** @return int[] appointments whose row owes work that is due (its time, or an expired claim) */
+    public static function owedWorkDue(int $now, int $limit): array
+    {
+        global $wpdb;
+        $t = self::table();
+        $at = self::utc($now);
+        return array_map('intval', $wpdb->get_col($wpdb->prepare(
+            "SELECT appointment_id FROM $t WHERE intent IS NOT NULL AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+             AND (claimed_until IS NULL OR claimed_until <= %s) ORDER BY next_attempt_at LIMIT %d",
+            $at,
+            $at,
+            $limit
+        )));
+    }
+
     /** @return int[] appointments with a mapping for this patient */
     public static function appointmentsOfPatient(int $patientId): array
     {

@@ -25,7 +25,7 @@ final class KCTAppointmentHooks
         add_action('kc_patient_delete', [self::class, 'onPatientDeleted'], 10, 1);
         add_action('kc_appointment_updated', [self::class, 'onUpdated'], 10, 3);
         add_filter('kc_is_video_consultation', [self::class, 'isVideo'], 10, 2);
-        add_action(KCTQueue::HOOK, [KCTMeetingLoop::class, 'resume'], 10, 1);
+        KCTQueue::register();
         // Retries queued by 4.0.0 carried (intent, facts): resume the row's own work instead.
         add_action('kct_zoom_retry', [self::class, 'legacyRetry'], 10, 2);
         add_action('kct_zoom_daily', [KCTConnect::class, 'purgeBurnt']);

@@ -420,6 +420,36 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame('active', KCTMappingRepository::find(514)['status'], 'the committed booking keeps its meeting');
     }
 
+    /** A rolled-back booking whose create answer was lost: found by reference, deleted. */
+    public function testARolledBackBookingWithALostAnswerLeavesNoMeeting(): void
+    {
+        global $wpdb;
+        $p = $this->provider();
+        $wpdb->query('SAVEPOINT kiviCare_booking');
+        self::zoom('fault', ['kind' => 'drop_after_create', 'path_prefix' => '/v2/users']);
+        $this->assertInstanceOf(\WP_Error::class, $p->create_meeting($this->bookingData(516)));
+        $this->assertCount(1, self::zoomMeetings(), 'Zoom made it; we never heard');
+        $wpdb->query('ROLLBACK TO SAVEPOINT kiviCare_booking');
+        $this->assertNull(KCTMappingRepository::find(516));
+        $this->assertCount(1, KCTMeetingLoop::settleRolledBack());
+        $this->assertCount(0, self::zoomMeetings(), 'looked for by reference and deleted');
+    }
+
+    /** WP-Cron's queue is one option: a concurrent write can lose an entry. The table is the truth. */
+    public function testTheSweepResumesWorkWhoseQueuedResumeWasLost(): void
+    {
+        self::zoom('fault', ['kind' => 'server_error', 'path_prefix' => '/v2/users']);
+        $this->assertInstanceOf(\WP_Error::class, $this->provider()->create_meeting($this->bookingData(580)));
+        KCTQueue::clear(580); // lost
+        $this->assertSame(0, KCTMeetingLoop::sweep(), 'not due yet');
+        $row = KCTMappingRepository::find(580);
+        $row['next_attempt_at'] = time() - 1;
+        $this->assertTrue(KCTMappingRepository::compareAndSwap($row, $row['version']));
+        $this->assertSame(1, KCTMeetingLoop::sweep());
+        $this->assertSame('active', KCTMappingRepository::find(580)['status']);
+        $this->assertSame(0, KCTMeetingLoop::sweep(), 'nothing owed any more');
+    }
+
     public function testVideoConsultationFlag(): void
     {
         $this->provider()->create_meeting($this->bookingData(513));
