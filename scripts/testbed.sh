@@ -72,8 +72,9 @@ start_fake_zoom() {
   wait_for "the fake Zoom" "curl -fs '$KCT_ZOOM_URL/__admin/stats' >/dev/null 2>&1 || php -r 'exit(@file_get_contents(\"$KCT_ZOOM_URL/__admin/stats\") === false ? 1 : 0);'"
 }
 
-start_web() {
-  if alive "$RUN/php-server.pid"; then kill -- "-$(cat "$RUN/php-server.pid")" 2>/dev/null || true; sleep 0.2; fi
+start_web() { # port, name
+  local port=$1 name=$2
+  if alive "$RUN/$name.pid"; then kill -- "-$(cat "$RUN/$name.pid")" 2>/dev/null || true; sleep 0.2; fi
   # The built-in server is not the `cli` SAPI, so FFI is reached as in production PHP-FPM:
   # ffi.enable=preload, the runtime registered by ffi.preload, and the bridge classes
   # preloaded by opcache (FFI's API answers only to preloaded code then).
@@ -83,9 +84,9 @@ start_web() {
   PHP_CLI_SERVER_WORKERS=4 setsid php -d ffi.enable=preload -d ffi.preload="$ROOT/php-bridge/lib/kct_runtime.preload.h" \
     -d opcache.enable=1 -d opcache.enable_cli=1 -d opcache.preload="$ROOT/php-bridge/preload.php" "${as_root[@]}" \
     -d display_errors=0 -d log_errors=1 -d error_log="$RUN/php-errors.log" \
-    -S "127.0.0.1:$WP_PORT" -t "$WP" "$ROOT/scripts/wp/router.php" >"$RUN/php-server.log" 2>&1 &
-  echo $! > "$RUN/php-server.pid"
-  wait_for WordPress "php -r 'exit(@file_get_contents(\"$KCT_WP_URL/wp-login.php\") === false ? 1 : 0);'"
+    -S "127.0.0.1:$port" -t "$WP" "$ROOT/scripts/wp/router.php" >"$RUN/$name.log" 2>&1 &
+  echo $! > "$RUN/$name.pid"
+  wait_for "WordPress on :$port" "php -r 'exit(@file_get_contents(\"http://127.0.0.1:$port/wp-login.php\") === false ? 1 : 0);'"
 }
 
 up() {
@@ -94,17 +95,25 @@ up() {
   fresh_database
   start_fake_zoom
   install_wordpress
-  start_web
+  start_web "$WP_PORT" php-server
+  # A second web server on the same database (KCT_WEB_SERVERS=2): what two hosts behind a
+  # load balancer share.
+  if [ "${KCT_WEB_SERVERS:-1}" -ge 2 ]; then
+    start_web "$((WP_PORT + 1))" php-server-2
+    export KCT_WP_URL2="http://127.0.0.1:$((WP_PORT + 1))"
+  fi
   echo "testbed ($ENV_NAME): WordPress $KCT_WP_URL (admin / admin-local-only), fake Zoom $KCT_ZOOM_URL"
 }
 
 down() {
-  if alive "$RUN/php-server.pid"; then kill -- "-$(cat "$RUN/php-server.pid")" 2>/dev/null || true; fi
+  for w in php-server php-server-2; do
+    if alive "$RUN/$w.pid"; then kill -- "-$(cat "$RUN/$w.pid")" 2>/dev/null || true; fi
+  done
   for p in fake-zoom mysql/mysqld; do
     if alive "$RUN/$p.pid"; then kill "$(cat "$RUN/$p.pid")" 2>/dev/null || true; fi
   done
   for _ in $(seq 1 50); do alive "$RUN/mysql/mysqld.pid" || break; sleep 0.1; done
-  rm -f "$RUN/php-server.pid" "$RUN/fake-zoom.pid"
+  rm -f "$RUN/php-server.pid" "$RUN/php-server-2.pid" "$RUN/fake-zoom.pid"
 }
 
 case "$ACTION" in

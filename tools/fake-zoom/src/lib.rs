@@ -832,7 +832,8 @@ impl FakeZoom {
     /// `POST app` {client_id, client_secret, redirect_uri}; `POST s2s` {client_id,
     /// client_secret, account_id, users:[{id,email}]}; `POST consent-as` {email};
     /// `POST fault` {kind, count?, path_prefix?, retry_after?: seconds|"date"|"absent",
-    /// latency_ms?}; `POST clock` {advance}; `POST daily-cap` {cap}; `GET stats`;
+    /// latency_ms?}; `POST clear-faults`; `POST clock` {advance}; `POST daily-cap` {cap};
+    /// `POST page-size` {size}; `GET stats`;
     /// `GET requests?n=`; `POST reset`; `POST webhook` {url, secret, event, payload?,
     /// timestamp?}.
     fn admin(&self, what: &str, req: &Request) -> Reply {
@@ -927,6 +928,10 @@ impl FakeZoom {
             ("POST", "clock") => {
                 self.world().clock_offset +=
                     body.get("advance").and_then(Value::as_i64).unwrap_or(0);
+                ok()
+            }
+            ("POST", "clear-faults") => {
+                self.world().faults.clear();
                 ok()
             }
             ("POST", "page-size") => {

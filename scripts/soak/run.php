@@ -1,0 +1,245 @@
+<?php
+/**
+ * The fault soak (issue: one meeting per appointment, nothing lost). Runs inside the test
+ * bed: `scripts/testbed.sh run test php scripts/soak/run.php ROUNDS` (make soak / make test).
+ *
+ * Each round injects random faults at the fake Zoom (500; 429 with Retry-After as seconds,
+ * as a date, absent; the daily cap; latency past the HTTP timeout; a connection dropped
+ * after the create; a token expiring now) and runs one to four KiviCare actions at once
+ * (book inside a transaction that commits or rolls back, confirm later, reschedule, cancel,
+ * delete, regenerate, reassign), split between the web servers the test bed runs. Then the
+ * due retries run. At the end the faults stop and the queue runs to idle, and Zoom's live
+ * meetings are compared with the appointments that should have one. The last line is
+ * `rounds=R live=L expected=E duplicates=0 orphans=0 missing=0 lost_tokens=0`; anything
+ * else exits 1.
+ */
+$rounds = max(1, (int) ($argv[1] ?? 20));
+$seed = (int) ($argv[2] ?? random_int(1, PHP_INT_MAX));
+mt_srand($seed);
+
+$url = parse_url((string) getenv('KCT_WP_URL'));
+$_SERVER['HTTP_HOST'] = $url['host'] . ':' . $url['port'];
+$_SERVER['SERVER_NAME'] = $url['host'];
+$_SERVER['REQUEST_URI'] = '/';
+define('WP_USE_THEMES', false);
+require getenv('KCT_WP_ROOT') . '/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/user.php';
+$root = dirname(__DIR__, 2);
+require_once $root . '/php-bridge/tests/wp/KCTKiviCareFixtures.php';
+
+use KCTApp\auth\KCTTokenStore;
+use KCTApp\models\KCTMappingRepository;
+use KCTApp\settings\KCTSettings;
+use KCTApp\zoom\KCTConnect;
+
+$zoom = (string) getenv('KCT_ZOOM_URL');
+$servers = array_values(array_filter([getenv('KCT_WP_URL'), getenv('KCT_WP_URL2')]));
+$key = bin2hex(random_bytes(16));
+
+function zoom_admin(string $what, array $body = [], string $method = 'POST'): array
+{
+    $ctx = stream_context_create(['http' => ['method' => $method, 'header' => "Content-Type: application/json\r\n",
+        'content' => json_encode($body ?: new stdClass()), 'ignore_errors' => true]]);
+    return json_decode((string) file_get_contents(getenv('KCT_ZOOM_URL') . '/__admin/' . $what, false, $ctx), true) ?: [];
+}
+
+function fail(string $why): void
+{
+    fwrite(STDERR, "soak: $why\n");
+    exit(1);
+}
+
+// ---- the clinic: OAuth app, two connected doctors, patients, KiviCare's table ---------------
+kct_test_create_appointments_table();
+global $wpdb;
+$wpdb->query("TRUNCATE {$wpdb->prefix}kc_appointments");
+$wpdb->query('TRUNCATE ' . KCTMappingRepository::table());
+zoom_admin('reset');
+zoom_admin('daily-cap', ['cap' => 1000000]); // the cap is injected as a fault instead
+update_option('timezone_string', 'Asia/Kolkata');
+$clientId = 'kctSoakClient01';
+$secret = 'kctSoakSecret0123456789';
+zoom_admin('app', ['client_id' => $clientId, 'client_secret' => $secret, 'redirect_uri' => KCTSettings::callbackUrl()]);
+$saved = KCTSettings::save(['auth_type' => 'oauth', 'client_id' => $clientId, 'client_secret' => $secret, 'redirect_url' => KCTSettings::callbackUrl()]);
+if ($saved !== true) {
+    fail('settings: ' . (is_wp_error($saved) ? $saved->get_error_message() : 'not saved'));
+}
+$doctors = [];
+foreach (['soak.doctor.one@clinic.example', 'soak.doctor.two@clinic.example'] as $n => $email) {
+    $old = get_user_by('email', $email);
+    if ($old) {
+        wp_delete_user($old->ID);
+    }
+    if (!get_role('kiviCare_doctor')) {
+        add_role('kiviCare_doctor', 'kiviCare_doctor', ['read' => true]);
+    }
+    $id = wp_insert_user(['user_login' => 'soakdoc' . $n, 'user_email' => $email, 'user_pass' => wp_generate_password(20), 'role' => 'kiviCare_doctor']);
+    zoom_admin('consent-as', ['email' => $email]);
+    $authorize = KCTConnect::authorizeUrl($id);
+    $ctx = stream_context_create(['http' => ['follow_location' => 0, 'ignore_errors' => true]]);
+    file_get_contents($authorize, false, $ctx);
+    $location = '';
+    foreach ($http_response_header as $h) {
+        if (stripos($h, 'Location:') === 0) {
+            $location = trim(substr($h, 9));
+        }
+    }
+    parse_str((string) parse_url($location, PHP_URL_QUERY), $q);
+    $connected = is_string($authorize) ? KCTConnect::callback($q['code'] ?? '', $q['state'] ?? '', 0) : $authorize;
+    if ($connected !== $id) {
+        fail("doctor $email could not connect: " . (is_wp_error($connected) ? $connected->get_error_message() : json_encode($connected)));
+    }
+    $doctors[] = $id;
+}
+$patients = [];
+foreach ([1, 2, 3] as $n) {
+    $email = "soak.patient.$n@clinic.example";
+    $old = get_user_by('email', $email);
+    if ($old) {
+        wp_delete_user($old->ID);
+    }
+    $patients[] = wp_insert_user(['user_login' => "soakpat$n", 'user_email' => $email, 'user_pass' => wp_generate_password(20), 'role' => 'subscriber']);
+}
+$worker = str_replace(['@ROOT@', '@KEY@'], [$root, $key], (string) file_get_contents(__DIR__ . '/worker.php'));
+file_put_contents(getenv('KCT_WP_ROOT') . '/kct-soak-worker.php', $worker);
+
+/** Runs the actions at once, each on the next server in turn. */
+function run_actions(array $actions, array $servers, string $key): array
+{
+    $mh = curl_multi_init();
+    $handles = [];
+    foreach ($actions as $i => $params) {
+        $base = $servers[$i % count($servers)];
+        $h = curl_init($base . '/kct-soak-worker.php?' . http_build_query($params + ['key' => $key]));
+        curl_setopt_array($h, [CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT => 120]);
+        curl_multi_add_handle($mh, $h);
+        $handles[$i] = $h;
+    }
+    do {
+        $status = curl_multi_exec($mh, $running);
+        if ($running) {
+            curl_multi_select($mh, 1.0);
+        }
+    } while ($running && $status === CURLM_OK);
+    $out = [];
+    foreach ($handles as $i => $h) {
+        $code = curl_getinfo($h, CURLINFO_HTTP_CODE);
+        $body = (string) curl_multi_getcontent($h);
+        if ($code !== 200) {
+            fail("action " . json_encode($actions[$i]) . " answered HTTP $code: " . substr($body, 0, 300));
+        }
+        $out[] = json_decode($body, true);
+        curl_multi_remove_handle($mh, $h);
+    }
+    curl_multi_close($mh);
+    return $out;
+}
+
+// ---- rounds --------------------------------------------------------------------------------
+$faults = [
+    ['kind' => 'server_error', 'path_prefix' => '/v2/'],
+    ['kind' => 'rate_limit', 'retry_after' => '7', 'path_prefix' => '/v2/'],
+    ['kind' => 'rate_limit', 'retry_after' => 'date', 'path_prefix' => '/v2/'],
+    ['kind' => 'rate_limit', 'retry_after' => 'absent', 'path_prefix' => '/v2/'],
+    ['kind' => 'daily_cap', 'retry_after' => 'date', 'path_prefix' => '/v2/'],
+    ['kind' => 'latency', 'latency_ms' => 3500, 'path_prefix' => '/v2/users'],
+    ['kind' => 'drop_after_create', 'path_prefix' => '/v2/users'],
+    ['kind' => 'expire_token'],
+];
+$nextId = 5000;
+$known = []; // appointment ids ever booked (committed or not)
+$tally = [];
+$started = microtime(true);
+for ($r = 1; $r <= $rounds; $r++) {
+    zoom_admin('clear-faults');
+    for ($f = mt_rand(0, 2); $f > 0; $f--) {
+        zoom_admin('fault', $faults[mt_rand(0, count($faults) - 1)] + ['count' => mt_rand(1, 2)]);
+    }
+    $actions = [];
+    $busy = [];
+    for ($n = mt_rand(1, 4); $n > 0; $n--) {
+        $mix = ['book', 'book', 'book', 'confirm', 'reschedule', 'reschedule', 'cancel', 'delete', 'regenerate', 'reassign'];
+        $kind = $known ? $mix[mt_rand(0, count($mix) - 1)] : 'book';
+        if ($kind === 'book') {
+            $id = $nextId++;
+            $known[] = $id;
+            $actions[] = ['action' => 'book', 'id' => $id, 'doctor' => $doctors[mt_rand(0, 1)], 'patient' => $patients[mt_rand(0, 2)],
+                'start' => date('Y-m-d H:i:s', strtotime('+' . mt_rand(2, 40) . ' days 09:00') + 900 * mt_rand(0, 20)),
+                'status' => mt_rand(0, 3) === 0 ? 2 : 1, 'end' => mt_rand(0, 4) === 0 ? 'rollback' : 'commit'];
+        } else {
+            // Two actions on one appointment at once are allowed: that is the race to survive.
+            $id = $known[mt_rand(0, count($known) - 1)];
+            $a = ['action' => $kind, 'id' => $id];
+            if ($kind === 'reschedule') {
+                $a['minutes'] = 15 * mt_rand(1, 8);
+            } elseif ($kind === 'reassign') {
+                $a['doctor'] = $doctors[mt_rand(0, 1)];
+            } elseif ($kind === 'confirm') {
+                $a['status'] = mt_rand(0, 1) ? 1 : 4;
+            }
+            $actions[] = $a;
+        }
+        $tally[$kind] = ($tally[$kind] ?? 0) + 1;
+    }
+    run_actions($actions, $servers, $key);
+    if (mt_rand(0, 2) === 0) {
+        run_actions([['action' => 'drain']], $servers, $key);
+    }
+}
+
+// ---- idle, then the count -------------------------------------------------------------------
+zoom_admin('clear-faults');
+for ($i = 0; $i < 20; $i++) {
+    $d = run_actions([['action' => 'drain', 'all' => 1]], $servers, $key)[0];
+    if ($d['owed'] === 0 && $d['ran'] === 0) {
+        break;
+    }
+}
+if ($d['owed'] !== 0) {
+    fail("the queue did not drain: {$d['owed']} rows still owe work");
+}
+$live = [];
+foreach (zoom_admin('meetings', [], 'GET')['meetings'] as $m) {
+    if (!preg_match('/#(\d+) /', (string) $m['topic'], $mm)) {
+        fail('a meeting not made by the soak: ' . $m['topic']);
+    }
+    $live[(int) $mm[1]][] = (string) $m['id'];
+}
+$t = $wpdb->prefix . 'kc_appointments';
+$wanted = array_map('intval', $wpdb->get_col("SELECT id FROM $t WHERE status IN (1, 4)"));
+$duplicates = $orphans = $missing = 0;
+$problems = [];
+foreach ($live as $id => $ids) {
+    if (count($ids) > 1) {
+        $duplicates += count($ids) - 1;
+        $problems[] = "appointment $id has " . count($ids) . ' meetings';
+    }
+    if (!in_array($id, $wanted, true)) {
+        $orphans += count($ids);
+        $problems[] = "appointment $id wants no meeting but has " . count($ids);
+    }
+}
+foreach ($wanted as $id) {
+    $row = KCTMappingRepository::find($id);
+    if ($row === null || !KCTMappingRepository::isLive($row) || !in_array($row['zoom_id'], $live[$id] ?? [], true)) {
+        $missing++;
+        $problems[] = "appointment $id has no live meeting (row: " . ($row === null ? 'none' : $row['status'] . ', ' . $row['last_error']) . ')';
+    }
+}
+$lost = 0;
+foreach ($doctors as $doctor) {
+    if (KCTTokenStore::get($doctor, true)['state'] !== 'ok') {
+        $lost++;
+        $problems[] = "doctor $doctor lost the connection";
+    }
+}
+$stats = zoom_admin('stats', [], 'GET');
+printf("soak: seed %d, %d server(s), %.1f s; actions %s; Zoom calls %s; invalid bodies %d\n", $seed, count($servers),
+    microtime(true) - $started, json_encode($tally), json_encode($stats['calls']), $stats['invalid_bodies']);
+foreach (array_slice($problems, 0, 20) as $p) {
+    echo "  problem: $p\n";
+}
+$total = array_sum(array_map('count', $live));
+printf("rounds=%d live=%d expected=%d duplicates=%d orphans=%d missing=%d lost_tokens=%d\n",
+    $rounds, $total, count($wanted), $duplicates, $orphans, $missing, $lost);
+exit(($duplicates || $orphans || $missing || $lost || $stats['invalid_bodies'] || $total !== count($wanted)) ? 1 : 0);
