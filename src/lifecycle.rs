@@ -568,6 +568,9 @@ fn effective(input: &StepInput, row: &Option<MappingRow>) -> Option<Intent> {
                 Some(Intent::Delete)
             } else if a.status == Some(0) {
                 Some(Intent::Cancel)
+            } else if matches!(a.status, Some(2 | 3)) && !live {
+                // Not confirmed yet (pending payment), or the visit is over: no new meeting.
+                None
             } else {
                 asked
             }
@@ -640,6 +643,10 @@ fn plan(cx: &mut Ctx, row: &mut Option<MappingRow>) -> Effect {
     let input = cx.input;
     absorb(input, row, cx);
     let eff = effective(cx.input, row);
+    if eff.is_none() && cx.input.row.is_none() {
+        // Nothing is owed and there was no row: write none.
+        *row = None;
+    }
     let Some(r) = row.as_mut() else {
         return finish(Finish::Nothing, "");
     };
@@ -673,6 +680,23 @@ fn settle(r: &mut MappingRow, result: Finish) -> Effect {
     }
 }
 
+/// A create that may have reached Zoom: look for it by its reference, unless another worker
+/// holds the row, or the retry time has not come (Zoom may still be finishing that create).
+fn recover(cx: &Ctx, r: &mut MappingRow) -> Effect {
+    if let Some(wait) = claimed(cx, r) {
+        return wait;
+    }
+    if let Some(at) = r.next_attempt_at.filter(|&t| t > cx.input.now) {
+        return Effect::Schedule {
+            at,
+            attempt: r.attempt,
+        };
+    }
+    r.claimed_until = Some(cx.input.now + CLAIM);
+    r.next_attempt_at = None;
+    list_call(r, None)
+}
+
 /// Someone else is calling Zoom for this row: look again when their claim runs out.
 fn claimed(cx: &Ctx, r: &MappingRow) -> Option<Effect> {
     let until = r.claimed_until.filter(|&t| t > cx.input.now)?;
@@ -694,11 +718,7 @@ fn end(cx: &mut Ctx, r: &mut MappingRow, to: Status) -> Effect {
         return delete_call(&z, r.doctor_id.unwrap_or(0));
     }
     if r.unconfirmed {
-        if let Some(wait) = claimed(cx, r) {
-            return wait;
-        }
-        r.claimed_until = Some(cx.input.now + CLAIM);
-        return list_call(r, None);
+        return recover(cx, r);
     }
     settle(r, Finish::Done)
 }
@@ -723,11 +743,7 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
         return settle(r, Finish::Done);
     }
     if r.unconfirmed {
-        if let Some(wait) = claimed(cx, r) {
-            return wait;
-        }
-        r.claimed_until = Some(cx.input.now + CLAIM);
-        return list_call(r, None);
+        return recover(cx, r);
     }
     let (Some(host), Some(doctor)) = (cx.input.host.clone(), a.doctor_id.or(r.doctor_id)) else {
         r.status = Status::Failed;

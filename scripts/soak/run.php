@@ -52,7 +52,9 @@ function fail(string $why): void
 // ---- the clinic: OAuth app, two connected doctors, patients, KiviCare's table ---------------
 kct_test_create_appointments_table();
 global $wpdb;
-$wpdb->query("TRUNCATE {$wpdb->prefix}kc_appointments");
+foreach (['kc_appointments', 'kc_appointment_service_mapping', 'kc_service_doctor_mapping'] as $table) {
+    $wpdb->query("TRUNCATE {$wpdb->prefix}$table");
+}
 $wpdb->query('TRUNCATE ' . KCTMappingRepository::table());
 zoom_admin('reset');
 zoom_admin('daily-cap', ['cap' => 1000000]); // the cap is injected as a fault instead
@@ -90,6 +92,10 @@ foreach (['soak.doctor.one@clinic.example', 'soak.doctor.two@clinic.example'] as
         fail("doctor $email could not connect: " . (is_wp_error($connected) ? $connected->get_error_message() : json_encode($connected)));
     }
     $doctors[] = $id;
+}
+// Service 77 is a telemedicine service of both doctors (KiviCare's doctor-service mapping).
+foreach ($doctors as $doctor) {
+    $wpdb->insert($wpdb->prefix . 'kc_service_doctor_mapping', ['service_id' => 77, 'doctor_id' => $doctor, 'telemed_service' => 'yes', 'created_at' => current_time('mysql')]);
 }
 $patients = [];
 foreach ([1, 2, 3] as $n) {
@@ -198,6 +204,7 @@ for ($i = 0; $i < 20; $i++) {
 if ($d['owed'] !== 0) {
     fail("the queue did not drain: {$d['owed']} rows still owe work");
 }
+$t = $wpdb->prefix . 'kc_appointments';
 $live = [];
 foreach (zoom_admin('meetings', [], 'GET')['meetings'] as $m) {
     if (!preg_match('/#(\d+) /', (string) $m['topic'], $mm)) {
@@ -205,7 +212,6 @@ foreach (zoom_admin('meetings', [], 'GET')['meetings'] as $m) {
     }
     $live[(int) $mm[1]][] = (string) $m['id'];
 }
-$t = $wpdb->prefix . 'kc_appointments';
 $wanted = array_map('intval', $wpdb->get_col("SELECT id FROM $t WHERE status IN (1, 4)"));
 $duplicates = $orphans = $missing = 0;
 $problems = [];
@@ -216,7 +222,10 @@ foreach ($live as $id => $ids) {
     }
     if (!in_array($id, $wanted, true)) {
         $orphans += count($ids);
-        $problems[] = "appointment $id wants no meeting but has " . count($ids);
+        $row = KCTMappingRepository::find($id);
+        $status = $wpdb->get_var($wpdb->prepare("SELECT status FROM $t WHERE id = %d", $id));
+        $problems[] = "appointment $id (" . ($status === null ? 'deleted' : "status $status") . ') wants no meeting but has ' . count($ids)
+            . ' (row: ' . ($row === null ? 'none' : json_encode(array_intersect_key($row, array_flip(['status', 'intent', 'zoom_id', 'last_error', 'unconfirmed'])))) . ', live ' . implode(',', $ids) . ')';
     }
 }
 foreach ($wanted as $id) {

@@ -59,6 +59,7 @@ switch ($action) {
         $status = (int) $_GET['status'];
         $wpdb->query('START TRANSACTION');
         $write($id, (int) $_GET['doctor'], (int) $_GET['patient'], (string) $_GET['start'], 30, $status);
+        $wpdb->insert($wpdb->prefix . 'kc_appointment_service_mapping', ['appointment_id' => $id, 'service_id' => 77, 'created_at' => current_time('mysql')]);
         if ($status !== 2) {
             $r = $p()->create_meeting($meetingData($appt()));
             $out['meeting'] = is_wp_error($r) ? $r->get_error_code() : 'ok';

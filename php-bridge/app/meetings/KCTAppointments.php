@@ -60,6 +60,28 @@ final class KCTAppointments
         return $a;
     }
 
+    /**
+     * Whether KiviCare books the appointment as telemedicine: one of its services is a
+     * telemedicine service *of the appointment's doctor* (CONTRACT §8.14: KiviCare's own check
+     * forgets the doctor). Null when KiviCare's tables cannot be read.
+     */
+    public static function isTelemed(int $id): ?bool
+    {
+        global $wpdb;
+        $asm = $wpdb->prefix . 'kc_appointment_service_mapping';
+        $sdm = $wpdb->prefix . 'kc_service_doctor_mapping';
+        if (!self::tableExists() || $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($sdm))) !== $sdm) {
+            return null;
+        }
+        $t = self::table();
+        return (bool) $wpdb->get_var($wpdb->prepare(
+            "SELECT 1 FROM $asm asm JOIN $t a ON a.id = asm.appointment_id
+             JOIN $sdm sdm ON sdm.service_id = asm.service_id AND sdm.doctor_id = a.doctor_id
+             WHERE asm.appointment_id = %d AND sdm.telemed_service = 'yes' LIMIT 1",
+            $id
+        ));
+    }
+
     /** The appointment's own zone (the doctor's), as KiviCare stores it. */
     public static function zone(int $id): ?string
     {

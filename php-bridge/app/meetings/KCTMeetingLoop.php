@@ -19,8 +19,8 @@ final class KCTMeetingLoop
     /** How soon a loop that could not settle, or found no runtime, looks again. */
     const RECHECK = 300;
 
-    /** @var array[] create answers of this request: [effect, outcome] (see settleRolledBack) */
-    private static $created = [];
+    /** @var array<int, array> the last row this request wrote per appointment (see settleRolledBack) */
+    private static $written = [];
 
     /**
      * @param string|null $intent ensure | regenerate | reschedule | cancel | delete; null resumes the row's work
@@ -69,16 +69,18 @@ final class KCTMeetingLoop
                 return $step;
             }
             $write = $step['write'];
-            if ($write !== null && !($row === null ? KCTMappingRepository::insert($write) : KCTMappingRepository::compareAndSwap($write, $row['version']))) {
-                $current = true; // another worker wrote first: read again, ask again
-                continue;
+            if ($write !== null) {
+                if (!($row === null ? KCTMappingRepository::insert($write) : KCTMappingRepository::compareAndSwap($write, $row['version']))) {
+                    $current = true; // another worker wrote first: read again, ask again
+                    continue;
+                }
+                self::remember($write);
             }
             $intent = null;
             $effect = $step['effect'];
             switch ($effect['do']) {
                 case 'call':
                     $last = KCTZoomApi::perform($effect);
-                    self::remember($last);
                     continue 2;
                 case 'schedule':
                     KCTQueue::at($appointmentId, (int) $effect['at']);
@@ -136,50 +138,40 @@ final class KCTMeetingLoop
     }
 
     /**
-     * KiviCare creates meetings inside its own database transaction (CONTRACT §8.7): when it
-     * rolls back, the mapping row goes with it but a meeting may stay at Zoom. Every create
-     * of this request that made (or may have made) a meeting is remembered; at its end, for
-     * each one whose row is gone, the core is asked what is left at Zoom (a meeting to
-     * delete, or one to look for by its reference first) and the loop performs it.
+     * KiviCare writes its booking, and so our first rows, inside its own database
+     * transaction (CONTRACT §3 A, §8.7). When it rolls back, our row goes with it, but what
+     * it recorded may still be at Zoom: a meeting, or a create whose answer was lost. At the
+     * end of the request every row this request wrote and the database no longer has is
+     * written again, and the core resumes it: the appointment is gone, so it deletes the
+     * meeting, or looks for it by reference once the retry time has come.
      */
-    private static function remember(array $last): void
+    private static function remember(array $row): void
     {
-        if (($last['call']['operation'] ?? '') !== 'create_meeting'
-            || !in_array($last['outcome']['action'] ?? '', ['done', 'recover_then_retry'], true)) {
-            return;
-        }
-        if (!self::$created) {
+        if (!self::$written) {
             add_action('shutdown', [self::class, 'settleRolledBack'], 0);
         }
-        self::$created[] = $last;
+        self::$written[(int) $row['appointment_id']] = $row;
     }
 
-    /** @return string[] the meetings deleted because their booking was rolled back */
+    /** @return int[] appointments whose rolled-back rows were restored and resumed */
     public static function settleRolledBack(): array
     {
-        $deleted = [];
-        foreach (self::$created as $last) {
-            $reference = (string) ($last['call']['correlation_ref'] ?? '');
-            $zoomId = (string) ($last['outcome']['result']['zoom_id'] ?? '');
-            if (($zoomId !== '' && KCTMappingRepository::findByZoomId($zoomId) !== null)
-                || ($reference !== '' && KCTMappingRepository::findByReference($reference) !== null)) {
-                continue; // the booking committed: its row owns the meeting
+        $restored = [];
+        foreach (self::$written as $id => $row) {
+            if (KCTMappingRepository::find($id, true) !== null || !KCTMappingRepository::insert($row)) {
+                continue;
             }
-            for ($i = 0; $i < self::MAX_STEPS; $i++) {
-                $step = KCTCoreAccess::run(static function ($core) use ($last) {
-                    return $core->lifecycleStep(['appointment_id' => 0, 'last' => $last, 'now' => time(), 'random' => KCTCoreAccess::random(40)]);
-                });
-                if (is_wp_error($step) || $step['effect']['do'] !== 'call') {
-                    break;
-                }
-                $last = KCTZoomApi::perform($step['effect']);
-                if (($last['outcome']['action'] ?? '') === 'done' && $last['call']['operation'] === 'delete_meeting') {
-                    $deleted[] = (string) $last['call']['meeting_id'];
-                }
+            if (!$restored) {
+                // The rollback also undid what the queue wrote (WP-Cron's option), but this
+                // request's object cache still holds it: read the queue from the database again.
+                wp_cache_delete('alloptions', 'options');
+                wp_cache_delete('cron', 'options');
             }
+            $restored[] = $id;
+            self::run($id, null);
         }
-        self::$created = [];
-        return $deleted;
+        self::$written = [];
+        return $restored;
     }
 
     /**

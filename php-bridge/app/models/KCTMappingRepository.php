@@ -129,14 +129,6 @@ final class KCTMappingRepository
         return $db ? self::toCore($db) : null;
     }
 
-    public static function findByReference(string $reference): ?array
-    {
-        global $wpdb;
-        $t = self::table();
-        $db = $wpdb->get_row($wpdb->prepare("SELECT * FROM $t WHERE correlation_ref = %s LIMIT 1", $reference));
-        return $db ? self::toCore($db) : null;
-    }
-
     /** @return int[] appointments whose row owes work that is due (its time, or an expired claim) */
     public static function owedWorkDue(int $now, int $limit): array
     {

@@ -1,6 +1,7 @@
 <?php
 namespace KCTApp\telemed;
 
+use KCTApp\meetings\KCTAppointments;
 use KCTApp\meetings\KCTMeetingLoop;
 use KCTApp\meetings\KCTQueue;
 use KCTApp\models\KCTMappingRepository;
@@ -79,7 +80,8 @@ final class KCTAppointmentHooks
     public static function isTelemed(int $id, $appt = null): bool
     {
         $known = KCTMappingRepository::find($id) !== null
-            || self::field($appt, ['telemedService', 'telemed_service', 'is_telemed']) === 'yes';
+            || self::field($appt, ['telemedService', 'telemed_service', 'is_telemed']) === 'yes'
+            || KCTAppointments::isTelemed($id) === true;
         /**
          * Filters whether an appointment is a telemedicine (Zoom) appointment.
          *
@@ -99,7 +101,7 @@ final class KCTAppointmentHooks
             return;
         }
         if ((int) $status === 0) {
-            KCTMeetingLoop::run($id, 'cancel');
+            self::end($id, 'cancel');
             return;
         }
         if (in_array((int) $status, [1, 4], true)) {
@@ -117,12 +119,22 @@ final class KCTAppointmentHooks
 
     public static function onCancelled($id): void
     {
-        KCTMeetingLoop::run((int) $id, 'cancel');
+        self::end((int) $id, 'cancel');
     }
 
     public static function onDeleted($id): void
     {
-        KCTMeetingLoop::run((int) $id, 'delete');
+        self::end((int) $id, 'delete');
+    }
+
+    /**
+     * Cancel or delete. An appointment with no mapping row never had a meeting: the core
+     * would answer "nothing", so neither it nor the runtime is loaded for it (every
+     * non-telemedicine cancellation passes here).
+     */
+    public static function end(int $id, string $intent)
+    {
+        return KCTMappingRepository::find($id) === null ? null : KCTMeetingLoop::run($id, $intent);
     }
 
     /** Core deletes the patient's appointments without calling the provider (§8.3). */

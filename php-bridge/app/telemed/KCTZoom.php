@@ -132,7 +132,7 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
     /** Core calls this just before it deletes an appointment (§3 D, E). */
     public function cancel_meeting_by_appointment($appointment_id)
     {
-        return !is_wp_error(KCTMeetingLoop::run((int) $appointment_id, 'delete'));
+        return !is_wp_error(KCTAppointmentHooks::end((int) $appointment_id, 'delete'));
     }
 
     /**

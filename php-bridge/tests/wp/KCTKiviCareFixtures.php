@@ -28,6 +28,25 @@ function kct_test_create_appointments_table(): void
             appointment_timezone varchar(64) NOT NULL DEFAULT 'UTC',
             PRIMARY KEY (id)
         ) " . $wpdb->get_charset_collate());
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}kc_appointment_service_mapping (
+            id bigint NOT NULL AUTO_INCREMENT,
+            appointment_id bigint DEFAULT '0',
+            service_id int DEFAULT '0',
+            status int DEFAULT '0',
+            created_at datetime DEFAULT NULL,
+            PRIMARY KEY (id)
+        ) " . $wpdb->get_charset_collate());
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}kc_service_doctor_mapping (
+            id bigint NOT NULL AUTO_INCREMENT,
+            service_id int DEFAULT '0',
+            doctor_id bigint UNSIGNED DEFAULT '0',
+            clinic_id int DEFAULT '0',
+            telemed_service varchar(10) DEFAULT NULL,
+            status int DEFAULT '1',
+            created_at datetime NOT NULL,
+            duration int DEFAULT NULL,
+            PRIMARY KEY (id)
+        ) " . $wpdb->get_charset_collate());
     }
 }
 
@@ -53,6 +72,16 @@ trait KCTKiviCareFixtures
             'appointment_end_utc' => $end->setTimezone($utc)->format('Y-m-d H:i:s'),
             'appointment_timezone' => $tz, 'created_at' => current_time('mysql'),
         ]);
+    }
+
+    /** The appointment's service: a telemedicine service of `$doctor` (KiviCare's two mapping tables). */
+    protected function addTelemedService(int $appointmentId, int $doctor, int $serviceId = 77, string $telemed = 'yes'): void
+    {
+        global $wpdb;
+        $wpdb->insert($wpdb->prefix . 'kc_service_doctor_mapping', ['service_id' => $serviceId, 'doctor_id' => $doctor,
+            'telemed_service' => $telemed, 'created_at' => current_time('mysql')]);
+        $wpdb->insert($wpdb->prefix . 'kc_appointment_service_mapping', ['appointment_id' => $appointmentId, 'service_id' => $serviceId,
+            'created_at' => current_time('mysql')]);
     }
 
     protected function setAppointment(int $id, array $fields): void

@@ -71,9 +71,12 @@ final class LifecycleTest extends KCTWPTestCase
             'patient_id' => $this->patient, 'doctor_id' => $this->doctor, 'appointment_id' => $id];
     }
 
-    /** Time passes: every queued resume of this plugin runs now. */
+    /** Time passes: every queued resume of this plugin runs now, and every row's retry time has come. */
     private function runQueue(): int
     {
+        global $wpdb;
+        $t = KCTMappingRepository::table();
+        $wpdb->query($wpdb->prepare("UPDATE $t SET next_attempt_at = %s, version = version + 1 WHERE next_attempt_at IS NOT NULL", gmdate('Y-m-d H:i:s', time() - 1)));
         foreach ((array) _get_cron_array() as $time => $hooks) {
             foreach ($hooks[KCTQueue::HOOK] ?? [] as $event) {
                 wp_unschedule_event($time, KCTQueue::HOOK, $event['args']);
@@ -187,15 +190,17 @@ final class LifecycleTest extends KCTWPTestCase
     {
         // Pay later: booked as pending (2), no meeting; confirmed later (§8.1).
         $this->bookAppointment(506, $this->doctor, $this->patient, '2030-03-01 10:00:00', 20, 'Asia/Kolkata', 2);
-        add_filter('kct_zoom_is_telemed_appointment', '__return_true');
-        try {
-            $this->setAppointment(506, ['status' => 1]);
-            do_action('kc_appointment_status_update', 506, 1, ['doctor_id' => $this->doctor, 'patient_id' => $this->patient,
-                'appointment_start_date' => '2030-03-01', 'appointment_start_time' => '10:00:00', 'appointment_end_time' => '10:20:00',
-                'appointment_timezone' => 'Asia/Kolkata']);
-        } finally {
-            remove_filter('kct_zoom_is_telemed_appointment', '__return_true');
+        $this->addTelemedService(506, $this->doctor);
+        // Another doctor's telemedicine flag on the same service must not count (§8.14).
+        $this->bookAppointment(507, $this->doctor, $this->patient, '2030-03-01 11:00:00', 20, 'Asia/Kolkata', 2);
+        $this->addTelemedService(507, $this->makeUser('kiviCare_doctor'), 78);
+        $this->addTelemedService(507, $this->doctor, 78, 'no');
+        foreach ([506, 507] as $id) {
+            // What KiviCare passes: its appointment, with no telemedicine flag on it.
+            $this->setAppointment($id, ['status' => 1]);
+            do_action('kc_appointment_status_update', $id, 1, (object) ['id' => $id, 'doctorId' => $this->doctor, 'patientId' => $this->patient]);
         }
+        $this->assertNull(KCTMappingRepository::find(507), 'not a telemedicine appointment of this doctor');
         $row = KCTMappingRepository::find(506);
         $this->assertSame('active', $row['status']);
         $m = self::zoomMeetings()[0];
@@ -245,6 +250,9 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertTrue($row['unconfirmed'], 'the create may have reached Zoom');
         $this->assertNotNull(KCTQueue::next(510), 'a retry is queued');
         $this->assertCount(1, self::zoomMeetings(), 'Zoom did create it');
+        $soon = $this->provider()->create_meeting($this->bookingData(510));
+        $this->assertSame('kct_retry_later', $soon->get_error_code(), 'not looked for before the retry time');
+        $this->runQueue();
         $again = $this->provider()->create_meeting($this->bookingData(510));
         $this->assertIsArray($again, is_wp_error($again) ? $again->get_error_message() : '');
         $this->assertCount(1, self::zoomMeetings(), 'recovered, not created twice');
@@ -415,8 +423,9 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertCount(2, self::zoomMeetings());
         $wpdb->query('ROLLBACK TO SAVEPOINT kiviCare_booking'); // core's failure after create_meeting
         $this->assertNull(KCTMappingRepository::find(515));
-        $this->assertSame([(string) $r['id']], KCTMeetingLoop::settleRolledBack());
+        $this->assertSame([515], KCTMeetingLoop::settleRolledBack(), 'the row is restored, and the core resumes it');
         $this->assertCount(1, self::zoomMeetings(), 'the orphan was deleted at Zoom');
+        $this->assertSame('deleted', KCTMappingRepository::find(515)['status']);
         $this->assertSame('active', KCTMappingRepository::find(514)['status'], 'the committed booking keeps its meeting');
     }
 
@@ -431,8 +440,11 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertCount(1, self::zoomMeetings(), 'Zoom made it; we never heard');
         $wpdb->query('ROLLBACK TO SAVEPOINT kiviCare_booking');
         $this->assertNull(KCTMappingRepository::find(516));
-        $this->assertCount(1, KCTMeetingLoop::settleRolledBack());
-        $this->assertCount(0, self::zoomMeetings(), 'looked for by reference and deleted');
+        $this->assertSame([516], KCTMeetingLoop::settleRolledBack());
+        $this->assertCount(1, self::zoomMeetings(), 'Zoom may still be finishing that create: the search waits for the retry time');
+        $this->assertNotNull(KCTQueue::next(516));
+        $this->assertSame(1, $this->runQueue());
+        $this->assertCount(0, self::zoomMeetings(), 'looked for by reference and deleted: ' . json_encode(KCTMappingRepository::find(516)));
     }
 
     /** WP-Cron's queue is one option: a concurrent write can lose an entry. The table is the truth. */
