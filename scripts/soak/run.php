@@ -107,16 +107,22 @@ foreach ([1, 2, 3] as $n) {
     $patients[] = wp_insert_user(['user_login' => "soakpat$n", 'user_email' => $email, 'user_pass' => wp_generate_password(20), 'role' => 'subscriber']);
 }
 $worker = str_replace(['@ROOT@', '@KEY@'], [$root, $key], (string) file_get_contents(__DIR__ . '/worker.php'));
-file_put_contents(getenv('KCT_WP_ROOT') . '/kct-soak-worker.php', $worker);
+// A fresh name each run: no server can answer from an older copy (opcache, a stale process).
+$workerFile = 'kct-soak-' . substr($key, 0, 12) . '.php';
+foreach (glob(getenv('KCT_WP_ROOT') . '/kct-soak-*.php') as $old) {
+    unlink($old);
+}
+file_put_contents(getenv('KCT_WP_ROOT') . '/' . $workerFile, $worker);
 
 /** Runs the actions at once, each on the next server in turn. */
 function run_actions(array $actions, array $servers, string $key): array
 {
+    global $workerFile;
     $mh = curl_multi_init();
     $handles = [];
     foreach ($actions as $i => $params) {
         $base = $servers[$i % count($servers)];
-        $h = curl_init($base . '/kct-soak-worker.php?' . http_build_query($params + ['key' => $key]));
+        $h = curl_init($base . '/' . $workerFile . '?' . http_build_query($params + ['key' => $key]));
         curl_setopt_array($h, [CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT => 120]);
         curl_multi_add_handle($mh, $h);
         $handles[$i] = $h;
