@@ -12,9 +12,10 @@ fi
 r=$(stat -c %s "$raw"); o=$(stat -c %s "$opt"); g=$(gzip -9c "$opt" | wc -c)
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b/1024 }'; }
 echo "core .wasm: raw $(kb "$r") ($r B), after wasm-opt $(kb "$o") ($o B), gzipped $(kb "$g") ($g B); imports: none"
-# The budget: at most 300 KB (300,000 bytes) raw, so the shipped file is under it too.
-budget=300000
-[ "$r" -le "$budget" ] || { echo "core .wasm is $r bytes raw: over the $budget-byte budget" >&2; exit 1; }
+# The guard (issue 14's decision: the 300 KB raw budget is retired for the server .wasm, whose
+# size costs only through cold start): the shipped file at most 640 KB.
+budget=640000
+[ "$o" -le "$budget" ] || { echo "the shipped core .wasm is $o bytes: over the $budget-byte guard" >&2; exit 1; }
 [ "$o" -le "$r" ] || { echo "wasm-opt made the core .wasm larger ($o > $r bytes)" >&2; exit 1; }
 if [ "${1:-}" = "--readme" ]; then
   table="| build | bytes | KiB |\n|---|---|---|\n| cargo (opt-level z, LTO, stripped) | $r | $(kb "$r") |\n| after \`wasm-opt -O3\`, small functions inlined (shipped) | $o | $(kb "$o") |\n| shipped, gzip -9 | $g | $(kb "$g") |"
