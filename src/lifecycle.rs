@@ -636,6 +636,7 @@ fn new_row(cx: &mut Ctx) -> MappingRow {
         unconfirmed: false,
         claimed_until: None,
         needs_announce: false,
+        last_event_at: None,
     }
 }
 

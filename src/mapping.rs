@@ -69,6 +69,8 @@ pub struct MappingRow {
     pub claimed_until: Option<i64>,
     /// The meeting was made where KiviCare sends no mail: send the links.
     pub needs_announce: bool,
+    /// Zoom's time (ms) of the last webhook event applied: older ones are ignored.
+    pub last_event_at: Option<i64>,
 }
 crate::from_json!(MappingRow {
     appointment_id,
@@ -96,6 +98,7 @@ crate::from_json!(MappingRow {
     unconfirmed = false,
     claimed_until,
     needs_announce = false,
+    last_event_at,
 });
 
 #[derive(Debug)]
@@ -147,6 +150,7 @@ pub fn reserve(input: &ReserveInput) -> Result<MappingRow> {
         unconfirmed: false,
         claimed_until: None,
         needs_announce: false,
+        last_event_at: None,
     })
 }
 
@@ -311,6 +315,19 @@ crate::from_json!(ApplyEventInput { row, event, now });
 /// The row after a webhook event for its meeting.
 pub fn apply_event(input: &ApplyEventInput) -> Result<MappingRow> {
     let mut row = input.row.clone();
+    // Zoom's deliveries can arrive late: an event older than the last one applied (a
+    // "started" delivered after "ended") changes nothing.
+    let at = input.event.get("event_ts").and_then(Value::as_i64);
+    if let (Some(at), Some(last)) = (at, row.last_event_at) {
+        // Strictly older only: two events in the same millisecond both apply, in order of
+        // arrival (an exact replay is refused before this, by its delivery).
+        if at < last {
+            return Ok(row);
+        }
+    }
+    if at.is_some() {
+        row.last_event_at = at;
+    }
     let event = input
         .event
         .get("action")

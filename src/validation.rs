@@ -245,6 +245,12 @@ pub fn validate_admin(s: &AdminSettings) -> Report {
             "auth type must be none, oauth or server-to-server",
         )),
     }
+    // Whatever the mode, a stored URL is a real http(s) URL (found by the abuse review: a
+    // `javascript:` URL was kept and echoed back while the mode was Server-to-Server).
+    if s.auth_type != "oauth" && !s.redirect_url.is_empty() {
+        // Only its form: the registered callback matters for OAuth alone.
+        redirect(&mut errors, &s.redirect_url, None);
+    }
     if !s.webhook_secret.is_empty() || s.webhook_secret_stored {
         secret(
             &mut errors,

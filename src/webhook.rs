@@ -74,6 +74,20 @@ pub enum WebhookAction {
     },
 }
 
+/// A verified delivery: what to do, and what lets the host refuse a replay.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Handled {
+    #[serde(flatten)]
+    pub action: WebhookAction,
+    /// The same for an exact replay of a delivery, different for any other: remember it for
+    /// the signature's tolerance window and ignore a delivery already seen.
+    pub delivery: String,
+    /// When Zoom says the event happened (ms since the epoch), if it said: apply no event
+    /// older than the last one applied to the same row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_ts: Option<i64>,
+}
+
 fn header<'a>(h: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
     h.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -149,8 +163,30 @@ fn is_plain_token(t: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-pub fn handle(input: &WebhookInput) -> Result<WebhookAction> {
+pub fn handle(input: &WebhookInput) -> Result<Handled> {
     let which = verify(input)?;
+    let delivery = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for name in ["x-zm-request-timestamp", "x-zm-signature"] {
+            h.update(header(&input.headers, name).unwrap_or("").as_bytes());
+            h.update(b"\n");
+        }
+        encode_hex(&h.finalize())
+    };
+    let action = action(input, which)?;
+    let event_ts = crate::input::Json::parse(&input.body)
+        .ok()
+        .map(serde_json::Value::from)
+        .and_then(|v| v.get("event_ts").and_then(Value::as_i64));
+    Ok(Handled {
+        action,
+        delivery,
+        event_ts,
+    })
+}
+
+fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
     let secret = input
         .secrets
         .iter()
@@ -249,10 +285,25 @@ mod tests {
             json!({"event":"meeting.started","payload":{"object":{"id":"85746065"}}}).to_string();
         let sig = sign(&Secret::new("old-secret"), "1000", &body);
         assert_eq!(verify(&input(&body, "1000", &sig, 1000)).unwrap(), 1);
-        let action = handle(&input(&body, "1000", &sig, 1000)).unwrap();
+        let handled = handle(&input(&body, "1000", &sig, 1000)).unwrap();
         assert!(
-            matches!(action, WebhookAction::MeetingStarted { meeting_id } if meeting_id.as_str() == "85746065")
+            matches!(handled.action, WebhookAction::MeetingStarted { meeting_id } if meeting_id.as_str() == "85746065")
         );
+    }
+
+    /// Found by the abuse review: an exact replay inside the window was applied again.
+    #[test]
+    fn a_replay_names_the_same_delivery_and_a_new_delivery_another() {
+        let body =
+            json!({"event":"meeting.ended","event_ts":1_000_123,"payload":{"object":{"id":"1"}}})
+                .to_string();
+        let secret = Secret::new("current-secret");
+        let first = handle(&input(&body, "1000", &sign(&secret, "1000", &body), 1000)).unwrap();
+        let replay = handle(&input(&body, "1000", &sign(&secret, "1000", &body), 1010)).unwrap();
+        let again = handle(&input(&body, "1005", &sign(&secret, "1005", &body), 1010)).unwrap();
+        assert_eq!(first.delivery, replay.delivery);
+        assert_ne!(first.delivery, again.delivery);
+        assert_eq!(first.event_ts, Some(1_000_123));
     }
 
     #[test]
@@ -296,7 +347,7 @@ mod tests {
         let sig = sign(&Secret::new("current-secret"), "1000", &body);
         let WebhookAction::UrlValidation {
             encrypted_token, ..
-        } = handle(&input(&body, "1000", &sig, 1000)).unwrap()
+        } = handle(&input(&body, "1000", &sig, 1000)).unwrap().action
         else {
             panic!("expected url validation")
         };

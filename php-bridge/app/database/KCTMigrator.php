@@ -3,6 +3,7 @@ namespace KCTApp\database;
 
 use KCTApp\database\migrations\KCTMigration0001CreateMappings;
 use KCTApp\database\migrations\KCTMigration0002LifecycleColumns;
+use KCTApp\database\migrations\KCTMigration0003WebhookDeliveries;
 
 /**
  * Versioned migrations: each one runs once, in order, recorded in an option. Safe to run on
@@ -18,6 +19,7 @@ final class KCTMigrator
         return [
             1 => KCTMigration0001CreateMappings::class,
             2 => KCTMigration0002LifecycleColumns::class,
+            3 => KCTMigration0003WebhookDeliveries::class,
         ];
     }
 

@@ -74,6 +74,7 @@ final class KCTMappingRepository
             'unconfirmed' => !empty($db['unconfirmed']),
             'claimed_until' => self::unix($db['claimed_until'] ?? null),
             'needs_announce' => !empty($db['needs_announce']),
+            'last_event_at' => isset($db['last_event_at']) ? (int) $db['last_event_at'] : null,
         ];
     }
 
@@ -105,6 +106,7 @@ final class KCTMappingRepository
             'unconfirmed' => empty($row['unconfirmed']) ? 0 : 1,
             'claimed_until' => self::utc($row['claimed_until'] ?? null),
             'needs_announce' => empty($row['needs_announce']) ? 0 : 1,
+            'last_event_at' => isset($row['last_event_at']) ? (int) $row['last_event_at'] : null,
         ];
     }
 

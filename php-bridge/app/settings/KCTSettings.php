@@ -13,6 +13,8 @@ final class KCTSettings
 {
     const OPTION = 'kiviCare_zoom_telemed_setting';
     const S2S_FLAG = 'zoom_telemed_server_to_server_oauth_status';
+    /** How long the previous webhook secret still verifies after a rotation. */
+    const PREVIOUS_SECRET_GRACE = DAY_IN_SECONDS;
 
     public static function defaults(): array
     {
@@ -26,6 +28,7 @@ final class KCTSettings
             'redirect_url' => '',
             'webhook_secret' => '',
             'webhook_secret_previous' => '',
+            'webhook_secret_previous_until' => 0,
             'policy' => [],
         ];
     }
@@ -70,6 +73,18 @@ final class KCTSettings
     }
 
     /** A stored secret in plain text, or null when absent or undecryptable. */
+    /** @return string[] the webhook secrets that verify now: the current one, and the previous one for a day */
+    public static function webhookSecrets(): array
+    {
+        $secrets = [self::secret('webhook_secret')];
+        if ((int) (self::raw()['webhook_secret_previous_until'] ?? 0) > time()) {
+            $secrets[] = self::secret('webhook_secret_previous');
+        }
+        return array_values(array_filter($secrets, static function ($s) {
+            return $s !== null && $s !== '';
+        }));
+    }
+
     public static function secret(string $key): ?string
     {
         $v = self::raw()[$key] ?? '';
@@ -139,6 +154,8 @@ final class KCTSettings
             // Keep the previous secret so Zoom's in-flight deliveries still verify.
             if ($current['webhook_secret'] !== '') {
                 $stored['webhook_secret_previous'] = $current['webhook_secret'];
+                // Long enough for deliveries Zoom signed before the rotation; not for ever.
+                $stored['webhook_secret_previous_until'] = time() + self::PREVIOUS_SECRET_GRACE;
             }
             $stored['webhook_secret'] = KCTVault::encrypt($next['webhook_secret']);
         }

@@ -87,9 +87,13 @@ final class KCTSideDb
         $db->get_var($db->prepare('SELECT RELEASE_LOCK(%s)', self::lockKey($name)));
     }
 
-    private static function lockKey(string $name): string
+    /**
+     * Named locks are server-wide and at most 64 characters: hashed, not truncated, so two
+     * long names (or two sites' prefixes) never share a lock.
+     */
+    public static function lockKey(string $name): string
     {
         global $wpdb;
-        return substr($wpdb->prefix . DB_NAME . ':' . $name, 0, 64);
+        return 'kct:' . substr(hash('sha256', $wpdb->prefix . "\0" . DB_NAME . "\0" . $name), 0, 56);
     }
 }

@@ -21,7 +21,9 @@ final class KCTAppointmentLinks
         add_filter('kc_appointment_details_data', [self::class, 'listItem'], 10, 2);
         add_filter('kivicare_custom_email_key_value', [self::class, 'emailValue'], 10, 3);
         add_filter('kivicare_template_dynamic_keys', [self::class, 'emailKeys']);
-        add_action('admin_post_' . self::START_ACTION, [self::class, 'redirectToStart']);
+        add_action('admin_post_' . self::START_ACTION, [self::class, 'start']);
+        // A logged-out doctor following the mailed link logs in first, then lands here again.
+        add_action('admin_post_nopriv_' . self::START_ACTION, 'auth_redirect');
         add_filter('kivicare_route_args___/appointments/(?P<id>\\d+)/regenerate-video-conference', [self::class, 'regenerateArgs']);
     }
 
@@ -89,15 +91,55 @@ final class KCTAppointmentLinks
         return KCTStartLink::get($appointmentId);
     }
 
-    public static function redirectToStart(): void
+    /**
+     * The doctor's start action. A GET (the link in the mail, the list's button) shows a page
+     * with a Start button; only that button's POST, carrying a nonce for this user and
+     * appointment, fetches the host link and sends the browser to Zoom. A third-party page can
+     * link here but cannot start the meeting (found by the abuse review: a cross-site GET used
+     * to redirect straight to the host's start URL).
+     *
+     * @return array{status: int, redirect?: string, html?: string}
+     */
+    public static function startResponse(string $method, array $request, int $userId): array
     {
-        $url = self::startUrlFor((int) ($_GET['appointment_id'] ?? 0), get_current_user_id());
-        if (is_wp_error($url)) {
-            wp_die(esc_html($url->get_error_message()), '', ['response' => (int) ($url->get_error_data()['status'] ?? 400)]);
+        $id = (int) ($request['appointment_id'] ?? 0);
+        $m = $id ? KCTMappingRepository::find($id) : null;
+        if ($m === null || $userId === 0 || (int) $m['doctor_id'] !== $userId) {
+            return ['status' => 403, 'html' => esc_html__('Only the appointment\'s doctor can start this meeting.', 'kivicare-telemed-zoom')];
         }
-        // Zoom's host: not on this site, so not wp_safe_redirect.
-        wp_redirect($url);
-        exit;
+        if ($method === 'POST') {
+            if (!wp_verify_nonce((string) ($request['_wpnonce'] ?? ''), self::START_ACTION . '_' . $id)) {
+                return ['status' => 403, 'html' => esc_html__('This page has expired. Open the start link again.', 'kivicare-telemed-zoom')];
+            }
+            $url = self::startUrlFor($id, $userId);
+            if (is_wp_error($url)) {
+                return ['status' => (int) ($url->get_error_data()['status'] ?? 400), 'html' => esc_html($url->get_error_message())];
+            }
+            return ['status' => 302, 'redirect' => $url];
+        }
+        $form = '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">'
+            . '<input type="hidden" name="action" value="' . esc_attr(self::START_ACTION) . '">'
+            . '<input type="hidden" name="appointment_id" value="' . esc_attr((string) $id) . '">'
+            . wp_nonce_field(self::START_ACTION . '_' . $id, '_wpnonce', false, false)
+            /* translators: %d: appointment number */
+            . '<p>' . esc_html(sprintf(__('Video consultation for appointment #%d.', 'kivicare-telemed-zoom'), $id)) . '</p>'
+            . '<p><button type="submit" class="button button-primary">' . esc_html__('Start the Zoom meeting', 'kivicare-telemed-zoom') . '</button></p>'
+            . '</form>';
+        return ['status' => 200, 'html' => $form];
+    }
+
+    /** admin-post handler: performs startResponse. */
+    public static function start(): void
+    {
+        $method = strtoupper((string) ($_SERVER['REQUEST_METHOD'] ?? 'GET'));
+        $r = self::startResponse($method, wp_unslash($method === 'POST' ? $_POST : $_GET), get_current_user_id());
+        if (isset($r['redirect'])) {
+            // Zoom's host: not on this site, so not wp_safe_redirect.
+            wp_redirect($r['redirect']);
+            exit;
+        }
+        nocache_headers();
+        wp_die($r['html'], esc_html__('Start the Zoom meeting', 'kivicare-telemed-zoom'), ['response' => $r['status']]);
     }
 
     /**

@@ -160,6 +160,19 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
             : ['success' => true, 'message' => sprintf(__('Connected to Zoom as %s.', 'kivicare-telemed-zoom'), $r['email'] ?? $r['id'])];
     }
 
+    /**
+     * KiviCare's base class hooks this to anonymous admin-ajax (`kc_zoom_webhook`, CONTRACT §2)
+     * and would act on unsigned input. Zoom's webhook is the signed REST route: refuse here and
+     * say where it is.
+     */
+    public function handle_webhook()
+    {
+        wp_send_json_error([
+            'message' => __('Zoom webhooks are received at the REST route shown in the addon\'s settings.', 'kivicare-telemed-zoom'),
+            'webhook_url' => rest_url('kivicare/v1/settings/zoom-telemed/webhook'),
+        ], 410);
+    }
+
     public function delete_meeting($meeting_id)
     {
         $row = KCTMappingRepository::findByZoomId((string) $meeting_id);

@@ -2,6 +2,7 @@
 namespace KCTApp\zoom;
 
 use KCTApp\auth\KCTTokenStore;
+use KCTApp\database\migrations\KCTMigration0003WebhookDeliveries;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 
@@ -11,6 +12,18 @@ use KCTApp\settings\KCTSettings;
  */
 final class KCTWebhook
 {
+    /** Refusals that are the caller's fault; anything else is ours, and Zoom should retry it. */
+    const REFUSED = [
+        'kct_webhook_signature_invalid' => 401,
+        'kct_webhook_timestamp_stale' => 401,
+        'kct_webhook_secret_missing' => 401,
+        'kct_webhook_payload_invalid' => 400,
+        'kct_webhook_plain_token_invalid' => 400,
+        'kct_input_invalid' => 400,
+        'kct_json_invalid' => 400,
+        'kct_input_too_large' => 413,
+    ];
+
     public static function handle(\WP_REST_Request $request): \WP_REST_Response
     {
         $headers = [];
@@ -18,10 +31,7 @@ final class KCTWebhook
             // WordPress normalises names to lower_snake; Zoom's are x-zm-*.
             $headers[str_replace('_', '-', $name)] = is_array($values) ? (string) reset($values) : (string) $values;
         }
-        $secrets = array_values(array_filter([KCTSettings::secret('webhook_secret'), KCTSettings::secret('webhook_secret_previous')]));
-        if (!$secrets) {
-            $secrets = [''];
-        }
+        $secrets = KCTSettings::webhookSecrets() ?: [''];
         $action = KCTCoreAccess::run(static function ($core) use ($headers, $request, $secrets) {
             return $core->webhookHandle([
                 'headers' => (object) $headers,
@@ -32,8 +42,16 @@ final class KCTWebhook
         });
         if (is_wp_error($action)) {
             $code = $action->get_error_code();
-            $status = in_array($code, ['kct_webhook_signature_invalid', 'kct_webhook_timestamp_stale', 'kct_webhook_secret_missing'], true) ? 401 : 400;
-            return new \WP_REST_Response(['status' => false, 'message' => $action->get_error_message(), 'data' => ['code' => $code]], $status);
+            if (isset(self::REFUSED[$code])) {
+                return self::answer(false, $action->get_error_message(), ['code' => $code], self::REFUSED[$code]);
+            }
+            // Our failure (no runtime, a bug): 5xx so Zoom delivers again, and nothing about
+            // this server (paths, versions) for an anonymous caller.
+            return self::answer(false, __('The webhook could not be processed now; please retry.', 'kivicare-telemed-zoom'), ['code' => 'kct_webhook_unavailable'], 503);
+        }
+        if ($action['action'] !== 'url_validation' && !self::firstDelivery((string) $action['delivery'])) {
+            // An exact replay of a delivery already applied: acknowledged, nothing changes.
+            return self::answer(true, 'already received', ['action' => $action['action'], 'replay' => true], 200);
         }
         switch ($action['action']) {
             case 'url_validation':
@@ -58,7 +76,24 @@ final class KCTWebhook
          * @param array $action the core's action (meeting_started, deauthorize, ...)
          */
         do_action('kct_zoom_webhook', $action);
-        return new \WP_REST_Response(['status' => true, 'message' => 'ok', 'data' => ['action' => $action['action']]], 200);
+        return self::answer(true, 'ok', ['action' => $action['action']], 200);
+    }
+
+    private static function answer(bool $ok, string $message, array $data, int $status): \WP_REST_Response
+    {
+        return new \WP_REST_Response(['status' => $ok, 'message' => $message, 'data' => $data], $status);
+    }
+
+    /**
+     * Records a delivery; false when it was recorded before (a replay). Deliveries are kept
+     * an hour, well past the signature's 300 s window, then purged here.
+     */
+    private static function firstDelivery(string $delivery): bool
+    {
+        global $wpdb;
+        $t = KCTMigration0003WebhookDeliveries::table();
+        $wpdb->query($wpdb->prepare("DELETE FROM $t WHERE received_at < %s LIMIT 200", gmdate('Y-m-d H:i:s', time() - HOUR_IN_SECONDS)));
+        return (int) $wpdb->query($wpdb->prepare("INSERT IGNORE INTO $t (delivery, received_at) VALUES (%s, %s)", $delivery, gmdate('Y-m-d H:i:s'))) === 1;
     }
 
     private static function applyToMapping(array $action): void

@@ -10,10 +10,142 @@ final class WebhookTest extends KCTHttpTestCase
     use KCTZoomFixtures;
     use KCTKiviCareFixtures;
 
-    private function send(string $secret, string $event, array $payload = []): array
+    private function send(string $secret, string $event, array $payload = [], array $extra = []): array
     {
-        return self::zoom('webhook', ['url' => getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook',
-            'secret' => $secret, 'event' => $event, 'payload' => $payload ?: new \stdClass()]);
+        return self::zoom('webhook', ['url' => self::url(),
+            'secret' => $secret, 'event' => $event, 'payload' => $payload ?: new \stdClass()] + $extra);
+    }
+
+    private static function url(): string
+    {
+        return getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook';
+    }
+
+    /** Sends a captured delivery again, byte for byte: [status, body]. */
+    private function replay(array $sent): array
+    {
+        $lines = '';
+        foreach ($sent['headers'] as $k => $v) {
+            $lines .= "$k: $v\r\n";
+        }
+        $ctx = stream_context_create(['http' => ['method' => 'POST', 'header' => $lines, 'content' => $sent['sent'], 'ignore_errors' => true]]);
+        $body = file_get_contents(self::url(), false, $ctx);
+        preg_match('#HTTP/\S+ (\d+)#', $http_response_header[0], $m);
+        return [(int) $m[1], json_decode((string) $body, true)];
+    }
+
+    private function liveMeeting(int $id): array
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecret0123456']));
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $row = $this->ensureMeeting(['appointment_id' => $id, 'doctor_id' => $doctor,
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']);
+        $this->assertIsArray($row);
+        return $row;
+    }
+
+    /** Found by the abuse review: a replayed "started" put an ended meeting back to started. */
+    public function testAnExactReplayChangesNothing(): void
+    {
+        $row = $this->liveMeeting(770002);
+        try {
+            $object = ['object' => ['id' => (int) $row['zoom_id']]];
+            $started = $this->send('kctWebhookSecret0123456', 'meeting.started', $object);
+            $this->assertSame(200, $started['status']);
+            $this->assertSame(200, $this->send('kctWebhookSecret0123456', 'meeting.ended', $object)['status']);
+            $this->assertSame('ended', KCTMappingRepository::find(770002)['meeting_state']);
+            [$status, $body] = $this->replay($started);
+            $this->assertSame(200, $status, 'acknowledged, so Zoom does not retry');
+            $this->assertTrue($body['data']['replay']);
+            $this->assertSame('ended', KCTMappingRepository::find(770002)['meeting_state'], 'the replay changed nothing');
+        } finally {
+            KCTMappingRepository::delete(770002);
+        }
+    }
+
+    public function testAnOlderEventDoesNotUndoANewerOne(): void
+    {
+        $row = $this->liveMeeting(770003);
+        try {
+            $object = ['object' => ['id' => (int) $row['zoom_id']]];
+            $now = time() * 1000;
+            $this->assertSame(200, $this->send('kctWebhookSecret0123456', 'meeting.ended', $object, ['event_ts' => $now])['status']);
+            $late = $this->send('kctWebhookSecret0123456', 'meeting.started', $object, ['event_ts' => $now - 60000]);
+            $this->assertSame(200, $late['status']);
+            $this->assertSame('ended', KCTMappingRepository::find(770003)['meeting_state'], 'a late "started" is ignored');
+        } finally {
+            KCTMappingRepository::delete(770003);
+        }
+    }
+
+    public function testThePreviousSecretExpiresADayAfterARotation(): void
+    {
+        $row = $this->liveMeeting(770004);
+        try {
+            $object = ['object' => ['id' => (int) $row['zoom_id']]];
+            $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecretNew01234']));
+            $this->assertSame(200, $this->send('kctWebhookSecret0123456', 'meeting.started', $object)['status'], 'still valid after the rotation');
+            $stored = get_option(KCTSettings::OPTION);
+            $stored['webhook_secret_previous_until'] = time() - 1;
+            update_option(KCTSettings::OPTION, $stored, false);
+            $this->assertSame(401, $this->send('kctWebhookSecret0123456', 'meeting.ended', $object)['status'], 'a day later it is refused');
+            $this->assertSame('started', KCTMappingRepository::find(770004)['meeting_state']);
+            $this->assertSame(200, $this->send('kctWebhookSecretNew01234', 'meeting.ended', $object)['status']);
+        } finally {
+            KCTMappingRepository::delete(770004);
+        }
+    }
+
+    /** Our own failure answers 5xx (Zoom retries; an app_deauthorized is not lost) and names no path. */
+    public function testOurFailuresAnswer503AndRevealNothing(): void
+    {
+        $access = new \ReflectionProperty(\KCTApp\zoom\KCTCoreAccess::class, 'core');
+        $access->setAccessible(true);
+        $loaded = $access->getValue();
+        putenv('KCT_WASM_CORE=/nonexistent/kc_telemed.wasm');
+        $access->setValue(null, null);
+        try {
+            $request = new \WP_REST_Request('POST', '/kivicare/v1/settings/zoom-telemed/webhook');
+            $request->set_body('{"event":"app_deauthorized","payload":{}}');
+            $answer = \KCTApp\zoom\KCTWebhook::handle($request);
+            $this->assertSame(503, $answer->get_status());
+            $text = wp_json_encode($answer->get_data());
+            $this->assertStringNotContainsString('/nonexistent', $text);
+            $this->assertStringNotContainsString('.wasm', $text);
+        } finally {
+            putenv('KCT_WASM_CORE');
+            $access->setValue(null, $loaded);
+        }
+    }
+
+    /** KiviCare's base class answers anonymous admin-ajax kc_zoom_webhook; ours refuses. */
+    public function testTheInheritedAjaxWebhookIsRefused(): void
+    {
+        $providers = apply_filters('kc_telemed_providers', []);
+        $p = new $providers['zoom']['class']($providers['zoom']['settings_key']);
+        add_filter('wp_doing_ajax', '__return_true');
+        $die = static function () {
+            return static function () {
+                throw new \RuntimeException('died');
+            };
+        };
+        add_filter('wp_die_ajax_handler', $die);
+        ob_start();
+        try {
+            $p->handle_webhook();
+            $this->fail('it should stop');
+        } catch (\RuntimeException $e) {
+            $out = json_decode((string) ob_get_contents(), true);
+        } finally {
+            ob_end_clean();
+            remove_filter('wp_doing_ajax', '__return_true');
+            remove_filter('wp_die_ajax_handler', $die);
+        }
+        $this->assertFalse($out['success']);
+        $this->assertStringEndsWith('/settings/zoom-telemed/webhook', $out['data']['webhook_url']);
     }
 
     public function testSignedEventsApplyAndUnsignedOnesAreRefused(): void

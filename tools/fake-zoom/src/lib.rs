@@ -835,7 +835,7 @@ impl FakeZoom {
     /// latency_ms?}; `POST clear-faults`; `POST clock` {advance}; `POST daily-cap` {cap};
     /// `POST page-size` {size}; `GET stats`;
     /// `GET requests?n=`; `POST reset`; `POST webhook` {url, secret, event, payload?,
-    /// timestamp?}.
+    /// timestamp?, event_ts?} (answers with what it sent, headers included).
     fn admin(&self, what: &str, req: &Request) -> Reply {
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(json!({}));
         let s = |k: &str| {
@@ -998,7 +998,18 @@ impl FakeZoom {
             None => body.get("payload").cloned().unwrap_or(json!({})),
         };
         let now = self.now();
-        let raw = json!({"event": event, "payload": payload, "event_ts": now * 1000}).to_string();
+        let event_ts = body
+            .get("event_ts")
+            .and_then(Value::as_i64)
+            .unwrap_or_else(|| {
+                // Zoom's event_ts has millisecond precision.
+                let ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.subsec_millis() as i64)
+                    .unwrap_or(0);
+                now * 1000 + ms
+            });
+        let raw = json!({"event": event, "payload": payload, "event_ts": event_ts}).to_string();
         let ts = body
             .get("timestamp")
             .and_then(Value::as_i64)
@@ -1015,7 +1026,11 @@ impl FakeZoom {
         ];
         match http::send("POST", url, &headers, raw.as_bytes()).map(|a| (a.status, a.body)) {
             Ok((status, answer)) => {
-                let mut out = json!({"status": status, "body": answer, "sent": raw});
+                // What was sent, headers included, so a test can replay the delivery exactly.
+                let sent_headers: serde_json::Map<String, Value> =
+                    headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                let mut out =
+                    json!({"status": status, "body": answer, "sent": raw, "headers": sent_headers});
                 if let Some(p) = plain {
                     let mut m =
                         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");

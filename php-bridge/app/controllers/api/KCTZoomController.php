@@ -14,6 +14,12 @@ use KCTApp\zoom\KCTWebhook;
  */
 class KCTZoomController extends \WP_REST_Controller
 {
+    /** Field caps, far above any real value: Zoom ids and secrets are short, emails 320. */
+    const MAX_ID = 200;
+    const MAX_SECRET = 500;
+    const MAX_URL = 2000;
+    const MAX_EMAIL = 320;
+
     public function __construct()
     {
         $this->namespace = 'kivicare/v1';
@@ -32,13 +38,15 @@ class KCTZoomController extends \WP_REST_Controller
                 'methods' => \WP_REST_Server::EDITABLE,
                 'callback' => [$this, 'update_settings'],
                 'permission_callback' => [$this, 'admin_permissions_check'],
+                // Each field capped here, so an oversized one is refused naming the field
+                // (the core's 1 MiB input cap names none).
                 'args' => [
                     'auth_type' => ['type' => 'string', 'enum' => ['none', 'oauth', 'server-to-server']],
-                    'client_id' => ['type' => 'string'],
-                    'client_secret' => ['type' => 'string'],
-                    'account_id' => ['type' => 'string'],
-                    'redirect_url' => ['type' => 'string'],
-                    'webhook_secret' => ['type' => 'string'],
+                    'client_id' => ['type' => 'string', 'maxLength' => self::MAX_ID],
+                    'client_secret' => ['type' => 'string', 'maxLength' => self::MAX_SECRET],
+                    'account_id' => ['type' => 'string', 'maxLength' => self::MAX_ID],
+                    'redirect_url' => ['type' => 'string', 'maxLength' => self::MAX_URL],
+                    'webhook_secret' => ['type' => 'string', 'maxLength' => self::MAX_SECRET],
                     'server_to_server_enabled' => ['type' => 'string', 'enum' => ['Yes', 'No']],
                     'policy' => ['type' => 'object'],
                     'delete_data_on_uninstall' => ['type' => 'boolean'],
@@ -48,7 +56,14 @@ class KCTZoomController extends \WP_REST_Controller
         $doctor = [$this, 'doctor_permissions_check'];
         register_rest_route($this->namespace, '/' . $this->rest_base . '/doctor-config', [
             ['methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'get_doctor_config'], 'permission_callback' => $doctor],
-            ['methods' => \WP_REST_Server::EDITABLE, 'callback' => [$this, 'update_doctor_config'], 'permission_callback' => $doctor],
+            ['methods' => \WP_REST_Server::EDITABLE, 'callback' => [$this, 'update_doctor_config'], 'permission_callback' => $doctor,
+                'args' => [
+                    'auth_type' => ['type' => 'string', 'enum' => ['none', 'oauth', 'server-to-server']],
+                    'account_id' => ['type' => 'string', 'maxLength' => self::MAX_ID],
+                    'client_id' => ['type' => 'string', 'maxLength' => self::MAX_ID],
+                    'client_secret' => ['type' => 'string', 'maxLength' => self::MAX_SECRET],
+                    'zoom_user' => ['type' => 'string', 'maxLength' => self::MAX_EMAIL],
+                ]],
         ]);
         register_rest_route($this->namespace, '/' . $this->rest_base . '/authorize', [
             'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'authorize'], 'permission_callback' => $doctor,

@@ -1,0 +1,57 @@
+<?php
+use KCTApp\storage\KCTSideDb;
+use KCTApp\telemed\KCTAppointmentLinks;
+
+/**
+ * The doctor's start action cannot be triggered from another site: a GET only shows a Start
+ * button; the POST needs this user's nonce for this appointment.
+ */
+final class StartActionTest extends KCTWPTestCase
+{
+    use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
+
+    public function testACrossSiteGetShowsAButtonAndOnlyTheNoncedPostStarts(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $row = $this->ensureMeeting(['appointment_id' => 930, 'doctor_id' => $doctor, 'patient_id' => $this->makeUser('kiviCare_patient'),
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']);
+        $this->assertIsArray($row);
+        $this->actAs($doctor);
+
+        $get = KCTAppointmentLinks::startResponse('GET', ['appointment_id' => 930], $doctor);
+        $this->assertSame(200, $get['status']);
+        $this->assertArrayNotHasKey('redirect', $get, 'a GET never goes to Zoom');
+        $this->assertStringNotContainsString('zak=', $get['html']);
+        $this->assertMatchesRegularExpression('/name="_wpnonce" value="[0-9a-f]+"/', $get['html']);
+        preg_match('/name="_wpnonce" value="([0-9a-f]+)"/', $get['html'], $m);
+
+        $this->assertSame(403, KCTAppointmentLinks::startResponse('POST', ['appointment_id' => 930], $doctor)['status'], 'no nonce');
+        $this->assertSame(403, KCTAppointmentLinks::startResponse('POST', ['appointment_id' => 930, '_wpnonce' => 'deadbeef00'], $doctor)['status']);
+        $other = wp_create_nonce(KCTAppointmentLinks::START_ACTION . '_931');
+        $this->assertSame(403, KCTAppointmentLinks::startResponse('POST', ['appointment_id' => 930, '_wpnonce' => $other], $doctor)['status'], 'another appointment\'s nonce');
+
+        $post = KCTAppointmentLinks::startResponse('POST', ['appointment_id' => 930, '_wpnonce' => $m[1]], $doctor);
+        $this->assertSame(302, $post['status']);
+        $this->assertStringContainsString('zak=', $post['redirect']);
+
+        $colleague = $this->makeUser('kiviCare_doctor');
+        $this->actAs($colleague);
+        $this->assertSame(403, KCTAppointmentLinks::startResponse('GET', ['appointment_id' => 930], $colleague)['status']);
+        $this->assertSame(403, KCTAppointmentLinks::startResponse('POST', ['appointment_id' => 930, '_wpnonce' => $m[1]], $colleague)['status']);
+    }
+
+    /** Named locks are hashed, not truncated: long names never collide. */
+    public function testLockNamesAreHashedNotTruncated(): void
+    {
+        $a = KCTSideDb::lockKey(str_repeat('x', 80) . 'doctor-1');
+        $b = KCTSideDb::lockKey(str_repeat('x', 80) . 'doctor-2');
+        $this->assertNotSame($a, $b);
+        $this->assertLessThanOrEqual(64, strlen($a));
+        $this->assertTrue(KCTSideDb::lock('held-by-this-test', 0));
+        KCTSideDb::unlock('held-by-this-test');
+    }
+}
