@@ -6,11 +6,19 @@ use KCTApp\security\KCTVault;
 /**
  * A doctor's own Zoom settings: an optional Server-to-Server app of their own (secret
  * encrypted), and the Zoom user that hosts their meetings under Server-to-Server.
+ *
+ * Who may name the host (found by the abuse review: a doctor named a colleague's Zoom user
+ * and got the colleague's start link): with the doctor's own app, the doctor, and Zoom must
+ * confirm the user belongs to that app's account; under the clinic-wide app, administrators
+ * only (checked with Zoom too); otherwise the host is the doctor's own WordPress email.
  */
 final class KCTDoctorSettings
 {
     const S2S = 'kct_zoom_doctor_s2s';
+    /** The host of the doctor's own app (set by the doctor, verified with that app). */
     const ZOOM_USER = 'kct_zoom_user';
+    /** The host under the clinic-wide app (set by an administrator, verified with that app). */
+    const CLINIC_ZOOM_USER = 'kct_zoom_clinic_user';
     /** The flag KiviCare core matches with SQL LIKE (CONTRACT §1); never holds the secret. */
     const LEGACY_S2S = 'zoom_server_to_server_oauth_config_data';
 
@@ -47,13 +55,22 @@ final class KCTDoctorSettings
         }
     }
 
-    /** The Zoom host for Server-to-Server: the configured Zoom user, else the doctor's email. */
-    public static function zoomUser(int $doctorId): string
+    /** The host of the doctor's own Server-to-Server app: theirs to name, else their email. */
+    public static function ownAppUser(int $doctorId): string
     {
         $u = (string) get_user_meta($doctorId, self::ZOOM_USER, true);
-        if ($u !== '') {
-            return $u;
-        }
+        return $u !== '' ? $u : self::email($doctorId);
+    }
+
+    /** The host under the clinic-wide app: an administrator's assignment, else the doctor's email. */
+    public static function clinicAppUser(int $doctorId): string
+    {
+        $u = (string) get_user_meta($doctorId, self::CLINIC_ZOOM_USER, true);
+        return $u !== '' ? $u : self::email($doctorId);
+    }
+
+    private static function email(int $doctorId): string
+    {
         $user = get_userdata($doctorId);
         return $user ? (string) $user->user_email : '';
     }

@@ -26,14 +26,14 @@ final class KCTZoomAuth
         $own = KCTDoctorSettings::s2s($doctorId);
         if ($own['enabled'] && $own['client_secret'] !== null) {
             return [
-                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::zoomUser($doctorId),
+                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::ownAppUser($doctorId),
                 'client_id' => $own['client_id'], 'client_secret' => $own['client_secret'], 'account_id' => $own['account_id'],
             ];
         }
         $secret = KCTSettings::secret('client_secret');
         if ($clinic['auth_type'] === 'server-to-server' && $secret !== null) {
             return [
-                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::zoomUser($doctorId),
+                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::clinicAppUser($doctorId),
                 'client_id' => $clinic['client_id'], 'client_secret' => $secret, 'account_id' => $clinic['account_id'],
             ];
         }
@@ -44,6 +44,20 @@ final class KCTZoomAuth
             ];
         }
         return new \WP_Error('kct_not_configured', __('Zoom is not configured for this doctor.', 'kivicare-telemed-zoom'), ['status' => 409]);
+    }
+
+    /** @return array|\WP_Error the clinic-wide Server-to-Server context, for a doctor's meetings */
+    public static function clinicContext(int $doctorId)
+    {
+        $clinic = KCTSettings::raw();
+        $secret = KCTSettings::secret('client_secret');
+        if ($clinic['auth_type'] !== 'server-to-server' || $secret === null) {
+            return new \WP_Error('kct_not_clinic_s2s', __('The clinic does not use a Server-to-Server Zoom app.', 'kivicare-telemed-zoom'), ['status' => 409]);
+        }
+        return [
+            'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::clinicAppUser($doctorId),
+            'client_id' => $clinic['client_id'], 'client_secret' => $secret, 'account_id' => $clinic['account_id'],
+        ];
     }
 
     private static function client(array $ctx): array

@@ -169,10 +169,13 @@ final class KCTConnect
         $current = KCTDoctorSettings::s2s($doctorId);
         $enabled = ($in['auth_type'] ?? '') === 'server-to-server' || in_array($in['enable_server_to_server'] ?? '', ['Yes', 'yes', 'true', true, 1, '1'], true);
         $secret = (string) ($in['client_secret'] ?? '');
-        $zoomUser = trim((string) ($in['zoom_user'] ?? get_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, true)));
-        if ($enabled && $zoomUser === '') {
-            $zoomUser = KCTDoctorSettings::zoomUser($doctorId);
+        $named = trim((string) ($in['zoom_user'] ?? ''));
+        if (!$enabled && $named !== '' && $named !== (string) get_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, true)) {
+            // Under the clinic's app a doctor cannot pick whose meetings they host.
+            $message = __('Under the clinic\'s Zoom app an administrator assigns your Zoom user.', 'kivicare-telemed-zoom');
+            return new \WP_Error('kct_invalid_settings', $message, ['status' => 403, 'errors' => [['code' => 'not_allowed', 'field' => 'zoom_user', 'message' => $message]]]);
         }
+        $zoomUser = $named !== '' ? $named : KCTDoctorSettings::ownAppUser($doctorId);
         $report = KCTCoreAccess::run(static function ($core) use ($in, $enabled, $secret, $current, $zoomUser) {
             return $core->settingsValidateDoctor([
                 'auth_type' => $enabled ? 'server-to-server' : 'none',
@@ -189,9 +192,61 @@ final class KCTConnect
         if (!$report['valid']) {
             return new \WP_Error('kct_invalid_settings', $report['errors'][0]['message'], ['status' => 400, 'errors' => $report['errors']]);
         }
+        $before = [get_user_meta($doctorId, KCTDoctorSettings::S2S, true), get_user_meta($doctorId, KCTDoctorSettings::LEGACY_S2S, true), get_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, true)];
         KCTDoctorSettings::saveS2s($doctorId, $enabled, trim((string) ($in['account_id'] ?? $current['account_id'])), trim((string) ($in['client_id'] ?? $current['client_id'])), $secret);
-        update_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, $zoomUser);
+        update_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, $enabled ? $zoomUser : '');
+        if (!$enabled) {
+            return true;
+        }
+        // The doctor's own app: Zoom must know the user in that app's account.
+        $user = self::testConnection($doctorId);
+        if (is_wp_error($user)) {
+            update_user_meta($doctorId, KCTDoctorSettings::S2S, $before[0]);
+            update_user_meta($doctorId, KCTDoctorSettings::LEGACY_S2S, $before[1]);
+            update_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, $before[2]);
+            return self::hostRefused($user);
+        }
         return true;
+    }
+
+    /**
+     * An administrator assigns the Zoom user that hosts a doctor's meetings under the
+     * clinic-wide Server-to-Server app; Zoom must know that user in the clinic's account.
+     * An empty user goes back to the doctor's own email.
+     *
+     * @return true|\WP_Error
+     */
+    public static function assignClinicHost(int $doctorId, string $zoomUser)
+    {
+        if (!self::isDoctor($doctorId)) {
+            return new \WP_Error('kct_not_a_doctor', __('That user is not a doctor.', 'kivicare-telemed-zoom'), ['status' => 400]);
+        }
+        $zoomUser = trim($zoomUser);
+        if ($zoomUser === '') {
+            delete_user_meta($doctorId, KCTDoctorSettings::CLINIC_ZOOM_USER);
+            return true;
+        }
+        $ctx = KCTZoomAuth::clinicContext($doctorId);
+        if (is_wp_error($ctx)) {
+            return $ctx;
+        }
+        $ctx['host'] = $zoomUser;
+        $user = KCTZoomApi::callWith($ctx, 'get_user', static function ($core, $auth, $host) {
+            return $core->userGet(['auth' => $auth, 'user' => $host]);
+        });
+        if (is_wp_error($user)) {
+            return self::hostRefused($user);
+        }
+        update_user_meta($doctorId, KCTDoctorSettings::CLINIC_ZOOM_USER, $zoomUser);
+        return true;
+    }
+
+    private static function hostRefused(\WP_Error $e): \WP_Error
+    {
+        $message = $e->get_error_code() === 'kct_zoom_host_not_found'
+            ? __('Zoom has no such user in this app\'s account.', 'kivicare-telemed-zoom')
+            : $e->get_error_message();
+        return new \WP_Error('kct_invalid_settings', $message, ['status' => 400, 'errors' => [['code' => 'zoom_user_unknown', 'field' => 'zoom_user', 'message' => $message]]]);
     }
 
     /** Revokes at Zoom (OAuth) and deletes the local tokens whatever Zoom answered. */
@@ -217,12 +272,15 @@ final class KCTConnect
         $connection = KCTTokenStore::connection($doctorId);
         $mode = is_wp_error($ctx) ? 'none' : $ctx['mode'];
         return [
-            'auth_type' => $s2s['enabled'] ? 'server-to-server' : KCTSettings::raw()['auth_type'],
+            // The doctor's own choice only ("use my own app"), never the clinic's mode.
+            'auth_type' => $s2s['enabled'] ? 'server-to-server' : 'none',
+            'clinic_auth_type' => KCTSettings::raw()['auth_type'],
             'account_id' => $s2s['account_id'],
             'client_id' => $s2s['client_id'],
             'client_secret' => '',
             'client_secret_set' => $s2s['client_secret'] !== null,
-            'zoom_user' => (string) get_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, true),
+            'zoom_user' => $s2s['enabled'] ? KCTDoctorSettings::ownAppUser($doctorId) : KCTDoctorSettings::clinicAppUser($doctorId),
+            'zoom_user_set_by' => $s2s['enabled'] ? 'doctor' : 'administrator',
             'is_connected' => $mode === 's2s' || $connection === 'connected',
             'connection_status' => $mode === 's2s' ? 'server_to_server' : $connection,
             'is_google_meet_connected' => get_user_meta($doctorId, 'kiviCare_google_meet_connect', true) === 'on',

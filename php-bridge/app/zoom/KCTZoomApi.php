@@ -45,13 +45,29 @@ final class KCTZoomApi
         return ['call' => $effect, 'host_error' => $error];
     }
 
+    /**
+     * As call(), through a given auth context (KCTZoomAuth::context or ::clinicContext).
+     *
+     * @return mixed|\WP_Error
+     */
+    public static function callWith(array $ctx, string $operation, callable $build)
+    {
+        $out = self::exchangeWith($ctx, $operation, $build);
+        if (is_wp_error($out)) {
+            return $out;
+        }
+        return $out['action'] === 'done' ? $out['result'] : KCTZoomAuth::outcomeError($out);
+    }
+
     /** @return array|\WP_Error the core's outcome once no token renewal is left to try */
     private static function exchange(int $doctorId, string $operation, callable $build)
     {
         $ctx = KCTZoomAuth::context($doctorId);
-        if (is_wp_error($ctx)) {
-            return $ctx;
-        }
+        return is_wp_error($ctx) ? $ctx : self::exchangeWith($ctx, $operation, $build);
+    }
+
+    private static function exchangeWith(array $ctx, string $operation, callable $build)
+    {
         $rejected = null;
         for ($attempt = 1; $attempt <= 2; $attempt++) {
             $token = KCTZoomAuth::token($ctx, $rejected);

@@ -144,7 +144,9 @@ if (cfg.view === 'doctor') {
     ev.preventDefault();
     if (!check()) return say('Please fix the fields marked above.', false);
     const s = settings();
-    const body = { auth_type: s.auth_type, account_id: s.account_id, client_id: s.client_id, zoom_user: s.zoom_user };
+    const body = { auth_type: s.auth_type, account_id: s.account_id, client_id: s.client_id };
+    // Only for the doctor's own app: under the clinic's app an administrator assigns it.
+    if (s.auth_type === 'server-to-server') body.zoom_user = s.zoom_user;
     if (s.client_secret) body.client_secret = s.client_secret;
     await save('/doctor-config', body, (data) => {
       cfg.data = { ...cfg.data, ...data };

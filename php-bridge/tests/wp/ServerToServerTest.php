@@ -52,4 +52,66 @@ final class ServerToServerTest extends KCTWPTestCase
         $this->assertSame(400, $r->get_status());
         $this->assertSame('zoom_user', $r->get_data()['data']['errors'][0]['field']);
     }
+
+    /** Found by the abuse review: a doctor named a colleague's Zoom user and hosted as them. */
+    public function testADoctorCannotNameAColleagueAsHostUnderTheClinicApp(): void
+    {
+        $this->resetZoom();
+        $this->configureS2s(['dr.own@clinic.example', 'dr.colleague@clinic.example']);
+        $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.own@clinic.example']);
+        $this->actAs($doctor);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', ['auth_type' => 'none', 'zoom_user' => 'dr.colleague@clinic.example']);
+        $this->assertSame(403, $r->get_status());
+        $this->assertSame('zoom_user', $r->get_data()['data']['errors'][0]['field']);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', ['auth_type' => 'none', 'zoom_user' => 'kctS2sHost000001']);
+        $this->assertSame(403, $r->get_status(), 'nor by Zoom user id');
+        $this->actAs(0);
+        $row = $this->ensureMeeting($this->facts(610, $doctor));
+        $this->assertIsArray($row);
+        $this->assertSame('dr.own@clinic.example', self::zoomMeetings()[0]['host_email'], 'hosted by the doctor\'s own Zoom user');
+        $this->actAs($doctor);
+        $view = $this->rest('GET', '/kivicare/v1/settings/zoom-telemed/doctor-config')->get_data()['data'];
+        $this->assertSame('none', $view['auth_type'], '"use my own app" is not ticked under the clinic\'s app');
+        $this->assertSame('server-to-server', $view['clinic_auth_type']);
+        $this->assertSame('administrator', $view['zoom_user_set_by']);
+    }
+
+    public function testAnAdministratorAssignsTheHostAndZoomConfirmsIt(): void
+    {
+        $this->resetZoom();
+        $this->configureS2s(['dr.rao@clinic.example', 'room.two@clinic.example']);
+        $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.rao@clinic.example']);
+        $this->actAs($doctor);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-host', ['doctor_id' => $doctor, 'zoom_user' => 'room.two@clinic.example']);
+        $this->assertSame(403, $r->get_status(), 'doctors cannot assign hosts');
+        $this->actAs($this->makeUser('administrator'));
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-host', ['doctor_id' => $doctor, 'zoom_user' => 'stranger@elsewhere.example']);
+        $this->assertSame(400, $r->get_status(), 'Zoom does not know that user in the clinic\'s account');
+        $this->assertSame('zoom_user', $r->get_data()['data']['errors'][0]['field']);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-host', ['doctor_id' => $doctor, 'zoom_user' => 'room.two@clinic.example']);
+        $this->assertSame(200, $r->get_status(), wp_json_encode($r->get_data()));
+        $this->actAs(0);
+        $this->assertIsArray($this->ensureMeeting($this->facts(611, $doctor)));
+        $this->assertSame('room.two@clinic.example', self::zoomMeetings()[0]['host_email']);
+    }
+
+    public function testADoctorsOwnAppHostMustBelongToThatAppsAccount(): void
+    {
+        $this->resetZoom();
+        $this->configureS2s(['dr.colleague@clinic.example']);
+        self::zoom('s2s', ['client_id' => 'kctOwnClient0001', 'client_secret' => 'kctOwnSecret0123456789', 'account_id' => 'kctOwnAccount01',
+            'users' => [['id' => 'kctOwnHost000001', 'email' => 'dr.own@own.example']]]);
+        $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.own@clinic.example']);
+        $this->actAs($doctor);
+        $own = ['auth_type' => 'server-to-server', 'account_id' => 'kctOwnAccount01', 'client_id' => 'kctOwnClient0001', 'client_secret' => 'kctOwnSecret0123456789'];
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', $own + ['zoom_user' => 'dr.colleague@clinic.example']);
+        $this->assertSame(400, $r->get_status(), 'a user of another account');
+        $this->assertSame('zoom_user', $r->get_data()['data']['errors'][0]['field']);
+        $this->assertFalse(\KCTApp\auth\KCTDoctorSettings::s2s($doctor)['enabled'], 'nothing was kept');
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', $own + ['zoom_user' => 'dr.own@own.example']);
+        $this->assertSame(200, $r->get_status(), wp_json_encode($r->get_data()));
+        $this->actAs(0);
+        $this->assertIsArray($this->ensureMeeting($this->facts(612, $doctor)));
+        $this->assertSame('dr.own@own.example', self::zoomMeetings()[0]['host_email']);
+    }
 }

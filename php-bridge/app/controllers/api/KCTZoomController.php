@@ -65,6 +65,15 @@ class KCTZoomController extends \WP_REST_Controller
                     'zoom_user' => ['type' => 'string', 'maxLength' => self::MAX_EMAIL],
                 ]],
         ]);
+        // Under the clinic-wide Server-to-Server app, administrators assign each doctor's Zoom
+        // user (checked with Zoom); doctors cannot name one themselves.
+        register_rest_route($this->namespace, '/' . $this->rest_base . '/doctor-host', [
+            'methods' => \WP_REST_Server::EDITABLE, 'callback' => [$this, 'assign_doctor_host'], 'permission_callback' => [$this, 'admin_permissions_check'],
+            'args' => [
+                'doctor_id' => ['type' => 'integer', 'required' => true, 'minimum' => 1],
+                'zoom_user' => ['type' => 'string', 'required' => true, 'maxLength' => self::MAX_EMAIL],
+            ],
+        ]);
         register_rest_route($this->namespace, '/' . $this->rest_base . '/authorize', [
             'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'authorize'], 'permission_callback' => $doctor,
         ]);
@@ -177,6 +186,15 @@ class KCTZoomController extends \WP_REST_Controller
             return self::failure($r);
         }
         return self::envelope(true, __('Zoom configuration saved.', 'kivicare-telemed-zoom'), KCTConnect::doctorView(get_current_user_id()));
+    }
+
+    public function assign_doctor_host(\WP_REST_Request $request): \WP_REST_Response
+    {
+        $r = KCTConnect::assignClinicHost((int) $request['doctor_id'], (string) $request['zoom_user']);
+        if (is_wp_error($r)) {
+            return self::failure($r);
+        }
+        return self::envelope(true, __('The doctor\'s Zoom user is saved.', 'kivicare-telemed-zoom'));
     }
 
     public function authorize(\WP_REST_Request $request): \WP_REST_Response
