@@ -98,6 +98,16 @@ pub struct AuthorizeOutput {
     pub expires_at: i64,
     /// The one-time key the host records when the callback uses this state.
     pub burn_key: String,
+    /// Set this in the browser that starts the flow (an HttpOnly, SameSite=Lax cookie,
+    /// Secure on https, until `expires_at`) and hand it back to `oauth.verify_state`: the
+    /// state is only good in that browser. Derived from the nonce under the site key, so
+    /// nothing is stored and the state alone does not reveal it.
+    pub binder: String,
+}
+
+/// What the browser that started the flow must present at the callback.
+fn binder(site_key: &Secret, nonce: &str) -> Result<String> {
+    Ok(URL_SAFE_NO_PAD.encode(site_mac(site_key, "kct-oauth-binder", nonce)?))
 }
 
 pub fn authorize(input: &AuthorizeInput) -> Result<AuthorizeOutput> {
@@ -152,6 +162,7 @@ pub fn authorize(input: &AuthorizeInput) -> Result<AuthorizeOutput> {
         state,
         expires_at,
         burn_key: burn_key(&nonce),
+        binder: binder(&input.site_key, &nonce)?,
     })
 }
 
@@ -164,14 +175,19 @@ pub struct VerifyStateInput {
     pub state: String,
     pub site_key: Secret,
     pub now: i64,
-    /// When the callback arrives with a logged-in user, it must be the one who started.
+    /// The WordPress user logged in in the browser that came back: it must be the one who
+    /// started (found by the abuse review: a state opened elsewhere connected the victim).
     pub current_user_id: Option<u64>,
+    /// The `binder` cookie that browser presented, if any: it must be the one set when the
+    /// flow started.
+    pub binder: Option<String>,
 }
 crate::from_json!(VerifyStateInput {
     state,
     site_key,
     now,
     current_user_id,
+    binder,
 });
 
 #[derive(Debug, Serialize)]
@@ -221,14 +237,33 @@ pub fn verify_state(input: &VerifyStateInput) -> Result<VerifiedState> {
             "the Zoom connection took too long; please start again",
         ));
     }
-    if let Some(current) = input.current_user_id.filter(|&u| u != 0) {
-        if current != user_id {
+    let expected = binder(&input.site_key, &nonce)?;
+    let presented = input.binder.as_deref().unwrap_or("");
+    if presented.len() != expected.len()
+        || !bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
+    {
+        return Err(CoreError::field(
+            "state_browser_mismatch",
+            "binder",
+            "this Zoom connection was started in another browser; please start again here",
+        ));
+    }
+    match input.current_user_id.filter(|&u| u != 0) {
+        None => {
+            return Err(CoreError::field(
+                "state_login_required",
+                "current_user_id",
+                "log in to WordPress in this browser, then connect Zoom again",
+            ))
+        }
+        Some(current) if current != user_id => {
             return Err(CoreError::field(
                 "state_user_mismatch",
                 "state",
                 "this Zoom connection was started by another user",
-            ));
+            ))
         }
+        Some(_) => {}
     }
     Ok(VerifiedState {
         user_id,
@@ -420,13 +455,61 @@ mod tests {
         .unwrap()
     }
 
+    /// The callback as the right browser makes it (the binder cookie of the flow it started).
     fn verify(state: &str, now: i64, user: Option<u64>) -> Result<VerifiedState> {
+        let binder = authorize(&auth_input(1000)).unwrap().binder;
+        verify_in(state, now, user, Some(&binder))
+    }
+
+    fn verify_in(
+        state: &str,
+        now: i64,
+        user: Option<u64>,
+        binder: Option<&str>,
+    ) -> Result<VerifiedState> {
         verify_state(&VerifyStateInput {
             state: state.into(),
             site_key: Secret::new(KEY),
             now,
             current_user_id: user,
+            binder: binder.map(str::to_string),
         })
+    }
+
+    /// Found by the abuse review: a doctor's authorize URL opened in another browser (not
+    /// logged in, or another user's) connected the doctor to the opener's Zoom account.
+    #[test]
+    fn state_is_good_only_in_the_browser_and_for_the_user_that_started() {
+        let out = authorize(&auth_input(1000)).unwrap();
+        assert!(verify_in(&out.state, 1000, Some(7), Some(&out.binder)).is_ok());
+        assert_eq!(
+            verify_in(&out.state, 1000, Some(7), None).unwrap_err().code,
+            "state_browser_mismatch"
+        );
+        let mut other = out.binder.clone();
+        other.replace_range(0..1, if other.starts_with('A') { "B" } else { "A" });
+        assert_eq!(
+            verify_in(&out.state, 1000, Some(7), Some(&other))
+                .unwrap_err()
+                .code,
+            "state_browser_mismatch"
+        );
+        assert_eq!(
+            verify_in(&out.state, 1000, None, Some(&out.binder))
+                .unwrap_err()
+                .code,
+            "state_login_required"
+        );
+        assert_eq!(
+            verify_in(&out.state, 1000, Some(8), Some(&out.binder))
+                .unwrap_err()
+                .code,
+            "state_user_mismatch"
+        );
+        assert!(
+            !out.url.contains(&out.binder),
+            "the binder never travels through Zoom"
+        );
     }
 
     #[test]

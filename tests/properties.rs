@@ -29,12 +29,19 @@ fn authorize(user_id: u64, now: i64, ttl: i64, random: &[u8]) -> oauth::Authoriz
     .unwrap()
 }
 
-fn verify_state(state: &str, now: i64) -> kc_telemed::error::Result<oauth::VerifiedState> {
+/// The callback as the browser and user that started the flow make it.
+fn verify_as(
+    state: &str,
+    now: i64,
+    user: u64,
+    binder: &str,
+) -> kc_telemed::error::Result<oauth::VerifiedState> {
     oauth::verify_state(&VerifyStateInput {
         state: state.into(),
         site_key: Secret::new(KEY),
         now,
-        current_user_id: None,
+        current_user_id: Some(user),
+        binder: Some(binder.into()),
     })
 }
 
@@ -50,7 +57,7 @@ proptest! {
     #[test]
     fn pkce_verifier_shape_and_challenge(user in 1u64..u64::MAX, now in 0i64..4_000_000_000, random in proptest::collection::vec(any::<u8>(), 16..48)) {
         let out = authorize(user, now, 600, &random);
-        let v = verify_state(&out.state, now).unwrap();
+        let v = verify_as(&out.state, now, user, &out.binder).unwrap();
         // RFC 7636: 43..128 characters of [A-Z a-z 0-9 - . _ ~].
         prop_assert!((43..=128).contains(&v.code_verifier.len()));
         prop_assert!(v.code_verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)));
@@ -66,15 +73,19 @@ proptest! {
                                           random in proptest::collection::vec(any::<u8>(), 16..32),
                                           pos in any::<prop::sample::Index>(), bit in 0u8..7, late in 1i64..100_000) {
         let out = authorize(user, now, ttl, &random);
-        let v = verify_state(&out.state, now + ttl).unwrap();
+        let v = verify_as(&out.state, now + ttl, user, &out.binder).unwrap();
         prop_assert_eq!(v.user_id, user);
         prop_assert_eq!(v.burn_key, out.burn_key);
-        prop_assert_eq!(verify_state(&out.state, now + ttl + late).unwrap_err().code, "state_expired");
+        prop_assert_eq!(verify_as(&out.state, now + ttl + late, user, &out.binder).unwrap_err().code, "state_expired");
+        // Only in the browser, and for the user, that started it.
+        prop_assert_eq!(verify_as(&out.state, now, user, "").unwrap_err().code, "state_browser_mismatch");
+        prop_assert_eq!(verify_as(&out.state, now, user.wrapping_add(1).max(1), &out.binder).unwrap_err().code,
+            if user.wrapping_add(1).max(1) == user { "none" } else { "state_user_mismatch" });
         let mut bytes = out.state.clone().into_bytes();
         let i = pos.index(bytes.len());
         bytes[i] ^= 1 << bit;
         if let Ok(tampered) = String::from_utf8(bytes) {
-            prop_assert!(verify_state(&tampered, now).is_err(), "tampered state accepted: {}", tampered);
+            prop_assert!(verify_as(&tampered, now, user, &out.binder).is_err(), "tampered state accepted: {}", tampered);
         }
     }
 

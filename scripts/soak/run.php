@@ -77,9 +77,9 @@ foreach (['soak.doctor.one@clinic.example', 'soak.doctor.two@clinic.example'] as
     }
     $id = wp_insert_user(['user_login' => 'soakdoc' . $n, 'user_email' => $email, 'user_pass' => wp_generate_password(20), 'role' => 'kiviCare_doctor']);
     zoom_admin('consent-as', ['email' => $email]);
-    $authorize = KCTConnect::authorizeUrl($id);
+    $authorize = KCTConnect::authorize($id);
     $ctx = stream_context_create(['http' => ['follow_location' => 0, 'ignore_errors' => true]]);
-    file_get_contents($authorize, false, $ctx);
+    file_get_contents(is_array($authorize) ? $authorize['url'] : '', false, $ctx);
     $location = '';
     foreach ($http_response_header as $h) {
         if (stripos($h, 'Location:') === 0) {
@@ -87,7 +87,7 @@ foreach (['soak.doctor.one@clinic.example', 'soak.doctor.two@clinic.example'] as
         }
     }
     parse_str((string) parse_url($location, PHP_URL_QUERY), $q);
-    $connected = is_string($authorize) ? KCTConnect::callback($q['code'] ?? '', $q['state'] ?? '', 0) : $authorize;
+    $connected = is_array($authorize) ? KCTConnect::callback($q['code'] ?? '', $q['state'] ?? '', $id, $authorize['binder']) : $authorize;
     if ($connected !== $id) {
         fail("doctor $email could not connect: " . (is_wp_error($connected) ? $connected->get_error_message() : json_encode($connected)));
     }

@@ -12,10 +12,11 @@ require_once ABSPATH . 'wp-admin/includes/plugin.php';
 use KCTApp\settings\KCTSettings;
 
 function step(string $s): void { echo "\n== $s\n"; }
-function http(string $method, string $path, $body = null, ?array $auth = null, bool $absolute = false): array
+function http(string $method, string $path, $body = null, ?array $auth = null, bool $absolute = false, string $cookie = ''): array
 {
     global $url;
-    $h = "Content-Type: application/json\r\n" . ($auth ? 'Authorization: Basic ' . base64_encode(implode(':', $auth)) . "\r\n" : '');
+    $h = "Content-Type: application/json\r\n" . ($auth ? 'Authorization: Basic ' . base64_encode(implode(':', $auth)) . "\r\n" : '')
+        . ($cookie !== '' ? "Cookie: $cookie\r\n" : '');
     $ctx = stream_context_create(['http' => ['method' => $method, 'header' => $h, 'content' => $body === null ? '' : json_encode($body), 'ignore_errors' => true, 'follow_location' => 0]]);
     $raw = file_get_contents($absolute ? $path : $url . $path, false, $ctx);
     $headers = [];
@@ -23,6 +24,9 @@ function http(string $method, string $path, $body = null, ?array $auth = null, b
         if (strpos($line, ':') !== false) {
             [$k, $v] = explode(':', $line, 2);
             $headers[strtolower(trim($k))] = trim($v);
+            if (strtolower(trim($k)) === 'set-cookie') {
+                $headers['cookies'][] = explode(';', trim($v), 2)[0];
+            }
         }
     }
     return [(int) explode(' ', $http_response_header[0])[1], json_decode((string) $raw, true), $headers];
@@ -54,10 +58,13 @@ printf("PUT settings/zoom-telemed -> %d %s (secret echoed back: %s)\n", $s, $b['
 step('3. Dr. Asha Rao connects her Zoom account (authorize -> Zoom consent -> callback)');
 [$doctorId, $doctor] = user('dr.rao', 'kiviCare_doctor', 'Dr. Asha Rao');
 [$patientId, $patient] = user('pat.meyer', 'kiviCare_patient', 'Pat Meyer');
-[, $b] = http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/authorize', null, $doctor);
+[, $b, $h] = http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/authorize', null, $doctor);
 echo "authorize URL: ", substr($b['data']['redirect_url'], 0, 110), "...\n";
+// Her browser keeps the flow's binder cookie and her login; the callback needs both.
+$session = WP_Session_Tokens::get_instance($doctorId)->create(time() + HOUR_IN_SECONDS);
+$browser = implode('; ', array_merge($h['cookies'] ?? [], [LOGGED_IN_COOKIE . '=' . rawurlencode(wp_generate_auth_cookie($doctorId, time() + HOUR_IN_SECONDS, 'logged_in', $session))]));
 [, , $h] = http('GET', $b['data']['redirect_url'], null, null, true);
-[$s, , $h] = http('GET', substr($h['location'], strlen($url)));
+[$s, , $h] = http('GET', substr($h['location'], strlen($url)), null, null, false, $browser);
 printf("callback -> %d, browser sent on to %s\n", $s, $h['location']);
 [, $b] = http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed/test-connection', [], $doctor);
 printf("test connection: %s\n", $b['message']);

@@ -14,6 +14,8 @@ use KCTApp\settings\KCTSettings;
 final class KCTConnect
 {
     const BURN_PREFIX = 'kct_zoom_burn_';
+    /** The cookie binding an OAuth flow to the browser that started it. */
+    const BINDER_COOKIE = 'kct_zoom_oauth';
 
     /** The HMAC key for OAuth states: derived from WordPress's salts with a label. */
     private static function siteKey(): string
@@ -36,8 +38,13 @@ final class KCTConnect
         return $c;
     }
 
-    /** @return string|\WP_Error */
-    public static function authorizeUrl(int $doctorId)
+    /**
+     * Starts a doctor's OAuth flow: Zoom's authorize URL, and the binder the browser that
+     * starts it must keep (KCTConnect::BINDER_COOKIE) and present at the callback.
+     *
+     * @return array{url: string, binder: string, expires_at: int}|\WP_Error
+     */
+    public static function authorize(int $doctorId)
     {
         $client = self::oauthClient();
         if (is_wp_error($client)) {
@@ -57,7 +64,39 @@ final class KCTConnect
             }
             return $core->oauthAuthorize($in);
         });
-        return is_wp_error($out) ? $out : $out['url'];
+        return is_wp_error($out) ? $out : ['url' => $out['url'], 'binder' => $out['binder'], 'expires_at' => (int) $out['expires_at']];
+    }
+
+    /**
+     * Zoom's authorize URL, with the binder cookie set in this response when it still can be.
+     *
+     * @return string|\WP_Error
+     */
+    public static function authorizeUrl(int $doctorId)
+    {
+        $a = self::authorize($doctorId);
+        if (is_wp_error($a)) {
+            return $a;
+        }
+        self::setBinderCookie($a['binder'], $a['expires_at']);
+        return $a['url'];
+    }
+
+    /** HttpOnly, SameSite=Lax (sent on Zoom's top-level redirect back), Secure on https. */
+    public static function setBinderCookie(string $binder, int $expires): void
+    {
+        if (headers_sent()) {
+            return;
+        }
+        setcookie(self::BINDER_COOKIE, $binder, ['expires' => $expires, 'path' => '/', 'secure' => is_ssl(),
+            'httponly' => true, 'samesite' => 'Lax']);
+    }
+
+    public static function clearBinderCookie(): void
+    {
+        if (!headers_sent()) {
+            setcookie(self::BINDER_COOKIE, '', ['expires' => 1, 'path' => '/', 'secure' => is_ssl(), 'httponly' => true, 'samesite' => 'Lax']);
+        }
     }
 
     /**
@@ -87,20 +126,24 @@ final class KCTConnect
     }
 
     /**
-     * The OAuth callback: verify, burn, exchange, store.
+     * The OAuth callback: verify (the state, the browser's binder, the logged-in user), burn,
+     * exchange, store.
      *
      * @return int|\WP_Error the doctor now connected
      */
-    public static function callback(string $code, string $state, int $currentUser)
+    public static function callback(string $code, string $state, int $currentUser, ?string $binder)
     {
         $client = self::oauthClient();
         if (is_wp_error($client)) {
             return $client;
         }
-        $verified = KCTCoreAccess::run(static function ($core) use ($state, $currentUser) {
+        $verified = KCTCoreAccess::run(static function ($core) use ($state, $currentUser, $binder) {
             $in = ['state' => $state, 'site_key' => self::siteKey(), 'now' => time()];
             if ($currentUser > 0) {
                 $in['current_user_id'] = $currentUser;
+            }
+            if ($binder !== null && $binder !== '') {
+                $in['binder'] = $binder;
             }
             return $core->oauthVerifyState($in);
         });

@@ -32,6 +32,14 @@ abstract class KCTHttpTestCase extends KCTWPTestCase
         return $id;
     }
 
+    /** The cookie a browser holds once the user has logged in (a real session token). */
+    protected function loggedInCookie(int $userId): string
+    {
+        $expires = time() + HOUR_IN_SECONDS;
+        $token = \WP_Session_Tokens::get_instance($userId)->create($expires);
+        return LOGGED_IN_COOKIE . '=' . rawurlencode(wp_generate_auth_cookie($userId, $expires, 'logged_in', $token));
+    }
+
     /** Basic credentials (an application password) for a user. */
     protected function credentials(int $userId): array
     {
@@ -71,6 +79,11 @@ abstract class KCTHttpTestCase extends KCTWPTestCase
             } elseif (strpos($line, ':') !== false) {
                 [$k, $v] = explode(':', $line, 2);
                 $out[strtolower(trim($k))] = trim($v);
+                if (strtolower(trim($k)) === 'set-cookie') {
+                    [$pair] = explode(';', trim($v), 2);
+                    [$name, $value] = array_pad(explode('=', $pair, 2), 2, '');
+                    $out['cookies'][$name] = $value;
+                }
             }
         }
         return [$status, json_decode((string) $raw, true), $out];

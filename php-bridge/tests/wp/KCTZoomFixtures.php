@@ -50,10 +50,11 @@ trait KCTZoomFixtures
     /** Connects a doctor through the real flow, in this process. */
     protected function connectDoctor(int $doctor): void
     {
-        $url = KCTConnect::authorizeUrl($doctor);
-        $this->assertIsString($url);
-        [$code, $state] = $this->consentAtZoom($url);
-        $this->assertSame($doctor, KCTConnect::callback($code, $state, 0));
+        $a = KCTConnect::authorize($doctor);
+        $this->assertIsArray($a);
+        [$code, $state] = $this->consentAtZoom($a['url']);
+        // The same browser (its binder cookie) and the same logged-in doctor come back.
+        $this->assertSame($doctor, KCTConnect::callback($code, $state, $doctor, $a['binder']));
     }
 
     protected static function zoomMeetings(): array

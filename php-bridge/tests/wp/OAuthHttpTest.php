@@ -20,14 +20,33 @@ final class OAuthHttpTest extends KCTHttpTestCase
 
         $doctorId = $this->makeUser('kiviCare_doctor');
         $doctor = $this->credentials($doctorId);
-        [$status, $body] = $this->http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/authorize', null, $doctor);
+        [$status, $body, $headers] = $this->http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/authorize', null, $doctor);
         $this->assertSame(200, $status);
         $this->assertStringStartsWith(getenv('KCT_ZOOM_URL') . '/oauth/authorize?', $body['data']['redirect_url']);
+        $binder = $headers['cookies']['kct_zoom_oauth'] ?? '';
+        $this->assertNotSame('', $binder, 'the browser that starts the flow keeps a binder');
+        $this->assertStringContainsString('HttpOnly', $headers['set-cookie']);
+        $this->assertStringContainsStringIgnoringCase('SameSite=Lax', $headers['set-cookie']);
+        $this->assertStringNotContainsString($binder, $body['data']['redirect_url'], 'the binder never goes to Zoom');
         [$code, $state] = $this->consentAtZoom($body['data']['redirect_url']);
-
-        // The browser comes back without a REST nonce: the signed state authenticates it.
         $path = '/wp-json/kivicare/v1/settings/zoom-telemed/callback?' . http_build_query(['code' => $code, 'state' => $state]);
-        [$status, , $headers] = $this->http('GET', $path);
+        $browser = ['Cookie' => 'kct_zoom_oauth=' . $binder . '; ' . $this->loggedInCookie($doctorId)];
+
+        // Found by the abuse review: the URL opened elsewhere connected the victim doctor.
+        foreach ([
+            'kct_state_browser_mismatch' => ['Cookie' => $this->loggedInCookie($doctorId)],
+            'kct_state_login_required' => ['Cookie' => 'kct_zoom_oauth=' . $binder],
+            'kct_state_user_mismatch' => ['Cookie' => 'kct_zoom_oauth=' . $binder . '; ' . $this->loggedInCookie($this->makeUser('kiviCare_doctor'))],
+        ] as $why => $cookies) {
+            [$status, , $headers] = $this->http('GET', $path, null, null, $cookies);
+            $this->assertSame(302, $status);
+            $this->assertStringContainsString('kct_zoom_error=' . $why, $headers['location']);
+            $this->assertStringStartsWith(admin_url(), $headers['location'], 'no redirect off the site');
+            $this->assertSame('none', KCTTokenStore::get($doctorId, true)['state'], "$why: no token stored");
+        }
+
+        // The browser that started it, with the doctor logged in, completes it.
+        [$status, , $headers] = $this->http('GET', $path, null, null, $browser);
         $this->assertSame(302, $status);
         $this->assertStringContainsString('kct_zoom=connected', $headers['location']);
         wp_cache_delete($doctorId, 'user_meta');
@@ -35,7 +54,7 @@ final class OAuthHttpTest extends KCTHttpTestCase
         $this->assertSame('on', get_user_meta($doctorId, 'kiviCare_zoom_telemed_connect', true));
         $this->assertSame('zoom', get_user_meta($doctorId, 'telemed_type', true));
 
-        [$status, , $headers] = $this->http('GET', $path);
+        [$status, , $headers] = $this->http('GET', $path, null, null, $browser);
         $this->assertStringContainsString('kct_zoom_error=kct_state_replayed', $headers['location'], 'a state works once');
 
         [$status, $body] = $this->http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed/test-connection', [], $doctor);

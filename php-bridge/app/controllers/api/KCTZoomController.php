@@ -209,7 +209,12 @@ class KCTZoomController extends \WP_REST_Controller
     /** Zoom sends the browser back here; the answer sends it on to the doctor's page. */
     public function callback(\WP_REST_Request $request): \WP_REST_Response
     {
-        $r = KCTConnect::callback((string) $request['code'], (string) $request['state'], get_current_user_id());
+        // A browser redirect carries no REST nonce, so WordPress runs this as user 0: read the
+        // logged-in cookie explicitly, and the binder cookie set when the flow started.
+        $user = (int) wp_validate_auth_cookie('', 'logged_in');
+        $binder = isset($_COOKIE[KCTConnect::BINDER_COOKIE]) ? (string) wp_unslash($_COOKIE[KCTConnect::BINDER_COOKIE]) : null;
+        $r = KCTConnect::callback((string) $request['code'], (string) $request['state'], $user, $binder);
+        KCTConnect::clearBinderCookie();
         $target = admin_url('admin.php?page=kct-zoom-doctor&kct_zoom=' . (is_wp_error($r) ? 'error&kct_zoom_error=' . rawurlencode($r->get_error_code()) : 'connected'));
         /**
          * Filters where the browser goes after the OAuth callback.
