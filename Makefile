@@ -12,13 +12,13 @@ PHPUNIT := phpunit --do-not-cache-result
 
 TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver
 
-.PHONY: test checks demo setup lint php-lint unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-pkg test-wasmtime bench-bridge profile-core size down
+.PHONY: test checks demo setup lint php-lint unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
 
 test:
 	@start=$$(date +%s); $(MAKE) --no-print-directory checks; rc=$$?; \
 	  echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
-checks: setup lint unit wasm runtime pkg php-lint test-bridge test-wp test-soak test-pkg
+checks: setup lint unit wasm test-fuzz runtime pkg php-lint test-bridge test-wp test-soak test-pkg
 	@scripts/wasm-size.sh
 	@echo "make test: all checks passed"
 
@@ -75,6 +75,13 @@ test-pkg: pkg
 test-wp: wasm runtime
 	scripts/testbed.sh run test bash -c 'cd php-bridge && $(PHPUNIT) -c phpunit-wp.xml'
 
+# Every operation of the shipped .wasm, in wasmi, fed random and hostile inputs (tools/core-fuzz):
+# an answer every time, never a trap. make soak runs a million.
+FUZZ ?= 50000
+test-fuzz: wasm
+	cargo build --release -q -p core-fuzz
+	./target/release/core-fuzz $(WASM) tests/vectors $(FUZZ)
+
 # The fault soak on two web servers sharing one database (scripts/soak/run.php): faults at
 # the fake Zoom, concurrent KiviCare actions, then the queue to idle and the count.
 ROUNDS ?= 200
@@ -82,6 +89,7 @@ test-soak: wasm runtime
 	KCT_WEB_SERVERS=2 scripts/testbed.sh run test php scripts/soak/run.php 24
 
 soak: wasm runtime
+	$(MAKE) --no-print-directory test-fuzz FUZZ=1000000
 	KCT_WEB_SERVERS=2 scripts/testbed.sh run test php scripts/soak/run.php $(ROUNDS)
 
 # Opt-in JIT runtime (wasmtime + cranelift; about 10 minutes to build here).
