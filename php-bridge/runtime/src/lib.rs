@@ -6,7 +6,8 @@
 //! - `kct_rt_engine()`: the process's engine; stores for cached modules must come from it,
 //!   and the host never deletes it.
 //! - `kct_rt_module(store, path)`: the compiled module for the .wasm at `path`, keyed by the
-//!   file's SHA-256; the file is re-read and re-hashed only when its size or mtime changes.
+//!   file's SHA-256; the file is re-read and re-hashed whenever its size, mtime, inode or
+//!   change time differ (a replaced file always changes the last two).
 //!   The host deletes the returned module as usual (the cache keeps its own share).
 //! - `kct_rt_last_error()`: why the last `kct_rt_module` returned NULL.
 //! - `kct_rt_cache_stats()`: `(hits << 32) | compiles`, for tests and benchmarks.
@@ -45,8 +46,25 @@ unsafe impl Send for Shared {}
 struct Cache {
     /// Compiled modules by content hash.
     modules: HashMap<[u8; 32], Shared>,
-    /// Which hash a path had at a given (size, mtime), to skip re-reading unchanged files.
-    paths: HashMap<String, (u64, Option<SystemTime>, [u8; 32])>,
+    /// Which hash a path had at a given stamp, to skip re-reading unchanged files.
+    paths: HashMap<String, (Stamp, [u8; 32])>,
+}
+
+/// What identifies a file's content without reading it: size and mtime, and also the inode
+/// and the change time, which no one can set back (`touch -d` and `rsync -t` set mtime only),
+/// so a replaced `.wasm` is always read and hashed again.
+type Stamp = (u64, Option<SystemTime>, u64, u64, i64, i64);
+
+fn stamp(meta: &std::fs::Metadata) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    (
+        meta.len(),
+        meta.modified().ok(),
+        meta.dev(),
+        meta.ino(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+    )
 }
 
 static ENGINE: OnceLock<Engine> = OnceLock::new();
@@ -141,15 +159,15 @@ pub unsafe extern "C" fn kct_rt_module(
             return None;
         }
     };
-    let stamp = (meta.len(), meta.modified().ok());
+    let stamp = stamp(&meta);
     let cache = CACHE.get_or_init(Default::default);
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
 
     let known = cache
         .paths
         .get(&path)
-        .filter(|(len, mtime, _)| (*len, *mtime) == stamp)
-        .map(|(_, _, hash)| *hash);
+        .filter(|(known, _)| *known == stamp)
+        .map(|(_, hash)| *hash);
     let mut bytes = None;
     let hash = match known {
         Some(h) => h,
@@ -162,7 +180,7 @@ pub unsafe extern "C" fn kct_rt_module(
                 }
             };
             let h: [u8; 32] = Sha256::digest(&b).into();
-            cache.paths.insert(path.clone(), (stamp.0, stamp.1, h));
+            cache.paths.insert(path.clone(), (stamp, h));
             bytes = Some(b);
             h
         }

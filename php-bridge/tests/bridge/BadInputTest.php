@@ -234,4 +234,46 @@ final class BadInputTest extends TestCase
         $this->assertSame($before['hits'] + 2, $after['hits']);
         $this->assertSame(1, $b->abiVersion());
     }
+
+    /**
+     * The cache trusts a file's stamp only while its inode and change time hold: a core
+     * replaced in place, same size and same mtime (as `rsync -t` leaves it), is read again.
+     */
+    public function testACoreReplacedWithTheSameSizeAndMtimeIsReadAgain(): void
+    {
+        $path = sys_get_temp_dir() . '/kct-replaced-' . getmypid() . '.wasm';
+        $bytes = file_get_contents(KCTWasmLoader::corePath());
+        $at = strpos($bytes, 'unknown operation');
+        $this->assertNotFalse($at);
+        file_put_contents($path, $bytes);
+        $mtime = filemtime($path);
+        touch($path, $mtime); // whole seconds, so the replacement can carry the very same mtime
+        try {
+            $first = KCTWasmLoader::core($path);
+            $this->assertStringContainsString('unknown operation', self::unknownOp($first));
+            $compiles = $first->cacheStats()['compiles'];
+            usleep(20000);
+            file_put_contents($path . '.new', substr_replace($bytes, 'UNKNOWN operation', $at, 17));
+            rename($path . '.new', $path);
+            touch($path, $mtime);
+            clearstatcache();
+            $this->assertSame(strlen($bytes), filesize($path));
+            $this->assertSame($mtime, filemtime($path));
+            $second = KCTWasmLoader::core($path);
+            $this->assertSame($compiles + 1, $second->cacheStats()['compiles'], 'compiled again');
+            $this->assertStringContainsString('UNKNOWN operation', self::unknownOp($second), 'the new content runs');
+        } finally {
+            @unlink($path);
+        }
+    }
+
+    private static function unknownOp(KCTCore $core): string
+    {
+        try {
+            $core->call('no.such.op', []);
+        } catch (\KCTApp\wasm\KCTCoreException $e) {
+            return $e->getMessage();
+        }
+        return '';
+    }
 }
