@@ -187,6 +187,11 @@ crate::from_json!(StepInput {
 pub struct Step {
     pub write: Option<MappingRow>,
     pub effect: Effect,
+    /// What the write means, for the host's hooks once it has landed: `meeting_created` (the
+    /// row now holds a new meeting), `meeting_ended` (a live meeting's appointment was
+    /// cancelled or deleted: its links are gone).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<&'static str>,
 }
 
 #[derive(Debug, PartialEq, Serialize)]
@@ -269,7 +274,22 @@ pub fn step(input: &StepInput) -> Result<Step> {
         }
         (None, _) => None,
     };
-    Ok(Step { write, effect })
+    let mut events = Vec::new();
+    if let Some(w) = &write {
+        let before = input.row.as_ref();
+        if w.zoom_id.is_some() && w.zoom_id != before.and_then(|b| b.zoom_id.clone()) {
+            events.push("meeting_created");
+        }
+        let was_live = before.is_some_and(|b| b.status == Status::Active);
+        if was_live && matches!(w.status, Status::Cancelled | Status::Deleted) {
+            events.push("meeting_ended");
+        }
+    }
+    Ok(Step {
+        write,
+        effect,
+        events,
+    })
 }
 
 // ---- folding the last effect's result into the row ------------------------------------

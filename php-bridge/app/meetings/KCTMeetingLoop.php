@@ -75,6 +75,7 @@ final class KCTMeetingLoop
                     continue;
                 }
                 self::remember($write);
+                self::announceEvents($appointmentId, $step['events'] ?? [], $write);
             }
             $intent = null;
             $effect = $step['effect'];
@@ -106,6 +107,35 @@ final class KCTMeetingLoop
         }
         KCTQueue::at($appointmentId, time() + self::RECHECK);
         return new \WP_Error('kct_not_settled', __('The meeting could not be settled now; it will be retried.', 'kivicare-telemed-zoom'), ['status' => 409]);
+    }
+
+    /** The hooks for what a landed write means (the core names it). */
+    private static function announceEvents(int $appointmentId, array $events, array $row): void
+    {
+        foreach ($events as $event) {
+            if ($event === 'meeting_created') {
+                /**
+                 * Fires when an appointment's row holds a new Zoom meeting (created, or found
+                 * again after a lost answer).
+                 *
+                 * @since 4.0.0
+                 * @param int   $appointment_id
+                 * @param array $row the mapping row (start_url is the host's credential: do not log it)
+                 */
+                do_action('kct_zoom_meeting_created', $appointmentId, $row);
+            } elseif ($event === 'meeting_ended') {
+                /**
+                 * Fires when a live meeting's appointment was cancelled or deleted (its links
+                 * are gone; the meeting is deleted at Zoom, retried until Zoom confirms).
+                 *
+                 * @since 4.0.0
+                 * @param int    $appointment_id
+                 * @param string $status the row's new status
+                 * @param array  $row
+                 */
+                do_action('kct_zoom_meeting_ended_for_appointment', $appointmentId, $row['status'], $row);
+            }
+        }
     }
 
     /** The queue's handler: resume whatever the row still owes. */

@@ -166,6 +166,31 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertStringContainsString($meetings[0]['join_url'], $this->mailsTo($this->patient)[0]['message']);
     }
 
+    public function testDevelopersHooksFireOnceForCreationAndEnd(): void
+    {
+        $seen = [];
+        $created = static function ($id) use (&$seen) {
+            $seen[] = "created $id";
+        };
+        $ended = static function ($id, $status) use (&$seen) {
+            $seen[] = "ended $id $status";
+        };
+        add_action('kct_zoom_meeting_created', $created, 10, 2);
+        add_action('kct_zoom_meeting_ended_for_appointment', $ended, 10, 3);
+        try {
+            $p = $this->provider();
+            $p->create_meeting($this->bookingData(590));
+            $p->create_meeting($this->bookingData(590));
+            $this->setAppointment(590, ['status' => 0]);
+            do_action('kc_appointment_cancelled', 590);
+            do_action('kc_appointment_cancelled', 590);
+        } finally {
+            remove_action('kct_zoom_meeting_created', $created, 10);
+            remove_action('kct_zoom_meeting_ended_for_appointment', $ended, 10);
+        }
+        $this->assertSame(['created 590', 'ended 590 cancelled'], $seen);
+    }
+
     public function testCancelAndDeleteReachZoomInKiviCaresOrder(): void
     {
         $p = $this->provider();
