@@ -21,6 +21,7 @@ final class KCTAppointmentLinks
         add_filter('kc_appointment_details_data', [self::class, 'listItem'], 10, 2);
         add_filter('kivicare_custom_email_key_value', [self::class, 'emailValue'], 10, 3);
         add_filter('kivicare_template_dynamic_keys', [self::class, 'emailKeys']);
+        add_filter('kivicare_process_email_template', [self::class, 'doctorMail'], 10, 2);
         add_action('admin_post_' . self::START_ACTION, [self::class, 'start']);
         // A logged-out doctor following the mailed link logs in first, then lands here again.
         add_action('admin_post_nopriv_' . self::START_ACTION, 'auth_redirect');
@@ -63,22 +64,55 @@ final class KCTAppointmentLinks
         return $row;
     }
 
+    /** The appointment a template's data is about: KiviCare 4.3.0 nests it (CONTRACT §9). */
+    private static function mailAppointment($data): int
+    {
+        if (!is_array($data)) {
+            return 0;
+        }
+        return (int) ($data['appointment']['id'] ?? $data['appointment_id'] ?? $data['id'] ?? 0);
+    }
+
     /** `{{zoom_host_link}}` for the doctor's email; unknown keys pass through. */
     public static function emailValue($value, $key, $data)
     {
-        if ($key !== 'zoom_host_link') {
+        if (trim((string) $key, '{} ') !== 'zoom_host_link') {
             return $value;
         }
-        $id = (int) ($data['appointment_id'] ?? $data['id'] ?? 0);
-        return $id && KCTMappingRepository::find($id) !== null ? self::hostLink($id) : '';
+        $id = self::mailAppointment($data);
+        return $id && KCTMappingRepository::isLive(KCTMappingRepository::find($id)) ? self::hostLink($id) : '';
     }
 
+    /** Lists `{{zoom_host_link}}` in the doctor's template editor (4.3.0's keys are lower case). */
     public static function emailKeys($keys)
     {
-        if (is_array($keys) && isset($keys['kiviCare_add_doctor_zoom_link']) && is_array($keys['kiviCare_add_doctor_zoom_link'])) {
-            $keys['kiviCare_add_doctor_zoom_link'][] = '{{zoom_host_link}}';
+        foreach (['kivicare_add_doctor_zoom_link', 'kiviCare_add_doctor_zoom_link'] as $template) {
+            if (is_array($keys) && isset($keys[$template]) && is_array($keys[$template]) && !in_array('{{zoom_host_link}}', $keys[$template], true)) {
+                $keys[$template][] = '{{zoom_host_link}}';
+            }
         }
         return $keys;
+    }
+
+    /**
+     * KiviCare fills the doctor's link mail with the patient's join link (CONTRACT §6, §8.10);
+     * a doctor who joins by it is not the host. In the doctor's mail, that link becomes the
+     * click-to-start link (which fetches a fresh start link after login).
+     */
+    public static function doctorMail($html, $data)
+    {
+        $join = is_array($data) ? (string) ($data['add_doctor_zoom_link'] ?? '') : '';
+        $id = self::mailAppointment($data);
+        if (!is_string($html) || $join === '' || !$id) {
+            return $html;
+        }
+        $row = KCTMappingRepository::find($id);
+        if (!KCTMappingRepository::isLive($row) || $row['join_url'] !== $join) {
+            return $html;
+        }
+        $host = self::hostLink($id);
+        // The mail is HTML: every form of the join link becomes the escaped host link.
+        return str_replace(array_unique([esc_url($join), esc_html($join), $join]), esc_url($host), $html);
     }
 
     /** The fresh start link for the appointment's own doctor, or why not. */

@@ -68,6 +68,19 @@ final class IntegrationPointsTest extends KCTWPTestCase
         $this->assertSame('kept', apply_filters('kivicare_custom_email_key_value', 'kept', 'other_key', []), 'unknown keys pass through');
         $keys = apply_filters('kivicare_template_dynamic_keys', ['kiviCare_add_doctor_zoom_link' => ['{{add_doctor_zoom_link}}']]);
         $this->assertContains('{{zoom_host_link}}', $keys['kiviCare_add_doctor_zoom_link']);
+
+        // Found inside KiviCare 4.3.0 (CONTRACT §9): its template keys are lower case, and the
+        // data handed to templates nests the appointment.
+        $keys = apply_filters('kivicare_template_dynamic_keys', ['kivicare_add_doctor_zoom_link' => ['{{add_doctor_zoom_link}}']]);
+        $this->assertContains('{{zoom_host_link}}', $keys['kivicare_add_doctor_zoom_link']);
+        $data = ['appointment' => ['id' => 901], 'patient' => [], 'doctor' => [], 'zoom_link' => $m['join_url']];
+        $this->assertSame(KCTAppointmentLinks::hostLink(901), apply_filters('kivicare_custom_email_key_value', null, 'zoom_host_link', $data));
+        // KiviCare's doctor mail carries the join link as {{add_doctor_zoom_link}}: the doctor gets the start link.
+        $html = '<p>Join: <a href="' . esc_url($m['join_url']) . '">' . esc_html($m['join_url']) . '</a></p>';
+        $doctorMail = apply_filters('kivicare_process_email_template', $html, $data + ['add_doctor_zoom_link' => $m['join_url']]);
+        $this->assertStringNotContainsString(esc_url($m['join_url']), $doctorMail);
+        $this->assertStringContainsString(esc_url(KCTAppointmentLinks::hostLink(901)), $doctorMail);
+        $this->assertSame($html, apply_filters('kivicare_process_email_template', $html, $data), 'the patient\'s mail keeps the join link');
     }
 
     public function testRegeneratePermissionIsPatched(): void
