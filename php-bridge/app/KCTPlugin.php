@@ -28,7 +28,8 @@ final class KCTPlugin
         });
         // Below 999: KiviCare encrypts every kivicare/v* route that exists at rest_api_init:999.
         add_action('rest_api_init', static function () {
-            (new KCTZoomController())->register_routes();
+            (new KCTZoomController(KCTZoomController::KIVICARE_NAMESPACE))->register_routes();
+            (new KCTZoomController(KCTZoomController::OWN_NAMESPACE))->register_routes();
         }, 20);
     }
 }

@@ -15,3 +15,16 @@ add_filter('http_request_args', function ($args, $url) {
     }
     return $args;
 }, 10, 2);
+// A stand-in of KiviCare's end-to-end encryption of its REST answers (CONTRACT §9): once a
+// user has a `client_public_key` (KiviCare's dashboard registers one), every kivicare/v*
+// answer to them is encrypted. Only the shape matters here: a base64 body and the header.
+add_filter('rest_post_dispatch', function ($response, $server, $request) {
+    $user = get_current_user_id();
+    if (!$user || strpos($request->get_route(), '/kivicare/v') !== 0 || !get_user_meta($user, 'client_public_key', true)) {
+        return $response;
+    }
+    $response = rest_ensure_response($response);
+    $response->set_data(base64_encode(wp_json_encode($response->get_data())));
+    $response->header('X-KiviCare-Encrypted', 'true');
+    return $response;
+}, 999, 3);

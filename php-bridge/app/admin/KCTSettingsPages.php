@@ -41,7 +41,8 @@ final class KCTSettingsPages
         wp_enqueue_script('kct-zoom-settings', $base . '/assets/js/kct-settings.js', [], KCT_ZOOM_VERSION, true);
         wp_add_inline_script('kct-zoom-settings', 'window.kctZoom = ' . wp_json_encode([
             'view' => $view,
-            'rest' => esc_url_raw(rest_url('kivicare/v1/settings/zoom-telemed')),
+            // Outside KiviCare's end-to-end encryption of kivicare/v* (CONTRACT §9).
+            'rest' => esc_url_raw(rest_url(\KCTApp\controllers\api\KCTZoomController::OWN_NAMESPACE . '/settings/zoom-telemed')),
             'nonce' => wp_create_nonce('wp_rest'),
             'pkg' => $base . '/assets/pkg/',
             'data' => $data,

@@ -20,9 +20,18 @@ class KCTZoomController extends \WP_REST_Controller
     const MAX_URL = 2000;
     const MAX_EMAIL = 320;
 
-    public function __construct()
+    /** KiviCare's namespace: its dashboard calls the addon here (CONTRACT §7). */
+    const KIVICARE_NAMESPACE = 'kivicare/v1';
+    /**
+     * The addon's own screens call the same routes here: KiviCare end-to-end encrypts every
+     * `kivicare/v*` answer to a user who has opened its dashboard (CONTRACT §9), and a plain
+     * `fetch` then reads nothing.
+     */
+    const OWN_NAMESPACE = 'kct-zoom/v1';
+
+    public function __construct(string $namespace = self::KIVICARE_NAMESPACE)
     {
-        $this->namespace = 'kivicare/v1';
+        $this->namespace = $namespace;
         $this->rest_base = 'settings/zoom-telemed';
     }
 
@@ -87,6 +96,9 @@ class KCTZoomController extends \WP_REST_Controller
             'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'meeting_links'], 'permission_callback' => [$this, 'meeting_permissions_check'],
             'args' => ['appointment_id' => ['type' => 'integer', 'required' => true]],
         ]);
+        if ($this->namespace !== self::KIVICARE_NAMESPACE) {
+            return; // Zoom knows one callback and one webhook URL.
+        }
         // The two public routes authenticate otherwise: the callback by the signed one-time
         // state bound to the doctor who started the flow, the webhook by Zoom's signature.
         // Neither is E2E-encrypted by KiviCare (Zoom and the browser redirect send plain requests).
