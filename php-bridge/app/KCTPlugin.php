@@ -21,6 +21,8 @@ final class KCTPlugin
         if (is_admin()) {
             KCTSettingsPages::register();
         }
+        // Site Health also asks over REST (where is_admin() is false).
+        \KCTApp\diagnostics\KCTDiagnostics::register();
         add_action('init', static function () {
             if (!wp_next_scheduled('kct_zoom_daily')) {
                 wp_schedule_event(time() + HOUR_IN_SECONDS, 'daily', 'kct_zoom_daily');

@@ -131,6 +131,22 @@ final class KCTMappingRepository
         return $db ? self::toCore($db) : null;
     }
 
+    /** Rows whose owed work is waiting past `$before` (the queue is not running). */
+    public static function countOverdue(int $before): int
+    {
+        global $wpdb;
+        $t = self::table();
+        return (int) $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM $t WHERE intent IS NOT NULL AND next_attempt_at < %s", self::utc($before)));
+    }
+
+    /** Upcoming (or undated) appointments whose meeting the core gave up on. */
+    public static function countFailedUpcoming(int $now): int
+    {
+        global $wpdb;
+        $t = self::table();
+        return (int) $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM $t WHERE status = %s AND (start_time IS NULL OR start_time > %s)", 'failed', self::utc($now)));
+    }
+
     /** @return int[] appointments whose row owes work that is due (its time, or an expired claim) */
     public static function owedWorkDue(int $now, int $limit): array
     {

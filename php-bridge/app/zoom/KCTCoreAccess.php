@@ -14,6 +14,9 @@ final class KCTCoreAccess
     /** @var KCTZoomCore|null */
     private static $core;
 
+    /** Where the last failure to load the runtime is kept, for administrators' notice. */
+    const FAILURE_OPTION = 'kct_zoom_runtime_failure';
+
     /** @return KCTZoomCore|\WP_Error */
     public static function core()
     {
@@ -21,7 +24,14 @@ final class KCTCoreAccess
             try {
                 self::$core = KCTZoomCore::load();
             } catch (KCTRuntimeException $e) {
+                if (get_option(self::FAILURE_OPTION) === false) {
+                    update_option(self::FAILURE_OPTION, ['message' => $e->status->message, 'fix' => $e->status->fix, 'state' => $e->status->state, 'at' => time()], true);
+                }
                 return new \WP_Error('kct_runtime_unavailable', $e->getMessage(), ['status' => 503, 'runtime' => $e->status->toArray()]);
+            }
+            // Autoloaded: a read costs nothing, and the notice goes away once the core runs.
+            if (get_option(self::FAILURE_OPTION) !== false) {
+                delete_option(self::FAILURE_OPTION);
             }
         }
         return self::$core;

@@ -49,6 +49,7 @@ final class KCTWebhook
             // this server (paths, versions) for an anonymous caller.
             return self::answer(false, __('The webhook could not be processed now; please retry.', 'kivicare-telemed-zoom'), ['code' => 'kct_webhook_unavailable'], 503);
         }
+        update_option(\KCTApp\diagnostics\KCTDiagnostics::LAST_WEBHOOK, time(), false);
         if ($action['action'] !== 'url_validation' && !self::firstDelivery((string) $action['delivery'])) {
             // An exact replay of a delivery already applied: acknowledged, nothing changes.
             return self::answer(true, 'already received', ['action' => $action['action'], 'replay' => true], 200);

@@ -1,0 +1,183 @@
+<?php
+namespace KCTApp\diagnostics;
+
+use KCTApp\auth\KCTTokenStore;
+use KCTApp\models\KCTMappingRepository;
+use KCTApp\settings\KCTSettings;
+use KCTApp\wasm\KCTWasmLoader;
+
+/**
+ * One registry of checks: Site Health shows them (Tools → Site Health), the admin notice
+ * and the status screen read them. Each check answers a status (good | recommended |
+ * critical), a label, what it found, and the exact fix. No check calls Zoom: they read
+ * this site's own state, so Site Health stays fast.
+ */
+final class KCTDiagnostics
+{
+    const LAST_WEBHOOK = 'kct_zoom_webhook_last_verified';
+    /** A queued retry this late means the queue is not running. */
+    const OVERDUE = 15 * MINUTE_IN_SECONDS;
+
+    /** @return array<string, callable(): array> */
+    public static function checks(): array
+    {
+        return [
+            'kct_zoom_runtime' => [self::class, 'runtime'],
+            'kct_zoom_credentials' => [self::class, 'credentials'],
+            'kct_zoom_webhook' => [self::class, 'webhook'],
+            'kct_zoom_queue' => [self::class, 'queue'],
+            'kct_zoom_doctors' => [self::class, 'doctors'],
+        ];
+    }
+
+    private static function result(string $status, string $label, string $found, ?string $fix = null): array
+    {
+        return ['status' => $status, 'label' => $label, 'found' => $found, 'fix' => $fix];
+    }
+
+    /**
+     * The runtime as the last request that needed it found it: the notice on every admin page
+     * reads this, so no page loads the runtime just to show a notice.
+     */
+    public static function lastRuntimeFailure(): array
+    {
+        $f = get_option(\KCTApp\zoom\KCTCoreAccess::FAILURE_OPTION);
+        if (!is_array($f)) {
+            return self::result('good', __('The Zoom core ran the last time it was needed', 'kivicare-telemed-zoom'), '');
+        }
+        return self::result('critical', __('The Zoom core cannot run: no meetings are created', 'kivicare-telemed-zoom'),
+            (string) ($f['message'] ?? ''), isset($f['fix']) ? (string) $f['fix'] : null);
+    }
+
+    public static function runtime(): array
+    {
+        $s = KCTWasmLoader::status();
+        if ($s->ok()) {
+            return self::result('good', __('The Zoom core runs in PHP', 'kivicare-telemed-zoom'), $s->message);
+        }
+        $found = $s->message . ($s->tried ? ' ' . sprintf(__('Tried: %s', 'kivicare-telemed-zoom'), implode(', ', $s->tried)) : '');
+        return self::result('critical', __('The Zoom core cannot run: no meetings are created', 'kivicare-telemed-zoom'), $found, $s->fix);
+    }
+
+    public static function credentials(): array
+    {
+        $s = KCTSettings::raw();
+        if ($s['auth_type'] === 'none') {
+            return self::result('recommended', __('Zoom is not set up', 'kivicare-telemed-zoom'),
+                __('No Zoom app is configured for the clinic.', 'kivicare-telemed-zoom'),
+                __('Settings → Zoom telemedicine: choose OAuth or Server-to-Server and enter the app\'s credentials.', 'kivicare-telemed-zoom'));
+        }
+        if ($s['client_secret'] !== '' && KCTSettings::secret('client_secret') === null) {
+            return self::result('critical', __('The Zoom client secret cannot be decrypted', 'kivicare-telemed-zoom'),
+                __('The encryption key changed (KCT_ZOOM_ENCRYPTION_KEY or the WordPress salts), so the stored secret is unreadable.', 'kivicare-telemed-zoom'),
+                __('Restore the previous key, or enter the client secret again in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom'));
+        }
+        $missing = $s['client_id'] === '' || $s['client_secret'] === '' || ($s['auth_type'] === 'server-to-server' && $s['account_id'] === '');
+        if ($missing) {
+            return self::result('critical', __('The Zoom app\'s credentials are incomplete', 'kivicare-telemed-zoom'),
+                sprintf(__('Mode %s lacks a client id, a client secret or an account id.', 'kivicare-telemed-zoom'), $s['auth_type']),
+                __('Complete them in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom'));
+        }
+        return self::result('good', __('The Zoom app is configured', 'kivicare-telemed-zoom'),
+            sprintf(__('Mode: %s.', 'kivicare-telemed-zoom'), $s['auth_type']));
+    }
+
+    public static function webhook(): array
+    {
+        if (KCTSettings::raw()['webhook_secret'] === '') {
+            return self::result('recommended', __('Zoom webhooks are not set up', 'kivicare-telemed-zoom'),
+                __('Without them, meetings deleted or changed in Zoom and removed apps go unnoticed.', 'kivicare-telemed-zoom'),
+                sprintf(__('In the Zoom app, subscribe to meeting events with %s and enter its secret token in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom'),
+                    rest_url('kivicare/v1/settings/zoom-telemed/webhook')));
+        }
+        $last = (int) get_option(self::LAST_WEBHOOK, 0);
+        return self::result('good', __('Zoom webhooks are set up', 'kivicare-telemed-zoom'), $last
+            ? sprintf(__('Last verified delivery: %s (UTC).', 'kivicare-telemed-zoom'), gmdate('Y-m-d H:i', $last))
+            : __('No verified delivery yet.', 'kivicare-telemed-zoom'));
+    }
+
+    public static function queue(): array
+    {
+        $overdue = KCTMappingRepository::countOverdue(time() - self::OVERDUE);
+        $failed = KCTMappingRepository::countFailedUpcoming(time());
+        if ($overdue > 0) {
+            return self::result('critical', __('Zoom retries are overdue', 'kivicare-telemed-zoom'),
+                sprintf(_n('%d meeting waits past its retry time.', '%d meetings wait past their retry time.', $overdue, 'kivicare-telemed-zoom'), $overdue),
+                __('WordPress\'s scheduled tasks are not running: disable DISABLE_WP_CRON or run wp-cron.php from the system cron every five minutes.', 'kivicare-telemed-zoom'));
+        }
+        if ($failed > 0) {
+            return self::result('recommended', __('Some Zoom meetings could not be created', 'kivicare-telemed-zoom'),
+                sprintf(_n('%d upcoming appointment has no meeting.', '%d upcoming appointments have no meeting.', $failed, 'kivicare-telemed-zoom'), $failed),
+                __('Each one\'s reason is on its mapping row (last_error); fix the cause, then regenerate the meeting from the appointment.', 'kivicare-telemed-zoom'));
+        }
+        return self::result('good', __('Zoom meetings are up to date', 'kivicare-telemed-zoom'), __('No overdue retries and no failed upcoming meetings.', 'kivicare-telemed-zoom'));
+    }
+
+    public static function doctors(): array
+    {
+        $broken = get_users(['meta_key' => KCTTokenStore::STATE, 'meta_value' => ['reconnect_required', 'deauthorized'], 'meta_compare' => 'IN', 'fields' => ['ID', 'display_name']]);
+        if (!$broken) {
+            return self::result('good', __('Doctors\' Zoom connections work', 'kivicare-telemed-zoom'), __('No doctor has to connect Zoom again.', 'kivicare-telemed-zoom'));
+        }
+        $names = implode(', ', array_map(static function ($u) {
+            return $u->display_name;
+        }, $broken));
+        return self::result('recommended', __('Some doctors must connect Zoom again', 'kivicare-telemed-zoom'),
+            sprintf(__('Broken connections: %s.', 'kivicare-telemed-zoom'), $names),
+            __('Each of them opens their Zoom page and connects again.', 'kivicare-telemed-zoom'));
+    }
+
+    // ---- Site Health ---------------------------------------------------------------------
+
+    public static function register(): void
+    {
+        add_filter('site_status_tests', [self::class, 'siteStatusTests']);
+        add_action('admin_notices', [self::class, 'adminNotice']);
+    }
+
+    public static function siteStatusTests($tests)
+    {
+        $tests = is_array($tests) ? $tests : [];
+        foreach (self::checks() as $id => $check) {
+            $tests['direct'][$id] = [
+                'label' => __('Zoom telemedicine', 'kivicare-telemed-zoom'),
+                'test' => static function () use ($id, $check) {
+                    return self::siteHealth($id, $check());
+                },
+            ];
+        }
+        return $tests;
+    }
+
+    /** A check in Site Health's result shape. */
+    public static function siteHealth(string $id, array $r): array
+    {
+        $description = '<p>' . esc_html($r['found']) . '</p>';
+        if ($r['fix'] !== null) {
+            $description .= '<p><strong>' . esc_html__('Fix:', 'kivicare-telemed-zoom') . '</strong> ' . esc_html($r['fix']) . '</p>';
+        }
+        return [
+            'label' => $r['label'],
+            'status' => $r['status'],
+            'badge' => ['label' => __('Zoom telemedicine', 'kivicare-telemed-zoom'), 'color' => $r['status'] === 'good' ? 'blue' : 'red'],
+            'description' => $description,
+            'actions' => '',
+            'test' => $id,
+        ];
+    }
+
+    /** Administrators see the critical problems on every admin page, with the fix. */
+    public static function adminNotice(): void
+    {
+        if (!current_user_can('manage_options')) {
+            return;
+        }
+        foreach ([self::lastRuntimeFailure(), self::credentials()] as $r) {
+            if ($r['status'] !== 'critical') {
+                continue;
+            }
+            echo '<div class="notice notice-error"><p><strong>' . esc_html($r['label']) . '.</strong> ' . esc_html($r['found'])
+                . ($r['fix'] !== null ? ' ' . esc_html($r['fix']) : '') . '</p></div>';
+        }
+    }
+}

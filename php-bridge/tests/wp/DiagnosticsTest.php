@@ -1,0 +1,107 @@
+<?php
+use KCTApp\auth\KCTTokenStore;
+use KCTApp\diagnostics\KCTDiagnostics;
+use KCTApp\models\KCTMappingRepository;
+use KCTApp\settings\KCTSettings;
+use KCTApp\zoom\KCTCoreAccess;
+
+/** Tools → Site Health: each check finds what is wrong here and says the exact fix. */
+final class DiagnosticsTest extends KCTWPTestCase
+{
+    use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
+
+    private static function health(string $id): array
+    {
+        $tests = apply_filters('site_status_tests', ['direct' => [], 'async' => []]);
+        return call_user_func($tests['direct'][$id]['test']);
+    }
+
+    public function testEveryCheckIsInSiteHealthAndTheRuntimeRuns(): void
+    {
+        $tests = apply_filters('site_status_tests', ['direct' => [], 'async' => []]);
+        foreach (array_keys(KCTDiagnostics::checks()) as $id) {
+            $this->assertArrayHasKey($id, $tests['direct']);
+            $r = self::health($id);
+            $this->assertContains($r['status'], ['good', 'recommended', 'critical'], $id);
+            $this->assertSame($id, $r['test']);
+        }
+        $this->assertSame('good', self::health('kct_zoom_runtime')['status']);
+    }
+
+    public function testCredentialsNotSetUpThenGoodThenUndecryptable(): void
+    {
+        update_option(KCTSettings::OPTION, KCTSettings::defaults());
+        $this->assertSame('recommended', self::health('kct_zoom_credentials')['status']);
+        $this->configureOAuth();
+        $this->assertSame('good', self::health('kct_zoom_credentials')['status']);
+        $stored = get_option(KCTSettings::OPTION);
+        $stored['client_secret'] = 'kct1:' . base64_encode(random_bytes(60)); // another key's ciphertext
+        update_option(KCTSettings::OPTION, $stored);
+        $r = self::health('kct_zoom_credentials');
+        $this->assertSame('critical', $r['status']);
+        $this->assertStringContainsString('enter the client secret again', $r['description']);
+        $this->actAs($this->makeUser('administrator'));
+        ob_start();
+        KCTDiagnostics::adminNotice();
+        $notice = (string) ob_get_clean();
+        $this->assertStringContainsString('cannot be decrypted', $notice, 'administrators are told on every admin page');
+        $this->assertStringNotContainsString('kct1:', $notice);
+    }
+
+    public function testTheQueueAndTheDoctorsChecksCountWhatIsWrong(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $this->assertSame('good', self::health('kct_zoom_queue')['status']);
+        $doctor = $this->makeUser('kiviCare_doctor', ['display_name' => 'Dr. Broken Link']);
+        self::zoom('fault', ['kind' => 'server_error', 'count' => 20, 'path_prefix' => '/v2/users']);
+        $this->connectDoctor($doctor);
+        $this->assertInstanceOf(\WP_Error::class, $this->ensureMeeting(['appointment_id' => 950, 'doctor_id' => $doctor,
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
+        $row = KCTMappingRepository::find(950);
+        $row['next_attempt_at'] = time() - 3600;
+        $this->assertTrue(KCTMappingRepository::compareAndSwap($row, $row['version']));
+        $r = self::health('kct_zoom_queue');
+        $this->assertSame('critical', $r['status'], 'a retry an hour late: the queue is not running');
+        $this->assertStringContainsString('wp-cron.php', $r['description']);
+        $row = KCTMappingRepository::find(950);
+        $row['intent'] = null;
+        $row['status'] = 'failed';
+        $this->assertTrue(KCTMappingRepository::compareAndSwap($row, $row['version']));
+        $this->assertStringContainsString('1 upcoming appointment has no meeting', self::health('kct_zoom_queue')['description']);
+
+        $this->assertSame('good', self::health('kct_zoom_doctors')['status']);
+        KCTTokenStore::forget($doctor, 'reconnect_required');
+        $r = self::health('kct_zoom_doctors');
+        $this->assertSame('recommended', $r['status']);
+        $this->assertStringContainsString('Dr. Broken Link', $r['description']);
+    }
+
+    public function testARuntimeFailureIsShownWithItsFixAndClearsOnceItRuns(): void
+    {
+        $access = new \ReflectionProperty(KCTCoreAccess::class, 'core');
+        $access->setAccessible(true);
+        $loaded = $access->getValue();
+        putenv('KCT_WASM_CORE=/nonexistent/kc_telemed.wasm');
+        $access->setValue(null, null);
+        try {
+            $this->assertInstanceOf(\WP_Error::class, KCTCoreAccess::core());
+            $this->actAs($this->makeUser('administrator'));
+            ob_start();
+            KCTDiagnostics::adminNotice();
+            $notice = (string) ob_get_clean();
+            $this->assertStringContainsString('cannot run', $notice);
+            $this->assertStringContainsString('KCT_WASM_CORE', $notice, 'the exact fix');
+            $this->assertSame('critical', self::health('kct_zoom_runtime')['status']);
+        } finally {
+            putenv('KCT_WASM_CORE');
+            $access->setValue(null, null);
+        }
+        $this->assertNotInstanceOf(\WP_Error::class, KCTCoreAccess::core(), 'loads again');
+        ob_start();
+        KCTDiagnostics::adminNotice();
+        $this->assertStringNotContainsString('cannot run', (string) ob_get_clean());
+        $access->setValue(null, $loaded);
+    }
+}
