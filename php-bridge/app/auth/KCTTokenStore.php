@@ -28,7 +28,7 @@ final class KCTTokenStore
         $token = $plain === null ? null : json_decode($plain, true);
         if (!is_array($token)) {
             // Fail closed: a token we cannot read means "connect again", never a crash.
-            update_user_meta($doctorId, self::STATE, 'reconnect_required');
+            self::setState($doctorId, 'reconnect_required');
             return ['state' => 'undecryptable', 'token' => null];
         }
         return ['state' => 'ok', 'token' => $token];
@@ -37,7 +37,7 @@ final class KCTTokenStore
     public static function put(int $doctorId, array $token, ?string $zoomUserId = null): void
     {
         KCTSideDb::setUserMeta($doctorId, self::META, KCTVault::encrypt(wp_json_encode($token)));
-        update_user_meta($doctorId, self::STATE, 'connected');
+        self::setState($doctorId, 'connected');
         update_user_meta($doctorId, self::CONNECTED_FLAG, 'on');
         update_user_meta($doctorId, 'telemed_type', 'zoom');
         // KiviCare's dashboard warns when both are on; connecting Zoom switches Meet off.
@@ -51,8 +51,27 @@ final class KCTTokenStore
     public static function forget(int $doctorId, string $state): void
     {
         KCTSideDb::deleteUserMeta($doctorId, self::META);
-        update_user_meta($doctorId, self::STATE, $state);
+        self::setState($doctorId, $state);
         update_user_meta($doctorId, self::CONNECTED_FLAG, 'off');
+    }
+
+    /** States in which the doctor must connect Zoom again (their meetings cannot be made). */
+    const BROKEN = ['reconnect_required', 'deauthorized'];
+
+    /**
+     * Records the connection's state; when it breaks (it was not broken before), the doctor
+     * and the administrators are told once, with the way to reconnect.
+     */
+    public static function setState(int $doctorId, string $state): void
+    {
+        $before = (string) get_user_meta($doctorId, self::STATE, true);
+        if ($before === $state) {
+            return;
+        }
+        update_user_meta($doctorId, self::STATE, $state);
+        if (in_array($state, self::BROKEN, true) && !in_array($before, self::BROKEN, true)) {
+            \KCTApp\connection\KCTConnectionAlert::send($doctorId, $state);
+        }
     }
 
     public static function connection(int $doctorId): string

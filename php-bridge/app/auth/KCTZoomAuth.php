@@ -114,7 +114,7 @@ final class KCTZoomAuth
             if ($state === 'ok') {
                 KCTTokenStore::forget($ctx['doctor_id'], 'reconnect_required');
             } else {
-                update_user_meta($ctx['doctor_id'], KCTTokenStore::STATE, $state === 'none' ? 'not_connected' : 'reconnect_required');
+                KCTTokenStore::setState($ctx['doctor_id'], $state === 'none' ? 'not_connected' : 'reconnect_required');
             }
         }
         return new \WP_Error('kct_reconnect_required', __('The doctor must connect Zoom again.', 'kivicare-telemed-zoom'), ['status' => 409, 'reason' => $reason]);
