@@ -82,6 +82,34 @@ final class KCTAppointments
         ));
     }
 
+    /**
+     * Whether a clinic administrator or receptionist works at the appointment's clinic, as
+     * KiviCare records it (kc_clinics.clinic_admin_id, kc_receptionist_clinic_mappings).
+     */
+    public static function isClinicStaff(int $id, int $userId): bool
+    {
+        global $wpdb;
+        if ($userId <= 0 || !self::tableExists()) {
+            return false;
+        }
+        $t = self::table();
+        $clinic = (int) $wpdb->get_var($wpdb->prepare("SELECT clinic_id FROM $t WHERE id = %d", $id));
+        if ($clinic <= 0) {
+            return false;
+        }
+        $user = get_userdata($userId);
+        $roles = $user ? (array) $user->roles : [];
+        $clinics = $wpdb->prefix . 'kc_clinics';
+        $reception = $wpdb->prefix . 'kc_receptionist_clinic_mappings';
+        $suppress = $wpdb->suppress_errors(true);
+        $admin = in_array('kiviCare_clinic_admin', $roles, true)
+            && (bool) $wpdb->get_var($wpdb->prepare("SELECT 1 FROM $clinics WHERE id = %d AND clinic_admin_id = %d", $clinic, $userId));
+        $receptionist = !$admin && in_array('kiviCare_receptionist', $roles, true)
+            && (bool) $wpdb->get_var($wpdb->prepare("SELECT 1 FROM $reception WHERE clinic_id = %d AND receptionist_id = %d", $clinic, $userId));
+        $wpdb->suppress_errors($suppress);
+        return $admin || $receptionist;
+    }
+
     /** The appointment's own zone (the doctor's), as KiviCare stores it. */
     public static function zone(int $id): ?string
     {

@@ -1,6 +1,7 @@
 <?php
 namespace KCTApp\telemed;
 
+use KCTApp\meetings\KCTAppointments;
 use KCTApp\meetings\KCTStartLink;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\zoom\KCTConnect;
@@ -178,24 +179,36 @@ final class KCTAppointmentLinks
 
     /**
      * KiviCare's regenerate route lets any doctor, clinic admin or receptionist through
-     * (§8.9): administrators and the appointment's own doctor only.
+     * (§8.9). Its intent (§7, §9): administrators, the appointment's own doctor, and the
+     * clinic admins and receptionists of the appointment's clinic; never patients.
      */
     public static function regenerateArgs($args)
     {
         $args = is_array($args) ? $args : [];
         $args['permission_callback'] = static function ($request) {
-            if (current_user_can('manage_options')) {
-                return true;
-            }
-            $id = (int) ($request['id'] ?? 0);
-            $m = $id ? KCTMappingRepository::find($id) : null;
-            $doctor = $m['doctor_id'] ?? null;
-            if ($doctor === null && class_exists('App\\models\\KCAppointment')) {
-                $a = \App\models\KCAppointment::find($id);
-                $doctor = $a->doctorId ?? null;
-            }
-            return $doctor !== null && (int) $doctor === get_current_user_id() && KCTConnect::isDoctor(get_current_user_id());
+            return self::mayRegenerate((int) ($request['id'] ?? 0), get_current_user_id());
         };
         return $args;
+    }
+
+    public static function mayRegenerate(int $id, int $userId): bool
+    {
+        if ($userId <= 0 || $id <= 0) {
+            return false;
+        }
+        if (user_can($userId, 'manage_options')) {
+            return true;
+        }
+        $now = KCTAppointments::now($id);
+        $m = KCTMappingRepository::find($id);
+        $doctor = $now['doctor_id'] ?? ($m['doctor_id'] ?? null);
+        if ($doctor === null && class_exists('App\\models\\KCAppointment')) {
+            $a = \App\models\KCAppointment::find($id);
+            $doctor = $a->doctorId ?? null;
+        }
+        if ($doctor !== null && (int) $doctor === $userId && KCTConnect::isDoctor($userId)) {
+            return true;
+        }
+        return KCTAppointments::isClinicStaff($id, $userId);
     }
 }

@@ -105,5 +105,24 @@ final class IntegrationPointsTest extends KCTWPTestCase
             $this->actAs($user);
             $this->assertSame($allowed, $check($request), "user $user");
         }
+
+        // KiviCare's intent (§7, §9): also the clinic admins and receptionists of the
+        // appointment's own clinic (found inside 4.3.0: they got 403).
+        $this->bookAppointment(902, $doctor, $this->makeUser('kiviCare_patient'));
+        $this->setAppointment(902, ['clinic_id' => 5]);
+        $adminOf5 = $this->makeUser('kiviCare_clinic_admin');
+        $adminOf6 = $this->makeUser('kiviCare_clinic_admin');
+        $wpdb->insert($wpdb->prefix . 'kc_clinics', ['id' => 5, 'name' => 'Five', 'clinic_admin_id' => $adminOf5]);
+        $wpdb->insert($wpdb->prefix . 'kc_clinics', ['id' => 6, 'name' => 'Six', 'clinic_admin_id' => $adminOf6]);
+        $receptionOf5 = $this->makeUser('kiviCare_receptionist');
+        $receptionOf6 = $this->makeUser('kiviCare_receptionist');
+        $wpdb->insert($wpdb->prefix . 'kc_receptionist_clinic_mappings', ['receptionist_id' => $receptionOf5, 'clinic_id' => 5]);
+        $wpdb->insert($wpdb->prefix . 'kc_receptionist_clinic_mappings', ['receptionist_id' => $receptionOf6, 'clinic_id' => 6]);
+        $patientAsReception = $this->makeUser('kiviCare_patient');
+        $wpdb->insert($wpdb->prefix . 'kc_receptionist_clinic_mappings', ['receptionist_id' => $patientAsReception, 'clinic_id' => 5]);
+        foreach ([[$adminOf5, true], [$adminOf6, false], [$receptionOf5, true], [$receptionOf6, false], [$patientAsReception, false], [$doctor, true]] as [$user, $allowed]) {
+            $this->actAs($user);
+            $this->assertSame($allowed, $check($request), "user $user");
+        }
     }
 }

@@ -28,6 +28,19 @@ function kct_test_create_appointments_table(): void
             appointment_timezone varchar(64) NOT NULL DEFAULT 'UTC',
             PRIMARY KEY (id)
         ) " . $wpdb->get_charset_collate());
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}kc_clinics (
+            id bigint NOT NULL AUTO_INCREMENT,
+            name varchar(191) DEFAULT NULL,
+            clinic_admin_id bigint NOT NULL DEFAULT '0',
+            PRIMARY KEY (id)
+        ) " . $wpdb->get_charset_collate());
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}kc_receptionist_clinic_mappings (
+            id bigint NOT NULL AUTO_INCREMENT,
+            receptionist_id bigint UNSIGNED NOT NULL,
+            clinic_id bigint UNSIGNED NOT NULL,
+            created_at datetime DEFAULT NULL,
+            PRIMARY KEY (id)
+        ) " . $wpdb->get_charset_collate());
     $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}kc_appointment_service_mapping (
             id bigint NOT NULL AUTO_INCREMENT,
             appointment_id bigint DEFAULT '0',
