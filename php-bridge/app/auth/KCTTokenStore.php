@@ -82,6 +82,24 @@ final class KCTTokenStore
         return is_string($s) && $s !== '' ? $s : 'not_connected';
     }
 
+    /**
+     * Reads every stored token set once: one that no longer decrypts (the key changed) puts
+     * its doctor in "reconnect", and they and the administrators are told. Daily, and when
+     * the key is found changed.
+     *
+     * @return int[] the doctors who must reconnect
+     */
+    public static function checkAll(): array
+    {
+        $broken = [];
+        foreach (get_users(['meta_key' => self::META, 'fields' => 'ID']) as $id) {
+            if (self::get((int) $id, true)['state'] === 'undecryptable') {
+                $broken[] = (int) $id;
+            }
+        }
+        return $broken;
+    }
+
     /** @return int[] doctors connected as this Zoom user */
     public static function doctorsForZoomUser(string $zoomUserId): array
     {

@@ -24,6 +24,7 @@ final class KCTDiagnostics
         return [
             'kct_zoom_runtime' => [self::class, 'runtime'],
             'kct_zoom_credentials' => [self::class, 'credentials'],
+            'kct_zoom_encryption_key' => [self::class, 'encryptionKey'],
             'kct_zoom_webhook' => [self::class, 'webhook'],
             'kct_zoom_queue' => [self::class, 'queue'],
             'kct_zoom_doctors' => [self::class, 'doctors'],
@@ -80,6 +81,16 @@ final class KCTDiagnostics
         }
         return self::result('good', __('The Zoom app is configured', 'kivicare-telemed-zoom'),
             sprintf(__('Mode: %s.', 'kivicare-telemed-zoom'), $s['auth_type']));
+    }
+
+    public static function encryptionKey(): array
+    {
+        if (!\KCTApp\security\KCTVault::keyChanged()) {
+            return self::result('good', __('Zoom secrets are readable', 'kivicare-telemed-zoom'), __('The encryption key is the one the secrets were stored with.', 'kivicare-telemed-zoom'));
+        }
+        return self::result('critical', __('The encryption key of the Zoom secrets changed', 'kivicare-telemed-zoom'),
+            __('The WordPress salts or KCT_ZOOM_ENCRYPTION_KEY changed since the secrets were stored: they cannot be read, doctors must connect Zoom again, and no meeting is created.', 'kivicare-telemed-zoom'),
+            __('Restore the previous key in wp-config.php, or enter the clinic\'s Zoom secrets again in Settings → Zoom telemedicine (doctors are asked to reconnect).', 'kivicare-telemed-zoom'));
     }
 
     public static function webhook(): array
@@ -172,7 +183,7 @@ final class KCTDiagnostics
         if (!current_user_can('manage_options')) {
             return;
         }
-        foreach ([self::lastRuntimeFailure(), self::credentials()] as $r) {
+        foreach ([self::lastRuntimeFailure(), self::encryptionKey(), self::credentials()] as $r) {
             if ($r['status'] !== 'critical') {
                 continue;
             }

@@ -149,6 +149,8 @@ final class KCTSettings
         $stored['policy'] = is_array($policy) ? $policy : [];
         if ($next['client_secret'] !== '') {
             $stored['client_secret'] = KCTVault::encrypt($next['client_secret']);
+            // The clinic's secret entered again under the current key: that key is the one now.
+            KCTVault::acceptCurrentKey();
         }
         if ($next['webhook_secret'] !== '') {
             // Keep the previous secret so Zoom's in-flight deliveries still verify.

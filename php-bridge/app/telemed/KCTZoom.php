@@ -40,7 +40,8 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
     public function is_configured()
     {
         $c = KCTSettings::raw();
-        return $c['auth_type'] !== 'none' && $c['client_id'] !== '' && $c['client_secret'] !== '';
+        // A secret that no longer decrypts (the key changed) is not a configuration.
+        return $c['auth_type'] !== 'none' && $c['client_id'] !== '' && KCTSettings::secret('client_secret') !== null;
     }
 
     public function supports_waiting_room()
