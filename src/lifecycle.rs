@@ -595,6 +595,18 @@ fn effective(input: &StepInput, row: &Option<MappingRow>) -> Option<Intent> {
                 asked
             }
         }
+        // Nothing asked, no live meeting, yet KiviCare has the appointment booked: its meeting
+        // was deleted behind our back (in Zoom, or a replacement another request superseded).
+        // Make one. A failed row waits for someone to ask again.
+        None if a.known
+            && a.exists
+            && matches!(a.status, Some(1 | 4))
+            && row.as_ref().is_some_and(|r| {
+                r.zoom_id.is_none() && matches!(r.status, Status::Deleted | Status::Cancelled)
+            }) =>
+        {
+            Some(Intent::Ensure)
+        }
         _ => None,
     }
 }
@@ -603,10 +615,13 @@ fn effective(input: &StepInput, row: &Option<MappingRow>) -> Option<Intent> {
 /// never downgrades a pending regenerate.
 fn absorb(input: &StepInput, row: &mut Option<MappingRow>, cx: &mut Ctx) {
     let Some(asked) = input.intent else { return };
-    let asked = if asked == Intent::Reschedule {
-        Intent::Ensure
-    } else {
-        asked
+    let a = &input.appointment;
+    let asked = match asked {
+        Intent::Reschedule => Intent::Ensure,
+        // A cancellation the appointment has already left behind (booked again) asks for a
+        // meeting: it must not replace a pending regenerate.
+        Intent::Cancel if a.exists && matches!(a.status, Some(1 | 4)) => Intent::Ensure,
+        other => other,
     };
     let r = match row.as_mut() {
         Some(r) => r,

@@ -347,7 +347,13 @@ pub fn apply_event(input: &ApplyEventInput) -> Result<MappingRow> {
             if row.status == Status::Active {
                 row.status = Status::Deleted;
             }
+            // The meeting is gone: the row no longer names it, so a delete still owed is
+            // done and a booked appointment gets a new one (lifecycle.step).
+            row.zoom_id = None;
+            row.join_url = None;
             row.start_url = None;
+            row.start_url_fetched_at = None;
+            row.meeting_state = None;
         }
         "meeting_updated" => {
             row.start_time = s("start_time").or(row.start_time);

@@ -121,6 +121,30 @@ impl World {
         let s = answer
             .get("ok")
             .unwrap_or_else(|| panic!("step failed: {answer} for {input}"));
+        if std::env::var("KCT_MODEL_TRACE").is_ok() {
+            let r = |v: &Value| {
+                format!(
+                    "{}/{}/z{}/u{}",
+                    v["status"], v["intent"], v["zoom_id"], v["unconfirmed"]
+                )
+            };
+            eprintln!(
+                "t={} appt {id} {:?} intent={:?} row={} last={} -> write={} effect={}",
+                self.now,
+                self.appts.get(&id).map(|a| (a.exists, a.status, a.doctor)),
+                w.intent,
+                row.as_ref().map(r).unwrap_or_default(),
+                input
+                    .get("last")
+                    .map(|l| format!("{}:{}", l["call"]["operation"], l["outcome"]["action"]))
+                    .unwrap_or_default(),
+                s.get("write")
+                    .filter(|v| !v.is_null())
+                    .map(r)
+                    .unwrap_or_default(),
+                s["effect"]
+            );
+        }
         if let Some(write) = s.get("write").filter(|v| !v.is_null()) {
             // Compare-and-swap: the version read must still be the stored one.
             let stored = self.rows.get(&id).map(|r| r["version"].as_u64().unwrap());
@@ -411,6 +435,17 @@ proptest! {
     #[test]
     fn one_meeting_per_appointment_under_faults_and_concurrency(seed in any::<u64>(), rounds in 1usize..25) {
         run(seed, rounds);
+    }
+}
+
+/// Replays one seed with a trace (KCT_MODEL_TRACE=1 KCT_MODEL_SEED=… KCT_MODEL_ROUNDS=…).
+#[test]
+fn replay_one_seed() {
+    if let (Ok(seed), Ok(rounds)) = (
+        std::env::var("KCT_MODEL_SEED"),
+        std::env::var("KCT_MODEL_ROUNDS"),
+    ) {
+        run(seed.parse().unwrap(), rounds.parse().unwrap());
     }
 }
 

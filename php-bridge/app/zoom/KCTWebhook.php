@@ -108,7 +108,13 @@ final class KCTWebhook
             $next = KCTCoreAccess::run(static function ($core) use ($row, $action) {
                 return $core->mappingApplyEvent(['row' => $row, 'event' => $action, 'now' => time()]);
             });
-            if (is_wp_error($next) || KCTMappingRepository::compareAndSwap($next, $row['version'])) {
+            if (is_wp_error($next)) {
+                return;
+            }
+            if (KCTMappingRepository::compareAndSwap($next, $row['version'])) {
+                // Let the core see what the event left: a meeting deleted in Zoom while the
+                // appointment is still booked is made again, with its links.
+                \KCTApp\meetings\KCTMeetingLoop::run((int) $row['appointment_id'], null);
                 return;
             }
         }

@@ -81,6 +81,20 @@ final class WebhookTest extends KCTHttpTestCase
         }
     }
 
+    /** A meeting deleted in Zoom while KiviCare still has the appointment booked is made again. */
+    public function testAMeetingDeletedInZoomIsMadeAgain(): void
+    {
+        $row = $this->liveMeeting(770005);
+        try {
+            $this->assertSame(200, $this->send('kctWebhookSecret0123456', 'meeting.deleted', ['object' => ['id' => (int) $row['zoom_id']]])['status']);
+            $now = KCTMappingRepository::find(770005);
+            $this->assertTrue(KCTMappingRepository::isLive($now), json_encode($now));
+            $this->assertNotSame($row['zoom_id'], $now['zoom_id'], 'a new meeting');
+        } finally {
+            KCTMappingRepository::delete(770005);
+        }
+    }
+
     public function testThePreviousSecretExpiresADayAfterARotation(): void
     {
         $row = $this->liveMeeting(770004);
