@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod output;
 pub mod policy;
 pub mod random;
+pub mod reconcile;
 pub mod secret;
 pub mod timefmt;
 pub mod token;

@@ -188,8 +188,9 @@ pub struct Step {
     pub write: Option<MappingRow>,
     pub effect: Effect,
     /// What the write means, for the host's hooks once it has landed: `meeting_created` (the
-    /// row now holds a new meeting), `meeting_ended` (a live meeting's appointment was
-    /// cancelled or deleted: its links are gone).
+    /// row now holds a new meeting), `meeting_moved` (Zoom took new times for it),
+    /// `meeting_ended` (a live meeting's appointment was cancelled or deleted: its links are
+    /// gone).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<&'static str>,
 }
@@ -279,6 +280,13 @@ pub fn step(input: &StepInput) -> Result<Step> {
         let before = input.row.as_ref();
         if w.zoom_id.is_some() && w.zoom_id != before.and_then(|b| b.zoom_id.clone()) {
             events.push("meeting_created");
+        }
+        let moved = input.last.as_ref().is_some_and(|l| {
+            l.call.operation == "update_meeting"
+                && l.outcome.as_ref().is_some_and(|o| o.action == "done")
+        });
+        if moved && w.zoom_id.is_some() && w.zoom_id == before.and_then(|b| b.zoom_id.clone()) {
+            events.push("meeting_moved");
         }
         let was_live = before.is_some_and(|b| b.status == Status::Active);
         if was_live && matches!(w.status, Status::Cancelled | Status::Deleted) {
@@ -381,6 +389,32 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
             if let Some(r) = row.as_mut().filter(|r| ours(r)) {
                 forget_meeting(r);
                 r.attempt = 0;
+            }
+            Folded::Plan
+        }
+        ("done", "get_meeting") => {
+            // What Zoom has now replaces what the row remembered: a drifted time is then
+            // moved back by "make sure".
+            if let (Some(r), Some(Ok(m))) = (row.as_mut(), out.result.as_ref().map(parse_meeting)) {
+                if ours(r) {
+                    r.start_time = m.start_time.or(r.start_time.take());
+                    r.duration = m.duration.or(r.duration);
+                    r.timezone = m.timezone.or(r.timezone.take());
+                    if r.intent == Some(Intent::Verify) {
+                        r.intent = Some(Intent::Ensure);
+                    }
+                }
+            }
+            Folded::Plan
+        }
+        ("gone", "get_meeting") => {
+            // Zoom lost it (deleted there, no webhook): the row forgets it, and a booked
+            // appointment gets a new one.
+            if let Some(r) = row.as_mut().filter(|r| ours(r)) {
+                forget_meeting(r);
+                if r.intent == Some(Intent::Verify) {
+                    r.intent = Some(Intent::Ensure);
+                }
             }
             Folded::Plan
         }
@@ -625,7 +659,7 @@ fn absorb(input: &StepInput, row: &mut Option<MappingRow>, cx: &mut Ctx) {
     };
     let r = match row.as_mut() {
         Some(r) => r,
-        None if matches!(asked, Intent::Cancel | Intent::Delete) => return,
+        None if matches!(asked, Intent::Cancel | Intent::Delete | Intent::Verify) => return,
         None => {
             *row = Some(new_row(cx));
             row.as_mut().expect("just set")
@@ -633,6 +667,8 @@ fn absorb(input: &StepInput, row: &mut Option<MappingRow>, cx: &mut Ctx) {
     };
     let merged = match (r.intent, asked) {
         (Some(Intent::Regenerate), Intent::Ensure) => Intent::Regenerate,
+        // A check never replaces work already owed.
+        (Some(owed), Intent::Verify) => owed,
         _ => asked,
     };
     if r.intent != Some(merged) {
@@ -695,7 +731,30 @@ fn plan(cx: &mut Ctx, row: &mut Option<MappingRow>) -> Effect {
         None => settle(r, Finish::Nothing),
         Some(Intent::Cancel) => end(cx, r, Status::Cancelled),
         Some(Intent::Delete) => end(cx, r, Status::Deleted),
+        Some(Intent::Verify) => verify(cx, r),
         Some(i) => ensure(cx, r, i == Intent::Regenerate),
+    }
+}
+
+/// Reads the row's meeting at Zoom; its answer (folded) then becomes "make sure".
+fn verify(cx: &mut Ctx, r: &mut MappingRow) -> Effect {
+    match (r.status, r.zoom_id.clone()) {
+        (Status::Active, Some(z)) => Effect::Call {
+            operation: "get_meeting",
+            doctor_id: r.doctor_id.unwrap_or(0),
+            build: Build {
+                op: "meeting.get",
+                input: json!({ "meeting_id": z }),
+            },
+            meeting_id: Some(z),
+            correlation_ref: None,
+            host: None,
+            sent: None,
+        },
+        _ => {
+            r.intent = Some(Intent::Ensure);
+            ensure(cx, r, false)
+        }
     }
 }
 

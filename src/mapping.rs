@@ -197,6 +197,9 @@ pub enum Intent {
     Cancel,
     /// The appointment (or its patient) was deleted.
     Delete,
+    /// Nightly reconcile: read the meeting at Zoom, then make sure it matches the
+    /// appointment (made again if Zoom lost it, moved if its time drifted).
+    Verify,
 }
 crate::from_json_names!(Intent {
     "ensure" => Ensure,
@@ -204,6 +207,7 @@ crate::from_json_names!(Intent {
     "reschedule" => Reschedule,
     "cancel" => Cancel,
     "delete" => Delete,
+    "verify" => Verify,
 });
 
 #[derive(Debug)]

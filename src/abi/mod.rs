@@ -6,7 +6,7 @@
 use crate::error::{CoreError, Result};
 use crate::input::{self, FromJson, Json};
 use crate::output;
-use crate::{api, lifecycle, mapping, meeting, oauth, token, validation, webhook};
+use crate::{api, lifecycle, mapping, meeting, oauth, reconcile, token, validation, webhook};
 use serde::Serialize;
 use serde_json::json;
 
@@ -40,6 +40,7 @@ pub const OPS: &[&str] = &[
     "token.after_refresh_failure",
     "api.interpret",
     "lifecycle.step",
+    "reconcile.orphans",
     "webhook.handle",
     "mapping.reserve",
     "mapping.activate",
@@ -109,6 +110,7 @@ fn lookup(op: &str) -> Option<Op> {
         "mapping.reserve" => |i| run(i, mapping::reserve),
         "mapping.activate" => |i| run(i, mapping::activate),
         "lifecycle.step" => |i| run(i, lifecycle::run),
+        "reconcile.orphans" => |i| run(i, |i| Ok(reconcile::orphans(i))),
         "mapping.recover" => |i| run(i, |i| Ok(json!({ "meeting": mapping::recover(i)? }))),
         "mapping.start_link" => |i| run(i, |i| Ok(mapping::start_link(i))),
         "mapping.fail" => |i| run(i, |i| Ok(mapping::fail(i))),

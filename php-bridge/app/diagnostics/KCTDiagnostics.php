@@ -28,6 +28,7 @@ final class KCTDiagnostics
             'kct_zoom_webhook' => [self::class, 'webhook'],
             'kct_zoom_queue' => [self::class, 'queue'],
             'kct_zoom_doctors' => [self::class, 'doctors'],
+            'kct_zoom_reconcile' => [self::class, 'reconcile'],
         ];
     }
 
@@ -136,6 +137,19 @@ final class KCTDiagnostics
         return self::result('recommended', __('Some doctors must connect Zoom again', 'kivicare-telemed-zoom'),
             sprintf(__('Broken connections: %s.', 'kivicare-telemed-zoom'), $names),
             __('Each of them opens their Zoom page and connects again.', 'kivicare-telemed-zoom'));
+    }
+
+    public static function reconcile(): array
+    {
+        $last = get_option(\KCTApp\meetings\KCTReconcile::LAST);
+        if (!is_array($last) || (int) $last['at'] < time() - 2 * DAY_IN_SECONDS) {
+            return self::result('recommended', __('The nightly Zoom reconcile has not run lately', 'kivicare-telemed-zoom'),
+                __('It checks every upcoming meeting against Zoom and removes meetings left without an appointment.', 'kivicare-telemed-zoom'),
+                __('WordPress\'s scheduled tasks must run (the kct_zoom_daily event).', 'kivicare-telemed-zoom'));
+        }
+        return self::result((int) $last['failed'] > 0 ? 'recommended' : 'good', __('The nightly Zoom reconcile ran', 'kivicare-telemed-zoom'),
+            sprintf(__('%1$s (UTC): %2$d meetings checked, %3$d made again, %4$d moved back, %5$d left without an appointment deleted, %6$d failed.', 'kivicare-telemed-zoom'),
+                gmdate('Y-m-d H:i', (int) $last['at']), $last['verified'], $last['recreated'], $last['moved'], $last['orphans_deleted'], $last['failed']));
     }
 
     // ---- Site Health ---------------------------------------------------------------------

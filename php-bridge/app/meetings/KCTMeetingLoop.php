@@ -27,7 +27,8 @@ final class KCTMeetingLoop
      * @param array       $passed facts KiviCare just passed (KCTAppointmentFacts shape)
      * @param array       $opts   caller_mails (KiviCare mails the links after this call),
      *                            times_from_passed (KiviCare has not written the new times yet)
-     * @return array{row: ?array, effect: array}|\WP_Error the row as it ended and the last effect
+     * @return array{row: ?array, effect: array, events: string[]}|\WP_Error the row as it
+     *         ended, the last effect, and what the loop's writes meant (the core's events)
      */
     public static function run(int $appointmentId, ?string $intent, array $passed = [], array $opts = [])
     {
@@ -56,6 +57,7 @@ final class KCTMeetingLoop
         }
         $last = null;
         $current = false;
+        $events = [];
         for ($i = 0; $i < self::MAX_STEPS; $i++) {
             $row = KCTMappingRepository::find($appointmentId, $current);
             $step = KCTCoreAccess::run(static function ($core) use ($in, $row, $intent, $last) {
@@ -76,6 +78,7 @@ final class KCTMeetingLoop
                 }
                 self::remember($write);
                 self::announceEvents($appointmentId, $step['events'] ?? [], $write);
+                $events = array_merge($events, $step['events'] ?? []);
             }
             $intent = null;
             $effect = $step['effect'];
@@ -103,7 +106,7 @@ final class KCTMeetingLoop
              * @param array|null $row    the mapping row (start_url is the host's credential: do not log it)
              */
             do_action('kct_zoom_lifecycle_step', $appointmentId, $effect, $final);
-            return ['row' => $final, 'effect' => $effect];
+            return ['row' => $final, 'effect' => $effect, 'events' => $events];
         }
         KCTQueue::at($appointmentId, time() + self::RECHECK);
         return new \WP_Error('kct_not_settled', __('The meeting could not be settled now; it will be retried.', 'kivicare-telemed-zoom'), ['status' => 409]);
@@ -123,6 +126,15 @@ final class KCTMeetingLoop
                  * @param array $row the mapping row (start_url is the host's credential: do not log it)
                  */
                 do_action('kct_zoom_meeting_created', $appointmentId, $row);
+            } elseif ($event === 'meeting_moved') {
+                /**
+                 * Fires when Zoom took new times for an appointment's meeting.
+                 *
+                 * @since 4.1.0
+                 * @param int   $appointment_id
+                 * @param array $row
+                 */
+                do_action('kct_zoom_meeting_moved', $appointmentId, $row);
             } elseif ($event === 'meeting_ended') {
                 /**
                  * Fires when a live meeting's appointment was cancelled or deleted (its links

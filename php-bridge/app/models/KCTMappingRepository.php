@@ -131,6 +131,42 @@ final class KCTMappingRepository
         return $db ? self::toCore($db) : null;
     }
 
+    /** @return int[] appointments with a live meeting that starts after `$now` (or has no time) */
+    public static function liveUpcoming(int $now): array
+    {
+        global $wpdb;
+        $t = self::table();
+        return array_map('intval', $wpdb->get_col($wpdb->prepare(
+            "SELECT appointment_id FROM $t WHERE status = %s AND zoom_id IS NOT NULL AND intent IS NULL AND (start_time IS NULL OR start_time > %s)",
+            'active',
+            self::utc($now)
+        )));
+    }
+
+    /** @return int[] doctors who have mapping rows */
+    public static function doctorsWithRows(): array
+    {
+        global $wpdb;
+        $t = self::table();
+        return array_map('intval', $wpdb->get_col("SELECT DISTINCT doctor_id FROM $t WHERE doctor_id IS NOT NULL"));
+    }
+
+    /** @return string[] every meeting id the table names */
+    public static function knownZoomIds(): array
+    {
+        global $wpdb;
+        $t = self::table();
+        return array_map('strval', $wpdb->get_col("SELECT zoom_id FROM $t WHERE zoom_id IS NOT NULL AND zoom_id <> ''"));
+    }
+
+    /** @return string[] references of rows whose create may still be unaccounted for */
+    public static function openReferences(): array
+    {
+        global $wpdb;
+        $t = self::table();
+        return array_map('strval', $wpdb->get_col("SELECT correlation_ref FROM $t WHERE unconfirmed = 1 OR intent IS NOT NULL"));
+    }
+
     /** Rows whose owed work is waiting past `$before` (the queue is not running). */
     public static function countOverdue(int $before): int
     {

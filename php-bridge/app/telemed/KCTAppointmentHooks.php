@@ -31,6 +31,7 @@ final class KCTAppointmentHooks
         add_action('kct_zoom_retry', [self::class, 'legacyRetry'], 10, 2);
         add_action('kct_zoom_daily', [KCTConnect::class, 'purgeBurnt']);
         add_action('kct_zoom_daily', [\KCTApp\auth\KCTTokenStore::class, 'checkAll']);
+        add_action('kct_zoom_daily', [\KCTApp\meetings\KCTReconcile::class, 'run'], 20);
     }
 
     /** Registered only when KiviCare's abstract provider exists (the adapter extends it). */

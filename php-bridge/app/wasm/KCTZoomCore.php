@@ -30,6 +30,7 @@ final class KCTZoomCore
         'token.after_refresh_failure' => 'tokenAfterRefreshFailure',
         'api.interpret' => 'apiInterpret',
         'lifecycle.step' => 'lifecycleStep',
+        'reconcile.orphans' => 'reconcileOrphans',
         'webhook.handle' => 'webhookHandle',
         'mapping.reserve' => 'mappingReserve',
         'mapping.activate' => 'mappingActivate',
@@ -177,6 +178,12 @@ final class KCTZoomCore
     public function lifecycleStep(array $input = []): array
     {
         return $this->core->call('lifecycle.step', $input);
+    }
+
+    /** Our meetings at Zoom that no appointment owns any more. (`reconcile.orphans`) */
+    public function reconcileOrphans(array $input = []): array
+    {
+        return $this->core->call('reconcile.orphans', $input);
     }
 
     /**
