@@ -268,6 +268,14 @@ pub fn step(input: &StepInput) -> Result<Step> {
         _ => plan(&mut cx, &mut row),
     };
     let write = match (row, &input.row) {
+        // A new request always leaves a mark (a version bump), so a loop that read the row
+        // before it (and the appointment before, say, its deletion) loses its next write,
+        // reads both again, and sees the change. Found by the soak: a reschedule that had
+        // read the appointment before a concurrent deletion made a meeting after it.
+        (Some(mut r), Some(old)) if &r == old && input.intent.is_some() => {
+            r.updated_at = input.now.max(old.updated_at + 1);
+            Some(r)
+        }
         (Some(r), Some(old)) if &r == old => None,
         (Some(mut r), _) => {
             r.updated_at = input.now;

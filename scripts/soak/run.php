@@ -160,6 +160,7 @@ $faults = [
 ];
 $nextId = 5000;
 $known = []; // appointment ids ever booked (committed or not)
+$history = []; // what was done to each appointment, for a problem's report
 $tally = [];
 $started = microtime(true);
 for ($r = 1; $r <= $rounds; $r++) {
@@ -195,7 +196,9 @@ for ($r = 1; $r <= $rounds; $r++) {
         }
         $tally[$kind] = ($tally[$kind] ?? 0) + 1;
     }
-    run_actions($actions, $servers, $key);
+    foreach (run_actions($actions, $servers, $key) as $i => $answer) {
+        $history[(int) $actions[$i]['id']][] = "round $r: " . json_encode($actions[$i]) . ' -> ' . json_encode($answer);
+    }
     if (mt_rand(0, 2) === 0) {
         run_actions([['action' => 'drain']], $servers, $key);
     }
@@ -258,6 +261,11 @@ printf("soak: seed %d, %d server(s), %.1f s; actions %s; Zoom calls %s; invalid 
     microtime(true) - $started, json_encode($tally), json_encode($stats['calls']), $stats['invalid_bodies']);
 foreach (array_slice($problems, 0, 20) as $p) {
     echo "  problem: $p\n";
+    if (preg_match('/appointment (\d+)/', $p, $pm)) {
+        foreach ($history[(int) $pm[1]] ?? [] as $h) {
+            echo "    $h\n";
+        }
+    }
 }
 $total = array_sum(array_map('count', $live));
 printf("rounds=%d live=%d expected=%d duplicates=%d orphans=%d missing=%d lost_tokens=%d\n",

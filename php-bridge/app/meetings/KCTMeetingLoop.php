@@ -39,27 +39,26 @@ final class KCTMeetingLoop
             KCTQueue::at($appointmentId, time() + self::RECHECK);
             return $core;
         }
-        $appointment = KCTAppointments::now($appointmentId, $passed, !empty($opts['times_from_passed']));
-        $in = [
-            'appointment_id' => $appointmentId,
-            'appointment' => $appointment,
-            'caller_mails' => !empty($opts['caller_mails']),
-        ];
-        // The appointment's doctor now; without KiviCare's table, the row's.
-        $doctor = (int) ($appointment['doctor_id'] ?? (KCTMappingRepository::find($appointmentId)['doctor_id'] ?? 0));
-        $host = self::host($doctor);
-        if ($host !== null) {
-            $in['host'] = $host;
-        }
+        $base = ['appointment_id' => $appointmentId, 'caller_mails' => !empty($opts['caller_mails'])];
         $policy = self::policy($appointmentId);
         if ($policy) {
-            $in['policy'] = $policy;
+            $base['policy'] = $policy;
         }
         $last = null;
         $current = false;
         $events = [];
         for ($i = 0; $i < self::MAX_STEPS; $i++) {
             $row = KCTMappingRepository::find($appointmentId, $current);
+            // The appointment as KiviCare has it now, read again at every step: a step may
+            // follow a Zoom call that took seconds, and another request may have moved,
+            // reassigned or deleted the appointment meanwhile.
+            $appointment = KCTAppointments::now($appointmentId, $passed, !empty($opts['times_from_passed']));
+            $in = $base + ['appointment' => $appointment];
+            // The appointment's doctor now; without KiviCare's table, the row's.
+            $host = self::host((int) ($appointment['doctor_id'] ?? ($row['doctor_id'] ?? 0)));
+            if ($host !== null) {
+                $in['host'] = $host;
+            }
             $step = KCTCoreAccess::run(static function ($core) use ($in, $row, $intent, $last) {
                 return $core->lifecycleStep($in + array_filter([
                     'row' => $row, 'intent' => $intent, 'last' => $last,

@@ -487,6 +487,38 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame(0, KCTMeetingLoop::sweep(), 'nothing owed any more');
     }
 
+    /**
+     * Found by the soak: a reschedule had read the appointment, a concurrent deletion came
+     * and went, and the reschedule's loop then made a meeting for an appointment that no
+     * longer existed. Every request now leaves a mark on the row, so the stale loop loses its
+     * write and reads both again.
+     */
+    public function testALoopThatReadTheAppointmentBeforeItsDeletionLosesItsWrite(): void
+    {
+        $p = $this->provider();
+        $p->create_meeting($this->bookingData(596));
+        // KiviCare's delete, first half: the provider is asked; the appointment row still exists.
+        $p->cancel_meeting_by_appointment(596);
+        $row = KCTMappingRepository::find(596);
+        $this->assertSame('deleted', $row['status']);
+        // A concurrent reschedule read the row and the (still booked) appointment: it would
+        // make a meeting again.
+        $stale = \KCTApp\zoom\KCTCoreAccess::run(static function ($core) use ($row) {
+            return $core->lifecycleStep(['appointment_id' => 596, 'intent' => 'ensure', 'row' => $row,
+                'appointment' => \KCTApp\meetings\KCTAppointments::now(596), 'host' => 'me', 'now' => time(), 'random' => str_repeat('ab', 40)]);
+        });
+        $this->assertSame('call', $stale['effect']['do']);
+        $this->assertSame('create_meeting', $stale['effect']['operation']);
+        // KiviCare's delete, second half: the row goes, then its action. Nothing is left to
+        // change on our row, yet the request leaves its mark.
+        $this->deleteAppointment(596);
+        do_action('kc_appointment_deleted', 596, null);
+        $this->assertFalse(KCTMappingRepository::compareAndSwap($stale['write'], $row['version']), 'the stale claim loses: no create');
+        $out = KCTMeetingLoop::run(596, 'ensure');
+        $this->assertSame('deleted', $out['row']['status'], 'read again: the appointment is gone');
+        $this->assertCount(0, self::zoomMeetings());
+    }
+
     public function testVideoConsultationFlag(): void
     {
         $this->provider()->create_meeting($this->bookingData(513));
