@@ -16,7 +16,7 @@
 //!   [`MAX_ATTEMPTS`] or [`MAX_AGE`] with a reason administrators can read.
 
 use crate::error::{CoreError, Result};
-use crate::mapping::{Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
+use crate::mapping::{carries_reference, Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
 use crate::meeting::{parse_meeting, validate_host, MeetingRecord};
 use crate::random::{encode_hex, HostRandom};
 use crate::timefmt::{parse_rfc3339, zoom_utc};
@@ -353,7 +353,7 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
                 .into_iter()
                 .flatten()
                 .filter_map(|m| parse_meeting(m).ok())
-                .find(|m| carries(&m.topic, &reference));
+                .find(|m| carries_reference(&m.topic, &reference));
             if let Some(m) = found {
                 return adopt(cx, row, m, call.doctor_id);
             }
@@ -466,14 +466,6 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
             "the last outcome is not one the core knows",
         ),
     }
-}
-
-/// Whether a topic carries the reference as a whole word.
-fn carries(topic: &str, reference: &str) -> bool {
-    reference.len() >= 8
-        && topic
-            .split(|c: char| c.is_whitespace() || "[]()".contains(c))
-            .any(|w| w == reference)
 }
 
 fn forget_meeting(r: &mut MappingRow) {
@@ -688,35 +680,11 @@ fn absorb(input: &StepInput, row: &mut Option<MappingRow>, cx: &mut Ctx) {
 
 /// A row for an appointment that has none yet (inserted by the host).
 fn new_row(cx: &mut Ctx) -> MappingRow {
-    let a = &cx.input.appointment;
-    MappingRow {
-        appointment_id: cx.input.appointment_id,
-        doctor_id: a.doctor_id,
-        patient_id: a.patient_id,
-        host: cx.input.host.clone(),
-        status: Status::Pending,
-        correlation_ref: String::new(),
-        zoom_id: None,
-        join_url: None,
-        start_url: None,
-        password: None,
-        start_time: None,
-        duration: None,
-        timezone: None,
-        meeting_state: None,
-        start_url_fetched_at: None,
-        last_error: None,
-        updated_at: cx.input.now,
-        version: 0,
-        intent: None,
-        attempt: 0,
-        next_attempt_at: None,
-        work_since: None,
-        unconfirmed: false,
-        claimed_until: None,
-        needs_announce: false,
-        last_event_at: None,
-    }
+    let mut r = MappingRow::new(cx.input.appointment_id, cx.input.now);
+    r.doctor_id = cx.input.appointment.doctor_id;
+    r.patient_id = cx.input.appointment.patient_id;
+    r.host = cx.input.host.clone();
+    r
 }
 
 fn plan(cx: &mut Ctx, row: &mut Option<MappingRow>) -> Effect {

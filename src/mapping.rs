@@ -101,6 +101,50 @@ crate::from_json!(MappingRow {
     last_event_at,
 });
 
+impl MappingRow {
+    /// A pending row with nothing else known yet: no reference, no meeting, nothing owed.
+    pub fn new(appointment_id: u64, now: i64) -> Self {
+        Self {
+            appointment_id,
+            doctor_id: None,
+            patient_id: None,
+            host: None,
+            status: Status::Pending,
+            correlation_ref: String::new(),
+            zoom_id: None,
+            join_url: None,
+            start_url: None,
+            password: None,
+            start_time: None,
+            duration: None,
+            timezone: None,
+            meeting_state: None,
+            start_url_fetched_at: None,
+            last_error: None,
+            updated_at: now,
+            version: 0,
+            intent: None,
+            attempt: 0,
+            next_attempt_at: None,
+            work_since: None,
+            unconfirmed: false,
+            claimed_until: None,
+            needs_announce: false,
+            last_event_at: None,
+        }
+    }
+}
+
+/// The words of a meeting topic, where a correlation reference is looked for.
+pub fn topic_words(topic: &str) -> impl Iterator<Item = &str> {
+    topic.split(|c: char| c.is_whitespace() || "[]()".contains(c))
+}
+
+/// Whether a topic carries the reference as a whole word (never a prefix of a longer one).
+pub fn carries_reference(topic: &str, reference: &str) -> bool {
+    reference.len() >= 8 && topic_words(topic).any(|w| w == reference)
+}
+
 #[derive(Debug)]
 pub struct ReserveInput {
     pub appointment_id: u64,
@@ -124,34 +168,12 @@ crate::from_json!(ReserveInput {
 pub fn reserve(input: &ReserveInput) -> Result<MappingRow> {
     crate::meeting::validate_host(&input.host)?;
     let mut random = HostRandom::from_hex(&input.random, "random", 10)?;
-    Ok(MappingRow {
-        appointment_id: input.appointment_id,
-        doctor_id: input.doctor_id,
-        patient_id: input.patient_id,
-        host: Some(input.host.clone()),
-        status: Status::Pending,
-        correlation_ref: format!("kc-{}", encode_hex(random.take(10))),
-        zoom_id: None,
-        join_url: None,
-        start_url: None,
-        password: None,
-        start_time: None,
-        duration: None,
-        timezone: None,
-        meeting_state: None,
-        start_url_fetched_at: None,
-        last_error: None,
-        updated_at: input.now,
-        version: 0,
-        intent: None,
-        attempt: 0,
-        next_attempt_at: None,
-        work_since: None,
-        unconfirmed: false,
-        claimed_until: None,
-        needs_announce: false,
-        last_event_at: None,
-    })
+    let mut row = MappingRow::new(input.appointment_id, input.now);
+    row.doctor_id = input.doctor_id;
+    row.patient_id = input.patient_id;
+    row.host = Some(input.host.clone());
+    row.correlation_ref = format!("kc-{}", encode_hex(random.take(10)));
+    Ok(row)
 }
 
 #[derive(Debug)]
@@ -234,11 +256,7 @@ pub fn recover(input: &RecoverInput) -> Result<Option<MeetingRecord>> {
         .meetings
         .iter()
         .filter_map(|m| parse_meeting(m).ok())
-        .find(|m| {
-            m.topic
-                .split(|c: char| c.is_whitespace() || "[]()".contains(c))
-                .any(|word| word == input.correlation_ref)
-        }))
+        .find(|m| carries_reference(&m.topic, &input.correlation_ref)))
 }
 
 #[derive(Debug)]

@@ -30,15 +30,13 @@ pub struct Orphans {
 
 /// A correlation reference as the core makes them: `kc-` and 20 lower-case hex digits.
 fn reference_in(topic: &str) -> Option<&str> {
-    topic
-        .split(|c: char| c.is_whitespace() || "[]()".contains(c))
-        .find(|w| {
-            w.len() == 23
-                && w.starts_with("kc-")
-                && w[3..]
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        })
+    crate::mapping::topic_words(topic).find(|w| {
+        w.len() == 23
+            && w.starts_with("kc-")
+            && w[3..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 pub fn orphans(input: &OrphansInput) -> Orphans {

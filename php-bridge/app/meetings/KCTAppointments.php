@@ -18,11 +18,21 @@ final class KCTAppointments
         return $wpdb->prefix . 'kc_appointments';
     }
 
-    private static function tableExists(): bool
+    /** @var array<string, bool> which of KiviCare's tables exist, asked once per request */
+    private static $tables = [];
+
+    private static function has(string $table): bool
     {
         global $wpdb;
-        $t = self::table();
-        return $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($t))) === $t;
+        if (!isset(self::$tables[$table])) {
+            self::$tables[$table] = $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($table))) === $table;
+        }
+        return self::$tables[$table];
+    }
+
+    private static function tableExists(): bool
+    {
+        return self::has(self::table());
     }
 
     /**
@@ -70,7 +80,7 @@ final class KCTAppointments
         global $wpdb;
         $asm = $wpdb->prefix . 'kc_appointment_service_mapping';
         $sdm = $wpdb->prefix . 'kc_service_doctor_mapping';
-        if (!self::tableExists() || $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($sdm))) !== $sdm) {
+        if (!self::tableExists() || !self::has($sdm) || !self::has($asm)) {
             return null;
         }
         $t = self::table();

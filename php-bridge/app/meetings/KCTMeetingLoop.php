@@ -47,6 +47,7 @@ final class KCTMeetingLoop
         $last = null;
         $current = false;
         $events = [];
+        $hosts = [];
         for ($i = 0; $i < self::MAX_STEPS; $i++) {
             $row = KCTMappingRepository::find($appointmentId, $current);
             // The appointment as KiviCare has it now, read again at every step: a step may
@@ -55,7 +56,8 @@ final class KCTMeetingLoop
             $appointment = KCTAppointments::now($appointmentId, $passed, !empty($opts['times_from_passed']));
             $in = $base + ['appointment' => $appointment];
             // The appointment's doctor now; without KiviCare's table, the row's.
-            $host = self::host((int) ($appointment['doctor_id'] ?? ($row['doctor_id'] ?? 0)));
+            $doctor = (int) ($appointment['doctor_id'] ?? ($row['doctor_id'] ?? 0));
+            $host = array_key_exists($doctor, $hosts) ? $hosts[$doctor] : ($hosts[$doctor] = self::host($doctor));
             if ($host !== null) {
                 $in['host'] = $host;
             }

@@ -2,9 +2,10 @@
 namespace KCTApp\telemed;
 
 /**
- * What the core needs to know of an appointment, with times in Unix UTC. KiviCare passes a
- * local `start_time` and the site's timezone, which can be wrong (CONTRACT §8.4): when
- * KiviCare's appointment model is there, its UTC columns win.
+ * What KiviCare passed about an appointment, with times in Unix UTC. KiviCare passes a local
+ * `start_time` and the site's timezone, which can be wrong (CONTRACT §8.4); where its
+ * appointments table can be read, KCTAppointments::now() takes the stored times instead,
+ * except in update_meeting, which KiviCare calls before it stores the new ones (§9).
  */
 final class KCTAppointmentFacts
 {
@@ -34,7 +35,6 @@ final class KCTAppointmentFacts
             'duration_min' => max(1, (int) round((float) ($data['duration'] ?? 30))),
             'timezone' => self::ianaOrUtc($zone->getName()),
         ];
-        $facts = self::fromKiviCare($facts);
         /**
          * Filters the appointment facts sent to Zoom (times in Unix UTC).
          *
@@ -43,29 +43,5 @@ final class KCTAppointmentFacts
          * @param array $data  what KiviCare passed.
          */
         return apply_filters('kct_zoom_appointment_facts', $facts, $data);
-    }
-
-    /** KiviCare's stored UTC start/end and the appointment's own timezone, when available. */
-    private static function fromKiviCare(array $facts): array
-    {
-        if (!$facts['appointment_id'] || !class_exists('App\\models\\KCAppointment')) {
-            return $facts;
-        }
-        $a = \App\models\KCAppointment::find($facts['appointment_id']);
-        if (!$a || empty($a->appointmentStartUtc)) {
-            return $facts;
-        }
-        $start = strtotime($a->appointmentStartUtc . ' UTC');
-        $end = !empty($a->appointmentEndUtc) ? strtotime($a->appointmentEndUtc . ' UTC') : false;
-        if ($start) {
-            $facts['start_unix'] = $start;
-            if ($end && $end > $start) {
-                $facts['duration_min'] = (int) round(($end - $start) / 60);
-            }
-        }
-        if (!empty($a->appointmentTimezone) && in_array($a->appointmentTimezone, timezone_identifiers_list(), true)) {
-            $facts['timezone'] = $a->appointmentTimezone;
-        }
-        return $facts;
     }
 }

@@ -11,6 +11,28 @@ final class ConcurrencyTest extends KCTHttpTestCase
 {
     use KCTZoomFixtures;
 
+    /**
+     * Runs PHP worker processes at once (fixtures/<script> with its arguments).
+     *
+     * @param array[] $runs [script, ...args] each
+     * @return string[] what each printed
+     */
+    private static function workers(array $runs): array
+    {
+        $procs = [];
+        $pipes = [];
+        foreach ($runs as $i => $run) {
+            $script = array_shift($run);
+            $procs[$i] = proc_open(array_merge([PHP_BINARY, __DIR__ . '/fixtures/' . $script], $run), [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes[$i]);
+        }
+        $out = [];
+        foreach ($procs as $i => $p) {
+            $out[$i] = trim(stream_get_contents($pipes[$i][1])) . trim(stream_get_contents($pipes[$i][2]));
+            proc_close($p);
+        }
+        return $out;
+    }
+
     public function testTwoProcessesRefreshOnce(): void
     {
         $this->resetZoom();
@@ -24,15 +46,7 @@ final class ConcurrencyTest extends KCTHttpTestCase
         // Slow refreshes widen the race: without the lock both workers would refresh.
         self::zoom('fault', ['kind' => 'latency', 'latency_ms' => 700, 'count' => 2, 'path_prefix' => '/oauth/token']);
 
-        $procs = [];
-        foreach ([1, 2] as $i) {
-            $procs[$i] = proc_open([PHP_BINARY, __DIR__ . '/fixtures/zoom-worker.php', (string) $doctor], [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes[$i]);
-        }
-        $out = [];
-        foreach ($procs as $i => $p) {
-            $out[$i] = trim(stream_get_contents($pipes[$i][1])) . trim(stream_get_contents($pipes[$i][2]));
-            proc_close($p);
-        }
+        $out = self::workers(array_fill(0, 2, ['zoom-worker.php', (string) $doctor]));
         $this->assertSame(['ok', 'ok'], array_values($out), json_encode($out));
         $this->assertSame($before + 1, self::zoomStats()['calls']['oauth.token'], 'exactly one refresh reached Zoom');
         $this->assertSame('ok', KCTTokenStore::get($doctor, true)['state']);
@@ -56,19 +70,13 @@ final class ConcurrencyTest extends KCTHttpTestCase
         $before = self::zoomStats()['calls']['oauth.token'];
         self::zoom('fault', ['kind' => 'latency', 'latency_ms' => 400, 'count' => 1, 'path_prefix' => '/oauth/token']);
 
-        $procs = [];
-        $pipes = [];
         $ends = [];
         for ($i = 0; $i < 20; $i++) {
             $ends[$i] = random_int(0, 1) ? 'commit' : 'rollback';
-            $procs[$i] = proc_open([PHP_BINARY, __DIR__ . '/fixtures/zoom-txn-worker.php', (string) $doctor, $ends[$i]],
-                [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes[$i]);
         }
-        $out = [];
-        foreach ($procs as $i => $p) {
-            $out[$i] = trim(stream_get_contents($pipes[$i][1])) . trim(stream_get_contents($pipes[$i][2]));
-            proc_close($p);
-        }
+        $out = self::workers(array_map(static function ($end) use ($doctor) {
+            return ['zoom-txn-worker.php', (string) $doctor, $end];
+        }, $ends));
         $this->assertSame(array_fill(0, 20, 'ok'), $out, json_encode([$ends, $out]));
         $this->assertSame($before + 1, self::zoomStats()['calls']['oauth.token'], 'exactly one refresh reached Zoom');
         $stored = KCTTokenStore::get($doctor, true);

@@ -7,54 +7,33 @@ final class ConnectionAlertTest extends KCTWPTestCase
 {
     use KCTZoomFixtures;
 
-    /** @var array[] */
-    private $mails = [];
-
-    public function captureMail($short, $atts)
-    {
-        $this->mails[] = $atts;
-        return true;
-    }
-
-    private function mailsTo(int $user): array
-    {
-        $email = get_userdata($user)->user_email;
-        return array_values(array_filter($this->mails, static function ($m) use ($email) {
-            return in_array($email, (array) $m['to'], true);
-        }));
-    }
-
     public function testABrokenConnectionIsToldOnceWithTheReconnectLink(): void
     {
-        add_filter('pre_wp_mail', [$this, 'captureMail'], 10, 2);
-        try {
-            $this->resetZoom();
-            $this->configureOAuth();
-            $admin = $this->makeUser('administrator');
-            $doctor = $this->makeUser('kiviCare_doctor');
-            $this->connectDoctor($doctor);
-            $this->assertSame([], $this->mails, 'connecting sends nothing');
+        $this->captureMails();
+        $this->resetZoom();
+        $this->configureOAuth();
+        $admin = $this->makeUser('administrator');
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $this->assertSame([], $this->mails, 'connecting sends nothing');
 
-            KCTTokenStore::forget($doctor, 'deauthorized'); // as the app_deauthorized webhook does
-            $this->assertCount(1, $this->mailsTo($doctor));
-            $this->assertCount(1, $this->mailsTo($admin));
-            $this->assertStringContainsString('admin.php?page=kct-zoom-doctor', $this->mailsTo($doctor)[0]['message']);
-            $this->assertStringContainsString(get_userdata($doctor)->display_name, $this->mailsTo($admin)[0]['message']);
-            KCTTokenStore::forget($doctor, 'deauthorized');
-            $this->assertCount(1, $this->mailsTo($doctor), 'once per break');
+        KCTTokenStore::forget($doctor, 'deauthorized'); // as the app_deauthorized webhook does
+        $this->assertCount(1, $this->mailsTo($doctor));
+        $this->assertCount(1, $this->mailsTo($admin));
+        $this->assertStringContainsString('admin.php?page=kct-zoom-doctor', $this->mailsTo($doctor)[0]['message']);
+        $this->assertStringContainsString(get_userdata($doctor)->display_name, $this->mailsTo($admin)[0]['message']);
+        KCTTokenStore::forget($doctor, 'deauthorized');
+        $this->assertCount(1, $this->mailsTo($doctor), 'once per break');
 
-            // Connected again, then the stored token stops decrypting (a key change): told again, once.
-            $this->connectDoctor($doctor);
-            KCTSideDb::setUserMeta($doctor, KCTTokenStore::META, 'kct1:' . base64_encode(random_bytes(80)));
-            KCTTokenStore::get($doctor, true);
-            KCTTokenStore::get($doctor, true);
-            $this->assertCount(2, $this->mailsTo($doctor));
-            $this->assertSame('reconnect_required', KCTTokenStore::connection($doctor));
-            foreach ($this->mails as $m) {
-                $this->assertStringNotContainsString('kct1:', $m['message'], 'no secret in a mail');
-            }
-        } finally {
-            remove_filter('pre_wp_mail', [$this, 'captureMail'], 10);
+        // Connected again, then the stored token stops decrypting (a key change): told again, once.
+        $this->connectDoctor($doctor);
+        KCTSideDb::setUserMeta($doctor, KCTTokenStore::META, 'kct1:' . base64_encode(random_bytes(80)));
+        KCTTokenStore::get($doctor, true);
+        KCTTokenStore::get($doctor, true);
+        $this->assertCount(2, $this->mailsTo($doctor));
+        $this->assertSame('reconnect_required', KCTTokenStore::connection($doctor));
+        foreach ($this->mails as $m) {
+            $this->assertStringNotContainsString('kct1:', $m['message'], 'no secret in a mail');
         }
     }
 }

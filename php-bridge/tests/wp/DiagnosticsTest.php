@@ -80,12 +80,7 @@ final class DiagnosticsTest extends KCTWPTestCase
 
     public function testARuntimeFailureIsShownWithItsFixAndClearsOnceItRuns(): void
     {
-        $access = new \ReflectionProperty(KCTCoreAccess::class, 'core');
-        $access->setAccessible(true);
-        $loaded = $access->getValue();
-        putenv('KCT_WASM_CORE=/nonexistent/kc_telemed.wasm');
-        $access->setValue(null, null);
-        try {
+        self::withoutRuntime(function () {
             $this->assertInstanceOf(\WP_Error::class, KCTCoreAccess::core());
             $this->actAs($this->makeUser('administrator'));
             ob_start();
@@ -94,14 +89,10 @@ final class DiagnosticsTest extends KCTWPTestCase
             $this->assertStringContainsString('cannot run', $notice);
             $this->assertStringContainsString('KCT_WASM_CORE', $notice, 'the exact fix');
             $this->assertSame('critical', self::health('kct_zoom_runtime')['status']);
-        } finally {
-            putenv('KCT_WASM_CORE');
-            $access->setValue(null, null);
-        }
+        });
         $this->assertNotInstanceOf(\WP_Error::class, KCTCoreAccess::core(), 'loads again');
         ob_start();
         KCTDiagnostics::adminNotice();
         $this->assertStringNotContainsString('cannot run', (string) ob_get_clean());
-        $access->setValue(null, $loaded);
     }
 }

@@ -32,12 +32,16 @@ abstract class KCTHttpTestCase extends KCTWPTestCase
         return $id;
     }
 
-    /** The cookie a browser holds once the user has logged in (a real session token). */
-    protected function loggedInCookie(int $userId): string
+    /**
+     * The cookies a browser holds once the user has logged in (a real session token): the
+     * logged-in cookie sent everywhere, and with `$wpAdmin` the auth cookie wp-admin reads.
+     */
+    protected function loggedInCookie(int $userId, bool $wpAdmin = false): string
     {
         $expires = time() + HOUR_IN_SECONDS;
         $token = \WP_Session_Tokens::get_instance($userId)->create($expires);
-        return LOGGED_IN_COOKIE . '=' . rawurlencode(wp_generate_auth_cookie($userId, $expires, 'logged_in', $token));
+        $cookie = LOGGED_IN_COOKIE . '=' . rawurlencode(wp_generate_auth_cookie($userId, $expires, 'logged_in', $token));
+        return $wpAdmin ? AUTH_COOKIE . '=' . rawurlencode(wp_generate_auth_cookie($userId, $expires, 'auth', $token)) . '; ' . $cookie : $cookie;
     }
 
     /** Basic credentials (an application password) for a user. */

@@ -21,9 +21,16 @@ abstract class KCTWPTestCase extends TestCase
         wp_set_current_user(0);
     }
 
+    /** @var array[]|null mails sent while capturing (never delivered), see captureMails() */
+    protected $mails;
+
     protected function tearDown(): void
     {
         global $wpdb;
+        if ($this->mails !== null) {
+            remove_filter('pre_wp_mail', [$this, 'keepMail'], 10);
+            $this->mails = null;
+        }
         $wpdb->query('ROLLBACK');
         wp_cache_flush();
         wp_set_current_user(0);
@@ -83,6 +90,49 @@ abstract class KCTWPTestCase extends TestCase
             }
         }
         return $ran;
+    }
+
+    /** From now until the test ends, mails are kept in $this->mails instead of sent. */
+    protected function captureMails(): void
+    {
+        $this->mails = [];
+        add_filter('pre_wp_mail', [$this, 'keepMail'], 10, 2);
+    }
+
+    public function keepMail($short, $atts)
+    {
+        $this->mails[] = $atts;
+        return true;
+    }
+
+    /** @return array[] the captured mails to a user */
+    protected function mailsTo(int $user): array
+    {
+        $email = get_userdata($user)->user_email;
+        return array_values(array_filter((array) $this->mails, static function ($m) use ($email) {
+            return in_array($email, (array) $m['to'], true);
+        }));
+    }
+
+    /** Forgets this process's loaded core, so the next use loads it again. */
+    protected static function forgetCore(): void
+    {
+        $access = new \ReflectionProperty(\KCTApp\zoom\KCTCoreAccess::class, 'core');
+        $access->setAccessible(true);
+        $access->setValue(null, null);
+    }
+
+    /** Runs `$fn` as on a server whose core .wasm cannot be found, then loads it again. */
+    protected static function withoutRuntime(callable $fn)
+    {
+        putenv('KCT_WASM_CORE=/nonexistent/kc_telemed.wasm');
+        self::forgetCore();
+        try {
+            return $fn();
+        } finally {
+            putenv('KCT_WASM_CORE');
+            self::forgetCore();
+        }
     }
 
     /** The fake Zoom's admin endpoint. */

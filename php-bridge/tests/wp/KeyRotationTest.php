@@ -12,15 +12,6 @@ final class KeyRotationTest extends KCTWPTestCase
 {
     use KCTZoomFixtures;
 
-    /** @var array[] */
-    private $mails = [];
-
-    public function captureMail($short, $atts)
-    {
-        $this->mails[] = $atts;
-        return true;
-    }
-
     public static function rotated($salt)
     {
         return $salt . '-rotated';
@@ -28,7 +19,7 @@ final class KeyRotationTest extends KCTWPTestCase
 
     public function testAChangedKeyIsNoticedDoctorsReconnectAndNewSecretsAcceptIt(): void
     {
-        add_filter('pre_wp_mail', [$this, 'captureMail'], 10, 2);
+        $this->captureMails();
         try {
             $this->resetZoom();
             $this->configureOAuth();
@@ -52,11 +43,7 @@ final class KeyRotationTest extends KCTWPTestCase
             // The daily check puts the doctor in "reconnect", and they hear it once.
             $this->assertSame([$doctor], KCTTokenStore::checkAll());
             $this->assertSame('reconnect_required', KCTTokenStore::connection($doctor));
-            $email = get_userdata($doctor)->user_email;
-            $toDoctor = array_filter($this->mails, static function ($m) use ($email) {
-                return in_array($email, (array) $m['to'], true);
-            });
-            $this->assertCount(1, $toDoctor);
+            $this->assertCount(1, $this->mailsTo($doctor));
 
             // The administrator enters the clinic's secret again: the new key is the key.
             $this->configureOAuth();
@@ -64,7 +51,6 @@ final class KeyRotationTest extends KCTWPTestCase
             $this->assertTrue($provider->is_configured());
         } finally {
             remove_filter('salt', [self::class, 'rotated']);
-            remove_filter('pre_wp_mail', [$this, 'captureMail'], 10);
         }
     }
 }

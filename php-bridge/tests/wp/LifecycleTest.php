@@ -5,7 +5,6 @@ use KCTApp\meetings\KCTStartLink;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\storage\KCTSideDb;
 use KCTApp\telemed\KCTZoom;
-use KCTApp\zoom\KCTCoreAccess;
 
 /**
  * An appointment's meeting through its life, driven as KiviCare core drives it: through the
@@ -21,9 +20,6 @@ final class LifecycleTest extends KCTWPTestCase
     private $doctor;
     /** @var int */
     private $patient;
-    /** @var array[] mails sent during the test (captured, never delivered) */
-    private $mails = [];
-
     protected function setUp(): void
     {
         parent::setUp();
@@ -33,20 +29,7 @@ final class LifecycleTest extends KCTWPTestCase
         $this->patient = $this->makeUser('kiviCare_patient');
         $this->connectDoctor($this->doctor);
         update_option('timezone_string', 'Asia/Kolkata');
-        $this->mails = [];
-        add_filter('pre_wp_mail', [$this, 'captureMail'], 10, 2);
-    }
-
-    protected function tearDown(): void
-    {
-        remove_filter('pre_wp_mail', [$this, 'captureMail'], 10);
-        parent::tearDown();
-    }
-
-    public function captureMail($short, $atts)
-    {
-        $this->mails[] = $atts;
-        return true;
+        $this->captureMails();
     }
 
     private function provider(): KCTZoom
@@ -84,14 +67,6 @@ final class LifecycleTest extends KCTWPTestCase
             }
         }
         return $this->runDueCron(KCTQueue::HOOK);
-    }
-
-    private function mailsTo(int $user): array
-    {
-        $email = get_userdata($user)->user_email;
-        return array_values(array_filter($this->mails, static function ($m) use ($email) {
-            return in_array($email, (array) $m['to'], true);
-        }));
     }
 
     public function testProviderIsCheapAndEligibility(): void
@@ -400,12 +375,7 @@ final class LifecycleTest extends KCTWPTestCase
 
     public function testWithoutARuntimeTheIntentIsKeptAndMadeLater(): void
     {
-        $access = new \ReflectionProperty(KCTCoreAccess::class, 'core');
-        $access->setAccessible(true);
-        $loaded = $access->getValue();
-        putenv('KCT_WASM_CORE=/nonexistent/kc_telemed.wasm');
-        $access->setValue(null, null);
-        try {
+        self::withoutRuntime(function () {
             $r = $this->provider()->create_meeting($this->bookingData(570));
             $this->assertInstanceOf(\WP_Error::class, $r);
             $this->assertSame('kct_runtime_unavailable', $r->get_error_code());
@@ -413,10 +383,7 @@ final class LifecycleTest extends KCTWPTestCase
             $this->assertNotNull($row, 'the intent is recorded');
             $this->assertStringStartsWith('runtime_unavailable', $row['last_error'], 'administrators see why it waits');
             $this->assertNotNull(KCTQueue::next(570));
-        } finally {
-            putenv('KCT_WASM_CORE');
-            $access->setValue(null, $loaded);
-        }
+        });
         $this->assertCount(0, self::zoomMeetings());
         $this->runQueue();
         $this->assertSame('active', KCTMappingRepository::find(570)['status'], 'made once the runtime works');

@@ -10,15 +10,6 @@ final class PermissionsTest extends KCTHttpTestCase
 {
     use KCTZoomFixtures;
 
-    /** Cookies a logged-in browser sends to wp-admin (auth) and everywhere (logged_in). */
-    private function browserCookies(int $userId): string
-    {
-        $expires = time() + HOUR_IN_SECONDS;
-        $token = \WP_Session_Tokens::get_instance($userId)->create($expires);
-        return AUTH_COOKIE . '=' . rawurlencode(wp_generate_auth_cookie($userId, $expires, 'auth', $token)) . '; '
-            . LOGGED_IN_COOKIE . '=' . rawurlencode(wp_generate_auth_cookie($userId, $expires, 'logged_in', $token));
-    }
-
     public function testRoleByRouteTable(): void
     {
         $this->resetZoom();
@@ -55,7 +46,7 @@ final class PermissionsTest extends KCTHttpTestCase
                 foreach ($ids as $role => $id) {
                     $wpAdmin = strpos($path, '/wp-admin/') === 0;
                     $auth = $id && !$wpAdmin ? $credentials[$role] : null;
-                    $headers = $id && $wpAdmin ? ['Cookie' => $this->browserCookies($id)] : [];
+                    $headers = $id && $wpAdmin ? ['Cookie' => $this->loggedInCookie($id, true)] : [];
                     [$status, $answer] = $this->http($row['method'], $path, $body, $auth, $headers);
                     $want = $row['expect'][$role];
                     $ok = $want === 'allow' ? !in_array($status, [401, 403], true) && $status < 500

@@ -116,23 +116,15 @@ final class WebhookTest extends KCTHttpTestCase
     /** Our own failure answers 5xx (Zoom retries; an app_deauthorized is not lost) and names no path. */
     public function testOurFailuresAnswer503AndRevealNothing(): void
     {
-        $access = new \ReflectionProperty(\KCTApp\zoom\KCTCoreAccess::class, 'core');
-        $access->setAccessible(true);
-        $loaded = $access->getValue();
-        putenv('KCT_WASM_CORE=/nonexistent/kc_telemed.wasm');
-        $access->setValue(null, null);
-        try {
+        $answer = self::withoutRuntime(static function () {
             $request = new \WP_REST_Request('POST', '/kivicare/v1/settings/zoom-telemed/webhook');
             $request->set_body('{"event":"app_deauthorized","payload":{}}');
-            $answer = \KCTApp\zoom\KCTWebhook::handle($request);
-            $this->assertSame(503, $answer->get_status());
-            $text = wp_json_encode($answer->get_data());
-            $this->assertStringNotContainsString('/nonexistent', $text);
-            $this->assertStringNotContainsString('.wasm', $text);
-        } finally {
-            putenv('KCT_WASM_CORE');
-            $access->setValue(null, $loaded);
-        }
+            return \KCTApp\zoom\KCTWebhook::handle($request);
+        });
+        $this->assertSame(503, $answer->get_status());
+        $text = wp_json_encode($answer->get_data());
+        $this->assertStringNotContainsString('/nonexistent', $text);
+        $this->assertStringNotContainsString('.wasm', $text);
     }
 
     /** KiviCare's base class answers anonymous admin-ajax kc_zoom_webhook; ours refuses. */
