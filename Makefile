@@ -10,7 +10,7 @@ WASM_OPT_FLAGS := -O3 --always-inline-max-function-size 10 --flexible-inline-max
 LIB := php-bridge/lib
 PHPUNIT := phpunit --do-not-cache-result
 
-TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver
+TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver php-codesniffer gettext
 
 .PHONY: test checks demo setup lint php-lint unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
 
@@ -27,6 +27,7 @@ setup:
 	@[ -d node_modules/playwright-core ] && [ -d node_modules/typescript ] && [ -d node_modules/binaryen ] || npm ci --no-audit --no-fund
 
 lint:
+	phpcs
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	CARGO_TARGET_DIR=target/browser cargo clippy --target wasm32-unknown-unknown --features browser --lib --test web_node --test web_browser -- -D warnings

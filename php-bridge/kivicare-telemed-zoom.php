@@ -1,4 +1,5 @@
 <?php
+
 /**
  * Plugin Name:       KiviCare Telemed – Zoom
  * Plugin URI:        https://example.org/kivicare-telemed-zoom

@@ -1,4 +1,5 @@
 <?php
+
 /**
  * opcache.preload script for production PHP-FPM: compiles the bridge's classes once per
  * server start and, when the runtime is not already registered through ffi.preload,
@@ -8,6 +9,7 @@
  * PHP refuses FFI::load together with opcache.preload_user (needed when the master runs as
  * root); there, use ffi.preload=<plugin>/lib/kct_runtime.preload.h instead. See the README.
  */
+
 // This script itself uses the loader (which declares it); every other class is preloaded.
 foreach (glob(__DIR__ . '/app/wasm/*.php') as $file) {
     if (basename($file) !== 'KCTWasmLoader.php') {
@@ -22,7 +24,7 @@ try {
 } catch (\Throwable $e) {
 }
 if (ini_get('opcache.preload_user')) {
-    error_log('kivicare-telemed-zoom preload: FFI::load cannot run with opcache.preload_user; set ffi.preload=' . \KCTApp\wasm\KCTWasmLoader::libDir() . '/kct_runtime.preload.h');
+    error_log('kivicare-telemed-zoom preload: FFI::load cannot run with opcache.preload_user; set ffi.preload=' . \KCTApp\wasm\KCTWasmLoader::libDir() . '/kct_runtime.preload.h'); // phpcs:ignore Generic.PHP.ForbiddenFunctions -- runs before WordPress: PHP's log is the only one
     return;
 }
 
@@ -35,7 +37,7 @@ foreach (\KCTApp\wasm\KCTWasmLoader::libraryCandidates() as $candidate) {
 }
 if ($lib === null) {
     // Not fatal: the loader reports library_missing with every path it tried.
-    error_log('kivicare-telemed-zoom preload: WASM runtime library not found; tried ' . implode(', ', \KCTApp\wasm\KCTWasmLoader::libraryCandidates()));
+    error_log('kivicare-telemed-zoom preload: WASM runtime library not found; tried ' . implode(', ', \KCTApp\wasm\KCTWasmLoader::libraryCandidates())); // phpcs:ignore Generic.PHP.ForbiddenFunctions -- runs before WordPress: PHP's log is the only one
     return;
 }
 // FFI::load reads FFI_SCOPE and FFI_LIB from the header itself.
@@ -46,7 +48,7 @@ file_put_contents($tmp, $header);
 try {
     \FFI::load($tmp);
 } catch (\Throwable $e) {
-    error_log('kivicare-telemed-zoom preload: ' . $e->getMessage());
+    error_log('kivicare-telemed-zoom preload: ' . $e->getMessage()); // phpcs:ignore Generic.PHP.ForbiddenFunctions -- runs before WordPress: PHP's log is the only one
 } finally {
     unlink($tmp);
 }

@@ -1,9 +1,11 @@
 <?php
+
 /**
  * Uninstall: deletes the addon's data only when the site owner opted in (the "delete data on
  * uninstall" setting, or KCT_ZOOM_DELETE_DATA in wp-config.php). Otherwise meetings,
  * mappings and connections survive a reinstall.
  */
+
 defined('WP_UNINSTALL_PLUGIN') || exit;
 
 require_once __DIR__ . '/app/autoload.php';

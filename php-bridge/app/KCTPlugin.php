@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp;
 
 use KCTApp\admin\KCTSettingsPages;
@@ -10,7 +11,7 @@ use KCTApp\telemed\KCTAppointmentLinks;
 /** Wires the plugin into WordPress. Cheap: no network, no core call at load time. */
 final class KCTPlugin
 {
-    const TEXT_DOMAIN = 'kivicare-telemed-zoom';
+    public const TEXT_DOMAIN = 'kivicare-telemed-zoom';
 
     public static function boot(): void
     {

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\admin;
 
 use KCTApp\settings\KCTSettings;
@@ -11,8 +12,8 @@ use KCTApp\zoom\KCTConnect;
  */
 final class KCTSettingsPages
 {
-    const ADMIN_SLUG = 'kct-zoom-settings';
-    const DOCTOR_SLUG = 'kct-zoom-doctor';
+    public const ADMIN_SLUG = 'kct-zoom-settings';
+    public const DOCTOR_SLUG = 'kct-zoom-doctor';
 
     public static function register(): void
     {

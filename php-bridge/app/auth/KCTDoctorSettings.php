@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\auth;
 
 use KCTApp\security\KCTVault;
@@ -14,13 +15,13 @@ use KCTApp\security\KCTVault;
  */
 final class KCTDoctorSettings
 {
-    const S2S = 'kct_zoom_doctor_s2s';
+    public const S2S = 'kct_zoom_doctor_s2s';
     /** The host of the doctor's own app (set by the doctor, verified with that app). */
-    const ZOOM_USER = 'kct_zoom_user';
+    public const ZOOM_USER = 'kct_zoom_user';
     /** The host under the clinic-wide app (set by an administrator, verified with that app). */
-    const CLINIC_ZOOM_USER = 'kct_zoom_clinic_user';
+    public const CLINIC_ZOOM_USER = 'kct_zoom_clinic_user';
     /** The flag KiviCare core matches with SQL LIKE (CONTRACT §1); never holds the secret. */
-    const LEGACY_S2S = 'zoom_server_to_server_oauth_config_data';
+    public const LEGACY_S2S = 'zoom_server_to_server_oauth_config_data';
 
     /** @return array{enabled: bool, account_id: string, client_id: string, client_secret: ?string} */
     public static function s2s(int $doctorId): array

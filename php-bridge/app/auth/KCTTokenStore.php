@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\auth;
 
 use KCTApp\security\KCTVault;
@@ -12,10 +13,10 @@ use KCTApp\storage\KCTSideDb;
  */
 final class KCTTokenStore
 {
-    const META = 'kct_zoom_oauth_tokens';
-    const STATE = 'kct_zoom_connection';
-    const ZOOM_USER = 'kct_zoom_user_id';
-    const CONNECTED_FLAG = 'kiviCare_zoom_telemed_connect';
+    public const META = 'kct_zoom_oauth_tokens';
+    public const STATE = 'kct_zoom_connection';
+    public const ZOOM_USER = 'kct_zoom_user_id';
+    public const CONNECTED_FLAG = 'kiviCare_zoom_telemed_connect';
 
     /** @return array{state: string, token: ?array} state: none | ok | undecryptable */
     public static function get(int $doctorId, bool $fresh = false): array
@@ -56,7 +57,7 @@ final class KCTTokenStore
     }
 
     /** States in which the doctor must connect Zoom again (their meetings cannot be made). */
-    const BROKEN = ['reconnect_required', 'deauthorized'];
+    public const BROKEN = ['reconnect_required', 'deauthorized'];
 
     /**
      * Records the connection's state; when it breaks (it was not broken before), the doctor

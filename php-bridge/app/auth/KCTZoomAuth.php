@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\auth;
 
 use KCTApp\security\KCTVault;

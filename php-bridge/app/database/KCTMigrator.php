@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\database;
 
 use KCTApp\database\migrations\KCTMigration0001CreateMappings;
@@ -11,7 +12,7 @@ use KCTApp\database\migrations\KCTMigration0003WebhookDeliveries;
  */
 final class KCTMigrator
 {
-    const OPTION = 'kct_zoom_db_version';
+    public const OPTION = 'kct_zoom_db_version';
 
     /** @return array<int, class-string> version => migration, ascending */
     public static function migrations(): array

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\database;
 
 use KCTApp\database\migrations\KCTMigration0001CreateMappings;
@@ -6,7 +7,7 @@ use KCTApp\database\migrations\KCTMigration0001CreateMappings;
 /** What uninstall removes, and only on the owner's opt-in. */
 final class KCTUninstaller
 {
-    const OPT_IN = 'kct_zoom_delete_data_on_uninstall';
+    public const OPT_IN = 'kct_zoom_delete_data_on_uninstall';
 
     public static function optedIn(): bool
     {

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\diagnostics;
 
 use KCTApp\auth\KCTTokenStore;
@@ -14,9 +15,9 @@ use KCTApp\wasm\KCTWasmLoader;
  */
 final class KCTDiagnostics
 {
-    const LAST_WEBHOOK = 'kct_zoom_webhook_last_verified';
+    public const LAST_WEBHOOK = 'kct_zoom_webhook_last_verified';
     /** A queued retry this late means the queue is not running. */
-    const OVERDUE = 15 * MINUTE_IN_SECONDS;
+    public const OVERDUE = 15 * MINUTE_IN_SECONDS;
 
     /** @return array<string, callable(): array> */
     public static function checks(): array
@@ -47,8 +48,12 @@ final class KCTDiagnostics
         if (!is_array($f)) {
             return self::result('good', __('The Zoom core ran the last time it was needed', 'kivicare-telemed-zoom'), '');
         }
-        return self::result('critical', __('The Zoom core cannot run: no meetings are created', 'kivicare-telemed-zoom'),
-            (string) ($f['message'] ?? ''), isset($f['fix']) ? (string) $f['fix'] : null);
+        return self::result(
+            'critical',
+            __('The Zoom core cannot run: no meetings are created', 'kivicare-telemed-zoom'),
+            (string) ($f['message'] ?? ''),
+            isset($f['fix']) ? (string) $f['fix'] : null
+        );
     }
 
     public static function runtime(): array
@@ -65,23 +70,35 @@ final class KCTDiagnostics
     {
         $s = KCTSettings::raw();
         if ($s['auth_type'] === 'none') {
-            return self::result('recommended', __('Zoom is not set up', 'kivicare-telemed-zoom'),
+            return self::result(
+                'recommended',
+                __('Zoom is not set up', 'kivicare-telemed-zoom'),
                 __('No Zoom app is configured for the clinic.', 'kivicare-telemed-zoom'),
-                __('Settings → Zoom telemedicine: choose OAuth or Server-to-Server and enter the app\'s credentials.', 'kivicare-telemed-zoom'));
+                __('Settings → Zoom telemedicine: choose OAuth or Server-to-Server and enter the app\'s credentials.', 'kivicare-telemed-zoom')
+            );
         }
         if ($s['client_secret'] !== '' && KCTSettings::secret('client_secret') === null) {
-            return self::result('critical', __('The Zoom client secret cannot be decrypted', 'kivicare-telemed-zoom'),
+            return self::result(
+                'critical',
+                __('The Zoom client secret cannot be decrypted', 'kivicare-telemed-zoom'),
                 __('The encryption key changed (KCT_ZOOM_ENCRYPTION_KEY or the WordPress salts), so the stored secret is unreadable.', 'kivicare-telemed-zoom'),
-                __('Restore the previous key, or enter the client secret again in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom'));
+                __('Restore the previous key, or enter the client secret again in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom')
+            );
         }
         $missing = $s['client_id'] === '' || $s['client_secret'] === '' || ($s['auth_type'] === 'server-to-server' && $s['account_id'] === '');
         if ($missing) {
-            return self::result('critical', __('The Zoom app\'s credentials are incomplete', 'kivicare-telemed-zoom'),
+            return self::result(
+                'critical',
+                __('The Zoom app\'s credentials are incomplete', 'kivicare-telemed-zoom'),
                 sprintf(__('Mode %s lacks a client id, a client secret or an account id.', 'kivicare-telemed-zoom'), $s['auth_type']),
-                __('Complete them in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom'));
+                __('Complete them in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom')
+            );
         }
-        return self::result('good', __('The Zoom app is configured', 'kivicare-telemed-zoom'),
-            sprintf(__('Mode: %s.', 'kivicare-telemed-zoom'), $s['auth_type']));
+        return self::result(
+            'good',
+            __('The Zoom app is configured', 'kivicare-telemed-zoom'),
+            sprintf(__('Mode: %s.', 'kivicare-telemed-zoom'), $s['auth_type'])
+        );
     }
 
     public static function encryptionKey(): array
@@ -89,18 +106,26 @@ final class KCTDiagnostics
         if (!\KCTApp\security\KCTVault::keyChanged()) {
             return self::result('good', __('Zoom secrets are readable', 'kivicare-telemed-zoom'), __('The encryption key is the one the secrets were stored with.', 'kivicare-telemed-zoom'));
         }
-        return self::result('critical', __('The encryption key of the Zoom secrets changed', 'kivicare-telemed-zoom'),
+        return self::result(
+            'critical',
+            __('The encryption key of the Zoom secrets changed', 'kivicare-telemed-zoom'),
             __('The WordPress salts or KCT_ZOOM_ENCRYPTION_KEY changed since the secrets were stored: they cannot be read, doctors must connect Zoom again, and no meeting is created.', 'kivicare-telemed-zoom'),
-            __('Restore the previous key in wp-config.php, or enter the clinic\'s Zoom secrets again in Settings → Zoom telemedicine (doctors are asked to reconnect).', 'kivicare-telemed-zoom'));
+            __('Restore the previous key in wp-config.php, or enter the clinic\'s Zoom secrets again in Settings → Zoom telemedicine (doctors are asked to reconnect).', 'kivicare-telemed-zoom')
+        );
     }
 
     public static function webhook(): array
     {
         if (KCTSettings::raw()['webhook_secret'] === '') {
-            return self::result('recommended', __('Zoom webhooks are not set up', 'kivicare-telemed-zoom'),
+            return self::result(
+                'recommended',
+                __('Zoom webhooks are not set up', 'kivicare-telemed-zoom'),
                 __('Without them, meetings deleted or changed in Zoom and removed apps go unnoticed.', 'kivicare-telemed-zoom'),
-                sprintf(__('In the Zoom app, subscribe to meeting events with %s and enter its secret token in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom'),
-                    rest_url('kivicare/v1/settings/zoom-telemed/webhook')));
+                sprintf(
+                    __('In the Zoom app, subscribe to meeting events with %s and enter its secret token in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom'),
+                    rest_url('kivicare/v1/settings/zoom-telemed/webhook')
+                )
+            );
         }
         $last = (int) get_option(self::LAST_WEBHOOK, 0);
         return self::result('good', __('Zoom webhooks are set up', 'kivicare-telemed-zoom'), $last
@@ -113,14 +138,20 @@ final class KCTDiagnostics
         $overdue = KCTMappingRepository::countOverdue(time() - self::OVERDUE);
         $failed = KCTMappingRepository::countFailedUpcoming(time());
         if ($overdue > 0) {
-            return self::result('critical', __('Zoom retries are overdue', 'kivicare-telemed-zoom'),
+            return self::result(
+                'critical',
+                __('Zoom retries are overdue', 'kivicare-telemed-zoom'),
                 sprintf(_n('%d meeting waits past its retry time.', '%d meetings wait past their retry time.', $overdue, 'kivicare-telemed-zoom'), $overdue),
-                __('WordPress\'s scheduled tasks are not running: disable DISABLE_WP_CRON or run wp-cron.php from the system cron every five minutes.', 'kivicare-telemed-zoom'));
+                __('WordPress\'s scheduled tasks are not running: disable DISABLE_WP_CRON or run wp-cron.php from the system cron every five minutes.', 'kivicare-telemed-zoom')
+            );
         }
         if ($failed > 0) {
-            return self::result('recommended', __('Some Zoom meetings could not be created', 'kivicare-telemed-zoom'),
+            return self::result(
+                'recommended',
+                __('Some Zoom meetings could not be created', 'kivicare-telemed-zoom'),
                 sprintf(_n('%d upcoming appointment has no meeting.', '%d upcoming appointments have no meeting.', $failed, 'kivicare-telemed-zoom'), $failed),
-                __('Each one\'s reason is on its mapping row (last_error); fix the cause, then regenerate the meeting from the appointment.', 'kivicare-telemed-zoom'));
+                __('Each one\'s reason is on its mapping row (last_error); fix the cause, then regenerate the meeting from the appointment.', 'kivicare-telemed-zoom')
+            );
         }
         return self::result('good', __('Zoom meetings are up to date', 'kivicare-telemed-zoom'), __('No overdue retries and no failed upcoming meetings.', 'kivicare-telemed-zoom'));
     }
@@ -134,22 +165,38 @@ final class KCTDiagnostics
         $names = implode(', ', array_map(static function ($u) {
             return $u->display_name;
         }, $broken));
-        return self::result('recommended', __('Some doctors must connect Zoom again', 'kivicare-telemed-zoom'),
+        return self::result(
+            'recommended',
+            __('Some doctors must connect Zoom again', 'kivicare-telemed-zoom'),
             sprintf(__('Broken connections: %s.', 'kivicare-telemed-zoom'), $names),
-            __('Each of them opens their Zoom page and connects again.', 'kivicare-telemed-zoom'));
+            __('Each of them opens their Zoom page and connects again.', 'kivicare-telemed-zoom')
+        );
     }
 
     public static function reconcile(): array
     {
         $last = get_option(\KCTApp\meetings\KCTReconcile::LAST);
         if (!is_array($last) || (int) $last['at'] < time() - 2 * DAY_IN_SECONDS) {
-            return self::result('recommended', __('The nightly Zoom reconcile has not run lately', 'kivicare-telemed-zoom'),
+            return self::result(
+                'recommended',
+                __('The nightly Zoom reconcile has not run lately', 'kivicare-telemed-zoom'),
                 __('It checks every upcoming meeting against Zoom and removes meetings left without an appointment.', 'kivicare-telemed-zoom'),
-                __('WordPress\'s scheduled tasks must run (the kct_zoom_daily event).', 'kivicare-telemed-zoom'));
+                __('WordPress\'s scheduled tasks must run (the kct_zoom_daily event).', 'kivicare-telemed-zoom')
+            );
         }
-        return self::result((int) $last['failed'] > 0 ? 'recommended' : 'good', __('The nightly Zoom reconcile ran', 'kivicare-telemed-zoom'),
-            sprintf(__('%1$s (UTC): %2$d meetings checked, %3$d made again, %4$d moved back, %5$d left without an appointment deleted, %6$d failed.', 'kivicare-telemed-zoom'),
-                gmdate('Y-m-d H:i', (int) $last['at']), $last['verified'], $last['recreated'], $last['moved'], $last['orphans_deleted'], $last['failed']));
+        return self::result(
+            (int) $last['failed'] > 0 ? 'recommended' : 'good',
+            __('The nightly Zoom reconcile ran', 'kivicare-telemed-zoom'),
+            sprintf(
+                __('%1$s (UTC): %2$d meetings checked, %3$d made again, %4$d moved back, %5$d left without an appointment deleted, %6$d failed.', 'kivicare-telemed-zoom'),
+                gmdate('Y-m-d H:i', (int) $last['at']),
+                $last['verified'],
+                $last['recreated'],
+                $last['moved'],
+                $last['orphans_deleted'],
+                $last['failed']
+            )
+        );
     }
 
     // ---- Site Health ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\meetings;
 
 use KCTApp\telemed\KCTAppointmentLinks;

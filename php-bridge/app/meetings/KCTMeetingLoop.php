@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\meetings;
 
 use KCTApp\auth\KCTZoomAuth;
@@ -15,9 +16,9 @@ use KCTApp\zoom\KCTZoomApi;
 final class KCTMeetingLoop
 {
     /** Steps before the loop hands the rest to the queue (a step is one Zoom call at most). */
-    const MAX_STEPS = 24;
+    public const MAX_STEPS = 24;
     /** How soon a loop that could not settle, or found no runtime, looks again. */
-    const RECHECK = 300;
+    public const RECHECK = 300;
 
     /** @var array<int, array> the last row this request wrote per appointment (see settleRolledBack) */
     private static $written = [];

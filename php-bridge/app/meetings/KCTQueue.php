@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\meetings;
 
 /**
@@ -8,11 +9,11 @@ namespace KCTApp\meetings;
  */
 final class KCTQueue
 {
-    const HOOK = 'kct_zoom_step';
-    const GROUP = 'kct-zoom';
+    public const HOOK = 'kct_zoom_step';
+    public const GROUP = 'kct-zoom';
     /** The safety net: rows whose owed work is due, whatever became of their queued resume. */
-    const SWEEP_HOOK = 'kct_zoom_sweep';
-    const SWEEP_EVERY = 300;
+    public const SWEEP_HOOK = 'kct_zoom_sweep';
+    public const SWEEP_EVERY = 300;
 
     public static function register(): void
     {

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\meetings;
 
 use KCTApp\auth\KCTZoomAuth;
@@ -14,9 +15,9 @@ use KCTApp\zoom\KCTZoomApi;
  */
 final class KCTReconcile
 {
-    const LAST = 'kct_zoom_reconcile_last';
+    public const LAST = 'kct_zoom_reconcile_last';
     /** Pages of a host's meetings read at most (300 meetings a page). */
-    const MAX_PAGES = 50;
+    public const MAX_PAGES = 50;
 
     /** @return array{at: int, verified: int, recreated: int, moved: int, orphans_deleted: int, failed: int} */
     public static function run(): array

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\models;
 
 use KCTApp\database\migrations\KCTMigration0001CreateMappings;
@@ -14,7 +15,7 @@ use KCTApp\security\KCTVault;
  */
 final class KCTMappingRepository
 {
-    const FIELDS = ['appointment_id', 'doctor_id', 'patient_id', 'host', 'status', 'correlation_ref', 'zoom_id',
+    public const FIELDS = ['appointment_id', 'doctor_id', 'patient_id', 'host', 'status', 'correlation_ref', 'zoom_id',
         'join_url', 'start_url', 'password', 'start_time', 'duration', 'timezone', 'meeting_state',
         'start_url_fetched_at', 'last_error', 'updated_at'];
 
@@ -250,8 +251,11 @@ final class KCTMappingRepository
             $wpdb->suppress_errors($suppress);
             return;
         }
-        $wpdb->update(self::table(), ['intent' => $intent, 'last_error' => $error, 'version' => $row['version'] + 1, 'updated_at' => self::utc($now)],
-            ['appointment_id' => $appointmentId, 'version' => $row['version']]);
+        $wpdb->update(
+            self::table(),
+            ['intent' => $intent, 'last_error' => $error, 'version' => $row['version'] + 1, 'updated_at' => self::utc($now)],
+            ['appointment_id' => $appointmentId, 'version' => $row['version']]
+        );
     }
 
     public static function delete(int $appointmentId): bool

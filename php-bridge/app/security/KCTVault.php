@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\security;
 
 /**
@@ -9,8 +10,8 @@ namespace KCTApp\security;
  */
 final class KCTVault
 {
-    const PREFIX = 'kct1:';
-    const CONTEXT = 'kivicare-telemed-zoom/secrets/v1';
+    public const PREFIX = 'kct1:';
+    public const CONTEXT = 'kivicare-telemed-zoom/secrets/v1';
 
     private static function key(): string
     {
@@ -29,7 +30,7 @@ final class KCTVault
     }
 
     /** Where the key check value is kept: it tells when the key changed under stored secrets. */
-    const KEY_CHECK = 'kct_zoom_key_check';
+    public const KEY_CHECK = 'kct_zoom_key_check';
 
     public static function encrypt(string $plain): string
     {

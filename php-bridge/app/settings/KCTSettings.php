@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\settings;
 
 use KCTApp\security\KCTVault;
@@ -11,10 +12,10 @@ use KCTApp\zoom\KCTCoreAccess;
  */
 final class KCTSettings
 {
-    const OPTION = 'kiviCare_zoom_telemed_setting';
-    const S2S_FLAG = 'zoom_telemed_server_to_server_oauth_status';
+    public const OPTION = 'kiviCare_zoom_telemed_setting';
+    public const S2S_FLAG = 'zoom_telemed_server_to_server_oauth_status';
     /** How long the previous webhook secret still verifies after a rotation. */
-    const PREVIOUS_SECRET_GRACE = DAY_IN_SECONDS;
+    public const PREVIOUS_SECRET_GRACE = DAY_IN_SECONDS;
 
     public static function defaults(): array
     {

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\telemed;
 
 use KCTApp\meetings\KCTAppointments;

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\telemed;
 
 use KCTApp\meetings\KCTAppointments;
@@ -13,7 +14,7 @@ use KCTApp\zoom\KCTConnect;
  */
 final class KCTAppointmentLinks
 {
-    const START_ACTION = 'kct_zoom_start';
+    public const START_ACTION = 'kct_zoom_start';
 
     public static function register(): void
     {

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\telemed;
 
 use KCTApp\auth\KCTDoctorSettings;
@@ -17,7 +18,7 @@ use KCTApp\zoom\KCTConnect;
  */
 class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
 {
-    const REGENERATE_TOPIC = 'Regenerated Telemed Service';
+    public const REGENERATE_TOPIC = 'Regenerated Telemed Service';
 
     protected $provider_id = 'zoom';
     protected $provider_name = 'Zoom';

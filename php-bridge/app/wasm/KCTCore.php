@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\wasm;
 
 /**
@@ -11,9 +12,9 @@ namespace KCTApp\wasm;
 final class KCTCore
 {
     /** Same cap as the core's; checked here so an oversized request is never copied in. */
-    const MAX_INPUT = 1048576;
-    const I32 = 0;
-    const I64 = 1;
+    public const MAX_INPUT = 1048576;
+    public const I32 = 0;
+    public const I64 = 1;
 
     /** @var \FFI */
     private $ffi;

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\wasm;
 
 /** The runtime cannot run here; `status` says why and how to fix it. */

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\wasm;
 
 /**
@@ -8,15 +9,15 @@ namespace KCTApp\wasm;
  */
 final class KCTRuntimeStatus
 {
-    const OK = 'ok';
-    const FFI_MISSING = 'ffi_missing';
-    const FFI_DISABLED = 'ffi_disabled';
-    const FFI_PRELOAD_ONLY = 'ffi_preload_only';
-    const LIBRARY_MISSING = 'library_missing';
-    const LIBRARY_INVALID = 'library_invalid';
-    const CORE_MISSING = 'core_missing';
-    const CORE_INVALID = 'core_invalid';
-    const ABI_MISMATCH = 'abi_mismatch';
+    public const OK = 'ok';
+    public const FFI_MISSING = 'ffi_missing';
+    public const FFI_DISABLED = 'ffi_disabled';
+    public const FFI_PRELOAD_ONLY = 'ffi_preload_only';
+    public const LIBRARY_MISSING = 'library_missing';
+    public const LIBRARY_INVALID = 'library_invalid';
+    public const CORE_MISSING = 'core_missing';
+    public const CORE_INVALID = 'core_invalid';
+    public const ABI_MISMATCH = 'abi_mismatch';
 
     /** @var string one of the constants above */
     public $state;

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\wasm;
 
 /**
@@ -9,11 +10,11 @@ namespace KCTApp\wasm;
 final class KCTWasmLoader
 {
     /** The FFI scope name preload.php registers. */
-    const SCOPE = 'KCT_WASM';
+    public const SCOPE = 'KCT_WASM';
     /** The core ABI this bridge speaks (src/abi: ABI_VERSION). */
-    const ABI_VERSION = 1;
-    const LIBRARY_FILE = 'libkct_wasm_runtime.so';
-    const CORE_FILE = 'kc_telemed.wasm';
+    public const ABI_VERSION = 1;
+    public const LIBRARY_FILE = 'libkct_wasm_runtime.so';
+    public const CORE_FILE = 'kc_telemed.wasm';
 
     /** @var \FFI|null one FFI handle per process: a resource, not state */
     private static $ffi;

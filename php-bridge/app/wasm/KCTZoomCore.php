@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\wasm;
 
 /**
@@ -12,7 +13,7 @@ namespace KCTApp\wasm;
 final class KCTZoomCore
 {
     /** Every core operation this facade exposes (debug.panic is left out on purpose). */
-    const OPS = [
+    public const OPS = [
         'meta.info' => 'metaInfo',
         'meeting.create' => 'meetingCreate',
         'meeting.update' => 'meetingUpdate',

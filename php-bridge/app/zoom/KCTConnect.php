@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\zoom;
 
 use KCTApp\auth\KCTDoctorSettings;
@@ -13,9 +14,9 @@ use KCTApp\settings\KCTSettings;
  */
 final class KCTConnect
 {
-    const BURN_PREFIX = 'kct_zoom_burn_';
+    public const BURN_PREFIX = 'kct_zoom_burn_';
     /** The cookie binding an OAuth flow to the browser that started it. */
-    const BINDER_COOKIE = 'kct_zoom_oauth';
+    public const BINDER_COOKIE = 'kct_zoom_oauth';
 
     /** The HMAC key for OAuth states: derived from WordPress's salts with a label. */
     private static function siteKey(): string

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\zoom;
 
 use KCTApp\wasm\KCTCoreException;
@@ -15,7 +16,7 @@ final class KCTCoreAccess
     private static $core;
 
     /** Where the last failure to load the runtime is kept, for administrators' notice. */
-    const FAILURE_OPTION = 'kct_zoom_runtime_failure';
+    public const FAILURE_OPTION = 'kct_zoom_runtime_failure';
 
     /** @return KCTZoomCore|\WP_Error */
     public static function core()

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\zoom;
 
 use KCTApp\auth\KCTTokenStore;
@@ -13,7 +14,7 @@ use KCTApp\settings\KCTSettings;
 final class KCTWebhook
 {
     /** Refusals that are the caller's fault; anything else is ours, and Zoom should retry it. */
-    const REFUSED = [
+    public const REFUSED = [
         'kct_webhook_signature_invalid' => 401,
         'kct_webhook_timestamp_stale' => 401,
         'kct_webhook_secret_missing' => 401,

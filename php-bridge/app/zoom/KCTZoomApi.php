@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\zoom;
 
 use KCTApp\auth\KCTZoomAuth;

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\controllers\api;
 
 use KCTApp\auth\KCTTokenStore;
@@ -15,19 +16,19 @@ use KCTApp\zoom\KCTWebhook;
 class KCTZoomController extends \WP_REST_Controller
 {
     /** Field caps, far above any real value: Zoom ids and secrets are short, emails 320. */
-    const MAX_ID = 200;
-    const MAX_SECRET = 500;
-    const MAX_URL = 2000;
-    const MAX_EMAIL = 320;
+    public const MAX_ID = 200;
+    public const MAX_SECRET = 500;
+    public const MAX_URL = 2000;
+    public const MAX_EMAIL = 320;
 
     /** KiviCare's namespace: its dashboard calls the addon here (CONTRACT §7). */
-    const KIVICARE_NAMESPACE = 'kivicare/v1';
+    public const KIVICARE_NAMESPACE = 'kivicare/v1';
     /**
      * The addon's own screens call the same routes here: KiviCare end-to-end encrypts every
      * `kivicare/v*` answer to a user who has opened its dashboard (CONTRACT §9), and a plain
      * `fetch` then reads nothing.
      */
-    const OWN_NAMESPACE = 'kct-zoom/v1';
+    public const OWN_NAMESPACE = 'kct-zoom/v1';
 
     public function __construct(string $namespace = self::KIVICARE_NAMESPACE)
     {
@@ -94,7 +95,7 @@ class KCTZoomController extends \WP_REST_Controller
         ]);
         register_rest_route($this->namespace, '/' . $this->rest_base . '/meeting/(?P<appointment_id>\d+)', [
             'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'meeting_links'], 'permission_callback' => [$this, 'meeting_permissions_check'],
-            'args' => ['appointment_id' => ['type' => 'integer', 'required' => true]],
+            'args' => ['appointment_id' => ['type' => 'integer', 'required' => true, 'minimum' => 1]],
         ]);
         if ($this->namespace !== self::KIVICARE_NAMESPACE) {
             return; // Zoom knows one callback and one webhook URL.
@@ -105,7 +106,10 @@ class KCTZoomController extends \WP_REST_Controller
         register_rest_route($this->namespace, '/' . $this->rest_base . '/callback', [
             'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'callback'], 'permission_callback' => '__return_true',
             'encryption' => false,
-            'args' => ['code' => ['type' => 'string', 'required' => true], 'state' => ['type' => 'string', 'required' => true]],
+            'args' => [
+                'code' => ['type' => 'string', 'required' => true, 'minLength' => 1, 'maxLength' => self::MAX_SECRET],
+                'state' => ['type' => 'string', 'required' => true, 'minLength' => 1, 'maxLength' => self::MAX_URL],
+            ],
         ]);
         register_rest_route($this->namespace, '/' . $this->rest_base . '/webhook', [
             'methods' => \WP_REST_Server::CREATABLE, 'callback' => [KCTWebhook::class, 'handle'], 'permission_callback' => '__return_true',

@@ -1,4 +1,5 @@
 <?php
+
 namespace KCTApp\database\migrations;
 
 /**
@@ -9,7 +10,7 @@ namespace KCTApp\database\migrations;
  */
 final class KCTMigration0002LifecycleColumns
 {
-    const COLUMNS = [
+    public const COLUMNS = [
         'version' => 'bigint(20) unsigned NOT NULL DEFAULT 0',
         'intent' => 'varchar(16) DEFAULT NULL',
         'attempt' => 'smallint(5) unsigned NOT NULL DEFAULT 0',
