@@ -12,7 +12,7 @@ PHPUNIT := phpunit --do-not-cache-result
 
 TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver php-codesniffer gettext
 
-.PHONY: test checks demo setup lint php-lint unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
+.PHONY: test checks demo setup lint php-lint pot unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
 
 test:
 	@start=$$(date +%s); $(MAKE) --no-print-directory checks; rc=$$?; \
@@ -35,6 +35,11 @@ lint:
 php-lint:
 	@find php-bridge scripts -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null
 	@echo "php -l: no syntax errors"
+	@scripts/make-pot.sh --check
+
+# languages/kivicare-telemed-zoom.pot from the PHP and the screens' JavaScript.
+pot:
+	scripts/make-pot.sh
 
 # Property tests run from a fixed seed here, so a run is repeatable (failures found are kept
 # as regressions); make soak explores with random seeds.

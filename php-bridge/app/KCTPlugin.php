@@ -13,6 +13,12 @@ final class KCTPlugin
 {
     public const TEXT_DOMAIN = 'kivicare-telemed-zoom';
 
+    /** WordPress.org language packs first (wp-content/languages/plugins), then languages/. */
+    public static function loadTextdomain(): bool
+    {
+        return load_plugin_textdomain('kivicare-telemed-zoom', false, dirname(plugin_basename(KCT_ZOOM_FILE)) . '/languages');
+    }
+
     public static function boot(): void
     {
         add_action('plugins_loaded', [KCTMigrator::class, 'maybeMigrate'], 5);
@@ -25,6 +31,7 @@ final class KCTPlugin
         // Site Health also asks over REST (where is_admin() is false).
         \KCTApp\diagnostics\KCTDiagnostics::register();
         add_action('init', static function () {
+            self::loadTextdomain();
             if (!wp_next_scheduled('kct_zoom_daily')) {
                 wp_schedule_event(time() + HOUR_IN_SECONDS, 'daily', 'kct_zoom_daily');
             }

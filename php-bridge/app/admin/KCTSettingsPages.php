@@ -39,7 +39,8 @@ final class KCTSettingsPages
     {
         $base = plugins_url('', KCT_ZOOM_FILE);
         wp_enqueue_style('kct-zoom-settings', $base . '/assets/css/kct-settings.css', [], KCT_ZOOM_VERSION);
-        wp_enqueue_script('kct-zoom-settings', $base . '/assets/js/kct-settings.js', [], KCT_ZOOM_VERSION, true);
+        wp_enqueue_script('kct-zoom-settings', $base . '/assets/js/kct-settings.js', ['wp-i18n'], KCT_ZOOM_VERSION, true);
+        wp_set_script_translations('kct-zoom-settings', 'kivicare-telemed-zoom', dirname(KCT_ZOOM_FILE) . '/languages');
         wp_add_inline_script('kct-zoom-settings', 'window.kctZoom = ' . wp_json_encode([
             'view' => $view,
             // Outside KiviCare's end-to-end encryption of kivicare/v* (CONTRACT §9).

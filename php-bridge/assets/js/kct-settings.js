@@ -1,6 +1,8 @@
 // The Zoom settings screens. Validation runs in the core's browser build (pkg/): the same
 // Rust the server runs on save, so the messages are the same. Secrets are never sent back
 // to this page: an empty secret field means "keep the stored one".
+// Strings go through wp.i18n (translations from languages/, wp_set_script_translations).
+const { __, sprintf } = window.wp.i18n;
 const cfg = window.kctZoom;
 const core = await import(cfg.pkg + 'kc_telemed.js');
 await core.default({ module_or_path: cfg.pkg + 'kc_telemed_bg.wasm' });
@@ -58,7 +60,7 @@ async function save(path, body, onSaved) {
   say(r.message, r.status);
 }
 
-$('kct-core-version')?.append(`Validation by the Zoom core ${core.coreVersion()}`);
+$('kct-core-version')?.append(sprintf(/* translators: %s: the core's version */ __('Validation by the Zoom core %s', 'kivicare-telemed-zoom'), core.coreVersion()));
 
 if (cfg.view === 'admin') {
   const d = cfg.data;
@@ -96,7 +98,7 @@ if (cfg.view === 'admin') {
   form.addEventListener('input', check);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    if (!check()) return say('Please fix the fields marked above.', false);
+    if (!check()) return say(__('Please fix the fields marked above.', 'kivicare-telemed-zoom'), false);
     const s = settings();
     const body = { auth_type: s.auth_type, client_id: s.client_id, account_id: s.account_id, redirect_url: s.redirect_url };
     if (s.client_secret) body.client_secret = s.client_secret;
@@ -111,9 +113,9 @@ if (cfg.view === 'doctor') {
   const connection = $('kct-connection');
   const showConnection = (v) => {
     const text = {
-      connected: 'Zoom is connected.', server_to_server: 'Your meetings are hosted through a Server-to-Server app.',
-      not_connected: 'Zoom is not connected.', disconnected: 'Zoom is disconnected.',
-      reconnect_required: 'Zoom must be connected again.', deauthorized: 'The Zoom app was removed: connect again.',
+      connected: __('Zoom is connected.', 'kivicare-telemed-zoom'), server_to_server: __('Your meetings are hosted through a Server-to-Server app.', 'kivicare-telemed-zoom'),
+      not_connected: __('Zoom is not connected.', 'kivicare-telemed-zoom'), disconnected: __('Zoom is disconnected.', 'kivicare-telemed-zoom'),
+      reconnect_required: __('Zoom must be connected again.', 'kivicare-telemed-zoom'), deauthorized: __('The Zoom app was removed: connect again.', 'kivicare-telemed-zoom'),
     }[v.connection_status] ?? v.connection_status;
     connection.textContent = text;
     connection.className = 'kct-connection ' + (v.is_connected ? 'kct-ok' : 'kct-bad');
@@ -142,7 +144,7 @@ if (cfg.view === 'doctor') {
   form.addEventListener('change', check);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    if (!check()) return say('Please fix the fields marked above.', false);
+    if (!check()) return say(__('Please fix the fields marked above.', 'kivicare-telemed-zoom'), false);
     const s = settings();
     const body = { auth_type: s.auth_type, account_id: s.account_id, client_id: s.client_id };
     // Only for the doctor's own app: under the clinic's app an administrator assigns it.
