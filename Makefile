@@ -10,15 +10,15 @@ WASM_OPT_FLAGS := -O3 --always-inline-max-function-size 10 --flexible-inline-max
 LIB := php-bridge/lib
 PHPUNIT := phpunit --do-not-cache-result
 
-TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver php-codesniffer gettext
+TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver php-codesniffer gettext gcc-aarch64-linux-gnu zip unzip file
 
-.PHONY: test checks demo setup lint php-lint pot unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
+.PHONY: test checks demo setup lint php-lint pot dist test-dist unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
 
 test:
 	@start=$$(date +%s); $(MAKE) --no-print-directory checks; rc=$$?; \
 	  echo "make test took $$(( $$(date +%s) - start )) s"; exit $$rc
 
-checks: setup lint unit wasm test-fuzz runtime pkg php-lint test-bridge test-wp test-soak test-pkg
+checks: setup lint unit wasm test-fuzz runtime pkg php-lint test-bridge test-wp test-soak test-pkg test-dist
 	@scripts/wasm-size.sh
 	@echo "make test: all checks passed"
 
@@ -116,6 +116,16 @@ bench-bridge: wasm runtime
 # Where one core call's time goes, by function (REQUEST=file.json; default: the bench's create).
 profile-core:
 	WASM_OPT_FLAGS="$(WASM_OPT_FLAGS)" scripts/profile-core.sh $(REQUEST)
+
+# The release zip (scripts/dist.sh), and the proof it installs: a fresh test-bed WordPress gets
+# it through WordPress's own upgrader, activates it, and the demo's walk runs on it.
+DIST_ZIP = dist/kivicare-telemed-zoom-$(shell sed -n 's/^ \* Version: *//p' php-bridge/kivicare-telemed-zoom.php).zip
+dist: wasm runtime pkg
+	scripts/dist.sh
+
+test-dist: dist
+	KCT_DIST_ZIP=$(DIST_ZIP) scripts/testbed.sh run dist php scripts/wp/demo.php
+	@echo "test-dist: $(DIST_ZIP) installed by the upgrader, activated, demo walk passed"
 
 size: wasm pkg
 	scripts/wasm-size.sh --readme

@@ -7,8 +7,22 @@
  * ffi.enable=preload (FFI closed to everything else).
  *
  * PHP refuses FFI::load together with opcache.preload_user (needed when the master runs as
- * root); there, use ffi.preload=<plugin>/lib/kct_runtime.preload.h instead. See the README.
+ * root); there, point ffi.preload= at the header `php preload.php header` writes. See the README.
  */
+
+// `php preload.php header > /etc/php/kct_runtime.h`: the header for ffi.preload= on this
+// install (the release carries none: it must name this site's absolute library path).
+if (PHP_SAPI === 'cli' && ($argv[1] ?? '') === 'header') {
+    require __DIR__ . '/app/wasm/KCTWasmLoader.php';
+    $header = \KCTApp\wasm\KCTWasmLoader::preloadHeader();
+    if ($header === null) {
+        fwrite(STDERR, 'WASM runtime library not found; tried '
+            . implode(', ', \KCTApp\wasm\KCTWasmLoader::libraryCandidates()) . "\n");
+        exit(1);
+    }
+    echo $header;
+    exit(0);
+}
 
 // This script itself uses the loader (which declares it); every other class is preloaded.
 foreach (glob(__DIR__ . '/app/wasm/*.php') as $file) {
@@ -24,25 +38,17 @@ try {
 } catch (\Throwable $e) {
 }
 if (ini_get('opcache.preload_user')) {
-    error_log('kivicare-telemed-zoom preload: FFI::load cannot run with opcache.preload_user; set ffi.preload=' . \KCTApp\wasm\KCTWasmLoader::libDir() . '/kct_runtime.preload.h'); // phpcs:ignore Generic.PHP.ForbiddenFunctions -- runs before WordPress: PHP's log is the only one
+    error_log('kivicare-telemed-zoom preload: FFI::load cannot run with opcache.preload_user; write the header with `php ' . __FILE__ . ' header > kct_runtime.h` and set ffi.preload= to it'); // phpcs:ignore Generic.PHP.ForbiddenFunctions -- runs before WordPress: PHP's log is the only one
     return;
 }
 
-$lib = null;
-foreach (\KCTApp\wasm\KCTWasmLoader::libraryCandidates() as $candidate) {
-    if (is_file($candidate)) {
-        $lib = $candidate;
-        break;
-    }
-}
-if ($lib === null) {
+$header = \KCTApp\wasm\KCTWasmLoader::preloadHeader();
+if ($header === null) {
     // Not fatal: the loader reports library_missing with every path it tried.
     error_log('kivicare-telemed-zoom preload: WASM runtime library not found; tried ' . implode(', ', \KCTApp\wasm\KCTWasmLoader::libraryCandidates())); // phpcs:ignore Generic.PHP.ForbiddenFunctions -- runs before WordPress: PHP's log is the only one
     return;
 }
 // FFI::load reads FFI_SCOPE and FFI_LIB from the header itself.
-$header = sprintf("#define FFI_SCOPE \"%s\"\n#define FFI_LIB \"%s\"\n", \KCTApp\wasm\KCTWasmLoader::SCOPE, addslashes($lib))
-    . file_get_contents(\KCTApp\wasm\KCTWasmLoader::header());
 $tmp = tempnam(sys_get_temp_dir(), 'kct-ffi-');
 file_put_contents($tmp, $header);
 try {

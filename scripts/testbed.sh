@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test bed: a private MariaDB, a real WordPress with this plugin, the fake Zoom, served by
 # `php -S` with several workers. Two environments side by side: `test` (ports 8091/9191, a
-# clean database every run) and `demo` (ports 8080/9100).
+# clean database every run) and `demo` (ports 8080/9100). A third, `dist` (ports 8093/9193),
+# installs the release zip (KCT_DIST_ZIP) through WordPress's own upgrader instead of linking
+# php-bridge/, and serves it as a clinic's server would (the header from its preload.php).
 #
 #   scripts/testbed.sh up ENV      start everything (reusing what it safely can)
 #   scripts/testbed.sh down ENV    stop everything started for ENV (by pid)
@@ -14,7 +16,8 @@ ENV_NAME=${2:?usage: testbed.sh up|down|run ENV [CMD]}
 case "$ENV_NAME" in
   test) WP_PORT=${KCT_WP_PORT:-8091}; ZOOM_PORT=${KCT_ZOOM_PORT:-9191} ;;
   demo) WP_PORT=${KCT_WP_PORT:-8080}; ZOOM_PORT=${KCT_ZOOM_PORT:-9100} ;;
-  *) echo "ENV is test or demo" >&2; exit 2 ;;
+  dist) WP_PORT=${KCT_WP_PORT:-8093}; ZOOM_PORT=${KCT_ZOOM_PORT:-9193} ;;
+  *) echo "ENV is test, demo or dist" >&2; exit 2 ;;
 esac
 RUN="$ROOT/.run/$ENV_NAME"
 SOCK="$RUN/mysql/mysqld.sock"
@@ -59,10 +62,21 @@ install_wordpress() {
   sed -e "s#@DB_NAME@#$DB#; s#@DB_SOCK@#$SOCK#; s#@WP_URL@#$KCT_WP_URL#; s#@ZOOM_URL@#$KCT_ZOOM_URL#" \
     scripts/wp/wp-config.php.in > "$WP/wp-config.php"
   mkdir -p "$WP/wp-content/plugins" "$WP/wp-content/mu-plugins"
-  ln -sfn "$ROOT/php-bridge" "$WP/wp-content/plugins/kivicare-telemed-zoom"
   cp scripts/wp/kct-testbed.php "$WP/wp-content/mu-plugins/kct-testbed.php"
-  php scripts/wp/install.php "$WP" "$KCT_WP_URL"
+  if [ "$ENV_NAME" = dist ]; then
+    rm -rf "$WP/wp-content/plugins/kivicare-telemed-zoom" "$WP/wp-content/upgrade"
+    php scripts/wp/install.php "$WP" "$KCT_WP_URL" --no-plugin
+    php scripts/wp/install-zip.php "$WP" "$KCT_WP_URL" "${KCT_DIST_ZIP:?KCT_DIST_ZIP: the release zip}"
+    PLUGIN="$WP/wp-content/plugins/kivicare-telemed-zoom"
+    php "$PLUGIN/preload.php" header > "$RUN/kct_runtime.preload.h"
+    PRELOAD_HEADER="$RUN/kct_runtime.preload.h"
+  else
+    ln -sfn "$ROOT/php-bridge" "$WP/wp-content/plugins/kivicare-telemed-zoom"
+    php scripts/wp/install.php "$WP" "$KCT_WP_URL"
+  fi
 }
+PLUGIN="$ROOT/php-bridge"
+PRELOAD_HEADER="$ROOT/php-bridge/lib/kct_runtime.preload.h"
 
 start_fake_zoom() {
   if alive "$RUN/fake-zoom.pid"; then return 0; fi
@@ -81,8 +95,8 @@ start_web() { # port, name
   # Its own session, so that `down` stops the workers it forks along with it.
   local as_root=()
   [ "$(id -u)" = 0 ] && as_root=(-d opcache.preload_user=nobody)
-  PHP_CLI_SERVER_WORKERS=4 setsid php -d ffi.enable=preload -d ffi.preload="$ROOT/php-bridge/lib/kct_runtime.preload.h" \
-    -d opcache.enable=1 -d opcache.enable_cli=1 -d opcache.preload="$ROOT/php-bridge/preload.php" "${as_root[@]}" \
+  PHP_CLI_SERVER_WORKERS=4 setsid php -d ffi.enable=preload -d ffi.preload="$PRELOAD_HEADER" \
+    -d opcache.enable=1 -d opcache.enable_cli=1 -d opcache.preload="$PLUGIN/preload.php" "${as_root[@]}" \
     -d display_errors=0 -d log_errors=1 -d error_log="$RUN/php-errors.log" \
     -S "127.0.0.1:$port" -t "$WP" "$ROOT/scripts/wp/router.php" >"$RUN/$name.log" 2>&1 &
   echo $! > "$RUN/$name.pid"

@@ -1,7 +1,9 @@
 <?php
-// Installs WordPress into the (fresh) database and activates the plugin.
-// Usage: php install.php WP_ROOT URL
+// Installs WordPress into the (fresh) database and activates the plugin (not with --no-plugin:
+// the dist test bed installs the release zip instead).
+// Usage: php install.php WP_ROOT URL [--no-plugin]
 [$_, $root, $url] = $argv;
+$withPlugin = ($argv[3] ?? '') !== '--no-plugin';
 define('WP_INSTALLING', true);
 $_SERVER['HTTP_HOST'] = parse_url($url, PHP_URL_HOST) . ':' . parse_url($url, PHP_URL_PORT);
 require $root . '/wp-load.php';
@@ -12,6 +14,10 @@ update_option('permalink_structure', '/%postname%/');
 // KiviCare core creates these roles when installed; it is absent here, so the test bed does.
 foreach (['kiviCare_doctor' => 'Doctor', 'kiviCare_patient' => 'Patient', 'kiviCare_receptionist' => 'Receptionist', 'kiviCare_clinic_admin' => 'Clinic admin'] as $role => $label) {
     add_role($role, $label, ['read' => true]);
+}
+if (!$withPlugin) {
+    echo "WordPress installed\n";
+    exit(0);
 }
 $result = activate_plugin('kivicare-telemed-zoom/kivicare-telemed-zoom.php');
 if (is_wp_error($result)) {

@@ -58,7 +58,33 @@ final class KCTWasmLoader
         if (is_string($env) && $env !== '') {
             return [$env];
         }
-        return [self::libDir() . '/' . $file, '/usr/local/lib/kct/' . $file, '/usr/lib/kct/' . $file];
+        $paths = [self::libDir() . '/' . $file, '/usr/local/lib/kct/' . $file, '/usr/lib/kct/' . $file];
+        if ($file === self::LIBRARY_FILE) {
+            // The release carries one library per architecture (lib/x86_64, lib/aarch64).
+            array_unshift($paths, self::libDir() . '/' . self::arch() . '/' . $file);
+        }
+        return $paths;
+    }
+
+    /** The running CPU as the release names it: x86_64 or aarch64. */
+    public static function arch(): string
+    {
+        $m = strtolower(php_uname('m'));
+        return ['amd64' => 'x86_64', 'x64' => 'x86_64', 'arm64' => 'aarch64'][$m] ?? $m;
+    }
+
+    /**
+     * The header `ffi.preload=` needs (FFI_SCOPE and this install's absolute FFI_LIB), or null
+     * when no library is found: PHP resolves no relative paths there.
+     */
+    public static function preloadHeader(): ?string
+    {
+        $lib = self::firstFile(self::libraryCandidates());
+        if ($lib === null) {
+            return null;
+        }
+        return sprintf("#define FFI_SCOPE \"%s\"\n#define FFI_LIB \"%s\"\n", self::SCOPE, addslashes($lib))
+            . file_get_contents(self::header());
     }
 
     private static function firstFile(array $paths): ?string
