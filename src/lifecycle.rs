@@ -195,6 +195,9 @@ pub struct Step {
     pub events: Vec<&'static str>,
 }
 
+/// Zoom's meeting create + update cap: 100 per host user per UTC day (ZOOM-FACTS, rate limits).
+pub const ZOOM_DAILY_CAP: u32 = 100;
+
 #[derive(Debug, PartialEq, Serialize)]
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum Effect {
@@ -213,6 +216,10 @@ pub enum Effect {
         host: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         sent: Option<Sent>,
+        /// Set when the call counts against Zoom's per-host daily cap (create and update):
+        /// the cap, so the caller can count the host's use of it once Zoom answers.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        daily_cap: Option<u32>,
     },
     /// Queue one resume of this appointment at `at` (replacing any queued one) and stop.
     Schedule { at: i64, attempt: u32 },
@@ -726,6 +733,7 @@ fn verify(cx: &mut Ctx, r: &mut MappingRow) -> Effect {
             correlation_ref: None,
             host: None,
             sent: None,
+            daily_cap: None,
         },
         _ => {
             r.intent = Some(Intent::Ensure);
@@ -869,6 +877,7 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
         correlation_ref: Some(r.correlation_ref.clone()),
         host: Some(host),
         sent: None,
+        daily_cap: Some(ZOOM_DAILY_CAP),
     }
 }
 
@@ -922,6 +931,7 @@ fn update_call(cx: &Ctx, r: &MappingRow, zoom_id: &str, sent: Sent) -> Effect {
         correlation_ref: None,
         host: None,
         sent: Some(sent),
+        daily_cap: Some(ZOOM_DAILY_CAP),
     }
 }
 
@@ -937,6 +947,7 @@ fn delete_call(zoom_id: &str, doctor_id: u64) -> Effect {
         correlation_ref: None,
         host: None,
         sent: None,
+        daily_cap: None,
     }
 }
 
@@ -962,6 +973,7 @@ fn list_for(host: &str, doctor_id: u64, reference: &str, page: Option<&str>) -> 
         correlation_ref: Some(reference.to_string()),
         host: Some(host.to_string()),
         sent: None,
+        daily_cap: None,
     }
 }
 

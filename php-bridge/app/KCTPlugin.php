@@ -27,6 +27,7 @@ final class KCTPlugin
         KCTAppointmentLinks::register();
         if (is_admin()) {
             KCTSettingsPages::register();
+            \KCTApp\admin\KCTStatusScreen::register();
         }
         // Site Health also asks over REST (where is_admin() is false).
         \KCTApp\diagnostics\KCTDiagnostics::register();

@@ -5,6 +5,7 @@ namespace KCTApp\database;
 use KCTApp\database\migrations\KCTMigration0001CreateMappings;
 use KCTApp\database\migrations\KCTMigration0002LifecycleColumns;
 use KCTApp\database\migrations\KCTMigration0003WebhookDeliveries;
+use KCTApp\database\migrations\KCTMigration0004StatusScreen;
 
 /**
  * Versioned migrations: each one runs once, in order, recorded in an option. Safe to run on
@@ -21,6 +22,7 @@ final class KCTMigrator
             1 => KCTMigration0001CreateMappings::class,
             2 => KCTMigration0002LifecycleColumns::class,
             3 => KCTMigration0003WebhookDeliveries::class,
+            4 => KCTMigration0004StatusScreen::class,
         ];
     }
 

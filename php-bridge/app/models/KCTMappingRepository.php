@@ -144,6 +144,19 @@ final class KCTMappingRepository
         )));
     }
 
+    /** @return array[] rows of upcoming (or undated) appointments, soonest first */
+    public static function upcoming(int $now, int $limit): array
+    {
+        global $wpdb;
+        $t = self::table();
+        $rows = $wpdb->get_results($wpdb->prepare(
+            "SELECT * FROM $t WHERE start_time IS NULL OR start_time > %s ORDER BY start_time IS NULL, start_time LIMIT %d",
+            self::utc($now),
+            $limit
+        ));
+        return array_map([self::class, 'toCore'], (array) $rows);
+    }
+
     /** @return int[] doctors who have mapping rows */
     public static function doctorsWithRows(): array
     {

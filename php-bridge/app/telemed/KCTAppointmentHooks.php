@@ -33,6 +33,9 @@ final class KCTAppointmentHooks
         add_action('kct_zoom_daily', [KCTConnect::class, 'purgeBurnt']);
         add_action('kct_zoom_daily', [\KCTApp\auth\KCTTokenStore::class, 'checkAll']);
         add_action('kct_zoom_daily', [\KCTApp\meetings\KCTReconcile::class, 'run'], 20);
+        add_action('kct_zoom_daily', static function () {
+            \KCTApp\zoom\KCTHostUsage::prune(time());
+        });
     }
 
     /** Registered only when KiviCare's abstract provider exists (the adapter extends it). */

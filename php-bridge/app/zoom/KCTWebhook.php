@@ -51,7 +51,7 @@ final class KCTWebhook
             return self::answer(false, __('The webhook could not be processed now; please retry.', 'kivicare-telemed-zoom'), ['code' => 'kct_webhook_unavailable'], 503);
         }
         update_option(\KCTApp\diagnostics\KCTDiagnostics::LAST_WEBHOOK, time(), false);
-        if ($action['action'] !== 'url_validation' && !self::firstDelivery((string) $action['delivery'])) {
+        if ($action['action'] !== 'url_validation' && !self::firstDelivery($action)) {
             // An exact replay of a delivery already applied: acknowledged, nothing changes.
             return self::answer(true, 'already received', ['action' => $action['action'], 'replay' => true], 200);
         }
@@ -88,14 +88,33 @@ final class KCTWebhook
 
     /**
      * Records a delivery; false when it was recorded before (a replay). Deliveries are kept
-     * an hour, well past the signature's 300 s window, then purged here.
+     * a day (well past the signature's 300 s window; the status screen lists them), then
+     * purged here.
      */
-    private static function firstDelivery(string $delivery): bool
+    private static function firstDelivery(array $action): bool
     {
         global $wpdb;
         $t = KCTMigration0003WebhookDeliveries::table();
-        $wpdb->query($wpdb->prepare("DELETE FROM $t WHERE received_at < %s LIMIT 200", gmdate('Y-m-d H:i:s', time() - HOUR_IN_SECONDS)));
-        return (int) $wpdb->query($wpdb->prepare("INSERT IGNORE INTO $t (delivery, received_at) VALUES (%s, %s)", $delivery, gmdate('Y-m-d H:i:s'))) === 1;
+        $wpdb->query($wpdb->prepare("DELETE FROM $t WHERE received_at < %s LIMIT 200", gmdate('Y-m-d H:i:s', time() - DAY_IN_SECONDS)));
+        $inserted = $wpdb->query($wpdb->prepare(
+            "INSERT IGNORE INTO $t (delivery, received_at, event, meeting_id) VALUES (%s, %s, %s, %s)",
+            (string) $action['delivery'],
+            gmdate('Y-m-d H:i:s'),
+            substr((string) $action['action'], 0, 64),
+            substr((string) ($action['meeting_id'] ?? ''), 0, 32)
+        ));
+        return (int) $inserted === 1;
+    }
+
+    /** The latest deliveries, newest first (the status screen). */
+    public static function recent(int $limit = 20): array
+    {
+        global $wpdb;
+        $t = KCTMigration0003WebhookDeliveries::table();
+        return (array) $wpdb->get_results($wpdb->prepare(
+            "SELECT received_at, event, meeting_id FROM $t ORDER BY received_at DESC LIMIT %d",
+            $limit
+        ), ARRAY_A);
     }
 
     private static function applyToMapping(array $action): void

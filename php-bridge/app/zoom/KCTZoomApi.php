@@ -36,6 +36,10 @@ final class KCTZoomApi
             return $core->run((string) $build['op'], ['auth' => $auth] + (array) $build['input']);
         });
         if (!is_wp_error($out)) {
+            if (isset($effect['daily_cap'])) {
+                // Zoom answered a call the core says counts against the host's daily cap.
+                KCTHostUsage::count((int) $effect['doctor_id'], (int) $effect['daily_cap'], time());
+            }
             return ['call' => $effect, 'outcome' => $out];
         }
         $data = (array) $out->get_error_data();

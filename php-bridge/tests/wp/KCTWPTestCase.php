@@ -93,6 +93,21 @@ abstract class KCTWPTestCase extends TestCase
     }
 
     /** From now until the test ends, mails are kept in $this->mails instead of sent. */
+    /** Makes every queued resume due now and runs them: the queue's retries, without waiting. */
+    protected function runQueue(): int
+    {
+        global $wpdb;
+        $t = \KCTApp\models\KCTMappingRepository::table();
+        $wpdb->query($wpdb->prepare("UPDATE $t SET next_attempt_at = %s, version = version + 1 WHERE next_attempt_at IS NOT NULL", gmdate('Y-m-d H:i:s', time() - 1)));
+        foreach ((array) _get_cron_array() as $time => $hooks) {
+            foreach ($hooks[\KCTApp\meetings\KCTQueue::HOOK] ?? [] as $event) {
+                wp_unschedule_event($time, \KCTApp\meetings\KCTQueue::HOOK, $event['args']);
+                wp_schedule_single_event(time() - 1, \KCTApp\meetings\KCTQueue::HOOK, $event['args']);
+            }
+        }
+        return $this->runDueCron(\KCTApp\meetings\KCTQueue::HOOK);
+    }
+
     protected function captureMails(): void
     {
         $this->mails = [];

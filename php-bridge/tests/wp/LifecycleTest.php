@@ -55,19 +55,6 @@ final class LifecycleTest extends KCTWPTestCase
     }
 
     /** Time passes: every queued resume of this plugin runs now, and every row's retry time has come. */
-    private function runQueue(): int
-    {
-        global $wpdb;
-        $t = KCTMappingRepository::table();
-        $wpdb->query($wpdb->prepare("UPDATE $t SET next_attempt_at = %s, version = version + 1 WHERE next_attempt_at IS NOT NULL", gmdate('Y-m-d H:i:s', time() - 1)));
-        foreach ((array) _get_cron_array() as $time => $hooks) {
-            foreach ($hooks[KCTQueue::HOOK] ?? [] as $event) {
-                wp_unschedule_event($time, KCTQueue::HOOK, $event['args']);
-                wp_schedule_single_event(time() - 1, KCTQueue::HOOK, $event['args']);
-            }
-        }
-        return $this->runDueCron(KCTQueue::HOOK);
-    }
 
     public function testProviderIsCheapAndEligibility(): void
     {

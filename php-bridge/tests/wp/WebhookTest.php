@@ -47,6 +47,26 @@ final class WebhookTest extends KCTHttpTestCase
         return $row;
     }
 
+    /** The status screen lists the latest deliveries (event, meeting), and never a link or a secret. */
+    public function testDeliveriesAreListedOnTheStatusScreenWithoutSecrets(): void
+    {
+        $row = $this->liveMeeting(770009);
+        $sent = $this->send('kctWebhookSecret0123456', 'meeting.started', ['object' => ['id' => (int) $row['zoom_id']]]);
+        $this->assertSame(200, $sent['status']);
+        wp_set_current_user($this->makeUser('administrator'));
+        $status = \KCTApp\admin\KCTStatusScreen::data(time());
+        $this->assertSame('meeting_started', $status['webhooks'][0]['event']);
+        $this->assertSame((string) $row['zoom_id'], $status['webhooks'][0]['meeting_id']);
+        ob_start();
+        \KCTApp\admin\KCTStatusScreen::render();
+        $page = (string) ob_get_clean();
+        $this->assertStringContainsString((string) $row['zoom_id'], $page);
+        foreach ([$row['start_url'], $row['join_url'], 'zak=', 'kctWebhookSecret0123456', self::$clientSecret] as $secret) {
+            $this->assertStringNotContainsString($secret, wp_json_encode($status));
+            $this->assertStringNotContainsString($secret, $page);
+        }
+    }
+
     /** Found by the abuse review: a replayed "started" put an ended meeting back to started. */
     public function testAnExactReplayChangesNothing(): void
     {

@@ -2,6 +2,7 @@
 
 namespace KCTApp\controllers\api;
 
+use KCTApp\admin\KCTStatusScreen;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
@@ -98,6 +99,15 @@ class KCTZoomController extends \WP_REST_Controller
             'args' => ['appointment_id' => ['type' => 'integer', 'required' => true, 'minimum' => 1]],
         ]);
         if ($this->namespace !== self::KIVICARE_NAMESPACE) {
+            // The status screen's data, for administrators' own tools (KiviCare's dashboard
+            // does not call it).
+            register_rest_route($this->namespace, '/' . $this->rest_base . '/status', [
+                'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'status'], 'permission_callback' => [$this, 'admin_permissions_check'],
+            ]);
+            register_rest_route($this->namespace, '/' . $this->rest_base . '/status/retry/(?P<appointment_id>\d+)', [
+                'methods' => \WP_REST_Server::CREATABLE, 'callback' => [$this, 'retry'], 'permission_callback' => [$this, 'admin_permissions_check'],
+                'args' => ['appointment_id' => ['type' => 'integer', 'required' => true, 'minimum' => 1]],
+            ]);
             return; // Zoom knows one callback and one webhook URL.
         }
         // The two public routes authenticate otherwise: the callback by the signed one-time
@@ -114,6 +124,27 @@ class KCTZoomController extends \WP_REST_Controller
         register_rest_route($this->namespace, '/' . $this->rest_base . '/webhook', [
             'methods' => \WP_REST_Server::CREATABLE, 'callback' => [KCTWebhook::class, 'handle'], 'permission_callback' => '__return_true',
             'encryption' => false,
+        ]);
+    }
+
+    public function status(\WP_REST_Request $request): \WP_REST_Response
+    {
+        return self::envelope(true, __('Zoom telemedicine status', 'kivicare-telemed-zoom'), KCTStatusScreen::data(time()));
+    }
+
+    /** "Retry now" for one appointment: the core decides what a fresh ensure means for it. */
+    public function retry(\WP_REST_Request $request): \WP_REST_Response
+    {
+        $r = KCTStatusScreen::retry((int) $request['appointment_id']);
+        if (is_wp_error($r)) {
+            return self::failure($r);
+        }
+        $row = $r['row'];
+        return self::envelope(true, __('Retried.', 'kivicare-telemed-zoom'), [
+            'appointment_id' => (int) $request['appointment_id'],
+            'status' => $row['status'] ?? null,
+            'owed' => $row['intent'] ?? null,
+            'last_error' => $row['last_error'] ?? null,
         ]);
     }
 

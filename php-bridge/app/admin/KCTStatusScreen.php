@@ -1,0 +1,185 @@
+<?php
+
+namespace KCTApp\admin;
+
+use KCTApp\meetings\KCTMeetingLoop;
+use KCTApp\meetings\KCTReconcile;
+use KCTApp\models\KCTMappingRepository;
+use KCTApp\zoom\KCTConnect;
+use KCTApp\zoom\KCTHostUsage;
+use KCTApp\zoom\KCTWebhook;
+
+/**
+ * Settings → Zoom telemedicine status, for administrators: each doctor's connection and use of
+ * Zoom's daily cap, upcoming telemedicine appointments with their meeting's state, failed
+ * meetings with "Retry now", the last reconcile and the latest webhook deliveries. The same
+ * data answers `GET kct-zoom/v1/settings/zoom-telemed/status`. Never a link or a secret.
+ */
+final class KCTStatusScreen
+{
+    public const SLUG = 'kct-zoom-status';
+    public const RETRY_ACTION = 'kct_zoom_retry';
+
+    public static function register(): void
+    {
+        add_action('admin_menu', static function () {
+            add_options_page(
+                __('Zoom telemedicine status', 'kivicare-telemed-zoom'),
+                __('Zoom telemedicine status', 'kivicare-telemed-zoom'),
+                'manage_options',
+                self::SLUG,
+                [self::class, 'render']
+            );
+        });
+        add_action('admin_post_' . self::RETRY_ACTION, [self::class, 'retryFromForm']);
+    }
+
+    public static function data(int $now): array
+    {
+        $usage = KCTHostUsage::today($now);
+        $doctors = [];
+        $names = [];
+        foreach (get_users(['role' => 'kiviCare_doctor', 'fields' => ['ID', 'display_name'], 'number' => 500]) as $u) {
+            $view = KCTConnect::doctorView((int) $u->ID);
+            $names[(int) $u->ID] = $u->display_name;
+            $doctors[] = [
+                'doctor_id' => (int) $u->ID,
+                'name' => $u->display_name,
+                'connection' => $view['connection_status'],
+                'zoom_user' => $view['zoom_user'],
+                'calls_today' => $usage[(int) $u->ID]['calls'] ?? 0,
+                'daily_cap' => $usage[(int) $u->ID]['daily_cap'] ?? null,
+            ];
+        }
+        $upcoming = [];
+        foreach (KCTMappingRepository::upcoming($now, 100) as $row) {
+            $upcoming[] = [
+                'appointment_id' => (int) $row['appointment_id'],
+                'doctor' => $names[(int) $row['doctor_id']] ?? ('#' . (int) $row['doctor_id']),
+                'start_time' => $row['start_time'],
+                'status' => $row['status'],
+                'meeting_id' => $row['zoom_id'],
+                'owed' => $row['intent'],
+                'attempt' => (int) $row['attempt'],
+                'next_attempt_at' => $row['next_attempt_at'],
+                'last_error' => $row['last_error'],
+                // The core gave up (or was told to stop): only an administrator's retry moves it.
+                'retry' => $row['status'] === 'failed',
+            ];
+        }
+        return [
+            'doctors' => $doctors,
+            'upcoming' => $upcoming,
+            'reconcile' => get_option(KCTReconcile::LAST, null),
+            'webhooks' => KCTWebhook::recent(20),
+        ];
+    }
+
+    /**
+     * "Retry now": a fresh ensure request to the core, which decides what it means for the
+     * row as it is (a failed meeting is made again; a cancelled appointment gets none).
+     *
+     * @return array|\WP_Error the loop's result
+     */
+    public static function retry(int $appointmentId)
+    {
+        if (KCTMappingRepository::find($appointmentId) === null) {
+            return new \WP_Error('kct_not_found', __('No Zoom meeting record for that appointment.', 'kivicare-telemed-zoom'), ['status' => 404]);
+        }
+        return KCTMeetingLoop::run($appointmentId, 'ensure');
+    }
+
+    public static function retryFromForm(): void
+    {
+        $id = (int) ($_POST['appointment_id'] ?? 0);
+        if (!current_user_can('manage_options') || !check_admin_referer(self::RETRY_ACTION . '_' . $id)) {
+            wp_die(esc_html__('Only administrators can retry meetings.', 'kivicare-telemed-zoom'), '', ['response' => 403]);
+        }
+        $r = self::retry($id);
+        $done = is_wp_error($r) ? 'error' : (string) ($r['row']['status'] ?? '');
+        wp_safe_redirect(add_query_arg(['page' => self::SLUG, 'kct_retried' => $id, 'kct_result' => $done], admin_url('options-general.php')));
+        exit;
+    }
+
+    public static function render(): void
+    {
+        if (!current_user_can('manage_options')) {
+            wp_die(esc_html__('Only administrators can see the Zoom status.', 'kivicare-telemed-zoom'), '', ['response' => 403]);
+        }
+        $d = self::data(time());
+        echo '<div class="wrap kct-zoom-status"><h1>' . esc_html__('Zoom telemedicine status', 'kivicare-telemed-zoom') . '</h1>';
+        if (isset($_GET['kct_retried'])) {
+            printf(
+                '<div class="notice notice-info"><p>%s</p></div>',
+                esc_html(sprintf(
+                    /* translators: 1: appointment id, 2: the meeting's state after the retry */
+                    __('Appointment %1$d retried: %2$s.', 'kivicare-telemed-zoom'),
+                    (int) $_GET['kct_retried'],
+                    sanitize_key((string) ($_GET['kct_result'] ?? ''))
+                ))
+            );
+        }
+
+        echo '<h2>' . esc_html__('Doctors', 'kivicare-telemed-zoom') . '</h2>';
+        self::table(
+            [__('Doctor', 'kivicare-telemed-zoom'), __('Connection', 'kivicare-telemed-zoom'), __('Zoom user', 'kivicare-telemed-zoom'), __('Creates and updates today (UTC)', 'kivicare-telemed-zoom')],
+            array_map(static function ($r) {
+                $cap = $r['daily_cap'] !== null ? ' / ' . $r['daily_cap'] : '';
+                return [$r['name'], $r['connection'], $r['zoom_user'], $r['calls_today'] . $cap];
+            }, $d['doctors'])
+        );
+
+        echo '<h2>' . esc_html__('Upcoming telemedicine appointments', 'kivicare-telemed-zoom') . '</h2>';
+        echo '<table class="widefat striped"><thead><tr>';
+        foreach ([__('Appointment', 'kivicare-telemed-zoom'), __('Doctor', 'kivicare-telemed-zoom'), __('Starts (UTC)', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom'), __('Owed work', 'kivicare-telemed-zoom'), __('Last error', 'kivicare-telemed-zoom'), ''] as $h) {
+            echo '<th>' . esc_html($h) . '</th>';
+        }
+        echo '</tr></thead><tbody>';
+        foreach ($d['upcoming'] as $r) {
+            $owed = $r['owed'] ? sprintf('%s (%s %d, %s)', $r['owed'], __('attempt', 'kivicare-telemed-zoom'), $r['attempt'], $r['next_attempt_at'] ?? '—') : '—';
+            echo '<tr><td>' . (int) $r['appointment_id'] . '</td><td>' . esc_html($r['doctor']) . '</td><td>' . esc_html((string) $r['start_time'])
+                . '</td><td>' . esc_html($r['status'] . ($r['meeting_id'] ? ' · ' . $r['meeting_id'] : '')) . '</td><td>' . esc_html($owed)
+                . '</td><td>' . esc_html((string) $r['last_error']) . '</td><td>';
+            if ($r['retry']) {
+                echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
+                wp_nonce_field(self::RETRY_ACTION . '_' . $r['appointment_id']);
+                echo '<input type="hidden" name="action" value="' . esc_attr(self::RETRY_ACTION) . '"><input type="hidden" name="appointment_id" value="' . (int) $r['appointment_id'] . '">';
+                echo '<button class="button">' . esc_html__('Retry now', 'kivicare-telemed-zoom') . '</button></form>';
+            }
+            echo '</td></tr>';
+        }
+        echo '</tbody></table>';
+
+        echo '<h2>' . esc_html__('Last reconcile with Zoom', 'kivicare-telemed-zoom') . '</h2><p>';
+        $rc = $d['reconcile'];
+        echo is_array($rc) ? esc_html(wp_json_encode($rc)) : esc_html__('Not run yet (it runs daily).', 'kivicare-telemed-zoom');
+        echo '</p><h2>' . esc_html__('Latest webhook deliveries', 'kivicare-telemed-zoom') . '</h2>';
+        self::table(
+            [__('Received (UTC)', 'kivicare-telemed-zoom'), __('Event', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom')],
+            array_map(static function ($r) {
+                return [$r['received_at'], $r['event'], $r['meeting_id']];
+            }, $d['webhooks'])
+        );
+        echo '</div>';
+    }
+
+    private static function table(array $head, array $rows): void
+    {
+        echo '<table class="widefat striped"><thead><tr>';
+        foreach ($head as $h) {
+            echo '<th>' . esc_html($h) . '</th>';
+        }
+        echo '</tr></thead><tbody>';
+        foreach ($rows as $row) {
+            echo '<tr>';
+            foreach ($row as $cell) {
+                echo '<td>' . esc_html((string) $cell) . '</td>';
+            }
+            echo '</tr>';
+        }
+        if ($rows === []) {
+            echo '<tr><td colspan="' . count($head) . '">' . esc_html__('None.', 'kivicare-telemed-zoom') . '</td></tr>';
+        }
+        echo '</tbody></table>';
+    }
+}

@@ -1,0 +1,111 @@
+<?php
+use KCTApp\admin\KCTStatusScreen;
+use KCTApp\meetings\KCTQueue;
+use KCTApp\models\KCTMappingRepository;
+
+/** The administrators' status screen: what it lists, "Retry now", and what it never shows. */
+final class StatusScreenTest extends KCTWPTestCase
+{
+    use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
+
+    private int $doctor;
+
+    protected function setUp(): void
+    {
+        parent::setUp();
+        $this->resetZoom();
+        $this->configureOAuth();
+        $this->doctor = $this->makeUser('kiviCare_doctor', ['display_name' => 'Dr. Status Check']);
+        $this->connectDoctor($this->doctor);
+        $this->actAs($this->makeUser('administrator'));
+    }
+
+    private function meeting(int $id, string $start = '2030-01-01 10:00:00')
+    {
+        return $this->ensureMeeting(['appointment_id' => $id, 'doctor_id' => $this->doctor,
+            'start_time' => $start, 'duration' => 30, 'timezone' => 'UTC']);
+    }
+
+    private function status(): array
+    {
+        $r = $this->rest('GET', '/kct-zoom/v1/settings/zoom-telemed/status');
+        $this->assertSame(200, $r->get_status());
+        return $r->get_data()['data'];
+    }
+
+    private static function upcoming(array $status, int $id): ?array
+    {
+        foreach ($status['upcoming'] as $row) {
+            if ($row['appointment_id'] === $id) {
+                return $row;
+            }
+        }
+        return null;
+    }
+
+    public function testAFailedMeetingIsListedWithRetryNowAndTheRetryMakesIt(): void
+    {
+        self::zoom('fault', ['kind' => 'server_error', 'count' => 500, 'path_prefix' => '/v2/users']);
+        $this->assertInstanceOf(\WP_Error::class, $this->meeting(580));
+        for ($i = 0; $i < 12 && KCTQueue::next(580) !== null; $i++) {
+            $this->runQueue();
+        }
+        $listed = self::upcoming($this->status(), 580);
+        $this->assertSame('failed', $listed['status']);
+        $this->assertTrue($listed['retry'], 'a failed meeting offers "Retry now"');
+        $this->assertStringStartsWith('retries_exhausted', $listed['last_error']);
+        ob_start();
+        KCTStatusScreen::render();
+        $page = (string) ob_get_clean();
+        $this->assertStringContainsString('Retry now', $page);
+        $this->assertStringContainsString('Dr. Status Check', $page);
+
+        self::zoom('clear-faults');
+        $r = $this->rest('POST', '/kct-zoom/v1/settings/zoom-telemed/status/retry/580');
+        $this->assertSame(200, $r->get_status(), wp_json_encode($r->get_data()));
+        $this->assertSame('active', $r->get_data()['data']['status']);
+        $this->assertSame('active', KCTMappingRepository::find(580)['status']);
+        $this->assertCount(1, self::zoomMeetings(), 'made once');
+        $this->assertFalse(self::upcoming($this->status(), 580)['retry']);
+    }
+
+    public function testRetryNowForACancelledAppointmentMakesNoMeeting(): void
+    {
+        $this->assertIsArray($this->meeting(581));
+        $this->setAppointment(581, ['status' => 0]);
+        $this->assertIsArray(\KCTApp\meetings\KCTMeetingLoop::run(581, 'cancel'));
+        $r = $this->rest('POST', '/kct-zoom/v1/settings/zoom-telemed/status/retry/581');
+        $this->assertSame(200, $r->get_status());
+        $this->assertNotSame('active', KCTMappingRepository::find(581)['status'], 'the core decides: cancelled stays without a meeting');
+        $this->assertCount(0, self::zoomMeetings());
+        $this->assertSame(404, $this->rest('POST', '/kct-zoom/v1/settings/zoom-telemed/status/retry/999581')->get_status());
+    }
+
+    public function testEachDoctorsUseOfZoomsDailyCapIsCounted(): void
+    {
+        $this->assertIsArray($this->meeting(582));
+        $this->assertIsArray($this->meeting(583));
+        $this->bookAppointment(583, $this->doctor, 0, '2030-01-02 11:00:00', 30, 'UTC');
+        $this->assertIsArray(\KCTApp\meetings\KCTMeetingLoop::run(583, 'reschedule'));
+        $this->assertCount(1, array_filter(self::zoomMeetings(), static function ($m) {
+            return strpos((string) $m['start_time'], '2030-01-02T11:00') === 0;
+        }), 'the reschedule reached Zoom');
+        $me = null;
+        foreach ($this->status()['doctors'] as $d) {
+            if ($d['doctor_id'] === $this->doctor) {
+                $me = $d;
+            }
+        }
+        $this->assertSame(3, $me['calls_today'], 'two creates and one update');
+        $this->assertSame(100, $me['daily_cap']);
+        $this->assertSame('connected', $me['connection']);
+    }
+
+    public function testOnlyAdministratorsSeeTheStatus(): void
+    {
+        $this->actAs($this->doctor);
+        $this->assertSame(403, $this->rest('GET', '/kct-zoom/v1/settings/zoom-telemed/status')->get_status());
+        $this->assertSame(403, $this->rest('POST', '/kct-zoom/v1/settings/zoom-telemed/status/retry/580')->get_status());
+    }
+}
