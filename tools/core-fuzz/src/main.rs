@@ -7,10 +7,19 @@
 //! inputs of other operations. Every call must come back as an answer (`ok` or `error`),
 //! never a trap. Prints `executions=N traps=0` and exits 1 on the first trap, with the
 //! operation and the input.
+//!
+//! Every call also runs on a fuel budget (wasmi's instruction metering): no input, however
+//! hostile, may make one call run longer than `FUEL_BUDGET`. The golden vectors' own inputs
+//! are run first, and the largest fuel any of them needs is printed beside the hostile
+//! inputs' largest, so the margin is visible.
 
 use serde_json::{json, Value};
 use std::process::ExitCode;
-use wasmi::{Engine, Instance, Linker, Module, Store, TypedFunc};
+use wasmi::{Config, Engine, Instance, Linker, Module, Store, TypedFunc};
+
+/// Far above any real call (a create is well under a million; see the printed figures),
+/// far below a runaway loop.
+const FUEL_BUDGET: u64 = 200_000_000;
 
 struct Core {
     store: Store<()>,
@@ -41,8 +50,17 @@ impl Core {
         })
     }
 
-    /// One request; the answer's text, or the trap.
-    fn run(&mut self, request: &[u8]) -> Result<String, String> {
+    /// One request on a fresh fuel budget; the answer's text and the fuel it used, or the trap.
+    fn run(&mut self, request: &[u8]) -> Result<(String, u64), String> {
+        self.store
+            .set_fuel(FUEL_BUDGET)
+            .map_err(|e| format!("fuel: {e}"))?;
+        let answer = self.run_inner(request)?;
+        let left = self.store.get_fuel().map_err(|e| format!("fuel: {e}"))?;
+        Ok((answer, FUEL_BUDGET - left))
+    }
+
+    fn run_inner(&mut self, request: &[u8]) -> Result<String, String> {
         let memory = self
             .instance
             .get_memory(&self.store, "memory")
@@ -233,7 +251,9 @@ fn main() -> ExitCode {
         eprintln!("core-fuzz: no vectors in {}", args[2]);
         return ExitCode::FAILURE;
     }
-    let engine = Engine::default();
+    let mut config = Config::default();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config);
     let module = match Module::new(&engine, &wasm[..]) {
         Ok(m) => m,
         Err(e) => {
@@ -254,6 +274,19 @@ fn main() -> ExitCode {
         o.dedup();
         o
     };
+    // The vectors as they are: what real calls cost.
+    let mut vector_fuel = 0u64;
+    for (op, input) in &seeds {
+        let request = serde_json::to_vec(&json!({"op": op, "input": input})).unwrap_or_default();
+        match core.run(&request) {
+            Ok((_, used)) => vector_fuel = vector_fuel.max(used),
+            Err(trap) => {
+                eprintln!("core-fuzz: vector input for {op}: {trap}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let mut hostile_fuel = 0u64;
     let mut rng = Rng(seed | 1);
     let (mut oks, mut errors) = (0usize, 0usize);
     for n in 0..executions {
@@ -272,7 +305,10 @@ fn main() -> ExitCode {
             let at = request.iter().position(|&b| b == b'"').map_or(0, |i| i + 1);
             request.insert(at, [0xFF, 0xC3, 0x80][rng.below(3)]);
         }
-        match core.run(&request) {
+        match core.run(&request).map(|(answer, used)| {
+            hostile_fuel = hostile_fuel.max(used);
+            answer
+        }) {
             Ok(answer) => match serde_json::from_str::<Value>(&answer) {
                 Ok(v) if v.get("ok").is_some() => oks += 1,
                 Ok(v) if v.get("error").is_some() => errors += 1,
@@ -301,6 +337,9 @@ fn main() -> ExitCode {
         "core-fuzz: {} operations from {} vectors; {oks} ok answers, {errors} error answers",
         ops.len(),
         seeds.len()
+    );
+    println!(
+        "core-fuzz: fuel per call, largest: golden vectors {vector_fuel}, hostile inputs {hostile_fuel} (budget {FUEL_BUDGET})"
     );
     println!("executions={executions} traps=0");
     ExitCode::SUCCESS
