@@ -113,6 +113,17 @@ pub fn verify(input: &WebhookInput) -> Result<usize> {
             "no webhook secret token is configured",
         ));
     }
+    // Zoom posts JSON and says so; a request that says it is something else is not Zoom's.
+    if let Some(ct) = header(&input.headers, "content-type") {
+        let media = ct.split(';').next().unwrap_or("").trim();
+        if !media.eq_ignore_ascii_case("application/json") {
+            return Err(CoreError::field(
+                "webhook_content_type_invalid",
+                "content-type",
+                "the webhook must be sent as application/json",
+            ));
+        }
+    }
     let sig = header(&input.headers, "x-zm-signature")
         .ok_or_else(|| unsigned("x-zm-signature is missing"))?;
     let ts_raw = header(&input.headers, "x-zm-request-timestamp")

@@ -16,6 +16,7 @@ final class KCTWebhook
     /** Refusals that are the caller's fault; anything else is ours, and Zoom should retry it. */
     public const REFUSED = [
         'kct_webhook_signature_invalid' => 401,
+        'kct_webhook_content_type_invalid' => 415,
         'kct_webhook_timestamp_stale' => 401,
         'kct_webhook_secret_missing' => 401,
         'kct_webhook_payload_invalid' => 400,

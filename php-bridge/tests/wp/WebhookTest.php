@@ -55,8 +55,11 @@ final class WebhookTest extends KCTHttpTestCase
         $this->assertSame(200, $sent['status']);
         wp_set_current_user($this->makeUser('administrator'));
         $status = \KCTApp\admin\KCTStatusScreen::data(time());
-        $this->assertSame('meeting_started', $status['webhooks'][0]['event']);
-        $this->assertSame((string) $row['zoom_id'], $status['webhooks'][0]['meeting_id']);
+        $listed = array_values(array_filter($status['webhooks'], static function ($d) use ($row) {
+            return $d['meeting_id'] === (string) $row['zoom_id'];
+        }));
+        $this->assertCount(1, $listed, 'the delivery is listed with its meeting');
+        $this->assertSame('meeting_started', $listed[0]['event']);
         ob_start();
         \KCTApp\admin\KCTStatusScreen::render();
         $page = (string) ob_get_clean();
