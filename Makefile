@@ -79,9 +79,11 @@ test-pkg: pkg
 	node_modules/.bin/tsc -p tests/browser
 	scripts/testbed.sh run test tests/browser/e2e.sh
 
-# Real WordPress + MariaDB + the fake Zoom, stood up and torn down around the suite.
+# Real WordPress + MariaDB + the fake Zoom, stood up and torn down around the suite; then a
+# subdirectory network of two sites with the plugin network-activated.
 test-wp: wasm runtime
 	scripts/testbed.sh run test bash -c 'cd php-bridge && $(PHPUNIT) -c phpunit-wp.xml'
+	scripts/testbed.sh run multisite bash -c 'cd php-bridge && $(PHPUNIT) -c phpunit-multisite.xml'
 
 # Every operation of the shipped .wasm, in wasmi, fed random and hostile inputs (tools/core-fuzz):
 # an answer every time, never a trap. make soak runs a million.

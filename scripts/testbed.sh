@@ -4,6 +4,8 @@
 # clean database every run) and `demo` (ports 8080/9100). A third, `dist` (ports 8093/9193),
 # installs the release zip (KCT_DIST_ZIP) through WordPress's own upgrader instead of linking
 # php-bridge/, and serves it as a clinic's server would (the header from its preload.php).
+# A fourth, `multisite` (ports 8094/9194), is a subdirectory network of two sites with the
+# plugin network-activated.
 #
 #   scripts/testbed.sh up ENV      start everything (reusing what it safely can)
 #   scripts/testbed.sh down ENV    stop everything started for ENV (by pid)
@@ -17,7 +19,8 @@ case "$ENV_NAME" in
   test) WP_PORT=${KCT_WP_PORT:-8091}; ZOOM_PORT=${KCT_ZOOM_PORT:-9191} ;;
   demo) WP_PORT=${KCT_WP_PORT:-8080}; ZOOM_PORT=${KCT_ZOOM_PORT:-9100} ;;
   dist) WP_PORT=${KCT_WP_PORT:-8093}; ZOOM_PORT=${KCT_ZOOM_PORT:-9193} ;;
-  *) echo "ENV is test, demo or dist" >&2; exit 2 ;;
+  multisite) WP_PORT=${KCT_WP_PORT:-8094}; ZOOM_PORT=${KCT_ZOOM_PORT:-9194} ;;
+  *) echo "ENV is test, demo, dist or multisite" >&2; exit 2 ;;
 esac
 RUN="$ROOT/.run/$ENV_NAME"
 SOCK="$RUN/mysql/mysqld.sock"
@@ -70,6 +73,12 @@ install_wordpress() {
     PLUGIN="$WP/wp-content/plugins/kivicare-telemed-zoom"
     php "$PLUGIN/preload.php" header > "$RUN/kct_runtime.preload.h"
     PRELOAD_HEADER="$RUN/kct_runtime.preload.h"
+  elif [ "$ENV_NAME" = multisite ]; then
+    ln -sfn "$ROOT/php-bridge" "$WP/wp-content/plugins/kivicare-telemed-zoom"
+    php scripts/wp/install.php "$WP" "$KCT_WP_URL" --network
+    local host=${KCT_WP_URL#http://}
+    sed -i "s#// @MULTISITE@.*#define('MULTISITE', true); define('SUBDOMAIN_INSTALL', false); define('DOMAIN_CURRENT_SITE', '$host'); define('PATH_CURRENT_SITE', '/'); define('SITE_ID_CURRENT_SITE', 1); define('BLOG_ID_CURRENT_SITE', 1);#" "$WP/wp-config.php"
+    php scripts/wp/install-network.php "$WP" "$KCT_WP_URL"
   else
     ln -sfn "$ROOT/php-bridge" "$WP/wp-content/plugins/kivicare-telemed-zoom"
     php scripts/wp/install.php "$WP" "$KCT_WP_URL"

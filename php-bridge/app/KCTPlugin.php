@@ -22,6 +22,8 @@ final class KCTPlugin
     public static function boot(): void
     {
         add_action('plugins_loaded', [KCTMigrator::class, 'maybeMigrate'], 5);
+        // After WordPress made the new site's own tables (wp_initialize_site at 10).
+        add_action('wp_initialize_site', [KCTMigrator::class, 'newSite'], 20);
         // Before KiviCare's factory reads kc_telemed_providers on init:10.
         KCTAppointmentHooks::register();
         KCTAppointmentLinks::register();

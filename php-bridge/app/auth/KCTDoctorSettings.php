@@ -2,6 +2,7 @@
 
 namespace KCTApp\auth;
 
+use KCTApp\storage\KCTSite;
 use KCTApp\security\KCTVault;
 
 /**
@@ -26,7 +27,7 @@ final class KCTDoctorSettings
     /** @return array{enabled: bool, account_id: string, client_id: string, client_secret: ?string} */
     public static function s2s(int $doctorId): array
     {
-        $plain = KCTVault::decrypt((string) get_user_meta($doctorId, self::S2S, true));
+        $plain = KCTVault::decrypt((string) get_user_meta($doctorId, KCTSite::userKey(self::S2S), true));
         $v = $plain === null ? [] : (json_decode($plain, true) ?: []);
         return [
             'enabled' => !empty($v['enabled']),
@@ -45,7 +46,7 @@ final class KCTDoctorSettings
             'client_id' => $clientId,
             'client_secret' => $secret !== null && $secret !== '' ? $secret : (string) $current['client_secret'],
         ];
-        update_user_meta($doctorId, self::S2S, KCTVault::encrypt(wp_json_encode($v)));
+        update_user_meta($doctorId, KCTSite::userKey(self::S2S), KCTVault::encrypt(wp_json_encode($v)));
         update_user_meta($doctorId, self::LEGACY_S2S, wp_json_encode([
             'enableServerToServerOauthconfig' => $enabled ? 'true' : 'false',
             'account_id' => $accountId,
@@ -59,14 +60,14 @@ final class KCTDoctorSettings
     /** The host of the doctor's own Server-to-Server app: theirs to name, else their email. */
     public static function ownAppUser(int $doctorId): string
     {
-        $u = (string) get_user_meta($doctorId, self::ZOOM_USER, true);
+        $u = (string) get_user_meta($doctorId, KCTSite::userKey(self::ZOOM_USER), true);
         return $u !== '' ? $u : self::email($doctorId);
     }
 
     /** The host under the clinic-wide app: an administrator's assignment, else the doctor's email. */
     public static function clinicAppUser(int $doctorId): string
     {
-        $u = (string) get_user_meta($doctorId, self::CLINIC_ZOOM_USER, true);
+        $u = (string) get_user_meta($doctorId, KCTSite::userKey(self::CLINIC_ZOOM_USER), true);
         return $u !== '' ? $u : self::email($doctorId);
     }
 

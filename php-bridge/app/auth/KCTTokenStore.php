@@ -2,6 +2,7 @@
 
 namespace KCTApp\auth;
 
+use KCTApp\storage\KCTSite;
 use KCTApp\security\KCTVault;
 use KCTApp\storage\KCTSideDb;
 
@@ -21,7 +22,7 @@ final class KCTTokenStore
     /** @return array{state: string, token: ?array} state: none | ok | undecryptable */
     public static function get(int $doctorId, bool $fresh = false): array
     {
-        $stored = KCTSideDb::getUserMeta($doctorId, self::META);
+        $stored = KCTSideDb::getUserMeta($doctorId, KCTSite::userKey(self::META));
         if ($stored === null || $stored === '') {
             return ['state' => 'none', 'token' => null];
         }
@@ -37,21 +38,21 @@ final class KCTTokenStore
 
     public static function put(int $doctorId, array $token, ?string $zoomUserId = null): void
     {
-        KCTSideDb::setUserMeta($doctorId, self::META, KCTVault::encrypt(wp_json_encode($token)));
+        KCTSideDb::setUserMeta($doctorId, KCTSite::userKey(self::META), KCTVault::encrypt(wp_json_encode($token)));
         self::setState($doctorId, 'connected');
         update_user_meta($doctorId, self::CONNECTED_FLAG, 'on');
         update_user_meta($doctorId, 'telemed_type', 'zoom');
         // KiviCare's dashboard warns when both are on; connecting Zoom switches Meet off.
         update_user_meta($doctorId, 'kiviCare_google_meet_connect', 'off');
         if ($zoomUserId !== null) {
-            update_user_meta($doctorId, self::ZOOM_USER, $zoomUserId);
+            update_user_meta($doctorId, KCTSite::userKey(self::ZOOM_USER), $zoomUserId);
         }
     }
 
     /** Forgets the tokens; `$state` says why (disconnected, reconnect_required, deauthorized). */
     public static function forget(int $doctorId, string $state): void
     {
-        KCTSideDb::deleteUserMeta($doctorId, self::META);
+        KCTSideDb::deleteUserMeta($doctorId, KCTSite::userKey(self::META));
         self::setState($doctorId, $state);
         update_user_meta($doctorId, self::CONNECTED_FLAG, 'off');
     }
@@ -65,11 +66,11 @@ final class KCTTokenStore
      */
     public static function setState(int $doctorId, string $state): void
     {
-        $before = (string) get_user_meta($doctorId, self::STATE, true);
+        $before = (string) get_user_meta($doctorId, KCTSite::userKey(self::STATE), true);
         if ($before === $state) {
             return;
         }
-        update_user_meta($doctorId, self::STATE, $state);
+        update_user_meta($doctorId, KCTSite::userKey(self::STATE), $state);
         if (in_array($state, self::BROKEN, true) && !in_array($before, self::BROKEN, true)) {
             \KCTApp\connection\KCTConnectionAlert::send($doctorId, $state);
         }
@@ -79,7 +80,7 @@ final class KCTTokenStore
     {
         // Reading the tokens is what notices one that no longer decrypts.
         self::get($doctorId);
-        $s = get_user_meta($doctorId, self::STATE, true);
+        $s = get_user_meta($doctorId, KCTSite::userKey(self::STATE), true);
         return is_string($s) && $s !== '' ? $s : 'not_connected';
     }
 
@@ -93,7 +94,7 @@ final class KCTTokenStore
     public static function checkAll(): array
     {
         $broken = [];
-        foreach (get_users(['meta_key' => self::META, 'fields' => 'ID']) as $id) {
+        foreach (get_users(['meta_key' => KCTSite::userKey(self::META), 'fields' => 'ID']) as $id) {
             if (self::get((int) $id, true)['state'] === 'undecryptable') {
                 $broken[] = (int) $id;
             }
@@ -104,6 +105,6 @@ final class KCTTokenStore
     /** @return int[] doctors connected as this Zoom user */
     public static function doctorsForZoomUser(string $zoomUserId): array
     {
-        return array_map('intval', get_users(['meta_key' => self::ZOOM_USER, 'meta_value' => $zoomUserId, 'fields' => 'ID']));
+        return array_map('intval', get_users(['meta_key' => KCTSite::userKey(self::ZOOM_USER), 'meta_value' => $zoomUserId, 'fields' => 'ID']));
     }
 }

@@ -31,9 +31,30 @@ final class KCTMigrator
         return max(array_keys(self::migrations()));
     }
 
-    public static function activate(): void
+    /** Activation; network-wide, every site of the network gets its tables. */
+    public static function activate($networkWide = false): void
     {
+        if (is_multisite() && $networkWide) {
+            \KCTApp\storage\KCTSite::each([self::class, 'migrate']);
+            return;
+        }
         self::migrate();
+    }
+
+    /** A site added to a network where the addon is network-active gets its tables at once. */
+    public static function newSite(\WP_Site $site): void
+    {
+        if (!function_exists('is_plugin_active_for_network')) {
+            require_once ABSPATH . 'wp-admin/includes/plugin.php';
+        }
+        if (is_plugin_active_for_network(plugin_basename(KCT_ZOOM_FILE))) {
+            switch_to_blog((int) $site->blog_id);
+            try {
+                self::migrate();
+            } finally {
+                restore_current_blog();
+            }
+        }
     }
 
     public static function maybeMigrate(): void

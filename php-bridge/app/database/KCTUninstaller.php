@@ -14,8 +14,18 @@ final class KCTUninstaller
         return (defined('KCT_ZOOM_DELETE_DATA') && KCT_ZOOM_DELETE_DATA) || (bool) get_option(self::OPT_IN, false);
     }
 
-    /** @return bool whether anything was deleted */
+    /**
+     * Every site of a network decides for its own data (its own opt-in).
+     *
+     * @return bool whether anything was deleted
+     */
     public static function run(): bool
+    {
+        return in_array(true, \KCTApp\storage\KCTSite::each([self::class, 'runForSite']), true);
+    }
+
+    /** @return bool whether this site's data was deleted */
+    public static function runForSite(): bool
     {
         if (!self::optedIn()) {
             return false;
@@ -28,7 +38,13 @@ final class KCTUninstaller
             delete_option($o);
         }
         $wpdb->query("DELETE FROM {$wpdb->options} WHERE option_name LIKE 'kct\\_zoom\\_%'");
-        $wpdb->query("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE 'kct\\_zoom\\_%' OR meta_key IN ('kiviCare_zoom_telemed_connect', 'zoom_server_to_server_oauth_config_data')");
+        // This site's user meta keys (KCTSite::userKey); KiviCare's own flags live on the main site.
+        $mine = $wpdb->esc_like(\KCTApp\storage\KCTSite::userKey('kct_zoom_')) . '%';
+        if (is_main_site()) {
+            $wpdb->query($wpdb->prepare("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE %s OR meta_key IN ('kiviCare_zoom_telemed_connect', 'zoom_server_to_server_oauth_config_data')", $mine));
+        } else {
+            $wpdb->query($wpdb->prepare("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE %s", $mine));
+        }
         wp_clear_scheduled_hook('kct_zoom_daily');
         wp_unschedule_hook('kct_zoom_retry');
         wp_unschedule_hook(\KCTApp\meetings\KCTQueue::HOOK);

@@ -26,6 +26,10 @@ final class KCTSideDb
             $db->query('SET SESSION innodb_lock_wait_timeout = 10');
             self::$db = $db;
         }
+        if (is_multisite() && self::$db->blogid !== get_current_blog_id()) {
+            // The site WordPress is switched to: its options table (users are the network's).
+            self::$db->set_blog_id(get_current_blog_id());
+        }
         return self::$db;
     }
 

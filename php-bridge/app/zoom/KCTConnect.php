@@ -2,6 +2,7 @@
 
 namespace KCTApp\zoom;
 
+use KCTApp\storage\KCTSite;
 use KCTApp\auth\KCTDoctorSettings;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\auth\KCTZoomAuth;
@@ -175,7 +176,7 @@ final class KCTConnect
         KCTTokenStore::put($doctor, $out['result']);
         $me = self::testConnection($doctor);
         if (!is_wp_error($me)) {
-            update_user_meta($doctor, KCTTokenStore::ZOOM_USER, (string) $me['id']);
+            update_user_meta($doctor, KCTSite::userKey(KCTTokenStore::ZOOM_USER), (string) $me['id']);
         }
         /**
          * Fires when a doctor has connected their Zoom account.
@@ -214,7 +215,7 @@ final class KCTConnect
         $enabled = ($in['auth_type'] ?? '') === 'server-to-server' || in_array($in['enable_server_to_server'] ?? '', ['Yes', 'yes', 'true', true, 1, '1'], true);
         $secret = (string) ($in['client_secret'] ?? '');
         $named = trim((string) ($in['zoom_user'] ?? ''));
-        if (!$enabled && $named !== '' && $named !== (string) get_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, true)) {
+        if (!$enabled && $named !== '' && $named !== (string) get_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::ZOOM_USER), true)) {
             // Under the clinic's app a doctor cannot pick whose meetings they host.
             $message = __('Under the clinic\'s Zoom app an administrator assigns your Zoom user.', 'kivicare-telemed-zoom');
             return new \WP_Error('kct_invalid_settings', $message, ['status' => 403, 'errors' => [['code' => 'not_allowed', 'field' => 'zoom_user', 'message' => $message]]]);
@@ -236,18 +237,18 @@ final class KCTConnect
         if (!$report['valid']) {
             return new \WP_Error('kct_invalid_settings', $report['errors'][0]['message'], ['status' => 400, 'errors' => $report['errors']]);
         }
-        $before = [get_user_meta($doctorId, KCTDoctorSettings::S2S, true), get_user_meta($doctorId, KCTDoctorSettings::LEGACY_S2S, true), get_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, true)];
+        $before = [get_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::S2S), true), get_user_meta($doctorId, KCTDoctorSettings::LEGACY_S2S, true), get_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::ZOOM_USER), true)];
         KCTDoctorSettings::saveS2s($doctorId, $enabled, trim((string) ($in['account_id'] ?? $current['account_id'])), trim((string) ($in['client_id'] ?? $current['client_id'])), $secret);
-        update_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, $enabled ? $zoomUser : '');
+        update_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::ZOOM_USER), $enabled ? $zoomUser : '');
         if (!$enabled) {
             return true;
         }
         // The doctor's own app: Zoom must know the user in that app's account.
         $user = self::testConnection($doctorId);
         if (is_wp_error($user)) {
-            update_user_meta($doctorId, KCTDoctorSettings::S2S, $before[0]);
+            update_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::S2S), $before[0]);
             update_user_meta($doctorId, KCTDoctorSettings::LEGACY_S2S, $before[1]);
-            update_user_meta($doctorId, KCTDoctorSettings::ZOOM_USER, $before[2]);
+            update_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::ZOOM_USER), $before[2]);
             return self::hostRefused($user);
         }
         return true;
@@ -267,7 +268,7 @@ final class KCTConnect
         }
         $zoomUser = trim($zoomUser);
         if ($zoomUser === '') {
-            delete_user_meta($doctorId, KCTDoctorSettings::CLINIC_ZOOM_USER);
+            delete_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::CLINIC_ZOOM_USER));
             return true;
         }
         $ctx = KCTZoomAuth::clinicContext($doctorId);
@@ -281,7 +282,7 @@ final class KCTConnect
         if (is_wp_error($user)) {
             return self::hostRefused($user);
         }
-        update_user_meta($doctorId, KCTDoctorSettings::CLINIC_ZOOM_USER, $zoomUser);
+        update_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::CLINIC_ZOOM_USER), $zoomUser);
         return true;
     }
 

@@ -10,6 +10,7 @@ $url = parse_url((string) getenv('KCT_WP_URL'));
 $_SERVER['HTTP_HOST'] = $url['host'] . ':' . $url['port'];
 $_SERVER['SERVER_NAME'] = $url['host'];
 $_SERVER['REQUEST_URI'] = '/';
+$_SERVER['REMOTE_ADDR'] = '127.0.0.1';
 define('WP_USE_THEMES', false);
 require $root . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
