@@ -13,11 +13,11 @@ if [ -z "$request" ]; then
     request=$out/create.json
     php -r 'require "scripts/bench/input.php"; echo json_encode(["op" => "meeting.create", "input" => ["random" => str_repeat("5a", 16)] + kct_bench_input()], JSON_UNESCAPED_SLASHES);' > "$request"
 fi
-CARGO_PROFILE_RELEASE_STRIP=debuginfo CARGO_TARGET_DIR=target/named cargo build --quiet --release --target wasm32-unknown-unknown --lib
+CARGO_PROFILE_SERVER_STRIP=debuginfo CARGO_TARGET_DIR=target/named cargo build --quiet --profile server --target wasm32-unknown-unknown --lib
 cargo build --quiet --release -p core-time
 # Optimised exactly as the shipped core (the Makefile passes its wasm-opt flags), names kept;
 # then the probes.
 read -r -a flags <<< "${WASM_OPT_FLAGS:?run through make profile-core, which passes the shipped wasm-opt flags}"
-wasm-opt -g "${flags[@]}" target/named/wasm32-unknown-unknown/release/kc_telemed.wasm -o "$out/named.wasm"
+wasm-opt -g "${flags[@]}" target/named/wasm32-unknown-unknown/server/kc_telemed.wasm -o "$out/named.wasm"
 wasm-opt -g "${flags[@]}" --log-execution "$out/named.wasm" -o "$out/probed.wasm"
 target/release/core-time --profile "$out/probed.wasm" "$out/named.wasm" "$request"

@@ -3,7 +3,7 @@
 # imports, and with --readme writes the figures into README.md between the size markers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-raw=target/wasm32-unknown-unknown/release/kc_telemed.wasm
+raw=target/wasm32-unknown-unknown/server/kc_telemed.wasm
 opt=build/kc_telemed.wasm
 [ -f "$raw" ] && [ -f "$opt" ] || { echo "build the .wasm first (make wasm)" >&2; exit 1; }
 if wasm-objdump -x -j Import "$opt" 2>/dev/null | grep -q '^Import\['; then
@@ -21,7 +21,7 @@ budget=640000
 [ "$o" -le "$budget" ] || { echo "the shipped core .wasm is $o bytes: over the $budget-byte guard" >&2; exit 1; }
 [ "$o" -le "$r" ] || { echo "wasm-opt made the core .wasm larger ($o > $r bytes)" >&2; exit 1; }
 if [ "${1:-}" = "--readme" ]; then
-  table="| build | bytes | KiB |\n|---|---|---|\n| cargo (opt-level z, LTO, stripped) | $r | $(kb "$r") |\n| after \`wasm-opt -O3\`, small functions inlined (shipped) | $o | $(kb "$o") |\n| shipped, gzip -9 | $g | $(kb "$g") |"
+  table="| build | bytes | KiB |\n|---|---|---|\n| cargo (profile server: opt-level 3, LTO, stripped) | $r | $(kb "$r") |\n| after \`wasm-opt -O3\`, small functions inlined (shipped) | $o | $(kb "$o") |\n| shipped, gzip -9 | $g | $(kb "$g") |"
   python3 - "$table" <<'PY'
 import re, sys
 table = sys.argv[1].replace("\\n", "\n")
