@@ -16,6 +16,9 @@
 //!   [`MAX_ATTEMPTS`] or [`MAX_AGE`] with a reason administrators can read.
 
 use crate::error::{CoreError, Result};
+use crate::http::HttpRequest;
+use crate::input::read;
+use crate::token::{self, DecideInput, Decision, Mode, TokenSet};
 use crate::mapping::{carries_reference, Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
 use crate::meeting::{parse_meeting, validate_host, MeetingRecord};
 use crate::random::{encode_hex, HostRandom};
@@ -149,6 +152,20 @@ crate::from_json!(HostError {
     retry_at,
 });
 
+/// The token the host holds for a doctor, so a step can build its call at once: one core
+/// call instead of three (decide the token, build the request, then step).
+#[derive(Debug)]
+pub struct StepAuth {
+    pub doctor_id: u64,
+    pub mode: Mode,
+    pub token: Option<TokenSet>,
+}
+crate::from_json!(StepAuth {
+    doctor_id,
+    mode,
+    token,
+});
+
 #[derive(Debug)]
 pub struct StepInput {
     pub appointment_id: u64,
@@ -165,6 +182,9 @@ pub struct StepInput {
     pub caller_mails: bool,
     /// The clinic's meeting policy layer, passed through to create and update.
     pub policy: Option<Value>,
+    /// The stored token of the appointment's doctor, when the host has one: a `call` for
+    /// that doctor then comes with its `request` built.
+    pub auth: Option<StepAuth>,
     pub now: i64,
     /// Hex entropy: at least [`RANDOM_BYTES`] bytes.
     pub random: String,
@@ -178,6 +198,7 @@ crate::from_json!(StepInput {
     last,
     caller_mails = false,
     policy,
+    auth,
     now,
     random,
 });
@@ -201,9 +222,11 @@ pub const ZOOM_DAILY_CAP: u32 = 100;
 #[derive(Debug, PartialEq, Serialize)]
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum Effect {
-    /// Call Zoom as `doctor_id`: add `auth` to `build.input`, run core operation
-    /// `build.op`, send the request, interpret the answer as `operation`, and step again
-    /// with `last = {call: <this effect>, outcome}` (or `host_error`).
+    /// Call Zoom as `doctor_id`: send `request` when it is there (built with the step's
+    /// `auth`, whose token is good); otherwise get a usable token, add it as `auth` to
+    /// `build.input` and run core operation `build.op`. Interpret the answer as `operation`
+    /// and step again with `last = {call: <this effect, without request and build>,
+    /// outcome}` (or `host_error`).
     Call {
         operation: &'static str,
         doctor_id: u64,
@@ -220,6 +243,9 @@ pub enum Effect {
         /// the cap, so the caller can count the host's use of it once Zoom answers.
         #[serde(skip_serializing_if = "Option::is_none")]
         daily_cap: Option<u32>,
+        /// The request, ready to send (it carries the bearer token: never log it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request: Option<HttpRequest>,
     },
     /// Queue one resume of this appointment at `at` (replacing any queued one) and stop.
     Schedule { at: i64, attempt: u32 },
@@ -734,6 +760,7 @@ fn verify(cx: &mut Ctx, r: &mut MappingRow) -> Effect {
             host: None,
             sent: None,
             daily_cap: None,
+            request: None,
         },
         _ => {
             r.intent = Some(Intent::Ensure);
@@ -878,6 +905,7 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
         host: Some(host),
         sent: None,
         daily_cap: Some(ZOOM_DAILY_CAP),
+        request: None,
     }
 }
 
@@ -932,6 +960,7 @@ fn update_call(cx: &Ctx, r: &MappingRow, zoom_id: &str, sent: Sent) -> Effect {
         host: None,
         sent: Some(sent),
         daily_cap: Some(ZOOM_DAILY_CAP),
+        request: None,
     }
 }
 
@@ -948,6 +977,7 @@ fn delete_call(zoom_id: &str, doctor_id: u64) -> Effect {
         host: None,
         sent: None,
         daily_cap: None,
+        request: None,
     }
 }
 
@@ -974,6 +1004,7 @@ fn list_for(host: &str, doctor_id: u64, reference: &str, page: Option<&str>) -> 
         host: Some(host.to_string()),
         sent: None,
         daily_cap: None,
+        request: None,
     }
 }
 
@@ -989,8 +1020,54 @@ pub fn check(input: &StepInput) -> Result<()> {
     Ok(())
 }
 
-/// The `lifecycle.step` operation.
+/// The `lifecycle.step` operation: the step, and its call's request when the host's token
+/// for that doctor is good.
 pub fn run(input: &StepInput) -> Result<Step> {
     check(input)?;
-    step(input)
+    let mut out = step(input)?;
+    if let (
+        Some(auth),
+        Effect::Call {
+            doctor_id,
+            build,
+            request,
+            ..
+        },
+    ) = (&input.auth, &mut out.effect)
+    {
+        *request = ready_request(auth, *doctor_id, build, input.now);
+    }
+    Ok(out)
+}
+
+/// The call's request, if the token is the doctor's and good now; otherwise none, and the
+/// host takes the long way (token decision, renewal, build), which also reports any error.
+fn ready_request(auth: &StepAuth, doctor_id: u64, build: &Build, now: i64) -> Option<HttpRequest> {
+    if auth.doctor_id != doctor_id {
+        return None;
+    }
+    let token = auth.token.clone()?;
+    let decision = token::decide(&DecideInput {
+        mode: auth.mode,
+        token: Some(token.clone()),
+        now,
+        skew: None,
+    });
+    if decision != Decision::Use {
+        return None;
+    }
+    let mut input = build.input.clone();
+    input["auth"] = json!({
+        "access_token": token.access_token.expose(),
+        "api_url": token.api_url,
+    });
+    let built = match build.op {
+        "meeting.create" => crate::meeting::create(&read(input).ok()?),
+        "meeting.update" => crate::meeting::update(&read(input).ok()?),
+        "meeting.delete" => crate::meeting::delete(&read(input).ok()?),
+        "meeting.get" => crate::meeting::get(&read(input).ok()?),
+        "meeting.list" => crate::meeting::list(&read(input).ok()?),
+        _ => return None,
+    };
+    built.ok()
 }

@@ -47,6 +47,16 @@ final class KCTZoomAuth
         return new \WP_Error('kct_not_configured', __('Zoom is not configured for this doctor.', 'kivicare-telemed-zoom'), ['status' => 409]);
     }
 
+    /**
+     * What `lifecycle.step` needs to build a call for this doctor at once: the mode and the
+     * stored token (the core decides whether it is still good).
+     */
+    public static function forStep(array $ctx): array
+    {
+        $token = self::stored($ctx, false);
+        return ['doctor_id' => (int) $ctx['doctor_id'], 'mode' => $ctx['mode']] + ($token !== null ? ['token' => $token] : []);
+    }
+
     /** @return array|\WP_Error the clinic-wide Server-to-Server context, for a doctor's meetings */
     public static function clinicContext(int $doctorId)
     {

@@ -48,7 +48,7 @@ final class KCTMeetingLoop
         $last = null;
         $current = false;
         $events = [];
-        $hosts = [];
+        $doctors = [];
         for ($i = 0; $i < self::MAX_STEPS; $i++) {
             $row = KCTMappingRepository::find($appointmentId, $current);
             // The appointment as KiviCare has it now, read again at every step: a step may
@@ -58,9 +58,12 @@ final class KCTMeetingLoop
             $in = $base + ['appointment' => $appointment];
             // The appointment's doctor now; without KiviCare's table, the row's.
             $doctor = (int) ($appointment['doctor_id'] ?? ($row['doctor_id'] ?? 0));
-            $host = array_key_exists($doctor, $hosts) ? $hosts[$doctor] : ($hosts[$doctor] = self::host($doctor));
-            if ($host !== null) {
-                $in['host'] = $host;
+            $d = $doctors[$doctor] ?? ($doctors[$doctor] = self::doctor($doctor));
+            if ($d['host'] !== null) {
+                $in['host'] = $d['host'];
+            }
+            if ($d['auth'] !== null) {
+                $in['auth'] = $d['auth'];
             }
             $step = KCTCoreAccess::run(static function ($core) use ($in, $row, $intent, $last) {
                 return $core->lifecycleStep($in + array_filter([
@@ -86,7 +89,11 @@ final class KCTMeetingLoop
             $effect = $step['effect'];
             switch ($effect['do']) {
                 case 'call':
-                    $last = KCTZoomApi::perform($effect);
+                    $renewed = false;
+                    $last = KCTZoomApi::perform($effect, $d['auth']['token']['access_token'] ?? null, $renewed);
+                    if ($renewed) {
+                        unset($doctors[(int) $effect['doctor_id']]); // the next step gets the new token
+                    }
                     continue 2;
                 case 'schedule':
                     KCTQueue::at($appointmentId, (int) $effect['at']);
@@ -159,13 +166,22 @@ final class KCTMeetingLoop
     }
 
     /** @return string|null the doctor's Zoom host, or null when the doctor has no usable connection */
-    private static function host(int $doctorId): ?string
+    /**
+     * The doctor's Zoom host, and their stored token for the step to build its call with
+     * (null each when the doctor has no usable Zoom connection).
+     *
+     * @return array{host: ?string, auth: ?array}
+     */
+    private static function doctor(int $doctorId): array
     {
-        if ($doctorId <= 0) {
-            return null;
+        $ctx = $doctorId > 0 ? KCTZoomAuth::context($doctorId) : null;
+        if ($ctx === null || is_wp_error($ctx)) {
+            return ['host' => null, 'auth' => null];
         }
-        $ctx = KCTZoomAuth::context($doctorId);
-        return is_wp_error($ctx) || (string) $ctx['host'] === '' ? null : (string) $ctx['host'];
+        return [
+            'host' => (string) $ctx['host'] === '' ? null : (string) $ctx['host'],
+            'auth' => KCTZoomAuth::forStep($ctx),
+        ];
     }
 
     private static function policy(int $appointmentId): array

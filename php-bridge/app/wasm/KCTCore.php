@@ -209,8 +209,17 @@ final class KCTCore
     }
 
     /** Sends one JSON request, returns the JSON answer text. */
+    /**
+     * Core calls made by this process (every instance): a figure for tests and benchmarks
+     * (how many calls a booking costs), not state.
+     *
+     * @var int
+     */
+    public static $calls = 0;
+
     public function callRaw(string $request): string
     {
+        self::$calls++;
         $len = strlen($request);
         if ($len > self::MAX_INPUT) {
             throw new KCTCoreException('input_too_large', sprintf('request is %d bytes; the limit is %d', $len, self::MAX_INPUT));

@@ -25,29 +25,50 @@ final class KCTZoomApi
     }
 
     /**
-     * Performs a lifecycle step's `call` effect: the core named the operation to build and
-     * how to interpret the answer. Answers the step's next `last`: the interpreted outcome,
-     * or the host error that stopped the call before Zoom answered.
+     * Performs a lifecycle step's `call` effect: the core named the operation and how to
+     * interpret the answer, and built the request when the token it was given is good.
+     * Answers the step's next `last`: the interpreted outcome, or the host error that stopped
+     * the call before Zoom answered. `$renewed` says the token was renewed on the way.
+     *
+     * @param string|null $used the access token the step built `request` with
      */
-    public static function perform(array $effect): array
+    public static function perform(array $effect, ?string $used = null, bool &$renewed = false): array
     {
-        $build = $effect['build'];
-        $out = self::exchange((int) $effect['doctor_id'], (string) $effect['operation'], static function ($core, $auth) use ($build) {
-            return $core->run((string) $build['op'], ['auth' => $auth] + (array) $build['input']);
-        });
+        // What the next step reads of the call (never the request: it carries the token).
+        $echo = $effect;
+        unset($echo['request'], $echo['build']);
+        $operation = (string) $effect['operation'];
+        $out = null;
+        if (isset($effect['request']) && $used !== null) {
+            // Ready to send: one core call (interpret) instead of three.
+            $request = $effect['request'];
+            $out = KCTCoreAccess::run(static function ($core) use ($request, $operation) {
+                return $core->apiInterpret([
+                    'operation' => $operation, 'now' => time(), 'random' => KCTCoreAccess::random(8),
+                ] + KCTHttp::send($request));
+            });
+        }
+        if ($out === null || (!is_wp_error($out) && $out['action'] === 'refresh_then_retry')) {
+            // The long way: a usable token (renewing the one Zoom refused), build, send.
+            $renewed = true;
+            $build = $effect['build'];
+            $out = self::exchange((int) $effect['doctor_id'], $operation, static function ($core, $auth) use ($build) {
+                return $core->run((string) $build['op'], ['auth' => $auth] + (array) $build['input']);
+            }, $out === null ? null : $used);
+        }
         if (!is_wp_error($out)) {
             if (isset($effect['daily_cap'])) {
                 // Zoom answered a call the core says counts against the host's daily cap.
                 KCTHostUsage::count((int) $effect['doctor_id'], (int) $effect['daily_cap'], time());
             }
-            return ['call' => $effect, 'outcome' => $out];
+            return ['call' => $echo, 'outcome' => $out];
         }
         $data = (array) $out->get_error_data();
         $error = ['code' => $out->get_error_code(), 'message' => $out->get_error_message()];
         if (isset($data['retry_at'])) {
             $error['retry_at'] = (int) $data['retry_at'];
         }
-        return ['call' => $effect, 'host_error' => $error];
+        return ['call' => $echo, 'host_error' => $error];
     }
 
     /**
@@ -64,17 +85,19 @@ final class KCTZoomApi
         return $out['action'] === 'done' ? $out['result'] : KCTZoomAuth::outcomeError($out);
     }
 
-    /** @return array|\WP_Error the core's outcome once no token renewal is left to try */
-    private static function exchange(int $doctorId, string $operation, callable $build)
+    /**
+     * @param string|null $rejected an access token Zoom already refused for this call
+     * @return array|\WP_Error the core's outcome once no token renewal is left to try
+     */
+    private static function exchange(int $doctorId, string $operation, callable $build, ?string $rejected = null)
     {
         $ctx = KCTZoomAuth::context($doctorId);
-        return is_wp_error($ctx) ? $ctx : self::exchangeWith($ctx, $operation, $build);
+        return is_wp_error($ctx) ? $ctx : self::exchangeWith($ctx, $operation, $build, $rejected);
     }
 
-    private static function exchangeWith(array $ctx, string $operation, callable $build)
+    private static function exchangeWith(array $ctx, string $operation, callable $build, ?string $rejected = null)
     {
-        $rejected = null;
-        for ($attempt = 1; $attempt <= 2; $attempt++) {
+        for ($attempt = $rejected === null ? 1 : 2; $attempt <= 2; $attempt++) {
             $token = KCTZoomAuth::token($ctx, $rejected);
             if (is_wp_error($token)) {
                 return $token;

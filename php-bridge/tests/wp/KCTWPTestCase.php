@@ -92,7 +92,6 @@ abstract class KCTWPTestCase extends TestCase
         return $ran;
     }
 
-    /** From now until the test ends, mails are kept in $this->mails instead of sent. */
     /** Makes every queued resume due now and runs them: the queue's retries, without waiting. */
     protected function runQueue(): int
     {
@@ -108,6 +107,7 @@ abstract class KCTWPTestCase extends TestCase
         return $this->runDueCron(\KCTApp\meetings\KCTQueue::HOOK);
     }
 
+    /** From now until the test ends, mails are kept in $this->mails instead of sent. */
     protected function captureMails(): void
     {
         $this->mails = [];

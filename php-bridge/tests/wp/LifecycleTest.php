@@ -54,7 +54,17 @@ final class LifecycleTest extends KCTWPTestCase
             'patient_id' => $this->patient, 'doctor_id' => $this->doctor, 'appointment_id' => $id];
     }
 
-    /** Time passes: every queued resume of this plugin runs now, and every row's retry time has come. */
+    /** Issue 14: the step decides the token and builds the request, so a booking costs three core calls. */
+    public function testABookingCostsThreeCoreCalls(): void
+    {
+        $p = $this->provider();
+        $data = $this->bookingData(590);
+        $before = \KCTApp\wasm\KCTCore::$calls;
+        $r = $p->create_meeting($data);
+        $this->assertIsArray($r, is_wp_error($r) ? $r->get_error_message() : '');
+        $this->assertSame(3, \KCTApp\wasm\KCTCore::$calls - $before, 'step (token decided, request built), interpret, step');
+        $this->assertSame('active', KCTMappingRepository::find(590)['status']);
+    }
 
     public function testProviderIsCheapAndEligibility(): void
     {
