@@ -18,11 +18,11 @@
 use crate::error::{CoreError, Result};
 use crate::http::HttpRequest;
 use crate::input::read;
-use crate::token::{self, DecideInput, Decision, Mode, TokenSet};
 use crate::mapping::{carries_reference, Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
 use crate::meeting::{parse_meeting, validate_host, MeetingRecord};
 use crate::random::{encode_hex, HostRandom};
 use crate::timefmt::{parse_rfc3339, zoom_utc};
+use crate::token::{self, DecideInput, Decision, Mode, TokenSet};
 use serde::Serialize;
 use serde_json::{json, Value};
 
