@@ -245,7 +245,7 @@ pub enum Effect {
         daily_cap: Option<u32>,
         /// The request, ready to send (it carries the bearer token: never log it).
         #[serde(skip_serializing_if = "Option::is_none")]
-        request: Option<HttpRequest>,
+        request: Option<Box<HttpRequest>>,
     },
     /// Queue one resume of this appointment at `at` (replacing any queued one) and stop.
     Schedule { at: i64, attempt: u32 },
@@ -1042,7 +1042,12 @@ pub fn run(input: &StepInput) -> Result<Step> {
 
 /// The call's request, if the token is the doctor's and good now; otherwise none, and the
 /// host takes the long way (token decision, renewal, build), which also reports any error.
-fn ready_request(auth: &StepAuth, doctor_id: u64, build: &Build, now: i64) -> Option<HttpRequest> {
+fn ready_request(
+    auth: &StepAuth,
+    doctor_id: u64,
+    build: &Build,
+    now: i64,
+) -> Option<Box<HttpRequest>> {
     if auth.doctor_id != doctor_id {
         return None;
     }
@@ -1069,5 +1074,5 @@ fn ready_request(auth: &StepAuth, doctor_id: u64, build: &Build, now: i64) -> Op
         "meeting.list" => crate::meeting::list(&read(input).ok()?),
         _ => return None,
     };
-    built.ok()
+    built.ok().map(Box::new)
 }
