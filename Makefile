@@ -12,7 +12,7 @@ PHPUNIT := phpunit --do-not-cache-result
 
 TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver php-codesniffer gettext gcc-aarch64-linux-gnu zip unzip file
 
-.PHONY: test checks demo setup lint php-lint pot dist test-dist unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
+.PHONY: bench test checks demo setup lint php-lint pot dist test-dist unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
 
 test:
 	@start=$$(date +%s); $(MAKE) --no-print-directory checks; rc=$$?; \
@@ -110,6 +110,11 @@ runtime-wasmtime:
 
 test-wasmtime: wasm runtime runtime-wasmtime
 	cd php-bridge && KCT_WASM_RUNTIME_LIB=$(CURDIR)/target/wasmtime/runtime/libkct_wasm_runtime.so $(PHPUNIT) -c phpunit-bridge.xml
+
+# A booking end to end on the test bed, the addon against a stand-in provider (and a page
+# with the plugin active against inactive); writes the figures into README.md.
+bench: setup wasm runtime
+	scripts/testbed.sh run test php scripts/bench/booking.php --readme
 
 bench-bridge: setup wasm runtime
 	cargo build --release -p core-time

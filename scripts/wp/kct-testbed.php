@@ -28,3 +28,12 @@ add_filter('rest_post_dispatch', function ($response, $server, $request) {
     $response->header('X-KiviCare-Encrypted', 'true');
     return $response;
 }, 999, 3);
+
+// Zero cost where Zoom is not involved (issue 14): `?kct_probe=ID` on any request records
+// whether it reached the WebAssembly runtime, for the test to read back.
+if (isset($_GET['kct_probe']) && preg_match('/^[a-z0-9]{1,32}$/', (string) $_GET['kct_probe'])) {
+    add_action('shutdown', static function () {
+        $touched = class_exists('KCTApp\\wasm\\KCTWasmLoader') && \KCTApp\wasm\KCTWasmLoader::touched();
+        update_option('kct_probe_' . $_GET['kct_probe'], $touched ? 'touched' : 'untouched', false);
+    }, 0);
+}

@@ -21,6 +21,15 @@ final class KCTWasmLoader
     /** @var string */
     private static $mode = 'none';
 
+    /**
+     * Whether this request reached the runtime at all (the FFI library or the core): a
+     * request that touches no appointment and no Zoom screen must not (issue 14).
+     */
+    public static function touched(): bool
+    {
+        return self::$ffi !== null || KCTCore::$calls > 0;
+    }
+
     public static function header(): string
     {
         return __DIR__ . '/kct_runtime.h';
