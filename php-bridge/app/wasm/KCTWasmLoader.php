@@ -219,7 +219,55 @@ final class KCTWasmLoader
                 ));
             }
         }
+        self::diskCache($ffi);
         return new KCTCore($ffi, $corePath);
+    }
+
+    /**
+     * Where a runtime that compiles ahead (wasmtime) keeps the compiled core between PHP
+     * processes: KCT_WASM_CACHE_DIR, else `uploads/kct-zoom-cache`; the file is signed with
+     * KCT_WASM_CACHE_KEY, else a key derived from the site's salts. wasmi keeps nothing.
+     */
+    private static function diskCache(\FFI $ffi): void
+    {
+        if ((int) $ffi->kct_rt_disk_cache(null, null) !== 1) {
+            return; // this runtime keeps nothing on disk
+        }
+        $dir = self::setting('KCT_WASM_CACHE_DIR');
+        if ($dir === '' && function_exists('wp_upload_dir')) {
+            $dir = rtrim((string) (wp_upload_dir(null, false)['basedir'] ?? ''), '/') . '/kct-zoom-cache';
+        }
+        $key = self::setting('KCT_WASM_CACHE_KEY');
+        if ($key === '' && function_exists('wp_salt')) {
+            $key = hash_hmac('sha256', 'kivicare-telemed-zoom compiled core', wp_salt('auth'));
+        }
+        if ($dir === '' || $key === '' || !self::cacheDirReady($dir)) {
+            return;
+        }
+        $ffi->kct_rt_disk_cache($dir, $key);
+    }
+
+    private static function setting(string $name): string
+    {
+        if (defined($name) && constant($name)) {
+            return (string) constant($name);
+        }
+        $env = getenv($name);
+        return is_string($env) ? $env : '';
+    }
+
+    /** The directory exists, is writable, and a web server never lists or serves it. */
+    private static function cacheDirReady(string $dir): bool
+    {
+        if (!is_dir($dir) && !@mkdir($dir, 0700, true)) {
+            return false;
+        }
+        foreach (['index.php' => "<?php\n// Silence is golden.\n", '.htaccess' => "Require all denied\nDeny from all\n"] as $file => $text) {
+            if (!is_file("$dir/$file")) {
+                @file_put_contents("$dir/$file", $text);
+            }
+        }
+        return is_writable($dir);
     }
 
     /** The full picture for diagnostics: FFI, library, core, ABI. Never throws. */

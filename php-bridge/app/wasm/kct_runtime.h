@@ -55,3 +55,5 @@ wasm_engine_t *kct_rt_engine(void);
 wasm_module_t *kct_rt_module(wasm_store_t *, const char *path);
 const char *kct_rt_last_error(void);
 uint64_t kct_rt_cache_stats(void);
+int kct_rt_disk_cache(const char *dir, const char *key_hex);
+void kct_rt_disk_stats(uint32_t *out);

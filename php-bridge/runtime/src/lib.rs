@@ -11,6 +11,10 @@
 //!   The host deletes the returned module as usual (the cache keeps its own share).
 //! - `kct_rt_last_error()`: why the last `kct_rt_module` returned NULL.
 //! - `kct_rt_cache_stats()`: `(hits << 32) | compiles`, for tests and benchmarks.
+//! - `kct_rt_disk_cache(dir, key)`, `kct_rt_disk_stats(out)`: the compiled core kept on disk
+//!   for wasmtime (see `disk`).
+
+mod disk;
 
 #[cfg(all(feature = "wasmi", feature = "wasmtime"))]
 compile_error!("choose one backend: feature `wasmi` or `wasmtime`");
@@ -193,6 +197,13 @@ pub unsafe extern "C" fn kct_rt_module(
         set_error("the store was not created from kct_rt_engine()".into());
         return None;
     }
+    #[cfg(feature = "wasmtime")]
+    if let Some(m) = disk::load(store, &hash) {
+        cache
+            .modules
+            .insert(hash, Shared(capi::wasm_module_share(&m)));
+        return Some(m);
+    }
     let bytes = match bytes {
         Some(b) => b,
         None => match std::fs::read(&path) {
@@ -211,6 +222,8 @@ pub unsafe extern "C" fn kct_rt_module(
     match module {
         Some(m) => {
             COMPILES.fetch_add(1, Ordering::Relaxed);
+            #[cfg(feature = "wasmtime")]
+            disk::save(&m, &hash);
             cache
                 .modules
                 .insert(hash, Shared(capi::wasm_module_share(&m)));

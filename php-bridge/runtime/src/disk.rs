@@ -1,0 +1,248 @@
+//! The compiled core on disk (wasmtime only): compiling the core with cranelift costs a new
+//! PHP process hundreds of milliseconds, reading it back a few. wasmi translates lazily and
+//! has nothing worth keeping, so there these functions answer "not supported".
+//!
+//! A cache file is trusted only if it is ours: a header naming the `.wasm`'s SHA-256 and
+//! this engine (wasmtime's version, the CPU and its features), the payload's length, and an
+//! HMAC-SHA256 over all of it under a key the host passes (from the site's secrets). A
+//! corrupt, truncated or foreign file, or one written by another engine, is removed and
+//! rebuilt, never deserialized: deserializing runs native code.
+//!
+//! - `kct_rt_disk_cache(dir, key_hex)`: use `dir` (writable by the web server) with this
+//!   key; answers 1 when the backend keeps compiled modules, 0 when it does not.
+//! - `kct_rt_disk_stats(out)`: `out[0..3]` = files loaded, files written, files rejected.
+
+use std::ffi::{c_char, CStr};
+use std::sync::atomic::{AtomicU32, Ordering};
+#[cfg(feature = "wasmtime")]
+use std::sync::Mutex;
+
+static LOADED: AtomicU32 = AtomicU32::new(0);
+static WRITTEN: AtomicU32 = AtomicU32::new(0);
+static REJECTED: AtomicU32 = AtomicU32::new(0);
+
+#[cfg(feature = "wasmtime")]
+struct Config {
+    dir: std::path::PathBuf,
+    key: Vec<u8>,
+}
+
+#[cfg(feature = "wasmtime")]
+static CONFIG: Mutex<Option<Config>> = Mutex::new(None);
+
+/// # Safety
+/// `dir` and `key_hex` are NUL-terminated strings (or NULL to turn the cache off).
+#[no_mangle]
+pub unsafe extern "C" fn kct_rt_disk_cache(dir: *const c_char, key_hex: *const c_char) -> i32 {
+    let text = |p: *const c_char| {
+        // SAFETY: the caller passes a NUL-terminated string or NULL.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    };
+    configure(text(dir), text(key_hex))
+}
+
+#[cfg(feature = "wasmtime")]
+fn configure(dir: Option<String>, key_hex: Option<String>) -> i32 {
+    let key = key_hex
+        .as_deref()
+        .and_then(decode_hex)
+        .filter(|k| k.len() >= 32);
+    let mut c = CONFIG.lock().unwrap_or_else(|p| p.into_inner());
+    *c = match (dir, key) {
+        (Some(d), Some(key)) if !d.is_empty() => Some(Config { dir: d.into(), key }),
+        _ => None,
+    };
+    1
+}
+
+#[cfg(not(feature = "wasmtime"))]
+fn configure(_: Option<String>, _: Option<String>) -> i32 {
+    0
+}
+
+/// # Safety
+/// `out` points to three writable `uint32_t`.
+#[no_mangle]
+pub unsafe extern "C" fn kct_rt_disk_stats(out: *mut u32) {
+    if out.is_null() {
+        return;
+    }
+    for (i, c) in [&LOADED, &WRITTEN, &REJECTED].into_iter().enumerate() {
+        // SAFETY: the caller passes room for three values.
+        unsafe { *out.add(i) = c.load(Ordering::Relaxed) };
+    }
+}
+
+#[cfg(feature = "wasmtime")]
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) {
+        return None;
+    }
+    b.chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect()
+}
+
+#[cfg(feature = "wasmtime")]
+pub(crate) use imp::{load, save};
+
+#[cfg(feature = "wasmtime")]
+mod imp {
+    use super::*;
+    use crate::capi;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    use std::io::Write;
+
+    const MAGIC: &[u8; 8] = b"KCTCWM1\n";
+    /// magic, the .wasm's hash, the engine's, the payload's length, the MAC.
+    const HEADER: usize = 8 + 32 + 32 + 8 + 32;
+
+    /// This engine: wasmtime's version (from Cargo.lock, build.rs), the CPU and the features
+    /// cranelift compiles for. A file from another engine is never given to this one.
+    fn engine_id() -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(concat!("wasmtime ", env!("KCT_WASMTIME_VERSION"), " ").as_bytes());
+        h.update(std::env::consts::ARCH.as_bytes());
+        #[cfg(target_arch = "x86_64")]
+        for (name, on) in [
+            ("sse3", std::is_x86_feature_detected!("sse3")),
+            ("ssse3", std::is_x86_feature_detected!("ssse3")),
+            ("sse4.1", std::is_x86_feature_detected!("sse4.1")),
+            ("sse4.2", std::is_x86_feature_detected!("sse4.2")),
+            ("popcnt", std::is_x86_feature_detected!("popcnt")),
+            ("avx", std::is_x86_feature_detected!("avx")),
+            ("avx2", std::is_x86_feature_detected!("avx2")),
+            ("bmi1", std::is_x86_feature_detected!("bmi1")),
+            ("bmi2", std::is_x86_feature_detected!("bmi2")),
+            ("lzcnt", std::is_x86_feature_detected!("lzcnt")),
+            ("fma", std::is_x86_feature_detected!("fma")),
+        ] {
+            h.update([b' ']);
+            h.update(name.as_bytes());
+            h.update([u8::from(on)]);
+        }
+        #[cfg(target_arch = "aarch64")]
+        for (name, on) in [
+            ("lse", std::arch::is_aarch64_feature_detected!("lse")),
+            ("paca", std::arch::is_aarch64_feature_detected!("paca")),
+            ("fp16", std::arch::is_aarch64_feature_detected!("fp16")),
+        ] {
+            h.update([b' ']);
+            h.update(name.as_bytes());
+            h.update([u8::from(on)]);
+        }
+        h.finalize().into()
+    }
+
+    fn path(c: &Config, wasm: &[u8; 32], engine: &[u8; 32]) -> std::path::PathBuf {
+        let mut h = Sha256::new();
+        h.update(wasm);
+        h.update(engine);
+        let name: String = h.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        c.dir.join(format!("kct-core-{name}.cwasm"))
+    }
+
+    fn hmac(key: &[u8], header: &[u8], payload: &[u8]) -> Hmac<Sha256> {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key");
+        m.update(header);
+        m.update(payload);
+        m
+    }
+
+    fn mac(key: &[u8], header: &[u8], payload: &[u8]) -> [u8; 32] {
+        hmac(key, header, payload).finalize().into_bytes().into()
+    }
+
+    fn signed(key: &[u8], header: &[u8], payload: &[u8], tag: &[u8]) -> bool {
+        hmac(key, header, payload).verify_slice(tag).is_ok()
+    }
+
+    fn config() -> Option<(std::path::PathBuf, Vec<u8>)> {
+        let c = CONFIG.lock().unwrap_or_else(|p| p.into_inner());
+        c.as_ref().map(|c| (c.dir.clone(), c.key.clone()))
+    }
+
+    /// The compiled core for `wasm` from disk, if a file there is ours and whole.
+    pub(crate) fn load(
+        store: &mut capi::wasm_store_t,
+        wasm: &[u8; 32],
+    ) -> Option<Box<capi::wasm_module_t>> {
+        let (dir, key) = config()?;
+        let c = Config { dir, key };
+        let engine = engine_id();
+        let file = path(&c, wasm, &engine);
+        let bytes = std::fs::read(&file).ok()?;
+        let ok = bytes.len() >= HEADER
+            && &bytes[..8] == MAGIC
+            && bytes[8..40] == wasm[..]
+            && bytes[40..72] == engine[..]
+            && u64::from_le_bytes(bytes[72..80].try_into().ok()?) == (bytes.len() - HEADER) as u64
+            && signed(&c.key, &bytes[..80], &bytes[HEADER..], &bytes[80..HEADER]);
+        if !ok {
+            REJECTED.fetch_add(1, Ordering::Relaxed);
+            let _ = std::fs::remove_file(&file);
+            return None;
+        }
+        let payload = &bytes[HEADER..];
+        // SAFETY: an all-zero vector is the C API's empty vector.
+        let mut vec: capi::wasm_byte_vec_t = unsafe { std::mem::zeroed() };
+        // SAFETY: copies `payload.len()` bytes from a live slice.
+        unsafe { capi::wasm_byte_vec_new(&mut vec, payload.len(), payload.as_ptr() as _) };
+        // SAFETY: the payload is what this engine serialized (MAC under the site's key, same
+        // engine id); wasmtime still checks its own header and refuses what it cannot use.
+        let module = unsafe { capi::wasm_module_deserialize(store, &vec) };
+        capi::wasm_byte_vec_delete(&mut vec);
+        match module {
+            Some(m) => {
+                LOADED.fetch_add(1, Ordering::Relaxed);
+                Some(m)
+            }
+            None => {
+                REJECTED.fetch_add(1, Ordering::Relaxed);
+                let _ = std::fs::remove_file(&file);
+                None
+            }
+        }
+    }
+
+    /// Writes the compiled core beside the others (a temporary file, then a rename, so a
+    /// reader never sees half a file).
+    pub(crate) fn save(module: &capi::wasm_module_t, wasm: &[u8; 32]) {
+        let Some((dir, key)) = config() else { return };
+        let c = Config { dir, key };
+        // SAFETY: an all-zero vector is the C API's empty vector.
+        let mut out: capi::wasm_byte_vec_t = unsafe { std::mem::zeroed() };
+        capi::wasm_module_serialize(module, &mut out);
+        let payload = out.as_slice().to_vec();
+        capi::wasm_byte_vec_delete(&mut out);
+        if payload.is_empty() {
+            return;
+        }
+        let engine = engine_id();
+        let mut header = Vec::with_capacity(HEADER);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(wasm);
+        header.extend_from_slice(&engine);
+        header.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        let m = mac(&c.key, &header, &payload);
+        header.extend_from_slice(&m);
+        let file = path(&c, wasm, &engine);
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        let written = std::fs::File::create(&tmp)
+            .and_then(|mut f| f.write_all(&header).and_then(|()| f.write_all(&payload)))
+            .and_then(|()| std::fs::rename(&tmp, &file));
+        match written {
+            Ok(()) => {
+                WRITTEN.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
+    }
+}
