@@ -24,6 +24,7 @@ pub mod secret;
 pub mod timefmt;
 pub mod token;
 pub mod validation;
+pub mod visit;
 pub mod webhook;
 pub mod weburl;
 

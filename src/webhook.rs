@@ -43,9 +43,25 @@ pub enum WebhookAction {
     },
     MeetingStarted {
         meeting_id: MeetingId,
+        /// When it started (Unix seconds), if Zoom said.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        at: Option<i64>,
     },
     MeetingEnded {
         meeting_id: MeetingId,
+        /// When it ended (Unix seconds), if Zoom said.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        at: Option<i64>,
+    },
+    /// Someone joined, left, waits (in the waiting room, or for the host) or was admitted:
+    /// ask `visit.apply` what it means for the appointment's visit.
+    Participant {
+        meeting_id: MeetingId,
+        change: ParticipantChange,
+        participant: Participant,
+        /// When it happened (Unix seconds): Zoom's time for it, else the event's.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        at: Option<i64>,
     },
     MeetingDeleted {
         meeting_id: MeetingId,
@@ -73,6 +89,40 @@ pub enum WebhookAction {
         event: String,
     },
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantChange {
+    Joined,
+    Left,
+    /// Put in the waiting room, or waiting for the host to start.
+    Waiting,
+    Admitted,
+}
+crate::from_json_names!(ParticipantChange {
+    "joined" => Joined,
+    "left" => Left,
+    "waiting" => Waiting,
+    "admitted" => Admitted,
+});
+
+/// Who it was, as far as Zoom says: what identifies a person, never their name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Participant {
+    /// Their Zoom user id (`participant.id`; empty for guests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zoom_user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Set when they joined through their own registration link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registrant_id: Option<String>,
+}
+crate::from_json!(Participant {
+    zoom_user_id,
+    email,
+    registrant_id,
+});
 
 /// A verified delivery: what to do, and what lets the host refuse a replay.
 #[derive(Debug, PartialEq, Serialize)]
@@ -214,6 +264,11 @@ fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
         .and_then(Value::as_str)
         .ok_or_else(|| bad("the webhook has no event"))?;
     let payload = v.get("payload").unwrap_or(&Value::Null);
+    // Zoom's time for the event itself (ms), for when the object names none.
+    let event_at = v
+        .get("event_ts")
+        .and_then(Value::as_i64)
+        .map(|ms| ms.div_euclid(1000));
     let object = payload.get("object").unwrap_or(&Value::Null);
     let meeting_id = || {
         object
@@ -240,10 +295,42 @@ fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
         }
         "meeting.started" => WebhookAction::MeetingStarted {
             meeting_id: meeting_id()?,
+            at: time_of(object.get("start_time")).or(event_at),
         },
         "meeting.ended" => WebhookAction::MeetingEnded {
             meeting_id: meeting_id()?,
+            at: time_of(object.get("end_time")).or(event_at),
         },
+        "meeting.participant_joined"
+        | "meeting.participant_left"
+        | "meeting.participant_put_in_waiting_room"
+        | "meeting.participant_jbh_waiting"
+        | "meeting.participant_admitted" => {
+            let (change, when) = match event {
+                "meeting.participant_joined" => (ParticipantChange::Joined, "join_time"),
+                "meeting.participant_left" => (ParticipantChange::Left, "leave_time"),
+                "meeting.participant_admitted" => (ParticipantChange::Admitted, "date_time"),
+                _ => (ParticipantChange::Waiting, "date_time"),
+            };
+            let p = object.get("participant").unwrap_or(&Value::Null);
+            let text = |k: &str| {
+                p.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty() && s.len() <= 320)
+                    .map(str::to_string)
+            };
+            WebhookAction::Participant {
+                meeting_id: meeting_id()?,
+                change,
+                participant: Participant {
+                    zoom_user_id: text("id"),
+                    email: text("email").map(|e| e.to_ascii_lowercase()),
+                    registrant_id: text("registrant_id"),
+                },
+                at: time_of(p.get(when)).or(event_at),
+            }
+        }
         "meeting.deleted" => WebhookAction::MeetingDeleted {
             meeting_id: meeting_id()?,
         },
@@ -273,6 +360,12 @@ fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
     })
 }
 
+/// A time Zoom wrote as `yyyy-MM-ddTHH:mm:ssZ`.
+fn time_of(v: Option<&Value>) -> Option<i64> {
+    v.and_then(Value::as_str)
+        .and_then(crate::timefmt::parse_rfc3339)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,7 +391,7 @@ mod tests {
         assert_eq!(verify(&input(&body, "1000", &sig, 1000)).unwrap(), 1);
         let handled = handle(&input(&body, "1000", &sig, 1000)).unwrap();
         assert!(
-            matches!(handled.action, WebhookAction::MeetingStarted { meeting_id } if meeting_id.as_str() == "85746065")
+            matches!(handled.action, WebhookAction::MeetingStarted { meeting_id, .. } if meeting_id.as_str() == "85746065")
         );
     }
 

@@ -6,7 +6,9 @@
 use crate::error::{CoreError, Result};
 use crate::input::{self, FromJson, Json};
 use crate::output;
-use crate::{api, lifecycle, mapping, meeting, oauth, reconcile, token, validation, webhook};
+use crate::{
+    api, lifecycle, mapping, meeting, oauth, reconcile, token, validation, visit, webhook,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -42,6 +44,7 @@ pub const OPS: &[&str] = &[
     "lifecycle.step",
     "reconcile.orphans",
     "webhook.handle",
+    "visit.apply",
     "mapping.reserve",
     "mapping.activate",
     "mapping.recover",
@@ -107,6 +110,7 @@ fn lookup(op: &str) -> Option<Op> {
         "token.after_refresh_failure" => |i| run(i, |i| Ok(token::after_refresh_failure(i))),
         "api.interpret" => |i| run(i, api::interpret),
         "webhook.handle" => |i| run(i, webhook::handle),
+        "visit.apply" => |i| run(i, visit::apply),
         "mapping.reserve" => |i| run(i, mapping::reserve),
         "mapping.activate" => |i| run(i, mapping::activate),
         "lifecycle.step" => |i| run(i, lifecycle::run),
