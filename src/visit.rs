@@ -257,7 +257,7 @@ fn presence(
     inside: &mut bool,
     seen: &mut Option<i64>,
 ) {
-    let latest = seen.is_none_or(|s| at >= s);
+    let latest = seen.map_or(true, |s| at >= s);
     match change {
         ParticipantChange::Joined => {
             *joined = Some(joined.map_or(at, |j| j.min(at)));
