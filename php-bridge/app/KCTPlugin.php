@@ -30,6 +30,7 @@ final class KCTPlugin
         if (is_admin()) {
             KCTSettingsPages::register();
             \KCTApp\admin\KCTStatusScreen::register();
+            \KCTApp\visits\KCTWaitingNotice::register();
         }
         // Site Health also asks over REST (where is_admin() is false).
         \KCTApp\diagnostics\KCTDiagnostics::register();

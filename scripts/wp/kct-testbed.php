@@ -37,3 +37,36 @@ if (isset($_GET['kct_probe']) && preg_match('/^[a-z0-9]{1,32}$/', (string) $_GET
         update_option('kct_probe_' . $_GET['kct_probe'], $touched ? 'touched' : 'untouched', false);
     }, 0);
 }
+
+// A stand-in of KiviCare 4.3.0's status route (`PUT kivicare/v1/appointments/{id}/status`,
+// CONTRACT §9) while KiviCare core is absent: the addon checks patients in and out through
+// it. As KiviCare's: a logged-in user (its own permission check is finer), the row's
+// status updated, then `kc_appointment_cancelled` for 0 and `kc_appointment_status_update`.
+add_action('rest_api_init', static function () {
+    if (class_exists('App\\controllers\\api\\AppointmentsController')) {
+        return;
+    }
+    register_rest_route('kivicare/v1', '/appointments/(?P<id>\d+)/status', [
+        'methods' => 'PUT',
+        'permission_callback' => static function () {
+            return current_user_can('read');
+        },
+        'args' => ['id' => ['type' => 'integer', 'required' => true], 'status' => ['type' => 'integer', 'required' => true, 'enum' => [0, 1, 2, 3, 4]]],
+        'callback' => static function (WP_REST_Request $r) {
+            global $wpdb;
+            $t = $wpdb->prefix . 'kc_appointments';
+            $id = (int) $r['id'];
+            $status = (int) $r['status'];
+            if (!$wpdb->get_var($wpdb->prepare("SELECT id FROM $t WHERE id = %d", $id))) {
+                return new WP_REST_Response(['status' => false, 'message' => 'Appointment not found'], 404);
+            }
+            $wpdb->update($t, ['status' => $status], ['id' => $id]);
+            $appointment = $wpdb->get_row($wpdb->prepare("SELECT * FROM $t WHERE id = %d", $id));
+            if ($status === 0) {
+                do_action('kc_appointment_cancelled', $id);
+            }
+            do_action('kc_appointment_status_update', $id, $status, $appointment);
+            return new WP_REST_Response(['status' => true, 'message' => 'Appointment status updated successfully', 'data' => ['id' => $id, 'status' => $status]], 200);
+        },
+    ]);
+});

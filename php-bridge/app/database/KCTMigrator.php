@@ -6,6 +6,7 @@ use KCTApp\database\migrations\KCTMigration0001CreateMappings;
 use KCTApp\database\migrations\KCTMigration0002LifecycleColumns;
 use KCTApp\database\migrations\KCTMigration0003WebhookDeliveries;
 use KCTApp\database\migrations\KCTMigration0004StatusScreen;
+use KCTApp\database\migrations\KCTMigration0005Visits;
 
 /**
  * Versioned migrations: each one runs once, in order, recorded in an option. Safe to run on
@@ -23,6 +24,7 @@ final class KCTMigrator
             2 => KCTMigration0002LifecycleColumns::class,
             3 => KCTMigration0003WebhookDeliveries::class,
             4 => KCTMigration0004StatusScreen::class,
+            5 => KCTMigration0005Visits::class,
         ];
     }
 

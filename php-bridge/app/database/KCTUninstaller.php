@@ -34,6 +34,7 @@ final class KCTUninstaller
         $wpdb->query('DROP TABLE IF EXISTS ' . KCTMigration0001CreateMappings::table());
         $wpdb->query('DROP TABLE IF EXISTS ' . \KCTApp\database\migrations\KCTMigration0003WebhookDeliveries::table());
         $wpdb->query('DROP TABLE IF EXISTS ' . \KCTApp\database\migrations\KCTMigration0004StatusScreen::usageTable());
+        $wpdb->query('DROP TABLE IF EXISTS ' . \KCTApp\database\migrations\KCTMigration0005Visits::table());
         foreach (['kiviCare_zoom_telemed_setting', 'kiviCare_zoom_telemed_server_to_server_oauth_status', KCTMigrator::OPTION, self::OPT_IN] as $o) {
             delete_option($o);
         }

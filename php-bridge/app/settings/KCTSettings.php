@@ -31,6 +31,8 @@ final class KCTSettings
             'webhook_secret_previous' => '',
             'webhook_secret_previous_until' => 0,
             'policy' => [],
+            // Check patients in and out from Zoom's events (issue 16); on unless turned off.
+            'check_in_from_zoom' => true,
         ];
     }
 
@@ -70,6 +72,7 @@ final class KCTSettings
             'enabled' => (bool) $s['enabled'],
             'policy' => $s['policy'] ?: new \stdClass(),
             'delete_data_on_uninstall' => (bool) get_option(\KCTApp\database\KCTUninstaller::OPT_IN, false),
+            'check_in_from_zoom' => (bool) $s['check_in_from_zoom'],
         ];
     }
 
@@ -161,6 +164,9 @@ final class KCTSettings
                 $stored['webhook_secret_previous_until'] = time() + self::PREVIOUS_SECRET_GRACE;
             }
             $stored['webhook_secret'] = KCTVault::encrypt($next['webhook_secret']);
+        }
+        if (array_key_exists('check_in_from_zoom', $in)) {
+            $stored['check_in_from_zoom'] = (bool) $in['check_in_from_zoom'];
         }
         if (array_key_exists('delete_data_on_uninstall', $in)) {
             update_option(\KCTApp\database\KCTUninstaller::OPT_IN, (bool) $in['delete_data_on_uninstall'], false);

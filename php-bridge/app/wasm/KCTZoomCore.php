@@ -33,6 +33,7 @@ final class KCTZoomCore
         'lifecycle.step' => 'lifecycleStep',
         'reconcile.orphans' => 'reconcileOrphans',
         'webhook.handle' => 'webhookHandle',
+        'visit.apply' => 'visitApply',
         'mapping.reserve' => 'mappingReserve',
         'mapping.activate' => 'mappingActivate',
         'mapping.recover' => 'mappingRecover',
@@ -158,6 +159,12 @@ final class KCTZoomCore
     public function webhookHandle(array $input = []): array
     {
         return $this->core->call('webhook.handle', $input);
+    }
+
+    /** A visit's next record and what to do, for a meeting or participant event. (`visit.apply`) */
+    public function visitApply(array $input = []): array
+    {
+        return $this->core->call('visit.apply', $input);
     }
 
     /** A pending mapping row with a fresh correlation reference. (`mapping.reserve`) */

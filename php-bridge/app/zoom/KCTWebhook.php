@@ -62,9 +62,15 @@ final class KCTWebhook
                 return new \WP_REST_Response(['plainToken' => $action['plainToken'], 'encryptedToken' => $action['encryptedToken']], 200);
             case 'meeting_started':
             case 'meeting_ended':
+                self::applyToMapping($action);
+                \KCTApp\visits\KCTVisits::apply($action);
+                break;
             case 'meeting_deleted':
             case 'meeting_updated':
                 self::applyToMapping($action);
+                break;
+            case 'participant':
+                \KCTApp\visits\KCTVisits::apply($action);
                 break;
             case 'deauthorize':
                 foreach (KCTTokenStore::doctorsForZoomUser($action['zoom_user_id']) as $doctor) {

@@ -61,6 +61,7 @@ class KCTZoomController extends \WP_REST_Controller
                     'server_to_server_enabled' => ['type' => 'string', 'enum' => ['Yes', 'No']],
                     'policy' => ['type' => 'object'],
                     'delete_data_on_uninstall' => ['type' => 'boolean'],
+                    'check_in_from_zoom' => ['type' => 'boolean'],
                 ],
             ],
         ]);

@@ -1,0 +1,193 @@
+<?php
+use KCTApp\auth\KCTTokenStore;
+use KCTApp\models\KCTMappingRepository;
+use KCTApp\settings\KCTSettings;
+use KCTApp\storage\KCTSite;
+use KCTApp\visits\KCTVisits;
+use KCTApp\visits\KCTWaitingNotice;
+
+/**
+ * Issue 16: the visit itself, from Zoom's signed events over real HTTP: waiting, checked in,
+ * checked out with the times recorded; a no-show; events for another account's meeting and
+ * replays change nothing; the policy switch; "your patient is waiting".
+ */
+final class VisitTest extends KCTHttpTestCase
+{
+    use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
+
+    private const SECRET = 'kctWebhookSecret0123456';
+    private int $doctor = 0;
+    private int $patient = 0;
+    private string $doctorZoomId = '';
+    private array $ids = [];
+
+    protected function setUp(): void
+    {
+        parent::setUp();
+        $this->resetZoom();
+        $this->configureOAuth();
+        $this->assertTrue(KCTSettings::save(['webhook_secret' => self::SECRET, 'check_in_from_zoom' => true]));
+        $this->doctor = $this->makeUser('kiviCare_doctor');
+        $this->patient = $this->makeUser('kiviCare_patient', ['user_email' => 'visit.patient.' . wp_rand(1000, 9999) . '@example.org']);
+        $this->connectDoctor($this->doctor);
+        $this->doctorZoomId = (string) get_user_meta($this->doctor, KCTSite::userKey(KCTTokenStore::ZOOM_USER), true);
+        $this->assertNotSame('', $this->doctorZoomId);
+    }
+
+    protected function tearDown(): void
+    {
+        global $wpdb;
+        foreach ($this->ids as $id) {
+            KCTMappingRepository::delete($id);
+            $wpdb->delete(KCTVisits::table(), ['appointment_id' => $id]);
+            $this->deleteAppointment($id);
+        }
+        KCTSettings::save(['check_in_from_zoom' => true]);
+        parent::tearDown();
+    }
+
+    private function meeting(int $id): string
+    {
+        $this->ids[] = $id;
+        $row = $this->ensureMeeting(['appointment_id' => $id, 'doctor_id' => $this->doctor, 'patient_id' => $this->patient,
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']);
+        $this->assertIsArray($row, is_wp_error($row) ? $row->get_error_message() : '');
+        return (string) $row['zoom_id'];
+    }
+
+    private function event(string $event, array $object, string $secret = self::SECRET): array
+    {
+        $r = self::zoom('webhook', ['url' => getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook',
+            'secret' => $secret, 'event' => $event, 'payload' => ['account_id' => 'fzAccountOAuth', 'object' => $object]]);
+        $this->assertSame(200, $r['status'], $r['body']);
+        return $r;
+    }
+
+    private function participant(string $event, string $zoomId, array $who, string $time): array
+    {
+        $key = $event === 'meeting.participant_joined' ? 'join_time' : ($event === 'meeting.participant_left' ? 'leave_time' : 'date_time');
+        return $this->event($event, ['id' => (int) $zoomId, 'uuid' => 'u', 'host_id' => $this->doctorZoomId,
+            'participant' => $who + ['user_name' => 'Someone', $key => $time]]);
+    }
+
+    private function patientWho(): array
+    {
+        return ['user_id' => '1677', 'id' => '', 'email' => get_userdata($this->patient)->user_email];
+    }
+
+    private static function status(int $id): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var($wpdb->prepare("SELECT status FROM {$wpdb->prefix}kc_appointments WHERE id = %d", $id));
+    }
+
+    public function testAVisitGoesWaitingCheckedInCheckedOutWithItsTimes(): void
+    {
+        $zoomId = $this->meeting(990101);
+        $this->participant('meeting.participant_put_in_waiting_room', $zoomId, $this->patientWho(), '2030-01-01T09:58:00Z');
+        $v = KCTVisits::find(990101);
+        $this->assertSame(strtotime('2030-01-01T09:58:00Z'), $v['waiting_since']);
+        wp_set_current_user($this->doctor);
+        ob_start();
+        KCTWaitingNotice::render();
+        $notice = (string) ob_get_clean();
+        $this->assertStringContainsString('Your patient is waiting', $notice);
+        $this->assertStringContainsString('appointment_id=990101', $notice, 'with the Start button');
+        wp_set_current_user(0);
+
+        $this->event('meeting.started', ['id' => (int) $zoomId, 'host_id' => $this->doctorZoomId, 'start_time' => '2030-01-01T09:59:00Z']);
+        $this->participant('meeting.participant_joined', $zoomId, ['user_id' => '16', 'id' => $this->doctorZoomId], '2030-01-01T09:59:30Z');
+        $this->assertSame(1, self::status(990101), 'the doctor alone checks no one in');
+        $this->participant('meeting.participant_admitted', $zoomId, $this->patientWho(), '2030-01-01T10:00:00Z');
+        $this->participant('meeting.participant_joined', $zoomId, $this->patientWho(), '2030-01-01T10:00:05Z');
+        $this->assertSame(4, self::status(990101), 'checked in through KiviCare\'s status update');
+        $v = KCTVisits::find(990101);
+        $this->assertArrayNotHasKey('waiting_since', $v, 'the wait is over');
+        $this->assertSame([], KCTVisits::waitingFor($this->doctor));
+
+        $this->participant('meeting.participant_left', $zoomId, $this->patientWho(), '2030-01-01T10:25:05Z');
+        $this->event('meeting.ended', ['id' => (int) $zoomId, 'host_id' => $this->doctorZoomId, 'end_time' => '2030-01-01T10:26:00Z']);
+        $this->assertSame(3, self::status(990101), 'checked out');
+        $v = KCTVisits::find(990101);
+        $this->assertSame('checked_out', $v['outcome']);
+        $this->assertSame('email', $v['patient_known_by']);
+        $this->assertSame(strtotime('2030-01-01T10:00:05Z'), $v['patient_joined_at']);
+        $this->assertSame(strtotime('2030-01-01T10:25:05Z'), $v['patient_left_at']);
+        $this->assertSame(strtotime('2030-01-01T09:59:30Z'), $v['doctor_joined_at']);
+        $this->assertSame(25 * 60, $v['together_seconds']);
+    }
+
+    public function testTheDoctorAloneIsANoShowAdministratorsCanFilter(): void
+    {
+        $zoomId = $this->meeting(990102);
+        $this->participant('meeting.participant_joined', $zoomId, ['id' => $this->doctorZoomId], '2030-01-01T10:00:00Z');
+        $this->event('meeting.ended', ['id' => (int) $zoomId, 'end_time' => '2030-01-01T10:20:00Z']);
+        $this->assertSame('no_show', KCTVisits::find(990102)['outcome']);
+        $this->assertSame(1, self::status(990102), 'KiviCare\'s status is left as it was');
+        $noShows = array_column(KCTVisits::recent(['outcome' => 'no_show']), 'appointment_id');
+        $this->assertContains(990102, $noShows);
+    }
+
+    public function testOtherMeetingsReplaysAndBadSignaturesChangeNothing(): void
+    {
+        global $wpdb;
+        $zoomId = $this->meeting(990103);
+        $count = static function () use ($wpdb) {
+            return (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . KCTVisits::table());
+        };
+        $before = $count();
+        $this->participant('meeting.participant_joined', '85999999999', $this->patientWho(), '2030-01-01T10:00:00Z');
+        $this->assertSame($before, $count(), 'another account\'s meeting: nothing');
+        $sent = $this->participant('meeting.participant_joined', $zoomId, $this->patientWho(), '2030-01-01T10:00:00Z');
+        $this->assertSame(4, self::status(990103));
+        $visit = KCTVisits::find(990103);
+        // The same delivery again: refused as a replay; the status set back by hand stays.
+        $this->setAppointment(990103, ['status' => 1]);
+        $lines = '';
+        foreach ($sent['headers'] as $k => $v) {
+            $lines .= "$k: $v\r\n";
+        }
+        file_get_contents(getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook', false,
+            stream_context_create(['http' => ['method' => 'POST', 'header' => $lines, 'content' => $sent['sent'], 'ignore_errors' => true]]));
+        $this->assertSame($visit, KCTVisits::find(990103));
+        $this->assertSame(1, self::status(990103));
+        $bad = self::zoom('webhook', ['url' => getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook',
+            'secret' => 'not-the-secret-0000000', 'event' => 'meeting.ended', 'payload' => ['object' => ['id' => (int) $zoomId]]]);
+        $this->assertSame(401, $bad['status']);
+        $this->assertSame($visit, KCTVisits::find(990103));
+    }
+
+    public function testWithThePolicyOffTheVisitIsRecordedButNoStatusChanges(): void
+    {
+        $this->assertTrue(KCTSettings::save(['check_in_from_zoom' => false]));
+        $zoomId = $this->meeting(990104);
+        $this->participant('meeting.participant_joined', $zoomId, $this->patientWho(), '2030-01-01T10:00:00Z');
+        $this->assertSame(1, self::status(990104));
+        $this->assertTrue(KCTVisits::find(990104)['patient_in']);
+    }
+
+    public function testADoctorWhoAskedIsMailedWhenTheirPatientWaits(): void
+    {
+        $zoomId = $this->meeting(990105);
+        update_user_meta($this->doctor, KCTSite::userKey(KCTVisits::WAITING_MAIL), '1');
+        $mails = [];
+        $keep = static function ($short, $atts) use (&$mails) {
+            $mails[] = $atts;
+            return true;
+        };
+        add_filter('pre_wp_mail', $keep, 5, 2);
+        try {
+            $action = ['action' => 'participant', 'meeting_id' => $zoomId, 'change' => 'waiting',
+                'participant' => ['email' => get_userdata($this->patient)->user_email], 'at' => time()];
+            KCTVisits::apply($action);
+            KCTVisits::apply($action + ['at' => time() + 30]); // still waiting: no second mail
+        } finally {
+            remove_filter('pre_wp_mail', $keep, 5);
+        }
+        $this->assertCount(1, $mails);
+        $this->assertSame(get_userdata($this->doctor)->user_email, $mails[0]['to']);
+        $this->assertStringContainsString('appointment_id=990105', $mails[0]['message']);
+        $this->assertStringNotContainsString('zak=', $mails[0]['message']);
+    }
+}
