@@ -297,6 +297,10 @@ impl<'a> MeetingPolicy<'a> {
             auto_recording: self.auto_recording,
             encryption_type: self.encryption_type,
             meeting_authentication: self.meeting_authentication,
+            // A patient visit never gets AI summaries or questions by default: since March
+            // 2026 Zoom fills omitted ones from the account (ZOOM-FACTS), so say no.
+            auto_start_meeting_summary: false,
+            auto_start_ai_companion_questions: false,
             // Zoom separates alternative hosts with semicolons, not commas.
             alternative_hosts: (!self.alternative_hosts.is_empty())
                 .then(|| self.alternative_hosts.join(";")),
@@ -320,6 +324,9 @@ pub struct ZoomSettings<'a> {
     pub auto_recording: &'a str,
     pub encryption_type: &'a str,
     pub meeting_authentication: bool,
+    /// Documented extensions, newer than Zoom's OpenAPI export (tools/zoom-spec).
+    pub auto_start_meeting_summary: bool,
+    pub auto_start_ai_companion_questions: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alternative_hosts: Option<String>,
 }

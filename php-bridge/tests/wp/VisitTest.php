@@ -118,6 +118,21 @@ final class VisitTest extends KCTHttpTestCase
         $this->assertSame(25 * 60, $v['together_seconds']);
     }
 
+    /** Zoom fills omitted AI Companion, passcode and waiting-room fields from the account: a visit says them all. */
+    public function testEveryPrivacySettingIsSentExplicitly(): void
+    {
+        $zoomId = $this->meeting(990106);
+        $made = array_values(array_filter(self::zoomMeetings(), static function ($m) use ($zoomId) {
+            return (string) $m['id'] === $zoomId;
+        }))[0];
+        $settings = $made['settings'];
+        $this->assertFalse($settings['auto_start_meeting_summary']);
+        $this->assertFalse($settings['auto_start_ai_companion_questions']);
+        $this->assertSame('none', $settings['auto_recording']);
+        $this->assertTrue($settings['waiting_room']);
+        $this->assertNotSame('', (string) $made['password'], 'a passcode, as the policy says');
+    }
+
     public function testTheDoctorAloneIsANoShowAdministratorsCanFilter(): void
     {
         $zoomId = $this->meeting(990102);
