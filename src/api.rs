@@ -26,6 +26,8 @@ pub enum Operation {
     GetMeeting,
     ListMeetings,
     GetUser,
+    /// Registers the patient on the meeting.
+    AddRegistrant,
     /// Token endpoint, `authorization_code` grant.
     ExchangeCode,
     /// Token endpoint, `refresh_token` grant.
@@ -41,6 +43,7 @@ crate::from_json_names!(Operation {
     "get_meeting" => GetMeeting,
     "list_meetings" => ListMeetings,
     "get_user" => GetUser,
+    "add_registrant" => AddRegistrant,
     "exchange_code" => ExchangeCode,
     "refresh_token" => RefreshToken,
     "s2s_token" => S2sToken,
@@ -335,6 +338,7 @@ fn success(input: &InterpretInput, resp: &HttpResponse) -> Result<Outcome> {
                 "next_page_token": v.get("next_page_token").and_then(Value::as_str).unwrap_or(""),
             })
         }
+        Operation::AddRegistrant => crate::meeting::parse_registrant(&body()?)?,
         Operation::GetUser => {
             let v = body()?;
             let id = v.get("id").and_then(Value::as_str).ok_or_else(|| {

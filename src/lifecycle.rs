@@ -185,6 +185,9 @@ pub struct StepInput {
     /// The stored token of the appointment's doctor, when the host has one: a `call` for
     /// that doctor then comes with its `request` built.
     pub auth: Option<StepAuth>,
+    /// Who the patient is, for registering them on the meeting when the policy asks
+    /// (`register_patient`).
+    pub patient: Option<PatientInfo>,
     pub now: i64,
     /// Hex entropy: at least [`RANDOM_BYTES`] bytes.
     pub random: String,
@@ -199,8 +202,22 @@ crate::from_json!(StepInput {
     caller_mails = false,
     policy,
     auth,
+    patient,
     now,
     random,
+});
+
+/// The patient as WordPress knows them.
+#[derive(Debug, Clone)]
+pub struct PatientInfo {
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+crate::from_json!(PatientInfo {
+    email,
+    first_name,
+    last_name,
 });
 
 /// What a step answers: the row to write first (insert when there was none), then one effect.
@@ -249,7 +266,8 @@ pub enum Effect {
     },
     /// Queue one resume of this appointment at `at` (replacing any queued one) and stop.
     Schedule { at: i64, attempt: u32 },
-    /// Send the links (the patient's join link, the doctor's start link) and stop.
+    /// Send the links (`join_url`: the patient's, their own when registered; the doctor's
+    /// start link) and stop.
     Announce { join_url: String },
     /// Stop: nothing is owed. Drop any queued resume of this appointment.
     Finish {
@@ -352,6 +370,9 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
         if matches!(op, "create_meeting" | "list_meetings") {
             r.claimed_until = None;
         }
+    }
+    if op == "add_registrant" {
+        return registered(cx, row, call, last);
     }
     if let Some(e) = &last.host_error {
         return match e.retry_at {
@@ -501,7 +522,14 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
     }
 }
 
+fn forget_registration(r: &mut MappingRow) {
+    r.registrant_id = None;
+    r.patient_join_url = None;
+    r.registered_email = None;
+}
+
 fn forget_meeting(r: &mut MappingRow) {
+    forget_registration(r);
     r.zoom_id = None;
     r.join_url = None;
     r.start_url = None;
@@ -526,6 +554,7 @@ fn adopt(cx: &mut Ctx, row: &mut Option<MappingRow>, m: MeetingRecord, doctor_id
         None => {}
     }
     r.zoom_id = Some(id);
+    forget_registration(r);
     r.join_url = Some(m.join_url);
     if m.start_url.is_some() {
         r.start_url = m.start_url;
@@ -778,8 +807,9 @@ fn settle(r: &mut MappingRow, result: Finish) -> Effect {
     match (r.status, &r.join_url) {
         (Status::Active, Some(url)) if r.needs_announce => {
             r.needs_announce = false;
+            // The patient's own link when they were registered.
             Effect::Announce {
-                join_url: url.clone(),
+                join_url: r.patient_join_url.clone().unwrap_or_else(|| url.clone()),
             }
         }
         _ => finish(result, ""),
@@ -845,6 +875,9 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
         }
         if let Some(sent) = drift(a, r) {
             return update_call(cx, r, &z, sent);
+        }
+        if let Some(call) = register_call(cx, r, &z) {
+            return call;
         }
         return settle(r, Finish::Done);
     }
@@ -964,6 +997,92 @@ fn update_call(cx: &Ctx, r: &MappingRow, zoom_id: &str, sent: Sent) -> Effect {
     }
 }
 
+/// The patient is registered on the meeting when the clinic's policy asks for it and
+/// WordPress knows their email: once per meeting and email (a failed registration is not
+/// tried again for the same email; the patient then uses the meeting's own link).
+fn register_call(cx: &Ctx, r: &MappingRow, zoom_id: &str) -> Option<Effect> {
+    let wanted = cx
+        .input
+        .policy
+        .as_ref()
+        .and_then(|p| p.get("register_patient"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let patient = cx
+        .input
+        .patient
+        .as_ref()
+        .filter(|p| wanted && !p.email.is_empty())?;
+    if r.registered_email.as_deref() == Some(patient.email.as_str()) {
+        return None;
+    }
+    Some(Effect::Call {
+        operation: "add_registrant",
+        doctor_id: r.doctor_id.unwrap_or(0),
+        build: Build {
+            op: "meeting.add_registrant",
+            input: json!({
+                "meeting_id": zoom_id,
+                "email": patient.email,
+                "first_name": patient.first_name.clone().unwrap_or_default(),
+                "last_name": patient.last_name,
+            }),
+        },
+        meeting_id: Some(zoom_id.to_string()),
+        correlation_ref: None,
+        host: None,
+        sent: None,
+        daily_cap: None,
+        request: None,
+    })
+}
+
+/// What a registration came to. Whatever it was, the links go out: a registration Zoom
+/// refused (or could not take now) leaves the patient the meeting's own link, and is not
+/// tried again for this email.
+fn registered(cx: &Ctx, row: &mut Option<MappingRow>, call: &CallEcho, last: &Last) -> Folded {
+    let email = cx.input.patient.as_ref().map(|p| p.email.clone());
+    let Some(r) = row
+        .as_mut()
+        .filter(|r| call.meeting_id.is_some() && r.zoom_id == call.meeting_id)
+    else {
+        return Folded::Plan;
+    };
+    r.registered_email = email;
+    let out = last.outcome.as_ref();
+    let result = out
+        .filter(|o| o.action == "done")
+        .and_then(|o| o.result.as_ref());
+    let text = |k: &str| {
+        result
+            .and_then(|v| v.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    match (text("registrant_id"), text("join_url")) {
+        (Some(id), Some(url)) => {
+            r.registrant_id = Some(id);
+            r.patient_join_url = Some(url);
+            r.last_error = None;
+        }
+        _ => {
+            r.registrant_id = None;
+            r.patient_join_url = None;
+            let why = last
+                .host_error
+                .as_ref()
+                .map(|e| e.code.clone())
+                .or_else(|| out.and_then(|o| o.code.clone().or(o.reason.clone())))
+                .or_else(|| out.map(|o| o.action.clone()))
+                .unwrap_or_else(|| "unknown".into());
+            r.last_error = Some(bounded(&format!(
+                "registration_failed: {why}; the patient has the meeting's own link"
+            )));
+        }
+    }
+    Folded::Plan
+}
+
 fn delete_call(zoom_id: &str, doctor_id: u64) -> Effect {
     Effect::Call {
         operation: "delete_meeting",
@@ -1072,6 +1191,7 @@ fn ready_request(
         "meeting.delete" => crate::meeting::delete(&read(input).ok()?),
         "meeting.get" => crate::meeting::get(&read(input).ok()?),
         "meeting.list" => crate::meeting::list(&read(input).ok()?),
+        "meeting.add_registrant" => crate::meeting::add_registrant(&read(input).ok()?),
         _ => return None,
     };
     built.ok().map(Box::new)

@@ -71,6 +71,14 @@ pub struct MappingRow {
     pub needs_announce: bool,
     /// Zoom's time (ms) of the last webhook event applied: older ones are ignored.
     pub last_event_at: Option<i64>,
+    /// The patient registered on this meeting (the clinic's policy): their registrant id,
+    /// their own join link, and the email it was made for. Cleared with the meeting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registrant_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_join_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered_email: Option<String>,
 }
 crate::from_json!(MappingRow {
     appointment_id,
@@ -99,6 +107,9 @@ crate::from_json!(MappingRow {
     claimed_until,
     needs_announce = false,
     last_event_at,
+    registrant_id,
+    patient_join_url,
+    registered_email,
 });
 
 impl MappingRow {
@@ -131,6 +142,9 @@ impl MappingRow {
             claimed_until: None,
             needs_announce: false,
             last_event_at: None,
+            registrant_id: None,
+            patient_join_url: None,
+            registered_email: None,
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct PolicyLayer {
     pub agenda: Option<String>,
     /// A fixed passcode instead of a generated one (overrides only, in practice).
     pub password: Option<String>,
+    /// Register the patient on their meeting: their own join link, and Zoom's participant
+    /// events name them for certain (check-in, "your patient is waiting").
+    pub register_patient: Option<bool>,
 }
 crate::from_json!(PolicyLayer {
     waiting_room,
@@ -55,6 +58,7 @@ crate::from_json!(PolicyLayer {
     topic_template,
     agenda,
     password,
+    register_patient,
 });
 
 /// The resolved policy: defaults, then the clinic's layer, then overrides. It borrows its
@@ -79,6 +83,7 @@ pub struct MeetingPolicy<'a> {
     pub topic_template: &'a str,
     pub agenda: Option<&'a str>,
     pub password: Option<&'a str>,
+    pub register_patient: bool,
 }
 
 pub const DEFAULT_TOPIC_TEMPLATE: &str = "Telemedicine consultation {ref}";
@@ -105,6 +110,7 @@ impl Default for MeetingPolicy<'_> {
             topic_template: DEFAULT_TOPIC_TEMPLATE,
             agenda: None,
             password: None,
+            register_patient: false,
         }
     }
 }
@@ -147,7 +153,8 @@ impl<'a> MeetingPolicy<'a> {
                 participant_video,
                 meeting_authentication,
                 passcode_length,
-                max_duration;
+                max_duration,
+                register_patient;
                 borrow: auto_recording,
                 encryption_type,
                 audio,
@@ -292,7 +299,11 @@ impl<'a> MeetingPolicy<'a> {
             jbh_time: self.join_before_host.then_some(self.jbh_time),
             mute_upon_entry: self.mute_upon_entry,
             waiting_room: self.waiting_room,
-            approval_type: 2,
+            // 0: registration on, approved at once (the patient is registered by the addon);
+            // 2: no registration.
+            approval_type: if self.register_patient { 0 } else { 2 },
+            // 1: register once for the meeting.
+            registration_type: self.register_patient.then_some(1),
             audio: self.audio,
             auto_recording: self.auto_recording,
             encryption_type: self.encryption_type,
@@ -318,8 +329,9 @@ pub struct ZoomSettings<'a> {
     pub jbh_time: Option<i64>,
     pub mute_upon_entry: bool,
     pub waiting_room: bool,
-    /// 2: no registration required.
     pub approval_type: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_type: Option<u8>,
     pub audio: &'a str,
     pub auto_recording: &'a str,
     pub encryption_type: &'a str,
