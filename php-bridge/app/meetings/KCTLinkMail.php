@@ -2,6 +2,7 @@
 
 namespace KCTApp\meetings;
 
+use KCTApp\models\KCTMappingRepository;
 use KCTApp\telemed\KCTAppointmentLinks;
 
 /**
@@ -15,7 +16,7 @@ final class KCTLinkMail
     /** @return string[] who was sent a link: 'patient', 'doctor' */
     public static function send(int $appointmentId, array $row): array
     {
-        $join = (string) ($row['join_url'] ?? '');
+        $join = (string) KCTMappingRepository::patientJoinUrl($row);
         $host = KCTAppointmentLinks::hostLink($appointmentId);
         $sent = [];
         if (class_exists('App\\emails\\KCEmailSender') && class_exists('App\\emails\\listeners\\KCAppointmentNotificationListener')) {

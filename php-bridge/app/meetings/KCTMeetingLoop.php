@@ -65,6 +65,10 @@ final class KCTMeetingLoop
             if ($d['auth'] !== null) {
                 $in['auth'] = $d['auth'];
             }
+            $patient = self::patient((int) ($appointment['patient_id'] ?? ($row['patient_id'] ?? 0)));
+            if ($patient !== null) {
+                $in['patient'] = $patient;
+            }
             $step = KCTCoreAccess::run(static function ($core) use ($in, $row, $intent, $last) {
                 return $core->lifecycleStep($in + array_filter([
                     'row' => $row, 'intent' => $intent, 'last' => $last,
@@ -182,6 +186,17 @@ final class KCTMeetingLoop
             'host' => (string) $ctx['host'] === '' ? null : (string) $ctx['host'],
             'auth' => KCTZoomAuth::forStep($ctx),
         ];
+    }
+
+    /** Who the patient is, for registering them on the meeting when the policy asks. */
+    private static function patient(int $patientId): ?array
+    {
+        $u = $patientId > 0 ? get_userdata($patientId) : false;
+        if (!$u || $u->user_email === '') {
+            return null;
+        }
+        return ['email' => strtolower($u->user_email), 'first_name' => (string) ($u->first_name ?: $u->display_name),
+            'last_name' => (string) $u->last_name];
     }
 
     private static function policy(int $appointmentId): array

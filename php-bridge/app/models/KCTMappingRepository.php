@@ -76,7 +76,19 @@ final class KCTMappingRepository
             'claimed_until' => self::unix($db['claimed_until'] ?? null),
             'needs_announce' => !empty($db['needs_announce']),
             'last_event_at' => isset($db['last_event_at']) ? (int) $db['last_event_at'] : null,
+            'registrant_id' => $db['registrant_id'] ?? null,
+            'patient_join_url' => $db['patient_join_url'] ?? null,
+            'registered_email' => $db['registered_email'] ?? null,
         ];
+    }
+
+    /** The patient's link: their own when they were registered, else the meeting's. */
+    public static function patientJoinUrl(?array $row): ?string
+    {
+        if ($row === null) {
+            return null;
+        }
+        return !empty($row['patient_join_url']) ? (string) $row['patient_join_url'] : ($row['join_url'] ?? null);
     }
 
     private static function toDb(array $row): array
@@ -108,6 +120,9 @@ final class KCTMappingRepository
             'claimed_until' => self::utc($row['claimed_until'] ?? null),
             'needs_announce' => empty($row['needs_announce']) ? 0 : 1,
             'last_event_at' => isset($row['last_event_at']) ? (int) $row['last_event_at'] : null,
+            'registrant_id' => $row['registrant_id'] ?? null,
+            'patient_join_url' => $row['patient_join_url'] ?? null,
+            'registered_email' => $row['registered_email'] ?? null,
         ];
     }
 

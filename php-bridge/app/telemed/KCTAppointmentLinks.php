@@ -57,8 +57,8 @@ final class KCTAppointmentLinks
         }
         $me = get_current_user_id();
         if ($me && $me === (int) $m['patient_id']) {
-            $row['video_url'] = $m['join_url'];
-            $row['zoom_data'] = ['joinUrl' => $m['join_url']];
+            $row['video_url'] = KCTMappingRepository::patientJoinUrl($m);
+            $row['zoom_data'] = ['joinUrl' => KCTMappingRepository::patientJoinUrl($m)];
         } elseif ($me && ($me === (int) $m['doctor_id'] || current_user_can('manage_options'))) {
             $row['video_url'] = $me === (int) $m['doctor_id'] ? self::hostLink($id) : $m['join_url'];
             $row['zoom_data'] = ['joinUrl' => $m['join_url'], 'startUrl' => $me === (int) $m['doctor_id'] ? self::hostLink($id) : ''];
@@ -109,7 +109,7 @@ final class KCTAppointmentLinks
             return $html;
         }
         $row = KCTMappingRepository::find($id);
-        if (!KCTMappingRepository::isLive($row) || $row['join_url'] !== $join) {
+        if (!KCTMappingRepository::isLive($row) || !in_array($join, [$row['join_url'], KCTMappingRepository::patientJoinUrl($row)], true)) {
             return $html;
         }
         $host = self::hostLink($id);

@@ -86,7 +86,8 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
         }
         $row = $out['row'];
         if (KCTMappingRepository::isLive($row)) {
-            return ['id' => $row['zoom_id'], 'join_url' => $row['join_url'], 'appointment_id' => $row['appointment_id']];
+            // KiviCare mails this link to the patient: their own when they were registered.
+            return ['id' => $row['zoom_id'], 'join_url' => KCTMappingRepository::patientJoinUrl($row), 'appointment_id' => $row['appointment_id']];
         }
         $effect = $out['effect'];
         if ($effect['do'] === 'schedule') {
@@ -126,7 +127,7 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
         return (object) [
             'appointmentId' => $row['appointment_id'],
             'zoomId' => $row['zoom_id'],
-            'joinUrl' => $row['join_url'],
+            'joinUrl' => KCTMappingRepository::patientJoinUrl($row),
             'password' => $row['password'],
         ];
     }

@@ -20,6 +20,7 @@ final class KCTZoomCore
         'meeting.delete' => 'meetingDelete',
         'meeting.get' => 'meetingGet',
         'meeting.list' => 'meetingList',
+        'meeting.add_registrant' => 'meetingAddRegistrant',
         'user.get' => 'userGet',
         'oauth.authorize' => 'oauthAuthorize',
         'oauth.verify_state' => 'oauthVerifyState',
@@ -159,6 +160,12 @@ final class KCTZoomCore
     public function webhookHandle(array $input = []): array
     {
         return $this->core->call('webhook.handle', $input);
+    }
+
+    /** The request that registers the patient on a meeting. (`meeting.add_registrant`) */
+    public function meetingAddRegistrant(array $input = []): array
+    {
+        return $this->core->call('meeting.add_registrant', $input);
     }
 
     /** A visit's next record and what to do, for a meeting or participant event. (`visit.apply`) */

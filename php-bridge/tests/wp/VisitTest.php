@@ -133,6 +133,39 @@ final class VisitTest extends KCTHttpTestCase
         $this->assertNotSame('', (string) $made['password'], 'a passcode, as the policy says');
     }
 
+    /** With the clinic's policy, the patient is registered: their own link, and events name them for certain. */
+    public function testARegisteredPatientGetsTheirOwnLinkAndIsKnownByIt(): void
+    {
+        $this->assertTrue(KCTSettings::save(['policy' => ['register_patient' => true]]));
+        try {
+            $zoomId = $this->meeting(990107);
+        } finally {
+            KCTSettings::save(['policy' => []]);
+        }
+        $row = KCTMappingRepository::find(990107);
+        $this->assertNotEmpty($row['registrant_id']);
+        $this->assertStringContainsString('/w/' . $zoomId . '?tk=', (string) $row['patient_join_url']);
+        $this->assertSame(strtolower(get_userdata($this->patient)->user_email), $row['registered_email']);
+        $made = array_values(array_filter(self::zoomMeetings(), static function ($m) use ($zoomId) {
+            return (string) $m['id'] === $zoomId;
+        }))[0];
+        $this->assertSame(0, $made['settings']['approval_type'], 'made with registration on');
+        $this->assertSame($row['registrant_id'], $made['registrants'][0]['registrant_id']);
+        // The patient's links are their own; the doctor still starts the meeting as host.
+        $this->assertSame($row['patient_join_url'], KCTMappingRepository::patientJoinUrl($row));
+        wp_set_current_user($this->patient);
+        $r = rest_do_request(new \WP_REST_Request('GET', '/kct-zoom/v1/settings/zoom-telemed/meeting/990107'));
+        $this->assertSame($row['patient_join_url'], $r->get_data()['data']['join_url']);
+        wp_set_current_user(0);
+        // A participant who joins by that link carries the registrant id: the patient, for certain.
+        $this->participant('meeting.participant_joined', $zoomId, ['user_id' => '99', 'registrant_id' => $row['registrant_id']], '2030-01-01T10:00:00Z');
+        $this->assertSame('registrant', KCTVisits::find(990107)['patient_known_by']);
+        $this->assertSame(4, self::status(990107));
+        // Someone else, not registered, is not taken for the patient.
+        $this->participant('meeting.participant_left', $zoomId, ['user_id' => '77', 'email' => 'someone.else@example.org'], '2030-01-01T10:05:00Z');
+        $this->assertTrue(KCTVisits::find(990107)['patient_in']);
+    }
+
     public function testTheDoctorAloneIsANoShowAdministratorsCanFilter(): void
     {
         $zoomId = $this->meeting(990102);

@@ -216,6 +216,7 @@ impl FakeZoom {
             ("GET", ["v2", "meetings", _]) => "meetings.get".into(),
             ("PATCH", ["v2", "meetings", _]) => "meetings.update".into(),
             ("DELETE", ["v2", "meetings", _]) => "meetings.delete".into(),
+            ("POST", ["v2", "meetings", _, "registrants"]) => "meetings.registrants.add".into(),
             _ => format!("{} {}", req.method, req.path),
         };
         name
@@ -272,6 +273,9 @@ impl FakeZoom {
             }
             ("DELETE", ["v2", "meetings", id]) => {
                 self.with_token(req, fault, |t| self.delete(t, id))
+            }
+            ("POST", ["v2", "meetings", id, "registrants"]) => {
+                self.with_token(req, fault, |t| self.add_registrant(t, id, req))
             }
             _ => zoom_error(404, 404, "No such endpoint in the fake Zoom."),
         }
@@ -736,6 +740,38 @@ impl FakeZoom {
             }
         }
         Reply::empty(204)
+    }
+
+    /// `POST /meetings/{id}/registrants`: only for a meeting made with registration on
+    /// (`approval_type` 0 or 1), as Zoom; the answer carries the personal join link.
+    fn add_registrant(&self, t: &Token, id: &str, req: &Request) -> Reply {
+        let (id, m) = match self.owned_meeting(t, id) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let body = match self.checked_body(req) {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        if m["settings"]["approval_type"].as_i64().unwrap_or(2) == 2 {
+            return zoom_error(400, 3000, "Cannot register for this meeting.");
+        }
+        let registrant_id = self.token("reg");
+        let join_url = format!("{}/w/{id}?tk={}", self.base, self.token("tk"));
+        let mut w = self.world();
+        if let Some(stored) = w.meetings.get_mut(&id) {
+            let list = stored
+                .as_object_mut()
+                .map(|o| o.entry("registrants").or_insert(json!([])));
+            if let Some(Value::Array(list)) = list {
+                list.push(json!({"registrant_id": registrant_id, "email": body["email"], "join_url": join_url}));
+            }
+        }
+        Reply::json(
+            201,
+            &json!({"id": id, "join_url": join_url, "registrant_id": registrant_id,
+                "start_time": m["start_time"], "topic": m["topic"]}),
+        )
     }
 
     fn delete(&self, t: &Token, id: &str) -> Reply {

@@ -619,3 +619,49 @@ fn webhooks_are_signed_as_zoom_signs_them() {
     );
     assert_eq!(v["validated"], true);
 }
+
+#[test]
+fn registrants_only_where_registration_is_on_and_with_their_own_link() {
+    let z = zoom();
+    let t = z.connect();
+    let token = t["access_token"].as_str().unwrap();
+    let plain = z.api("POST", "/users/me/meetings", token, Some(meeting()));
+    assert_eq!(plain.status, 201, "{}", plain.body);
+    let id = plain.json()["id"].as_u64().unwrap();
+    let who = json!({"email": "pat@example.org", "first_name": "Pat"});
+    let refused = z.api(
+        "POST",
+        &format!("/meetings/{id}/registrants"),
+        token,
+        Some(who.clone()),
+    );
+    assert_eq!(refused.status, 400, "registration is off: {}", refused.body);
+    assert_eq!(refused.json()["code"], 3000);
+
+    let mut m = meeting();
+    m["settings"]["approval_type"] = json!(0);
+    m["settings"]["registration_type"] = json!(1);
+    let open = z.api("POST", "/users/me/meetings", token, Some(m));
+    let id = open.json()["id"].as_u64().unwrap();
+    let r = z.api(
+        "POST",
+        &format!("/meetings/{id}/registrants"),
+        token,
+        Some(who),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json();
+    assert!(v["registrant_id"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(v["join_url"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/w/{id}?tk=")));
+    // Zoom's schema: first_name is required.
+    let bad = z.api(
+        "POST",
+        &format!("/meetings/{id}/registrants"),
+        token,
+        Some(json!({"email": "x@example.org"})),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}

@@ -300,7 +300,7 @@ class KCTZoomController extends \WP_REST_Controller
     {
         $id = (int) $request['appointment_id'];
         $row = KCTMappingRepository::find($id);
-        $data = ['appointment_id' => $id, 'join_url' => $row['join_url'] ?? null, 'status' => $row['status'] ?? null];
+        $data = ['appointment_id' => $id, 'join_url' => KCTMappingRepository::patientJoinUrl($row), 'status' => $row['status'] ?? null];
         if ((int) ($row['doctor_id'] ?? 0) === get_current_user_id()) {
             $start = KCTStartLink::get($id);
             if (is_wp_error($start)) {

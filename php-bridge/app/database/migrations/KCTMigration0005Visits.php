@@ -5,7 +5,9 @@ namespace KCTApp\database\migrations;
 /**
  * The visit beside each mapping row (issue 16): who joined and left when, the patient
  * waiting, the time together and the outcome (checked in, checked out, no-show), as
- * `visit.apply` decides them from Zoom's events. Times are Unix seconds. Idempotent.
+ * `visit.apply` decides them from Zoom's events. Times are Unix seconds. And on the mapping
+ * row, the patient's registration (registrant id, their own join link, the email it was
+ * made for). Idempotent.
  */
 final class KCTMigration0005Visits
 {
@@ -44,5 +46,11 @@ final class KCTMigration0005Visits
   KEY outcome (outcome),
   KEY waiting_since (waiting_since)
 ) $charset;");
+        $mappings = KCTMigration0001CreateMappings::table();
+        $have = array_map('strtolower', (array) $wpdb->get_col("SHOW COLUMNS FROM `$mappings`"));
+        if (!in_array('registrant_id', $have, true)) {
+            $wpdb->query("ALTER TABLE `$mappings` ADD COLUMN `registrant_id` varchar(64) DEFAULT NULL,
+                ADD COLUMN `patient_join_url` text DEFAULT NULL, ADD COLUMN `registered_email` varchar(191) DEFAULT NULL");
+        }
     }
 }
