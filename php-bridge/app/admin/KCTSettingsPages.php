@@ -62,6 +62,16 @@ final class KCTSettingsPages
         );
     }
 
+    private static function checkbox(string $name, string $label, string $help): void
+    {
+        printf(
+            '<tr><th scope="row">%2$s</th><td><label><input type="checkbox" id="kct-%1$s" name="%1$s"> %3$s</label></td></tr>',
+            esc_attr($name),
+            esc_html($label),
+            esc_html($help)
+        );
+    }
+
     public static function renderAdmin(): void
     {
         if (!current_user_can('manage_options')) {
@@ -81,6 +91,8 @@ final class KCTSettingsPages
         self::field('account_id', __('Account ID (Server-to-Server)', 'kivicare-telemed-zoom'));
         self::field('redirect_url', __('Redirect URL (OAuth)', 'kivicare-telemed-zoom'), 'url', sprintf(__('Register exactly this URL in the Zoom app: %s', 'kivicare-telemed-zoom'), KCTSettings::callbackUrl()));
         self::field('webhook_secret', __('Webhook secret token', 'kivicare-telemed-zoom'), 'password', sprintf(__('Event notification endpoint: %s', 'kivicare-telemed-zoom'), KCTSettings::webhookUrl()));
+        self::checkbox('check_in_from_zoom', __('Check-in from Zoom', 'kivicare-telemed-zoom'), __('Check patients in when they join the meeting, and out when it ends after both were there (subscribe to the participant events in the Zoom app).', 'kivicare-telemed-zoom'));
+        self::checkbox('register_patient', __('Register patients', 'kivicare-telemed-zoom'), __('Give each patient their own join link, so Zoom names them for certain when they join or wait.', 'kivicare-telemed-zoom'));
         echo '</table><p class="submit"><button type="submit" class="button button-primary" id="kct-save">' . esc_html__('Save', 'kivicare-telemed-zoom') . '</button></p>';
         echo '<p id="kct-status" role="status"></p></form>';
         echo '<h2>' . esc_html__('What a meeting will look like', 'kivicare-telemed-zoom') . '</h2><pre id="kct-preview" class="kct-preview"></pre></div>';
@@ -106,7 +118,11 @@ final class KCTSettingsPages
         self::field('client_id', __('Client ID', 'kivicare-telemed-zoom'));
         self::field('client_secret', __('Client secret', 'kivicare-telemed-zoom'), 'password');
         self::field('zoom_user', __('Zoom user (email or id) hosting my meetings', 'kivicare-telemed-zoom'), 'text');
+        self::checkbox('waiting_mail', __('Waiting patients', 'kivicare-telemed-zoom'), __('Mail me when my patient is waiting (the notice on these screens is always shown).', 'kivicare-telemed-zoom'));
         echo '</table><p class="submit"><button type="submit" class="button button-primary" id="kct-save">' . esc_html__('Save', 'kivicare-telemed-zoom') . '</button></p>';
-        echo '<p id="kct-status" role="status"></p></form></div>';
+        echo '<p id="kct-status" role="status"></p></form>';
+        echo '<h2>' . esc_html__('Your recent visits', 'kivicare-telemed-zoom') . '</h2>';
+        \KCTApp\visits\KCTVisitTable::render(\KCTApp\visits\KCTVisits::recent(['doctor_id' => get_current_user_id()], 20));
+        echo '</div>';
     }
 }

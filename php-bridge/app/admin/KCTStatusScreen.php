@@ -34,7 +34,8 @@ final class KCTStatusScreen
         add_action('admin_post_' . self::RETRY_ACTION, [self::class, 'retryFromForm']);
     }
 
-    public static function data(int $now): array
+    /** @param array{outcome?: string} $filter which visits to list (`no_show` for no-shows) */
+    public static function data(int $now, array $filter = []): array
     {
         $usage = KCTHostUsage::today($now);
         $doctors = [];
@@ -70,6 +71,7 @@ final class KCTStatusScreen
         return [
             'doctors' => $doctors,
             'upcoming' => $upcoming,
+            'visits' => \KCTApp\visits\KCTVisits::recent($filter, 50),
             'reconcile' => get_option(KCTReconcile::LAST, null),
             'webhooks' => KCTWebhook::recent(20),
         ];
@@ -149,6 +151,20 @@ final class KCTStatusScreen
             echo '</td></tr>';
         }
         echo '</tbody></table>';
+
+        $noShows = ($_GET['kct_outcome'] ?? '') === 'no_show';
+        echo '<h2>' . esc_html__('Visits', 'kivicare-telemed-zoom') . '</h2><p>';
+        printf(
+            '<a href="%s"%s>%s</a> | <a href="%s"%s>%s</a>',
+            esc_url(admin_url('options-general.php?page=' . self::SLUG)),
+            $noShows ? '' : ' aria-current="page"',
+            esc_html__('All', 'kivicare-telemed-zoom'),
+            esc_url(admin_url('options-general.php?page=' . self::SLUG . '&kct_outcome=no_show')),
+            $noShows ? ' aria-current="page"' : '',
+            esc_html__('No-shows', 'kivicare-telemed-zoom')
+        );
+        echo '</p>';
+        \KCTApp\visits\KCTVisitTable::render($noShows ? \KCTApp\visits\KCTVisits::recent(['outcome' => 'no_show'], 50) : $d['visits']);
 
         echo '<h2>' . esc_html__('Last reconcile with Zoom', 'kivicare-telemed-zoom') . '</h2><p>';
         $rc = $d['reconcile'];

@@ -329,6 +329,7 @@ final class KCTConnect
             'is_connected' => $mode === 's2s' || $connection === 'connected',
             'connection_status' => $mode === 's2s' ? 'server_to_server' : $connection,
             'is_google_meet_connected' => get_user_meta($doctorId, 'kiviCare_google_meet_connect', true) === 'on',
+            'waiting_mail' => get_user_meta($doctorId, KCTSite::userKey(\KCTApp\visits\KCTVisits::WAITING_MAIL), true) === '1',
         ];
     }
 }

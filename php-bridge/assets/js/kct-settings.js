@@ -65,6 +65,8 @@ $('kct-core-version')?.append(sprintf(/* translators: %s: the core's version */ 
 if (cfg.view === 'admin') {
   const d = cfg.data;
   for (const k of ['auth_type', 'client_id', 'account_id', 'redirect_url']) form.elements[k].value = d[k] ?? '';
+  form.elements.check_in_from_zoom.checked = Boolean(d.check_in_from_zoom);
+  form.elements.register_patient.checked = Boolean(d.policy?.register_patient);
   placeholders(d);
   const settings = () => ({
     auth_type: value('auth_type'),
@@ -100,7 +102,9 @@ if (cfg.view === 'admin') {
     ev.preventDefault();
     if (!check()) return say(__('Please fix the fields marked above.', 'kivicare-telemed-zoom'), false);
     const s = settings();
-    const body = { auth_type: s.auth_type, client_id: s.client_id, account_id: s.account_id, redirect_url: s.redirect_url };
+    const body = { auth_type: s.auth_type, client_id: s.client_id, account_id: s.account_id, redirect_url: s.redirect_url,
+      check_in_from_zoom: form.elements.check_in_from_zoom.checked,
+      policy: { ...(cfg.data.policy || {}), register_patient: form.elements.register_patient.checked } };
     if (s.client_secret) body.client_secret = s.client_secret;
     if (s.webhook_secret) body.webhook_secret = s.webhook_secret;
     await save('', body, (data) => { cfg.data = data; });
@@ -126,6 +130,7 @@ if (cfg.view === 'doctor') {
   showConnection(d);
   for (const k of ['account_id', 'client_id', 'zoom_user']) form.elements[k].value = d[k] ?? '';
   form.elements.enable_server_to_server.checked = d.auth_type === 'server-to-server';
+  form.elements.waiting_mail.checked = Boolean(d.waiting_mail);
   placeholders(d);
   const settings = () => ({
     auth_type: form.elements.enable_server_to_server.checked ? 'server-to-server' : 'none',
@@ -146,7 +151,8 @@ if (cfg.view === 'doctor') {
     ev.preventDefault();
     if (!check()) return say(__('Please fix the fields marked above.', 'kivicare-telemed-zoom'), false);
     const s = settings();
-    const body = { auth_type: s.auth_type, account_id: s.account_id, client_id: s.client_id };
+    const body = { auth_type: s.auth_type, account_id: s.account_id, client_id: s.client_id,
+      waiting_mail: form.elements.waiting_mail.checked };
     // Only for the doctor's own app: under the clinic's app an administrator assigns it.
     if (s.auth_type === 'server-to-server') body.zoom_user = s.zoom_user;
     if (s.client_secret) body.client_secret = s.client_secret;

@@ -175,6 +175,30 @@ final class VisitTest extends KCTHttpTestCase
         $this->assertSame(1, self::status(990102), 'KiviCare\'s status is left as it was');
         $noShows = array_column(KCTVisits::recent(['outcome' => 'no_show']), 'appointment_id');
         $this->assertContains(990102, $noShows);
+        // Administrators filter them on the status screen and over REST.
+        wp_set_current_user($this->makeUser('administrator'));
+        $r = rest_do_request(new \WP_REST_Request('GET', '/kct-zoom/v1/settings/zoom-telemed/status'));
+        $this->assertContains(990102, array_column($r->get_data()['data']['visits'], 'appointment_id'));
+        $req = new \WP_REST_Request('GET', '/kct-zoom/v1/settings/zoom-telemed/status');
+        $req->set_param('outcome', 'checked_out');
+        $this->assertNotContains(990102, array_column(rest_do_request($req)->get_data()['data']['visits'], 'appointment_id'));
+        $_GET['kct_outcome'] = 'no_show';
+        try {
+            ob_start();
+            \KCTApp\admin\KCTStatusScreen::render();
+            $page = (string) ob_get_clean();
+        } finally {
+            unset($_GET['kct_outcome']);
+        }
+        $this->assertStringContainsString('#990102', $page);
+        $this->assertStringContainsString('No-show', $page);
+        // The doctor sees it among their recent visits.
+        wp_set_current_user($this->doctor);
+        ob_start();
+        \KCTApp\admin\KCTSettingsPages::renderDoctor();
+        $mine = (string) ob_get_clean();
+        $this->assertStringContainsString('#990102', $mine);
+        wp_set_current_user(0);
     }
 
     public function testOtherMeetingsReplaysAndBadSignaturesChangeNothing(): void
@@ -218,7 +242,14 @@ final class VisitTest extends KCTHttpTestCase
     public function testADoctorWhoAskedIsMailedWhenTheirPatientWaits(): void
     {
         $zoomId = $this->meeting(990105);
-        update_user_meta($this->doctor, KCTSite::userKey(KCTVisits::WAITING_MAIL), '1');
+        // The doctor asks for it on their page (doctor-config).
+        wp_set_current_user($this->doctor);
+        $req = new \WP_REST_Request('PUT', '/kct-zoom/v1/settings/zoom-telemed/doctor-config');
+        $req->set_param('waiting_mail', true);
+        $answer = rest_do_request($req);
+        wp_set_current_user(0);
+        $this->assertSame(200, $answer->get_status(), wp_json_encode($answer->get_data()));
+        $this->assertTrue($answer->get_data()['data']['waiting_mail']);
         $mails = [];
         $keep = static function ($short, $atts) use (&$mails) {
             $mails[] = $atts;

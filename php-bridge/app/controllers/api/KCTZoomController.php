@@ -6,6 +6,7 @@ use KCTApp\admin\KCTStatusScreen;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\models\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
+use KCTApp\storage\KCTSite;
 use KCTApp\meetings\KCTStartLink;
 use KCTApp\zoom\KCTConnect;
 use KCTApp\zoom\KCTWebhook;
@@ -75,6 +76,7 @@ class KCTZoomController extends \WP_REST_Controller
                     'client_id' => ['type' => 'string', 'maxLength' => self::MAX_ID],
                     'client_secret' => ['type' => 'string', 'maxLength' => self::MAX_SECRET],
                     'zoom_user' => ['type' => 'string', 'maxLength' => self::MAX_EMAIL],
+                    'waiting_mail' => ['type' => 'boolean'],
                 ]],
         ]);
         // Under the clinic-wide Server-to-Server app, administrators assign each doctor's Zoom
@@ -104,6 +106,7 @@ class KCTZoomController extends \WP_REST_Controller
             // does not call it).
             register_rest_route($this->namespace, '/' . $this->rest_base . '/status', [
                 'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'status'], 'permission_callback' => [$this, 'admin_permissions_check'],
+                'args' => ['outcome' => ['type' => 'string', 'enum' => ['checked_in', 'checked_out', 'no_show']]],
             ]);
             register_rest_route($this->namespace, '/' . $this->rest_base . '/status/retry/(?P<appointment_id>\d+)', [
                 'methods' => \WP_REST_Server::CREATABLE, 'callback' => [$this, 'retry'], 'permission_callback' => [$this, 'admin_permissions_check'],
@@ -130,7 +133,8 @@ class KCTZoomController extends \WP_REST_Controller
 
     public function status(\WP_REST_Request $request): \WP_REST_Response
     {
-        return self::envelope(true, __('Zoom telemedicine status', 'kivicare-telemed-zoom'), KCTStatusScreen::data(time()));
+        $filter = $request['outcome'] ? ['outcome' => (string) $request['outcome']] : [];
+        return self::envelope(true, __('Zoom telemedicine status', 'kivicare-telemed-zoom'), KCTStatusScreen::data(time(), $filter));
     }
 
     /** "Retry now" for one appointment: the core decides what a fresh ensure means for it. */
@@ -229,7 +233,13 @@ class KCTZoomController extends \WP_REST_Controller
 
     public function update_doctor_config(\WP_REST_Request $request): \WP_REST_Response
     {
-        $r = KCTConnect::saveDoctorConfig(get_current_user_id(), $request->get_params());
+        $params = $request->get_params();
+        if (isset($params['waiting_mail'])) {
+            // A preference, not a Zoom setting: kept whatever the Zoom fields come to.
+            update_user_meta(get_current_user_id(), KCTSite::userKey(\KCTApp\visits\KCTVisits::WAITING_MAIL), $params['waiting_mail'] ? '1' : '0');
+            unset($params['waiting_mail']);
+        }
+        $r = KCTConnect::saveDoctorConfig(get_current_user_id(), $params);
         if (is_wp_error($r)) {
             return self::failure($r);
         }
