@@ -47,10 +47,14 @@ unit:
 	PROPTEST_RNG_SEED=20261201 cargo test
 
 # The core, import-free, built for speed; shipped inside the plugin's lib/.
-wasm:
+# One binaryen for both builds: npm's, pinned in package-lock.json (Debian's 108 corrupts
+# wasm-bindgen's externref table, see scripts/build-pkg.sh).
+WASM_OPT := node_modules/.bin/wasm-opt
+
+wasm: $(WASM_OPT)
 	cargo build --profile server --target wasm32-unknown-unknown --lib
 	@mkdir -p build $(LIB)
-	wasm-opt $(WASM_OPT_FLAGS) $(WASM_RAW) -o $(WASM)
+	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM_RAW) -o $(WASM)
 	cp $(WASM) $(LIB)/kc_telemed.wasm
 
 # The runtime library PHP FFI loads (wasmi: about a minute to build).
@@ -133,6 +137,9 @@ dist: wasm runtime pkg
 test-dist: dist
 	KCT_DIST_ZIP=$(DIST_ZIP) scripts/testbed.sh run dist php scripts/wp/demo.php
 	@echo "test-dist: $(DIST_ZIP) installed by the upgrader, activated, demo walk passed"
+
+$(WASM_OPT):
+	npm ci --no-audit --no-fund
 
 size: wasm pkg
 	scripts/wasm-size.sh --readme

@@ -18,6 +18,6 @@ cargo build --quiet --release -p core-time
 # Optimised exactly as the shipped core (the Makefile passes its wasm-opt flags), names kept;
 # then the probes.
 read -r -a flags <<< "${WASM_OPT_FLAGS:?run through make profile-core, which passes the shipped wasm-opt flags}"
-wasm-opt -g "${flags[@]}" target/named/wasm32-unknown-unknown/server/kc_telemed.wasm -o "$out/named.wasm"
-wasm-opt -g "${flags[@]}" --log-execution "$out/named.wasm" -o "$out/probed.wasm"
+node_modules/.bin/wasm-opt -g "${flags[@]}" target/named/wasm32-unknown-unknown/server/kc_telemed.wasm -o "$out/named.wasm"
+node_modules/.bin/wasm-opt -g "${flags[@]}" --log-execution "$out/named.wasm" -o "$out/probed.wasm"
 target/release/core-time --profile "$out/probed.wasm" "$out/named.wasm" "$request"

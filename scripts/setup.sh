@@ -2,7 +2,6 @@
 # Installs what `make test` and `make demo` need on a fresh machine, and nothing twice.
 set -euo pipefail
 need_apt=()
-command -v wasm-opt >/dev/null || need_apt+=(binaryen)
 command -v wasm-objdump >/dev/null || need_apt+=(wabt)
 for pkg in "$@"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")

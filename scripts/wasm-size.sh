@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 raw=target/wasm32-unknown-unknown/server/kc_telemed.wasm
-opt=build/kc_telemed.wasm
+# The file the plugin ships (make wasm copies the optimised build there).
+opt=php-bridge/lib/kc_telemed.wasm
 [ -f "$raw" ] && [ -f "$opt" ] || { echo "build the .wasm first (make wasm)" >&2; exit 1; }
 if wasm-objdump -x -j Import "$opt" 2>/dev/null | grep -q '^Import\['; then
   echo "the core .wasm has imports:" >&2; wasm-objdump -x -j Import "$opt" >&2; exit 1

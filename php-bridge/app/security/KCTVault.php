@@ -96,9 +96,4 @@ final class KCTVault
         );
         return $plain === false ? null : $plain;
     }
-
-    public static function isCiphertext(?string $v): bool
-    {
-        return is_string($v) && strncmp($v, self::PREFIX, strlen(self::PREFIX)) === 0;
-    }
 }

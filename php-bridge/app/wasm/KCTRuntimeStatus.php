@@ -4,8 +4,8 @@ namespace KCTApp\wasm;
 
 /**
  * Whether the WASM runtime can run here, and if not, why and the exact fix. Produced by
- * KCTWasmLoader::status() without ever raising a fatal error, so Site Health, the CLI and
- * the settings page can show it.
+ * KCTWasmLoader::status() without ever raising a fatal error, so Site Health (and its
+ * admin notice) can show it.
  */
 final class KCTRuntimeStatus
 {

@@ -13,6 +13,8 @@
 //! - `kct_rt_cache_stats()`: `(hits << 32) | compiles`, for tests and benchmarks.
 //! - `kct_rt_disk_cache(dir, key)`, `kct_rt_disk_stats(out)`: the compiled core kept on disk
 //!   for wasmtime (see `disk`).
+// A C API for PHP's FFI: unsafe throughout, each block with its SAFETY comment.
+#![allow(unsafe_code)]
 
 mod disk;
 
