@@ -22,7 +22,9 @@ fn request_bodies_validate_against_zooms_spec() {
         };
         let url = req["url"].as_str().unwrap();
         let path = url.split("/v2").nth(1).unwrap().split('?').next().unwrap();
-        let body: Value = serde_json::from_str(req["body"].as_str().unwrap()).unwrap();
+        // The file writes a JSON body as the JSON it is.
+        let body: Value = req["body"].clone();
+        assert!(body.is_object(), "{}: the body is JSON", v.name());
         let problems = spec
             .validate_request(req["method"].as_str().unwrap(), path, &body)
             .unwrap_or_else(|e| panic!("{}: {e}", v.name()));

@@ -1,6 +1,6 @@
-//! Golden vectors: every case in `tests/vectors/` goes through the same JSON dispatch the
-//! .wasm exports, and must produce exactly its `expected` answer. The PHP bridge replays the
-//! same files through the real .wasm.
+//! Golden vectors: every case in `tests/vectors/<op>/` goes through the same JSON dispatch
+//! the .wasm exports, and must produce exactly its `expected` answer (layout and fixtures:
+//! `tests/common/mod.rs`). The PHP bridge replays the same files through the real .wasm.
 //!
 //! `KCT_BLESS=1 cargo test --test vectors` writes the current answers into the files (for
 //! new cases); review the diff before committing it.
@@ -20,11 +20,8 @@ fn every_vector_matches() {
     for v in &vectors {
         let got: Value = serde_json::from_str(&dispatch(&v.request())).unwrap();
         if bless {
-            let mut case = v.case.clone();
-            case["expected"] = got;
-            let text = serde_json::to_string_pretty(&case).unwrap() + "\n";
-            std::fs::write(&v.path, text).unwrap();
-        } else if got != v.case["expected"] {
+            v.bless(&got);
+        } else if !v.matches(&got) {
             failures.push(format!(
                 "{}\n  expected {}\n  got      {}",
                 v.name(),

@@ -1,6 +1,6 @@
 //! The JSON face of the core. One entry point, [`dispatch`]: `{"op": .., "input": ..}` in,
 //! `{"ok": ..}` or `{"error": {code, message, field?}}` out. The .wasm exports it (see
-//! `wasm`), and the golden vectors in `tests/vectors/` replay through it, so the PHP side
+//! `wasm`), and the golden vectors in `tests/vectors/<op>/` replay through it, so the PHP side
 //! can replay them unchanged. This module translates; it decides nothing.
 
 use crate::error::{CoreError, Result};

@@ -13,10 +13,12 @@ const browser = {
   'settings.validate_doctor': validateDoctorSettings,
   'policy.validate': validatePolicy,
 };
-const dir = new URL('../vectors/', import.meta.url);
-const cases = readdirSync(dir).filter((f) => f.endsWith('.json'))
-  .map((f) => [f, JSON.parse(readFileSync(new URL(f, dir), 'utf8'))])
-  .filter(([, c]) => c.op in browser);
+// tests/vectors/<op>/<case>.json (the validation cases use no fixtures).
+const cases = Object.keys(browser).flatMap((op) => {
+  const dir = new URL(`../vectors/${op}/`, import.meta.url);
+  return readdirSync(dir).filter((f) => f.endsWith('.json'))
+    .map((f) => [`${op}/${f}`, { op, ...JSON.parse(readFileSync(new URL(f, dir), 'utf8')) }]);
+});
 
 test('there are validation vectors to compare', () => {
   assert.ok(cases.length >= 9, `only ${cases.length}`);

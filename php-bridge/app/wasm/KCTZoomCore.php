@@ -8,7 +8,7 @@ namespace KCTApp\wasm;
  * maps to WP_Error. Needs no WordPress.
  *
  * The operations, their inputs and outputs are those of the core (src/abi); the golden
- * vectors in tests/vectors/ show one of each.
+ * vectors in tests/vectors/<op>/ show each.
  */
 final class KCTZoomCore
 {

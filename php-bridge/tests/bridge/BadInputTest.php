@@ -196,9 +196,15 @@ final class BadInputTest extends TestCase
     public function testRequestsLargerThanTheCallArenaSpillAndLaterAnswersStayExact(): void
     {
         $core = KCTWasmLoader::core();
-        $vector = json_decode(file_get_contents(dirname(__DIR__, 3) . '/tests/vectors/002-create-default.json'), true);
+        $dir = dirname(__DIR__, 3) . '/tests/vectors';
+        $fixture = static function (string $name) use ($dir): array {
+            return json_decode(file_get_contents("$dir/_fixtures/$name.json"), true);
+        };
+        $vector = json_decode(file_get_contents("$dir/meeting.create/default.json"), true);
+        $vector['input']['appointment'] = $fixture('create-appointment');
+        $vector['input']['auth'] = $fixture('zoom-auth');
         $expected = $core->call('meeting.create', $vector['input']);
-        $this->assertEquals($vector['expected']['ok'], $expected);
+        $this->assertEquals($vector['expected']['ok']['body'], json_decode($expected['body'], true));
         $big = ['mode' => 'oauth', 'now' => 1, 'token' => ['access_token' => str_repeat('b', 600000), 'expires_at' => 5, 'api_url' => 'https://api.zoom.us', 'refresh_token' => 'r']];
         $mix = function () use ($core, $big, $vector, $expected) {
             $this->assertSame(['action' => 'refresh'], $core->call('token.decide', $big));

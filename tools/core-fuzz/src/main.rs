@@ -14,6 +14,9 @@
 //! inputs' largest, so the margin is visible.
 
 use serde_json::{json, Value};
+
+#[path = "../../../tests/common/mod.rs"]
+mod common;
 use std::process::ExitCode;
 use wasmi::{Config, Engine, Instance, Linker, Module, Store, TypedFunc};
 
@@ -227,26 +230,14 @@ fn main() -> ExitCode {
         .get(4)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5EED_CAFE_F00D_0001);
-    let mut seeds: Vec<(String, Value)> = Vec::new();
-    let mut dir: Vec<_> = std::fs::read_dir(&args[2])
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    dir.sort();
-    for p in dir
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-    {
-        let Ok(case) = std::fs::read_to_string(p).map(|t| serde_json::from_str::<Value>(&t)) else {
-            continue;
-        };
-        let Ok(case) = case else { continue };
-        if let (Some(op), Some(input)) = (case.get("op").and_then(Value::as_str), case.get("input"))
-        {
-            if op != "debug.panic" {
-                seeds.push((op.to_string(), input.clone()));
-            }
-        }
-    }
+    // The golden vectors' inputs, fixtures expanded (the same reader as the Rust tests).
+    let seeds: Vec<(String, Value)> = common::vectors_in(std::path::Path::new(&args[2]))
+        .into_iter()
+        .filter_map(|v| {
+            let op = v.case.get("op")?.as_str()?.to_string();
+            (op != "debug.panic").then(|| (op, v.case["input"].clone()))
+        })
+        .collect();
     if seeds.is_empty() {
         eprintln!("core-fuzz: no vectors in {}", args[2]);
         return ExitCode::FAILURE;
