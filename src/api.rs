@@ -374,7 +374,7 @@ mod tests {
         for (k, x) in extra.as_object().unwrap() {
             v[k] = x.clone();
         }
-        interpret(&crate::input::read(v).unwrap()).unwrap()
+        interpret(&crate::json::read(v).unwrap()).unwrap()
     }
 
     #[test]

@@ -69,7 +69,7 @@ impl HttpRequest {
 
     pub fn json<T: Serialize>(self, body: &T) -> Self {
         let mut r = self.header("content-type", "application/json");
-        r.body = Some(crate::output::to_json(body).unwrap_or_default());
+        r.body = Some(crate::json::write::to_json(body).unwrap_or_default());
         r
     }
 
@@ -107,6 +107,6 @@ impl HttpResponse {
 
     pub fn json(&self) -> Option<serde_json::Value> {
         // Through the input tree: one JSON parser in the .wasm, not two.
-        crate::input::Json::parse(&self.body).ok().map(Into::into)
+        crate::json::Json::parse(&self.body).ok().map(Into::into)
     }
 }

@@ -17,7 +17,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpRequest;
-use crate::input::read;
+use crate::json::read;
 use crate::mapping::{carries_reference, Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
 use crate::meeting::{parse_meeting, validate_host, MeetingRecord};
 use crate::random::{encode_hex, HostRandom};

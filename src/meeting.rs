@@ -218,8 +218,8 @@ impl MeetingId {
     }
 }
 
-impl crate::input::FromJson for MeetingId {
-    fn from_json(v: crate::input::Json, at: crate::input::Path) -> Result<Self> {
+impl crate::json::FromJson for MeetingId {
+    fn from_json(v: crate::json::Json, at: crate::json::Path) -> Result<Self> {
         MeetingId::parse(&v.into())
             .ok_or_else(|| at.error("must be a positive integer (number or string)"))
     }
@@ -557,7 +557,7 @@ mod tests {
     use serde_json::json;
 
     fn input(v: Value) -> CreateInput {
-        crate::input::read(v).unwrap()
+        crate::json::read(v).unwrap()
     }
 
     fn base() -> Value {
@@ -612,7 +612,7 @@ mod tests {
         let mut v = base();
         v["appointment"]["doctor_name"] = json!("Dr {patient_name}");
         v["appointment"]["patient_name"] = json!("P");
-        let a: AppointmentFacts = crate::input::read(v["appointment"].take()).unwrap();
+        let a: AppointmentFacts = crate::json::read(v["appointment"].take()).unwrap();
         let t = render_topic(
             "{doctor_name}/{patient_name} #{appointment_id} {x} {ref",
             &a,
@@ -666,7 +666,7 @@ mod tests {
 
     #[test]
     fn delete_carries_reminder_flags() {
-        let r: MeetingRef = crate::input::read(json!({
+        let r: MeetingRef = crate::json::read(json!({
             "auth": {"access_token": "t", "api_url": "https://api.zoom.us"},
             "meeting_id": 123
         }))

@@ -448,7 +448,7 @@ mod tests {
     const KEY: &str = "0123456789abcdef0123456789abcdef-site";
 
     fn auth_input(now: i64) -> AuthorizeInput {
-        crate::input::read(json!({
+        crate::json::read(json!({
             "client_id": "cid_ABC", "redirect_uri": "https://clinic.example/wp-json/kivicare/v1/settings/zoom-telemed/callback",
             "user_id": 7, "now": now, "site_key": KEY, "random": "0f".repeat(16)
         }))
@@ -569,7 +569,7 @@ mod tests {
     #[test]
     fn token_requests_are_basic_and_form() {
         let r = refresh(
-            &crate::input::read(json!({
+            &crate::json::read(json!({
                 "client_id": "id", "client_secret": "sec", "refresh_token": "r1"
             }))
             .unwrap(),
@@ -582,7 +582,7 @@ mod tests {
             Some("grant_type=refresh_token&refresh_token=r1")
         );
         let s = s2s_token(
-            &crate::input::read(json!({
+            &crate::json::read(json!({
                 "client_id": "id", "client_secret": "sec", "account_id": "AbCdEfGhIj_123"
             }))
             .unwrap(),

@@ -445,7 +445,7 @@ mod tests {
     }
 
     fn layer(v: Value) -> PolicyLayer {
-        crate::input::read(v).unwrap()
+        crate::json::read(v).unwrap()
     }
 
     #[test]
@@ -495,7 +495,7 @@ mod tests {
 
     #[test]
     fn unknown_policy_fields_are_refused() {
-        assert!(crate::input::read::<PolicyLayer>(json!({"waitingroom": true})).is_err());
+        assert!(crate::json::read::<PolicyLayer>(json!({"waitingroom": true})).is_err());
     }
 
     #[test]

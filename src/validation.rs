@@ -310,7 +310,7 @@ mod tests {
     use super::*;
 
     fn admin(v: serde_json::Value) -> Report {
-        validate_admin(&crate::input::read(v).unwrap())
+        validate_admin(&crate::json::read(v).unwrap())
     }
 
     #[test]
@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn s2s_doctor_must_name_the_host() {
-        let r = validate_doctor(&crate::input::read(serde_json::json!({
+        let r = validate_doctor(&crate::json::read(serde_json::json!({
             "auth_type": "server-to-server", "account_id": "AbCdEfGhIjKl", "client_id": "AbCdEfGhIjKl",
             "client_secret": "s3cr3t-s3cr3t-s3cr3t", "zoom_user": "me"
         })).unwrap());

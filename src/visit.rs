@@ -361,7 +361,7 @@ fn ended(input: &VisitInput, v: &mut Visit, at: i64, effects: &mut Vec<VisitEffe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::read;
+    use crate::json::read;
     use serde_json::json;
 
     fn step(visit: Option<Visit>, status: u16, event: serde_json::Value) -> VisitStep {

@@ -236,7 +236,7 @@ pub fn handle(input: &WebhookInput) -> Result<Handled> {
         encode_hex(&h.finalize())
     };
     let action = action(input, which)?;
-    let event_ts = crate::input::Json::parse(&input.body)
+    let event_ts = crate::json::Json::parse(&input.body)
         .ok()
         .map(serde_json::Value::from)
         .and_then(|v| v.get("event_ts").and_then(Value::as_i64));
@@ -256,7 +256,7 @@ fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
         .cloned()
         .unwrap_or_default();
     let bad = |m: &str| CoreError::new("webhook_payload_invalid", m.to_string());
-    let v: Value = crate::input::Json::parse(&input.body)
+    let v: Value = crate::json::Json::parse(&input.body)
         .map(serde_json::Value::from)
         .map_err(|_| bad("the webhook body is not JSON"))?;
     let event = v

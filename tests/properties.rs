@@ -210,8 +210,8 @@ proptest! {
     /// multi-byte characters at every offset.
     #[test]
     fn writer_matches_serde_json_on_any_string(s in "[\\x00-\\x1f\"\\\\a-z/\\x7f\u{e9}\u{2028}\u{1f600}]{0,40}", doc in arb_json()) {
-        prop_assert_eq!(kc_telemed::output::to_json(&s).unwrap(), serde_json::to_string(&s).unwrap());
-        prop_assert_eq!(kc_telemed::output::to_json(&doc).unwrap(), serde_json::to_string(&doc).unwrap());
+        prop_assert_eq!(kc_telemed::json::write::to_json(&s).unwrap(), serde_json::to_string(&s).unwrap());
+        prop_assert_eq!(kc_telemed::json::write::to_json(&doc).unwrap(), serde_json::to_string(&doc).unwrap());
     }
 }
 
@@ -223,7 +223,7 @@ proptest! {
     #[test]
     fn input_tree_reads_what_serde_json_reads(doc in arb_json(), pretty in any::<bool>()) {
         let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
-        let tree = kc_telemed::input::Json::parse(&text).unwrap();
+        let tree = kc_telemed::json::Json::parse(&text).unwrap();
         prop_assert_eq!(Value::from(tree), serde_json::from_str::<Value>(&text).unwrap());
     }
 }
@@ -238,7 +238,7 @@ proptest! {
     fn parser_accepts_exactly_what_serde_json_accepts(
         s in r#"[ \t\n{}\[\],:"0-9eE.+\-truefalsn\\/ubd8\x01é]{0,24}"#,
     ) {
-        let ours = kc_telemed::input::Json::parse(&s);
+        let ours = kc_telemed::json::Json::parse(&s);
         let theirs = serde_json::from_str::<Value>(&s);
         prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{:?}", s);
         if let (Ok(ours), Ok(theirs)) = (ours, theirs) {
@@ -266,7 +266,7 @@ proptest! {
             _ => chars.push(c),
         }
         let s: String = chars.into_iter().collect();
-        let ours = kc_telemed::input::Json::parse(&s);
+        let ours = kc_telemed::json::Json::parse(&s);
         let theirs = serde_json::from_str::<Value>(&s);
         prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{:?}", s);
         if let (Ok(ours), Ok(theirs)) = (ours, theirs) {

@@ -3,7 +3,7 @@
 //! TypeScript types generated from the Rust types. It translates; it decides nothing.
 
 use crate::error::CoreError;
-use crate::input::FromJson;
+use crate::json::FromJson;
 use crate::meeting::{self, ApiAuth, AppointmentFacts, CreateInput};
 use crate::policy::PolicyLayer;
 use crate::secret::Secret;
@@ -13,13 +13,13 @@ use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
 /// JS values in, as the core's input types, through the very reader the PHP path uses
-/// (JSON, then `input::read`): a value of the wrong shape, or a misspelt field, is the same
+/// (JSON, then `json::read`): a value of the wrong shape, or a misspelt field, is the same
 /// `input_invalid` error with the same message and field, thrown as `{code, message, field}`.
 /// (Reading the JS object directly looked up known fields only, so unknown ones never failed.)
 fn input<T: Tsify + FromJson>(v: Ts<T>) -> Result<T, JsValue> {
     let json: serde_json::Value = serde_wasm_bindgen::from_value(v.js_value())
         .map_err(|e| error(CoreError::new("input_invalid", e.to_string())))?;
-    crate::input::read(json).map_err(error)
+    crate::json::read(json).map_err(error)
 }
 
 /// Plain JS objects out (not `Map`s, serde-wasm-bindgen's default for JSON objects, which

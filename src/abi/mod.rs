@@ -4,8 +4,8 @@
 //! can replay them unchanged. This module translates; it decides nothing.
 
 use crate::error::{CoreError, Result};
-use crate::input::{self, FromJson, Json};
-use crate::output;
+use crate::json::{self, FromJson, Json};
+use crate::json::write;
 use crate::{
     api, lifecycle, mapping, meeting, oauth, reconcile, token, validation, visit, webhook,
 };
@@ -59,14 +59,14 @@ pub const OPS: &[&str] = &[
 ];
 
 /// Says where the text stops being JSON, never what it says there: it may be a secret.
-fn syntax_error(e: &input::SyntaxError) -> CoreError {
+fn syntax_error(e: &json::SyntaxError) -> CoreError {
     CoreError::new("json_invalid", format!("request is not valid JSON ({e})"))
 }
 
 /// The whole answer, `{"ok":value}`, written in one buffer straight from the operation's
 /// output type.
 fn out<T: Serialize + ?Sized>(v: &T) -> Result<String> {
-    output::to_json_within("{\"ok\":", v, "}")
+    write::to_json_within("{\"ok\":", v, "}")
         .map_err(|_| CoreError::new("internal", "result could not be encoded"))
 }
 
@@ -75,7 +75,7 @@ fn out<T: Serialize + ?Sized>(v: &T) -> Result<String> {
 /// only the operations a request uses, not all of them inlined into `call`.
 #[inline(never)]
 fn run<I: FromJson, O: Serialize>(input: Json, f: impl FnOnce(&I) -> Result<O>) -> Result<String> {
-    out(&f(&input::read(input)?)?)
+    out(&f(&json::read(input)?)?)
 }
 
 /// An operation's entry point.
@@ -149,7 +149,7 @@ pub fn call(op: &str, input: Json) -> Result<String> {
 fn envelope(r: Result<String>) -> String {
     match r {
         Ok(answer) => answer,
-        Err(e) => match output::to_json_within("{\"error\":", &e, "}") {
+        Err(e) => match write::to_json_within("{\"error\":", &e, "}") {
             Ok(answer) => answer,
             Err(_) => {
                 r#"{"error":{"code":"internal","message":"answer could not be encoded"}}"#.into()

@@ -104,7 +104,7 @@ fn write_str_literal(out: &mut Vec<u8>, b: &[u8]) {
             while i + 8 <= n {
                 let w = std::ptr::read_unaligned(b.as_ptr().add(i) as *const u64);
                 std::ptr::write_unaligned(p as *mut u64, w);
-                let m = crate::input::special_bytes(u64::from_le(w));
+                let m = super::parse::special_bytes(u64::from_le(w));
                 if m != 0 {
                     let k = (m.trailing_zeros() / 8) as usize;
                     p = p.add(k);

@@ -16,9 +16,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-mod parse;
-pub(crate) use parse::special_bytes;
-pub use parse::SyntaxError;
+pub use super::parse::SyntaxError;
 
 /// A parsed input. Strings borrow from the request text unless they had escapes; objects
 /// keep their fields in order (a repeated key: the last one counts, as with `Value`).
@@ -39,7 +37,7 @@ pub enum Json<'a> {
 impl<'a> Json<'a> {
     /// Parses JSON text (serde_json's grammar and limits: depth 128, no NaN).
     pub fn parse(text: &'a str) -> std::result::Result<Self, SyntaxError> {
-        parse::parse(text)
+        super::parse::parse(text)
     }
 
     fn kind(&self) -> &'static str {
@@ -388,14 +386,14 @@ pub fn name<T: Copy>(v: Json, at: Path, names: &[(&str, T)]) -> Result<T> {
 #[macro_export]
 macro_rules! from_json {
     ($ty:ident $(($open:ident))? { $($field:ident $(= $default:expr)?),* $(,)? }) => {
-        impl $crate::input::FromJson for $ty {
+        impl $crate::json::FromJson for $ty {
             fn from_json(
-                v: $crate::input::Json,
-                at: $crate::input::Path,
+                v: $crate::json::Json,
+                at: $crate::json::Path,
             ) -> $crate::error::Result<Self> {
                 let known: &[&str] = &[$(stringify!($field)),*];
                 let known = $crate::from_json!(@known known $($open)?);
-                let mut o = $crate::input::Obj::new(v, at, known)?;
+                let mut o = $crate::json::Obj::new(v, at, known)?;
                 let built = (|| {
                     Some(Self {
                         $($field: $crate::from_json!(@get o $field $($default)?),)*
@@ -415,12 +413,12 @@ macro_rules! from_json {
 #[macro_export]
 macro_rules! from_json_names {
     ($ty:ident { $($name:literal => $variant:ident),* $(,)? }) => {
-        impl $crate::input::FromJson for $ty {
+        impl $crate::json::FromJson for $ty {
             fn from_json(
-                v: $crate::input::Json,
-                at: $crate::input::Path,
+                v: $crate::json::Json,
+                at: $crate::json::Path,
             ) -> $crate::error::Result<Self> {
-                $crate::input::name(v, at, &[$(($name, $ty::$variant)),*])
+                $crate::json::name(v, at, &[$(($name, $ty::$variant)),*])
             }
         }
     };

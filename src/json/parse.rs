@@ -7,7 +7,7 @@
 // The scanner reads eight bytes at a time (its SAFETY comment).
 #![allow(unsafe_code)]
 
-use super::Json;
+use super::read::Json;
 use std::borrow::Cow;
 use std::fmt;
 
