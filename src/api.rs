@@ -4,6 +4,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpResponse;
+use crate::json::FromJson;
 use crate::meeting::parse_meeting;
 use crate::random::HostRandom;
 use crate::timefmt::{next_utc_midnight, parse_retry_after};
@@ -17,7 +18,7 @@ const BACKOFF_CAP: i64 = 300;
 /// The longest `Retry-After` honoured: a far-future value must not park work for good.
 pub const RETRY_AFTER_CEILING: i64 = 3_600;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     CreateMeeting,
@@ -36,19 +37,6 @@ pub enum Operation {
     S2sToken,
     Revoke,
 }
-crate::from_json_names!(Operation {
-    "create_meeting" => CreateMeeting,
-    "update_meeting" => UpdateMeeting,
-    "delete_meeting" => DeleteMeeting,
-    "get_meeting" => GetMeeting,
-    "list_meetings" => ListMeetings,
-    "get_user" => GetUser,
-    "add_registrant" => AddRegistrant,
-    "exchange_code" => ExchangeCode,
-    "refresh_token" => RefreshToken,
-    "s2s_token" => S2sToken,
-    "revoke" => Revoke,
-});
 
 impl Operation {
     fn is_token(self) -> bool {
@@ -89,7 +77,8 @@ pub enum Outcome {
     },
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct InterpretInput {
     pub operation: Operation,
     /// Zoom's answer, or
@@ -98,23 +87,15 @@ pub struct InterpretInput {
     pub network_error: Option<String>,
     pub now: i64,
     /// 1 for the first try of this call.
+    #[serde(default = "one")]
     pub attempt: u32,
     /// Whether the token was already refreshed for this call.
+    #[serde(default)]
     pub refreshed: bool,
     pub max_attempts: Option<u32>,
     /// Hex entropy for backoff jitter: at least 8 bytes.
     pub random: String,
 }
-crate::from_json!(InterpretInput {
-    operation,
-    response,
-    network_error,
-    now,
-    attempt = one(),
-    refreshed = Default::default(),
-    max_attempts,
-    random,
-});
 
 fn one() -> u32 {
     1

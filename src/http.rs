@@ -1,6 +1,7 @@
 //! Requests and responses as plain data. The core builds [`HttpRequest`]s; the host sends
 //! them and hands back an [`HttpResponse`] (or a network failure) to interpret.
 
+use crate::json::FromJson;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -80,18 +81,16 @@ impl HttpRequest {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct HttpResponse {
     pub status: u16,
     /// Header names in any case; looked up case-insensitively.
+    #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    #[serde(default)]
     pub body: String,
 }
-crate::from_json!(HttpResponse {
-    status,
-    headers = Default::default(),
-    body = Default::default(),
-});
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {

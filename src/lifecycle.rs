@@ -18,6 +18,7 @@
 use crate::error::{CoreError, Result};
 use crate::http::HttpRequest;
 use crate::json::read;
+use crate::json::FromJson;
 use crate::mapping::{carries_reference, Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
 use crate::meeting::{parse_meeting, validate_host, MeetingRecord};
 use crate::random::{encode_hex, HostRandom};
@@ -42,11 +43,14 @@ pub const RANDOM_BYTES: usize = 34;
 
 /// The appointment as KiviCare has it now (the host reads its table, or trusts what
 /// KiviCare passed when the table cannot be read).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct AppointmentNow {
     /// False (the default) when the host could not look (KiviCare absent): existence is
     /// then assumed and the facts are what KiviCare passed.
+    #[serde(default)]
     pub known: bool,
+    #[serde(default = "crate::json::yes")]
     pub exists: bool,
     /// KiviCare's status: 0 cancelled, 1 booked, 2 pending, 3 checked out, 4 checked in.
     pub status: Option<u16>,
@@ -56,16 +60,6 @@ pub struct AppointmentNow {
     pub duration_min: Option<i64>,
     pub timezone: Option<String>,
 }
-crate::from_json!(AppointmentNow {
-    known = false,
-    exists = true,
-    status,
-    doctor_id,
-    patient_id,
-    start_unix,
-    duration_min,
-    timezone,
-});
 
 impl AppointmentNow {
     fn gone(&self) -> bool {
@@ -74,7 +68,8 @@ impl AppointmentNow {
 }
 
 /// What the last effect came to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct Last {
     /// The `call` effect this answers, as the step gave it (only its keys below are read).
     pub call: CallEcho,
@@ -83,13 +78,8 @@ pub struct Last {
     /// what stopped the host before Zoom answered (no token, lock busy, runtime error).
     pub host_error: Option<HostError>,
 }
-crate::from_json!(Last {
-    call,
-    outcome,
-    host_error,
-});
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromJson)]
 pub struct CallEcho {
     pub operation: String,
     pub doctor_id: u64,
@@ -99,29 +89,17 @@ pub struct CallEcho {
     /// Update only: the times that were sent.
     pub sent: Option<Sent>,
 }
-crate::from_json!(CallEcho(open) {
-    operation,
-    doctor_id,
-    meeting_id,
-    correlation_ref,
-    host,
-    sent,
-});
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct Sent {
     pub start_unix: i64,
     pub duration_min: i64,
     pub timezone: String,
 }
-crate::from_json!(Sent {
-    start_unix,
-    duration_min,
-    timezone,
-});
 
 /// An interpreted Zoom answer (`api.interpret`'s output, read leniently).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromJson)]
 pub struct OutcomeIn {
     pub action: String,
     pub result: Option<Value>,
@@ -130,48 +108,34 @@ pub struct OutcomeIn {
     pub code: Option<String>,
     pub message: Option<String>,
 }
-crate::from_json!(OutcomeIn(open) {
-    action,
-    result,
-    at,
-    reason,
-    code,
-    message,
-});
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct HostError {
     pub code: String,
     pub message: String,
     /// Set when the host knows the failure passes (a busy lock): retry then.
     pub retry_at: Option<i64>,
 }
-crate::from_json!(HostError {
-    code,
-    message,
-    retry_at,
-});
 
 /// The token the host holds for a doctor, so a step can build its call at once: one core
 /// call instead of three (decide the token, build the request, then step).
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct StepAuth {
     pub doctor_id: u64,
     pub mode: Mode,
     pub token: Option<TokenSet>,
 }
-crate::from_json!(StepAuth {
-    doctor_id,
-    mode,
-    token,
-});
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct StepInput {
     pub appointment_id: u64,
     /// What was asked, on a loop's first step only; absent: resume the row's own work.
     pub intent: Option<Intent>,
     pub row: Option<MappingRow>,
+    #[serde(default)]
     pub appointment: AppointmentNow,
     /// The Zoom host for the appointment's doctor now; absent when the doctor has no usable
     /// Zoom connection.
@@ -179,6 +143,7 @@ pub struct StepInput {
     pub last: Option<Last>,
     /// KiviCare mails the links itself after this call returns (its booking and payment
     /// paths): a meeting made now needs no announcement.
+    #[serde(default)]
     pub caller_mails: bool,
     /// The clinic's meeting policy layer, passed through to create and update.
     pub policy: Option<Value>,
@@ -192,33 +157,15 @@ pub struct StepInput {
     /// Hex entropy: at least [`RANDOM_BYTES`] bytes.
     pub random: String,
 }
-crate::from_json!(StepInput {
-    appointment_id,
-    intent,
-    row,
-    appointment = Default::default(),
-    host,
-    last,
-    caller_mails = false,
-    policy,
-    auth,
-    patient,
-    now,
-    random,
-});
 
 /// The patient as WordPress knows them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct PatientInfo {
     pub email: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
 }
-crate::from_json!(PatientInfo {
-    email,
-    first_name,
-    last_name,
-});
 
 /// What a step answers: the row to write first (insert when there was none), then one effect.
 #[derive(Debug, PartialEq, Serialize)]

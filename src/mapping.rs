@@ -4,6 +4,7 @@
 //! repeated.
 
 use crate::error::{CoreError, Result};
+use crate::json::FromJson;
 use crate::meeting::{parse_meeting, MeetingRecord};
 use crate::random::{encode_hex, HostRandom};
 use serde::Serialize;
@@ -14,7 +15,7 @@ pub const DEFAULT_PENDING_GRACE: i64 = 120;
 /// The longest a host start link is shown without being fetched again.
 pub const DEFAULT_START_LINK_MAX_AGE: i64 = 300;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pending,
@@ -23,15 +24,9 @@ pub enum Status {
     Cancelled,
     Deleted,
 }
-crate::from_json_names!(Status {
-    "pending" => Pending,
-    "active" => Active,
-    "failed" => Failed,
-    "cancelled" => Cancelled,
-    "deleted" => Deleted,
-});
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct MappingRow {
     pub appointment_id: u64,
     pub doctor_id: Option<u64>,
@@ -53,10 +48,12 @@ pub struct MappingRow {
     pub last_error: Option<String>,
     pub updated_at: i64,
     /// Bumped by every write; the host writes with `WHERE version = <the one it read>`.
+    #[serde(default)]
     pub version: u64,
     /// Work still owed for this row (a retry resumes it); `None` when settled.
     pub intent: Option<Intent>,
     /// Consecutive transient failures of the current work.
+    #[serde(default)]
     pub attempt: u32,
     /// When the queued retry runs (for administrators' screens).
     pub next_attempt_at: Option<i64>,
@@ -64,10 +61,12 @@ pub struct MappingRow {
     pub work_since: Option<i64>,
     /// A create carrying `correlation_ref` may have reached Zoom and is not accounted for:
     /// look for it (list by reference) before creating again or giving up.
+    #[serde(default)]
     pub unconfirmed: bool,
     /// A worker is calling Zoom for this row until then; others wait instead of calling too.
     pub claimed_until: Option<i64>,
     /// The meeting was made where KiviCare sends no mail: send the links.
+    #[serde(default)]
     pub needs_announce: bool,
     /// Zoom's time (ms) of the last webhook event applied: older ones are ignored.
     pub last_event_at: Option<i64>,
@@ -80,37 +79,6 @@ pub struct MappingRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registered_email: Option<String>,
 }
-crate::from_json!(MappingRow {
-    appointment_id,
-    doctor_id,
-    patient_id,
-    host,
-    status,
-    correlation_ref,
-    zoom_id,
-    join_url,
-    start_url,
-    password,
-    start_time,
-    duration,
-    timezone,
-    meeting_state,
-    start_url_fetched_at,
-    last_error,
-    updated_at,
-    version = 0,
-    intent,
-    attempt = 0,
-    next_attempt_at,
-    work_since,
-    unconfirmed = false,
-    claimed_until,
-    needs_announce = false,
-    last_event_at,
-    registrant_id,
-    patient_join_url,
-    registered_email,
-});
 
 impl MappingRow {
     /// A pending row with nothing else known yet: no reference, no meeting, nothing owed.
@@ -159,7 +127,8 @@ pub fn carries_reference(topic: &str, reference: &str) -> bool {
     reference.len() >= 8 && topic_words(topic).any(|w| w == reference)
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct ReserveInput {
     pub appointment_id: u64,
     pub doctor_id: Option<u64>,
@@ -169,14 +138,6 @@ pub struct ReserveInput {
     /// Hex entropy for the correlation reference: at least 10 bytes.
     pub random: String,
 }
-crate::from_json!(ReserveInput {
-    appointment_id,
-    doctor_id,
-    patient_id,
-    host,
-    now,
-    random,
-});
 
 /// A pending row with a fresh correlation reference (`kc-` and 20 hex digits).
 pub fn reserve(input: &ReserveInput) -> Result<MappingRow> {
@@ -190,14 +151,14 @@ pub fn reserve(input: &ReserveInput) -> Result<MappingRow> {
     Ok(row)
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct ActivateInput {
     pub row: MappingRow,
     /// The meeting as Zoom returned it (create or get).
     pub meeting: Value,
     pub now: i64,
 }
-crate::from_json!(ActivateInput { row, meeting, now });
 
 /// The row after Zoom created (or recovery found) its meeting.
 pub fn activate(input: &ActivateInput) -> Result<MappingRow> {
@@ -220,7 +181,7 @@ pub fn activate(input: &ActivateInput) -> Result<MappingRow> {
     Ok(row)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     /// Make sure the appointment has a meeting (booking, confirmation, payment).
@@ -237,25 +198,14 @@ pub enum Intent {
     /// appointment (made again if Zoom lost it, moved if its time drifted).
     Verify,
 }
-crate::from_json_names!(Intent {
-    "ensure" => Ensure,
-    "regenerate" => Regenerate,
-    "reschedule" => Reschedule,
-    "cancel" => Cancel,
-    "delete" => Delete,
-    "verify" => Verify,
-});
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct RecoverInput {
     pub correlation_ref: String,
     /// `result.meetings` of an interpreted `list_meetings` answer, or Zoom's raw list.
     pub meetings: Vec<Value>,
 }
-crate::from_json!(RecoverInput {
-    correlation_ref,
-    meetings,
-});
 
 /// The meeting whose topic carries the reference, if the list holds one.
 pub fn recover(input: &RecoverInput) -> Result<Option<MeetingRecord>> {
@@ -273,13 +223,13 @@ pub fn recover(input: &RecoverInput) -> Result<Option<MeetingRecord>> {
         .find(|m| carries_reference(&m.topic, &input.correlation_ref)))
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct StartLinkInput {
     pub row: MappingRow,
     pub now: i64,
     pub max_age: Option<i64>,
 }
-crate::from_json!(StartLinkInput { row, now, max_age });
 
 #[derive(Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -311,19 +261,14 @@ pub fn start_link(input: &StartLinkInput) -> StartLink {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct FailInput {
     pub row: MappingRow,
     pub code: String,
     pub message: String,
     pub now: i64,
 }
-crate::from_json!(FailInput {
-    row,
-    code,
-    message,
-    now,
-});
 
 /// The row after a create failed for good; `last_error` is bounded and says what happened.
 pub fn fail(input: &FailInput) -> MappingRow {
@@ -340,13 +285,13 @@ pub fn fail(input: &FailInput) -> MappingRow {
     row
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct ApplyEventInput {
     pub row: MappingRow,
     pub event: Value,
     pub now: i64,
 }
-crate::from_json!(ApplyEventInput { row, event, now });
 
 /// The row after a webhook event for its meeting.
 pub fn apply_event(input: &ApplyEventInput) -> Result<MappingRow> {

@@ -3,6 +3,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpRequest;
+use crate::json::FromJson;
 use crate::policy::{is_email, max_chars, MeetingPolicy, PolicyLayer, ZoomSettings};
 use crate::random::HostRandom;
 use crate::secret::Secret;
@@ -12,19 +13,17 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// Where and as whom to call the Meeting API.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct ApiAuth {
     pub access_token: Secret,
     pub api_url: String,
 }
-crate::from_json!(ApiAuth {
-    access_token,
-    api_url,
-});
 
 /// What the host knows of one appointment. Times are Unix UTC seconds.
-#[derive(Debug, Clone)]
-#[cfg_attr(feature = "browser", derive(tsify::Tsify), serde(deny_unknown_fields))]
+#[derive(Debug, Clone, FromJson)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
 pub struct AppointmentFacts {
     pub id: u64,
     #[cfg_attr(feature = "browser", serde(default))]
@@ -42,91 +41,63 @@ pub struct AppointmentFacts {
     #[cfg_attr(feature = "browser", serde(default))]
     pub patient_name: Option<String>,
 }
-crate::from_json!(AppointmentFacts {
-    id,
-    doctor_id,
-    patient_id,
-    start_unix,
-    duration_min,
-    timezone,
-    correlation_ref,
-    doctor_name,
-    patient_name,
-});
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct CreateInput {
     pub auth: ApiAuth,
     pub host: String,
     pub appointment: AppointmentFacts,
+    #[serde(default)]
     pub policy: PolicyLayer,
+    #[serde(default)]
     pub overrides: PolicyLayer,
     /// Hex entropy for the passcode: at least 16 bytes.
     pub random: String,
 }
-crate::from_json!(CreateInput {
-    auth,
-    host,
-    appointment,
-    policy = Default::default(),
-    overrides = Default::default(),
-    random,
-});
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateInput {
     pub auth: ApiAuth,
     pub meeting_id: MeetingId,
     pub appointment: AppointmentFacts,
+    #[serde(default)]
     pub policy: PolicyLayer,
+    #[serde(default)]
     pub overrides: PolicyLayer,
 }
-crate::from_json!(UpdateInput {
-    auth,
-    meeting_id,
-    appointment,
-    policy = Default::default(),
-    overrides = Default::default(),
-});
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct MeetingRef {
     pub auth: ApiAuth,
     pub meeting_id: MeetingId,
     /// Delete only: tell registrants and alternative hosts by email.
+    #[serde(default)]
     pub notify: bool,
 }
-crate::from_json!(MeetingRef {
-    auth,
-    meeting_id,
-    notify = Default::default(),
-});
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct UserRef {
     pub auth: ApiAuth,
+    #[serde(default = "me")]
     pub user: String,
 }
-crate::from_json!(UserRef {
-    auth,
-    user = me(),
-});
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct ListInput {
     pub auth: ApiAuth,
     pub host: String,
     pub next_page_token: Option<String>,
 }
-crate::from_json!(ListInput {
-    auth,
-    host,
-    next_page_token,
-});
 
 /// The patient registered on their visit's meeting: their own join link, and a registrant id
 /// that Zoom's participant events then carry.
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct RegistrantInput {
     pub auth: ApiAuth,
     pub meeting_id: MeetingId,
@@ -134,13 +105,6 @@ pub struct RegistrantInput {
     pub first_name: String,
     pub last_name: Option<String>,
 }
-crate::from_json!(RegistrantInput {
-    auth,
-    meeting_id,
-    email,
-    first_name,
-    last_name,
-});
 
 #[derive(Serialize)]
 struct RegistrantBody<'a> {

@@ -3,6 +3,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpRequest;
+use crate::json::FromJson;
 use crate::random::{encode_hex, HostRandom};
 use crate::secret::Secret;
 use crate::weburl::{with_query, WebUrl};
@@ -68,7 +69,8 @@ fn pkce_verifier(site_key: &Secret, nonce: &str) -> Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(site_mac(site_key, "kct-pkce-verifier", nonce)?))
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct AuthorizeInput {
     pub oauth_base: Option<String>,
     pub client_id: String,
@@ -80,16 +82,6 @@ pub struct AuthorizeInput {
     /// Hex entropy for the nonce: at least 16 bytes.
     pub random: String,
 }
-crate::from_json!(AuthorizeInput {
-    oauth_base,
-    client_id,
-    redirect_uri,
-    user_id,
-    now,
-    ttl,
-    site_key,
-    random,
-});
 
 #[derive(Debug, Serialize)]
 pub struct AuthorizeOutput {
@@ -170,7 +162,8 @@ fn burn_key(nonce: &str) -> String {
     format!("kct_state_{nonce}")
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyStateInput {
     pub state: String,
     pub site_key: Secret,
@@ -182,13 +175,6 @@ pub struct VerifyStateInput {
     /// flow started.
     pub binder: Option<String>,
 }
-crate::from_json!(VerifyStateInput {
-    state,
-    site_key,
-    now,
-    current_user_id,
-    binder,
-});
 
 #[derive(Debug, Serialize)]
 pub struct VerifiedState {
@@ -321,7 +307,8 @@ fn token_request(client: &Client<'_>, url: String) -> Result<HttpRequest> {
         .header("accept", "application/json"))
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct ExchangeInput {
     pub oauth_base: Option<String>,
     pub client_id: String,
@@ -330,14 +317,6 @@ pub struct ExchangeInput {
     pub redirect_uri: String,
     pub code_verifier: Secret,
 }
-crate::from_json!(ExchangeInput {
-    oauth_base,
-    client_id,
-    client_secret,
-    code,
-    redirect_uri,
-    code_verifier,
-});
 
 pub fn exchange_code(input: &ExchangeInput) -> Result<HttpRequest> {
     if input.code.is_empty() {
@@ -356,19 +335,14 @@ pub fn exchange_code(input: &ExchangeInput) -> Result<HttpRequest> {
     ]))
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshInput {
     pub oauth_base: Option<String>,
     pub client_id: String,
     pub client_secret: Secret,
     pub refresh_token: Secret,
 }
-crate::from_json!(RefreshInput {
-    oauth_base,
-    client_id,
-    client_secret,
-    refresh_token,
-});
 
 pub fn refresh(input: &RefreshInput) -> Result<HttpRequest> {
     if input.refresh_token.is_empty() {
@@ -385,19 +359,14 @@ pub fn refresh(input: &RefreshInput) -> Result<HttpRequest> {
     ]))
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct S2sInput {
     pub oauth_base: Option<String>,
     pub client_id: String,
     pub client_secret: Secret,
     pub account_id: String,
 }
-crate::from_json!(S2sInput {
-    oauth_base,
-    client_id,
-    client_secret,
-    account_id,
-});
 
 /// Server-to-Server: `grant_type=account_credentials&account_id=..` in the query.
 pub fn s2s_token(input: &S2sInput) -> Result<HttpRequest> {
@@ -413,19 +382,14 @@ pub fn s2s_token(input: &S2sInput) -> Result<HttpRequest> {
     token_request(&client!(input), url)
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct RevokeInput {
     pub oauth_base: Option<String>,
     pub client_id: String,
     pub client_secret: Secret,
     pub token: Secret,
 }
-crate::from_json!(RevokeInput {
-    oauth_base,
-    client_id,
-    client_secret,
-    token,
-});
 
 /// Revoke in a form body, so the token never lands in a URL (and so in access logs).
 pub fn revoke(input: &RevokeInput) -> Result<HttpRequest> {

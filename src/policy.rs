@@ -2,6 +2,7 @@
 //! limit checked with an error that names the field at fault.
 
 use crate::error::{CoreError, Result};
+use crate::json::FromJson;
 use crate::random::HostRandom;
 use serde::Serialize;
 
@@ -14,7 +15,7 @@ const DIGITS: &[u8] = b"0123456789";
 
 /// A policy layer as the host sends it: every field optional, unknown fields refused so a
 /// misspelt setting is an error rather than silently ignored.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, FromJson)]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 pub struct PolicyLayer {
@@ -40,26 +41,6 @@ pub struct PolicyLayer {
     /// events name them for certain (check-in, "your patient is waiting").
     pub register_patient: Option<bool>,
 }
-crate::from_json!(PolicyLayer {
-    waiting_room,
-    join_before_host,
-    jbh_time,
-    mute_upon_entry,
-    host_video,
-    participant_video,
-    auto_recording,
-    encryption_type,
-    meeting_authentication,
-    audio,
-    alternative_hosts,
-    passcode_length,
-    passcode_alphabet,
-    max_duration,
-    topic_template,
-    agenda,
-    password,
-    register_patient,
-});
 
 /// The resolved policy: defaults, then the clinic's layer, then overrides. It borrows its
 /// texts from the layers (or the defaults): resolving runs on every create and update, and

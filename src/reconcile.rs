@@ -2,25 +2,24 @@
 //! are ours (their topic carries a correlation reference) but belong to no appointment any
 //! more, so they are deleted. Each row's own check is `lifecycle.step` with intent `verify`.
 
+use crate::json::FromJson;
 use crate::meeting::parse_meeting;
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct OrphansInput {
     /// A host's meetings, every page (`meetings` of interpreted `list_meetings` answers).
     pub meetings: Vec<Value>,
     /// The meetings the mapping table holds (any row naming a zoom id).
+    #[serde(default)]
     pub known_meetings: Vec<String>,
     /// References of rows whose create may still be unaccounted for: their meeting is not an
     /// orphan, recovery adopts it.
+    #[serde(default)]
     pub open_refs: Vec<String>,
 }
-crate::from_json!(OrphansInput {
-    meetings,
-    known_meetings = Vec::new(),
-    open_refs = Vec::new(),
-});
 
 #[derive(Debug, PartialEq, Serialize)]
 pub struct Orphans {

@@ -3,6 +3,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpResponse;
+use crate::json::FromJson;
 use crate::meeting::api_base;
 use crate::secret::Secret;
 use serde::Serialize;
@@ -10,7 +11,7 @@ use serde_json::Value;
 
 pub const DEFAULT_SKEW: i64 = 300;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// One user-level OAuth connection per doctor, with rotating refresh tokens.
@@ -18,12 +19,8 @@ pub enum Mode {
     /// One clinic-wide Server-to-Server app: no refresh token, fetch a new one instead.
     S2s,
 }
-crate::from_json_names!(Mode {
-    "oauth" => Oauth,
-    "s2s" => S2s,
-});
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromJson)]
 pub struct TokenSet {
     pub access_token: Secret,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,13 +31,6 @@ pub struct TokenSet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
-crate::from_json!(TokenSet(open) {
-    access_token,
-    refresh_token,
-    expires_at,
-    api_url,
-    scope,
-});
 
 /// Parses a successful token answer received at `now`. For grants that rotate, a missing
 /// refresh token is an error: keeping the old one would break at the next refresh.
@@ -84,19 +74,14 @@ pub enum Decision {
     Reauthorize { reason: &'static str },
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct DecideInput {
     pub mode: Mode,
     pub token: Option<TokenSet>,
     pub now: i64,
     pub skew: Option<i64>,
 }
-crate::from_json!(DecideInput {
-    mode,
-    token,
-    now,
-    skew,
-});
 
 pub fn decide(input: &DecideInput) -> Decision {
     let skew = input.skew.unwrap_or(DEFAULT_SKEW).clamp(0, 3000);
@@ -117,7 +102,8 @@ pub fn decide(input: &DecideInput) -> Decision {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct AfterRefreshFailureInput {
     /// The refresh token the failed request carried.
     pub used_refresh_token: Secret,
@@ -126,12 +112,6 @@ pub struct AfterRefreshFailureInput {
     pub now: i64,
     pub skew: Option<i64>,
 }
-crate::from_json!(AfterRefreshFailureInput {
-    used_refresh_token,
-    stored,
-    now,
-    skew,
-});
 
 #[derive(Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]

@@ -2,6 +2,7 @@
 //! runs the very same code (through `pkg/`) as the user types.
 
 use crate::error::CoreError;
+use crate::json::FromJson;
 use crate::meeting::validate_host;
 use crate::policy::{MeetingPolicy, PolicyLayer};
 use crate::weburl::{UrlError, WebUrl};
@@ -25,64 +26,47 @@ impl Report {
 
 /// Clinic settings as the admin form sends them. A secret left empty with
 /// `*_stored = true` means "keep the stored one": secrets are never sent back to the page.
-#[derive(Debug, Default)]
-#[cfg_attr(feature = "browser", derive(tsify::Tsify), serde(deny_unknown_fields))]
+#[derive(Debug, Default, FromJson)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
 pub struct AdminSettings {
     pub auth_type: String,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub client_id: String,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub client_secret: String,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub client_secret_stored: bool,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub account_id: String,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub redirect_url: String,
     /// The callback URL this site serves; the configured one must equal it byte for byte.
     #[cfg_attr(feature = "browser", serde(default))]
     pub expected_redirect_url: Option<String>,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub webhook_secret: String,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub webhook_secret_stored: bool,
 }
-crate::from_json!(AdminSettings {
-    auth_type,
-    client_id = Default::default(),
-    client_secret = Default::default(),
-    client_secret_stored = Default::default(),
-    account_id = Default::default(),
-    redirect_url = Default::default(),
-    expected_redirect_url,
-    webhook_secret = Default::default(),
-    webhook_secret_stored = Default::default(),
-});
 
 /// A doctor's own Server-to-Server app and the Zoom user that hosts their meetings.
-#[derive(Debug, Default)]
-#[cfg_attr(feature = "browser", derive(tsify::Tsify), serde(deny_unknown_fields))]
+#[derive(Debug, Default, FromJson)]
+#[cfg_attr(feature = "browser", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
 pub struct DoctorSettings {
     pub auth_type: String,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub account_id: String,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub client_id: String,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub client_secret: String,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub client_secret_stored: bool,
-    #[cfg_attr(feature = "browser", serde(default))]
+    #[serde(default)]
     pub zoom_user: String,
 }
-crate::from_json!(DoctorSettings {
-    auth_type,
-    account_id = Default::default(),
-    client_id = Default::default(),
-    client_secret = Default::default(),
-    client_secret_stored = Default::default(),
-    zoom_user = Default::default(),
-});
 
 fn token_like(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.len())

@@ -10,6 +10,7 @@
 //! was not registered, any other participant (presumed: a telemedicine visit has two people).
 
 use crate::error::Result;
+use crate::json::FromJson;
 use crate::meeting::MeetingId;
 use crate::webhook::{Participant, ParticipantChange};
 use serde::Serialize;
@@ -20,7 +21,8 @@ pub const CHECKED_OUT: u16 = 3;
 pub const CHECKED_IN: u16 = 4;
 
 /// One appointment's visit, as the host stores it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct Visit {
     pub appointment_id: u64,
     /// The meeting this record is about: a new meeting (regenerate) starts a new record.
@@ -34,6 +36,7 @@ pub struct Visit {
     pub patient_joined_at: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patient_left_at: Option<i64>,
+    #[serde(default)]
     pub patient_in: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patient_seen_at: Option<i64>,
@@ -44,6 +47,7 @@ pub struct Visit {
     pub doctor_joined_at: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doctor_left_at: Option<i64>,
+    #[serde(default)]
     pub doctor_in: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doctor_seen_at: Option<i64>,
@@ -57,30 +61,12 @@ pub struct Visit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
     /// Bumped by every change: the host writes with a compare-and-swap on it.
+    #[serde(default)]
     pub version: u64,
 }
-crate::from_json!(Visit {
-    appointment_id,
-    zoom_id,
-    started_at,
-    ended_at,
-    patient_joined_at,
-    patient_left_at,
-    patient_in = false,
-    patient_seen_at,
-    patient_known_by,
-    doctor_joined_at,
-    doctor_left_at,
-    doctor_in = false,
-    doctor_seen_at,
-    waiting_since,
-    together_seconds,
-    outcome,
-    version = 0,
-});
 
 /// A meeting or participant event, as `webhook.handle` answered it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromJson)]
 pub struct VisitEvent {
     /// meeting_started | meeting_ended | participant
     pub action: String,
@@ -89,15 +75,9 @@ pub struct VisitEvent {
     pub participant: Option<Participant>,
     pub at: Option<i64>,
 }
-crate::from_json!(VisitEvent(open) {
-    action,
-    meeting_id,
-    change,
-    participant,
-    at,
-});
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct VisitInput {
     pub appointment_id: u64,
     /// The visit so far, if any.
@@ -107,26 +87,16 @@ pub struct VisitInput {
     pub registrant_id: Option<String>,
     pub patient_email: Option<String>,
     /// The doctor's Zoom user ids and emails (whoever hosts the meeting).
+    #[serde(default)]
     pub host_ids: Vec<String>,
     /// KiviCare's status for the appointment now.
     pub appointment_status: Option<u16>,
     /// The clinic's policy: check patients in and out from Zoom's events.
+    #[serde(default = "crate::json::yes")]
     pub check_in: bool,
     pub event: VisitEvent,
     pub now: i64,
 }
-crate::from_json!(VisitInput {
-    appointment_id,
-    visit,
-    zoom_id,
-    registrant_id,
-    patient_email,
-    host_ids = Vec::new(),
-    appointment_status,
-    check_in = true,
-    event,
-    now,
-});
 
 /// What the host does after writing the record (in this order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

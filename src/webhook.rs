@@ -3,6 +3,7 @@
 //! oracle, and meeting events turned into host actions.
 
 use crate::error::{CoreError, Result};
+use crate::json::FromJson;
 use crate::meeting::MeetingId;
 use crate::random::{decode_hex, encode_hex};
 use crate::secret::Secret;
@@ -15,7 +16,8 @@ use subtle::ConstantTimeEq;
 
 pub const TOLERANCE: i64 = 300;
 
-#[derive(Debug)]
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     pub headers: BTreeMap<String, String>,
     /// The raw request body, exactly as received.
@@ -24,12 +26,6 @@ pub struct WebhookInput {
     pub secrets: Vec<Secret>,
     pub now: i64,
 }
-crate::from_json!(WebhookInput {
-    headers,
-    body,
-    secrets,
-    now,
-});
 
 #[derive(Debug, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -90,7 +86,7 @@ pub enum WebhookAction {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantChange {
     Joined,
@@ -99,15 +95,10 @@ pub enum ParticipantChange {
     Waiting,
     Admitted,
 }
-crate::from_json_names!(ParticipantChange {
-    "joined" => Joined,
-    "left" => Left,
-    "waiting" => Waiting,
-    "admitted" => Admitted,
-});
 
 /// Who it was, as far as Zoom says: what identifies a person, never their name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, FromJson)]
+#[serde(deny_unknown_fields)]
 pub struct Participant {
     /// Their Zoom user id (`participant.id`; empty for guests).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -118,11 +109,6 @@ pub struct Participant {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registrant_id: Option<String>,
 }
-crate::from_json!(Participant {
-    zoom_user_id,
-    email,
-    registrant_id,
-});
 
 /// A verified delivery: what to do, and what lets the host refuse a replay.
 #[derive(Debug, PartialEq, Serialize)]

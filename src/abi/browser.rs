@@ -49,7 +49,7 @@ pub fn validate_policy(policy: Ts<PolicyLayer>) -> Result<Ts<Report>, JsValue> {
 }
 
 /// What the settings page shows: the meeting the server would create for an appointment.
-#[derive(Debug, Tsify)]
+#[derive(Debug, Tsify, FromJson)]
 #[serde(deny_unknown_fields)]
 pub struct MeetingPreviewInput {
     /// `me` (OAuth), or the doctor's Zoom user id or email (Server-to-Server).
@@ -60,12 +60,6 @@ pub struct MeetingPreviewInput {
     #[serde(default)]
     pub overrides: PolicyLayer,
 }
-crate::from_json!(MeetingPreviewInput {
-    host,
-    appointment,
-    policy = PolicyLayer::default(),
-    overrides = PolicyLayer::default(),
-});
 
 #[derive(Debug, Serialize, Tsify)]
 pub struct MeetingPreview {

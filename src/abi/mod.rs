@@ -4,8 +4,8 @@
 //! can replay them unchanged. This module translates; it decides nothing.
 
 use crate::error::{CoreError, Result};
-use crate::json::{self, FromJson, Json};
 use crate::json::write;
+use crate::json::{self, FromJson, Json};
 use crate::{
     api, lifecycle, mapping, meeting, oauth, reconcile, token, validation, visit, webhook,
 };

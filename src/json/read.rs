@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 pub use super::parse::SyntaxError;
+/// `#[derive(FromJson)]` (tools/json-derive): the reader of a struct, field by field, or of a
+/// unit enum, by name, generated from the type and the serde attributes it carries.
+pub use json_derive::FromJson;
 
 /// A parsed input. Strings borrow from the request text unless they had escapes; objects
 /// keep their fields in order (a repeated key: the last one counts, as with `Value`).
@@ -257,6 +260,11 @@ impl<'a, 'j> Obj<'a, 'j> {
     }
 }
 
+/// For `#[serde(default = "crate::json::yes")]`: a flag that is on unless said otherwise.
+pub fn yes() -> bool {
+    true
+}
+
 /// Values passed through as they are (a Zoom record the host hands back, say).
 impl FromJson for Value {
     fn from_json(v: Json, _: Path) -> Result<Self> {
@@ -380,78 +388,34 @@ pub fn name<T: Copy>(v: Json, at: Path, names: &[(&str, T)]) -> Result<T> {
     }
 }
 
-/// `FromJson` for a struct, field by field. `field = expr` gives the value when the field
-/// is absent; `Type(open)` accepts fields it does not know (for records the host stores and
-/// may extend).
-#[macro_export]
-macro_rules! from_json {
-    ($ty:ident $(($open:ident))? { $($field:ident $(= $default:expr)?),* $(,)? }) => {
-        impl $crate::json::FromJson for $ty {
-            fn from_json(
-                v: $crate::json::Json,
-                at: $crate::json::Path,
-            ) -> $crate::error::Result<Self> {
-                let known: &[&str] = &[$(stringify!($field)),*];
-                let known = $crate::from_json!(@known known $($open)?);
-                let mut o = $crate::json::Obj::new(v, at, known)?;
-                let built = (|| {
-                    Some(Self {
-                        $($field: $crate::from_json!(@get o $field $($default)?),)*
-                    })
-                })();
-                o.finish(built)
-            }
-        }
-    };
-    (@known $k:ident) => { Some($k) };
-    (@known $k:ident open) => {{ let _ = $k; None }};
-    (@get $o:ident $field:ident) => { $o.get(stringify!($field))? };
-    (@get $o:ident $field:ident $default:expr) => { $o.get_or(stringify!($field), || $default)? };
-}
-
-/// `FromJson` for a unit enum from its snake_case names.
-#[macro_export]
-macro_rules! from_json_names {
-    ($ty:ident { $($name:literal => $variant:ident),* $(,)? }) => {
-        impl $crate::json::FromJson for $ty {
-            fn from_json(
-                v: $crate::json::Json,
-                at: $crate::json::Path,
-            ) -> $crate::error::Result<Self> {
-                $crate::json::name(v, at, &[$(($name, $ty::$variant)),*])
-            }
-        }
-    };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    #[derive(Debug, PartialEq)]
+    #[derive(Debug, PartialEq, FromJson)]
+    #[serde(deny_unknown_fields)]
     struct Inner {
         n: u16,
     }
-    crate::from_json!(Inner { n });
 
-    #[derive(Debug, PartialEq)]
+    #[derive(Debug, PartialEq, FromJson)]
+    #[serde(deny_unknown_fields)]
     struct Outer {
         id: u64,
         name: Option<String>,
+        #[serde(default)]
         flag: bool,
+        #[serde(default = "one")]
         tries: u32,
         inner: Option<Inner>,
+        #[serde(default)]
         list: Vec<i64>,
     }
-    crate::from_json!(Outer {
-        id,
-        name,
-        flag = false,
-        tries = 1,
-        inner,
-        list = Vec::new()
-    });
+
+    fn one() -> u32 {
+        1
+    }
 
     fn err(v: Value) -> CoreError {
         read::<Outer>(v).unwrap_err()
