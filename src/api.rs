@@ -4,7 +4,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpResponse;
-use crate::json::FromJson;
+use crate::json::{FromJson, Json, Lenient};
 use crate::meeting::parse_meeting;
 use crate::random::HostRandom;
 use crate::timefmt::{next_utc_midnight, parse_retry_after};
@@ -109,19 +109,36 @@ struct ZoomError {
     message: String,
 }
 
+/// Zoom's error body as it arrives: `{code, message}` from the API, `{error, reason}` (or
+/// `error_description`) from the token endpoint; a code may come as a number or a string.
+#[derive(FromJson)]
+struct ZoomErrorBody {
+    code: Lenient<Value>,
+    error: Lenient<String>,
+    message: Lenient<String>,
+    reason: Lenient<String>,
+    error_description: Lenient<String>,
+}
+
 fn zoom_error(resp: &HttpResponse) -> ZoomError {
-    let v = resp.json().unwrap_or(Value::Null);
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let message = text("message")
-        .or_else(|| text("reason"))
-        .or_else(|| text("error_description"))
+    let Some(b) = Json::parse(&resp.body)
+        .ok()
+        .and_then(|j| crate::json::read::<ZoomErrorBody>(j).ok())
+    else {
+        return ZoomError::default();
+    };
+    let message = b
+        .message
+        .get()
+        .or(b.reason.get())
+        .or(b.error_description.get())
         .unwrap_or_default();
     ZoomError {
-        code: v.get("code").and_then(|c| {
+        code: b.code.get().and_then(|c| {
             c.as_i64()
                 .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
         }),
-        error: text("error"),
+        error: b.error.get(),
         // Zoom's messages are short; keep ours bounded whatever arrives.
         message: message.chars().take(300).collect(),
     }
@@ -294,45 +311,67 @@ fn token_failure(op: Operation, status: u16, err: &ZoomError) -> Outcome {
     }
 }
 
+/// One page of a host's meetings, as Zoom answers it.
+#[derive(FromJson)]
+struct ZoomMeetingPage {
+    /// Each meeting is read on its own: one Zoom cannot parse is left out, not the page.
+    meetings: Lenient<Vec<Value>>,
+    next_page_token: Lenient<String>,
+}
+
+/// A Zoom user: the id the addon keeps; the rest passed on as Zoom wrote it.
+#[derive(FromJson)]
+struct ZoomUser {
+    id: Lenient<String>,
+    email: Option<Value>,
+    account_id: Option<Value>,
+    first_name: Option<Value>,
+    last_name: Option<Value>,
+    #[serde(rename = "type")]
+    kind: Option<Value>,
+}
+
 fn success(input: &InterpretInput, resp: &HttpResponse) -> Result<Outcome> {
     let body = || {
-        resp.json()
-            .ok_or_else(|| CoreError::new("response_invalid", "Zoom's answer is not JSON"))
+        Json::parse(&resp.body)
+            .map_err(|_| CoreError::new("response_invalid", "Zoom's answer is not JSON"))
     };
+    let invalid = |m: &str| CoreError::new("response_invalid", m.to_string());
     let result = match input.operation {
-        Operation::CreateMeeting | Operation::GetMeeting => json!(parse_meeting(&body()?)?),
+        Operation::CreateMeeting | Operation::GetMeeting => json!(parse_meeting(body()?)?),
         Operation::UpdateMeeting | Operation::DeleteMeeting | Operation::Revoke => Value::Null,
         Operation::ListMeetings => {
-            let v = body()?;
-            let meetings: Vec<Value> = v
-                .get("meetings")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|m| parse_meeting(m).ok())
-                        .map(|m| json!(m))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let page: ZoomMeetingPage = crate::json::read(body()?)
+                .map_err(|_| invalid("Zoom's meeting list is not an object"))?;
+            let meetings: Vec<Value> = page
+                .meetings
+                .get()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|m| parse_meeting(m).ok())
+                .map(|m| json!(m))
+                .collect();
             json!({
                 "meetings": meetings,
-                "next_page_token": v.get("next_page_token").and_then(Value::as_str).unwrap_or(""),
+                "next_page_token": page.next_page_token.get().unwrap_or_default(),
             })
         }
-        Operation::AddRegistrant => crate::meeting::parse_registrant(&body()?)?,
+        Operation::AddRegistrant => crate::meeting::parse_registrant(body()?)?,
         Operation::GetUser => {
-            let v = body()?;
-            let id = v.get("id").and_then(Value::as_str).ok_or_else(|| {
-                CoreError::new("response_invalid", "Zoom's user answer has no id")
-            })?;
-            let pick = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+            let user: ZoomUser = crate::json::read(body()?)
+                .map_err(|_| invalid("Zoom's user answer is not an object"))?;
+            let id = user
+                .id
+                .get()
+                .ok_or_else(|| invalid("Zoom's user answer has no id"))?;
+            let pick = |v: Option<Value>| v.unwrap_or(Value::Null);
             json!({
                 "id": id,
-                "email": pick("email"),
-                "account_id": pick("account_id"),
-                "first_name": pick("first_name"),
-                "last_name": pick("last_name"),
-                "type": pick("type"),
+                "email": pick(user.email),
+                "account_id": pick(user.account_id),
+                "first_name": pick(user.first_name),
+                "last_name": pick(user.last_name),
+                "type": pick(user.kind),
             })
         }
         Operation::ExchangeCode | Operation::RefreshToken => {

@@ -103,9 +103,4 @@ impl HttpResponse {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
-
-    pub fn json(&self) -> Option<serde_json::Value> {
-        // Through the input tree: one JSON parser in the .wasm, not two.
-        crate::json::Json::parse(&self.body).ok().map(Into::into)
-    }
 }

@@ -336,7 +336,7 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
         );
     };
     match (out.action.as_str(), op) {
-        ("done", "create_meeting") => match out.result.as_ref().map(parse_meeting) {
+        ("done", "create_meeting") => match out.result.clone().map(parse_meeting) {
             Some(Ok(m)) => adopt(cx, row, m, call.doctor_id),
             _ => failure(
                 row,
@@ -353,7 +353,7 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter_map(|m| parse_meeting(m).ok())
+                .filter_map(|m| parse_meeting(m.clone()).ok())
                 .find(|m| carries_reference(&m.topic, &reference));
             if let Some(m) = found {
                 return adopt(cx, row, m, call.doctor_id);
@@ -404,7 +404,7 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
         ("done", "get_meeting") => {
             // What Zoom has now replaces what the row remembered: a drifted time is then
             // moved back by "make sure".
-            if let (Some(r), Some(Ok(m))) = (row.as_mut(), out.result.as_ref().map(parse_meeting)) {
+            if let (Some(r), Some(Ok(m))) = (row.as_mut(), out.result.clone().map(parse_meeting)) {
                 if ours(r) {
                     r.start_time = m.start_time.or(r.start_time.take());
                     r.duration = m.duration.or(r.duration);

@@ -162,7 +162,7 @@ pub struct ActivateInput {
 
 /// The row after Zoom created (or recovery found) its meeting.
 pub fn activate(input: &ActivateInput) -> Result<MappingRow> {
-    let m: MeetingRecord = parse_meeting(&input.meeting)?;
+    let m: MeetingRecord = parse_meeting(input.meeting.clone())?;
     let mut row = input.row.clone();
     row.status = Status::Active;
     row.zoom_id = Some(m.zoom_id.as_str().to_string());
@@ -219,7 +219,7 @@ pub fn recover(input: &RecoverInput) -> Result<Option<MeetingRecord>> {
     Ok(input
         .meetings
         .iter()
-        .filter_map(|m| parse_meeting(m).ok())
+        .filter_map(|m| parse_meeting(m.clone()).ok())
         .find(|m| carries_reference(&m.topic, &input.correlation_ref)))
 }
 
@@ -382,10 +382,8 @@ mod tests {
     #[test]
     fn interpreted_records_feed_activate_and_recover() {
         let record = serde_json::to_value(
-            parse_meeting(
-                &json!({"id": 77, "join_url": "j", "topic": "T kc-00000000000000000000"}),
-            )
-            .unwrap(),
+            parse_meeting(json!({"id": 77, "join_url": "j", "topic": "T kc-00000000000000000000"}))
+                .unwrap(),
         )
         .unwrap();
         assert!(record.get("id").is_none());

@@ -3,7 +3,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpRequest;
-use crate::json::FromJson;
+use crate::json::{FromJson, Lenient};
 use crate::policy::{is_email, max_chars, MeetingPolicy, PolicyLayer, ZoomSettings};
 use crate::random::HostRandom;
 use crate::secret::Secret;
@@ -146,10 +146,12 @@ pub fn add_registrant(input: &RegistrantInput) -> Result<HttpRequest> {
 }
 
 /// A registration as Zoom answered it.
-pub fn parse_registrant(v: &Value) -> Result<Value> {
-    let text = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-    match (text("registrant_id"), text("join_url")) {
-        (Some(id), Some(url)) => Ok(serde_json::json!({"registrant_id": id, "join_url": url})),
+pub fn parse_registrant(v: crate::json::Json) -> Result<Value> {
+    let r: Option<ZoomRegistrant> = crate::json::read(v).ok();
+    match r.map(|r| (r.registrant_id.text(), r.join_url.text())) {
+        Some((Some(id), Some(url))) => {
+            Ok(serde_json::json!({"registrant_id": id, "join_url": url}))
+        }
         _ => Err(CoreError::new(
             "response_invalid",
             "Zoom's registration has no registrant id or join link",
@@ -482,37 +484,66 @@ pub struct MeetingRecord {
     pub settings: Option<Value>,
 }
 
-fn str_field(v: &Value, k: &str) -> Option<String> {
-    v.get(k).and_then(Value::as_str).map(str::to_string)
+/// Zoom's meeting object, as much as the addon reads: Zoom's own shape (`id`) or a
+/// [`MeetingRecord`] the core returned earlier (`zoom_id`). Unknown fields are ignored and a
+/// field of the wrong type reads as absent.
+#[derive(FromJson)]
+struct ZoomMeeting {
+    id: Lenient<MeetingId>,
+    zoom_id: Lenient<MeetingId>,
+    uuid: Lenient<String>,
+    topic: Lenient<String>,
+    join_url: Lenient<String>,
+    start_url: Lenient<String>,
+    password: Lenient<String>,
+    host_email: Lenient<String>,
+    host_id: Lenient<String>,
+    start_time: Lenient<String>,
+    duration: Lenient<i64>,
+    timezone: Lenient<String>,
+    status: Lenient<String>,
+    /// Passed through as Zoom wrote it.
+    settings: Option<Value>,
 }
 
 /// Parses a meeting object tolerantly: unknown fields are ignored, the id may be a
 /// number or a string, and only the id and `join_url` are required. Zoom's own shape
 /// (`id`) and a [`MeetingRecord`] the core returned earlier (`zoom_id`) both parse, so a
 /// host can pass an interpreted result straight on.
-pub fn parse_meeting(v: &Value) -> Result<MeetingRecord> {
+pub fn parse_meeting<'a>(v: impl Into<crate::json::Json<'a>>) -> Result<MeetingRecord> {
     let bad = |m: &str| CoreError::new("meeting_response_invalid", m.to_string());
-    let zoom_id = v
-        .get("id")
-        .or_else(|| v.get("zoom_id"))
-        .and_then(MeetingId::parse)
-        .ok_or_else(|| bad("Zoom's meeting has no usable id"))?;
-    let join_url = str_field(v, "join_url").ok_or_else(|| bad("Zoom's meeting has no join_url"))?;
+    let v: ZoomMeeting =
+        crate::json::read(v).map_err(|_| bad("Zoom's meeting is not an object"))?;
+    let zoom_id =
+        v.id.get()
+            .or(v.zoom_id.get())
+            .ok_or_else(|| bad("Zoom's meeting has no usable id"))?;
+    let join_url = v
+        .join_url
+        .get()
+        .ok_or_else(|| bad("Zoom's meeting has no join_url"))?;
     Ok(MeetingRecord {
         zoom_id,
-        uuid: str_field(v, "uuid"),
-        topic: str_field(v, "topic").unwrap_or_default(),
+        uuid: v.uuid.get(),
+        topic: v.topic.get().unwrap_or_default(),
         join_url,
-        start_url: str_field(v, "start_url"),
-        password: str_field(v, "password"),
-        host_email: str_field(v, "host_email"),
-        host_id: str_field(v, "host_id"),
-        start_time: str_field(v, "start_time"),
-        duration: v.get("duration").and_then(Value::as_i64),
-        timezone: str_field(v, "timezone"),
-        status: str_field(v, "status"),
-        settings: v.get("settings").cloned(),
+        start_url: v.start_url.get(),
+        password: v.password.get(),
+        host_email: v.host_email.get(),
+        host_id: v.host_id.get(),
+        start_time: v.start_time.get(),
+        duration: v.duration.get(),
+        timezone: v.timezone.get(),
+        status: v.status.get(),
+        settings: v.settings,
     })
+}
+
+/// Zoom's answer to a registration.
+#[derive(FromJson)]
+struct ZoomRegistrant {
+    registrant_id: Lenient<String>,
+    join_url: Lenient<String>,
 }
 
 #[cfg(test)]
@@ -620,12 +651,12 @@ mod tests {
 
     #[test]
     fn meeting_ids_stay_strings() {
-        let m = parse_meeting(&json!({"id": 98765432101u64, "join_url": "https://z/j/1"})).unwrap();
+        let m = parse_meeting(json!({"id": 98765432101u64, "join_url": "https://z/j/1"})).unwrap();
         assert_eq!(m.zoom_id.as_str(), "98765432101");
-        let m = parse_meeting(&json!({"id": "9223372036854775807", "join_url": "j"})).unwrap();
+        let m = parse_meeting(json!({"id": "9223372036854775807", "join_url": "j"})).unwrap();
         assert_eq!(m.zoom_id.as_str(), "9223372036854775807");
-        assert!(parse_meeting(&json!({"id": -1, "join_url": "j"})).is_err());
-        assert!(parse_meeting(&json!({"id": 5})).is_err());
+        assert!(parse_meeting(json!({"id": -1, "join_url": "j"})).is_err());
+        assert!(parse_meeting(json!({"id": 5})).is_err());
     }
 
     #[test]

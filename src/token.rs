@@ -3,11 +3,10 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpResponse;
-use crate::json::FromJson;
+use crate::json::{FromJson, Lenient};
 use crate::meeting::api_base;
 use crate::secret::Secret;
 use serde::Serialize;
-use serde_json::Value;
 
 pub const DEFAULT_SKEW: i64 = 300;
 
@@ -34,30 +33,46 @@ pub struct TokenSet {
 
 /// Parses a successful token answer received at `now`. For grants that rotate, a missing
 /// refresh token is an error: keeping the old one would break at the next refresh.
+/// Zoom's token answer as it arrives.
+#[derive(FromJson)]
+struct TokenAnswer {
+    access_token: Lenient<String>,
+    refresh_token: Lenient<String>,
+    expires_in: Lenient<i64>,
+    api_url: Lenient<String>,
+    scope: Lenient<String>,
+}
+
 pub fn parse_token(resp: &HttpResponse, now: i64, needs_refresh_token: bool) -> Result<TokenSet> {
     let bad = |m: &str| CoreError::new("token_response_invalid", m.to_string());
-    let v: Value = resp
-        .json()
-        .ok_or_else(|| bad("Zoom's token answer is not JSON"))?;
-    let s = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let access = s("access_token").ok_or_else(|| bad("Zoom's token answer has no access_token"))?;
-    let expires_in = v
-        .get("expires_in")
-        .and_then(Value::as_i64)
+    let json =
+        crate::json::Json::parse(&resp.body).map_err(|_| bad("Zoom's token answer is not JSON"))?;
+    let t: TokenAnswer =
+        crate::json::read(json).map_err(|_| bad("Zoom's token answer is not an object"))?;
+    let access = t
+        .access_token
+        .text()
+        .ok_or_else(|| bad("Zoom's token answer has no access_token"))?;
+    let expires_in = t
+        .expires_in
+        .get()
         .filter(|&e| e > 0)
         .ok_or_else(|| bad("Zoom's token answer has no usable expires_in"))?;
-    let refresh = s("refresh_token").map(Secret::new);
+    let refresh = t.refresh_token.text().map(Secret::new);
     if needs_refresh_token && refresh.is_none() {
         return Err(bad("Zoom's token answer has no refresh_token"));
     }
-    let api_url = s("api_url").unwrap_or("https://api.zoom.us").to_string();
+    let api_url = t
+        .api_url
+        .text()
+        .unwrap_or_else(|| "https://api.zoom.us".to_string());
     api_base(&api_url)?;
     Ok(TokenSet {
         access_token: Secret::new(access),
         refresh_token: refresh,
         expires_at: now.saturating_add(expires_in),
         api_url,
-        scope: s("scope").map(str::to_string),
+        scope: t.scope.text(),
     })
 }
 

@@ -3,13 +3,12 @@
 //! oracle, and meeting events turned into host actions.
 
 use crate::error::{CoreError, Result};
-use crate::json::FromJson;
+use crate::json::{FromJson, Lenient};
 use crate::meeting::MeetingId;
 use crate::random::{decode_hex, encode_hex};
 use crate::secret::Secret;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
-use serde_json::Value;
 use sha2::Sha256;
 use std::collections::BTreeMap;
 use subtle::ConstantTimeEq;
@@ -221,11 +220,9 @@ pub fn handle(input: &WebhookInput) -> Result<Handled> {
         }
         encode_hex(&h.finalize())
     };
-    let action = action(input, which)?;
-    let event_ts = crate::json::Json::parse(&input.body)
-        .ok()
-        .map(serde_json::Value::from)
-        .and_then(|v| v.get("event_ts").and_then(Value::as_i64));
+    let d = read_delivery(&input.body);
+    let event_ts = d.as_ref().ok().and_then(|d| d.event_ts.0);
+    let action = action(input, which, d)?;
     Ok(Handled {
         action,
         delivery,
@@ -233,7 +230,54 @@ pub fn handle(input: &WebhookInput) -> Result<Handled> {
     })
 }
 
-fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
+/// A delivery's body, as much as the addon reads: Zoom's shape, unknown fields ignored, a
+/// field of the wrong type read as absent.
+#[derive(FromJson)]
+struct Delivery {
+    event: Lenient<String>,
+    event_ts: Lenient<i64>,
+    payload: Lenient<Payload>,
+}
+
+#[derive(Default, FromJson)]
+struct Payload {
+    #[serde(rename = "plainToken")]
+    plain_token: Lenient<String>,
+    object: Lenient<EventObject>,
+    /// `app_deauthorized`.
+    user_id: Lenient<String>,
+    account_id: Lenient<String>,
+    client_id: Lenient<String>,
+}
+
+#[derive(Default, FromJson)]
+struct EventObject {
+    id: Lenient<MeetingId>,
+    start_time: Lenient<String>,
+    end_time: Lenient<String>,
+    duration: Lenient<i64>,
+    timezone: Lenient<String>,
+    participant: Lenient<ParticipantIn>,
+}
+
+#[derive(Default, FromJson)]
+struct ParticipantIn {
+    id: Lenient<String>,
+    email: Lenient<String>,
+    registrant_id: Lenient<String>,
+    join_time: Lenient<String>,
+    leave_time: Lenient<String>,
+    date_time: Lenient<String>,
+}
+
+/// The body, read once: not JSON, or JSON that is not an object, is refused.
+fn read_delivery(body: &str) -> Result<Delivery> {
+    let bad = |m: &str| CoreError::new("webhook_payload_invalid", m.to_string());
+    let json = crate::json::Json::parse(body).map_err(|_| bad("the webhook body is not JSON"))?;
+    crate::json::read(json).map_err(|_| bad("the webhook has no event"))
+}
+
+fn action(input: &WebhookInput, which: usize, d: Result<Delivery>) -> Result<WebhookAction> {
     let secret = input
         .secrets
         .iter()
@@ -242,31 +286,22 @@ fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
         .cloned()
         .unwrap_or_default();
     let bad = |m: &str| CoreError::new("webhook_payload_invalid", m.to_string());
-    let v: Value = crate::json::Json::parse(&input.body)
-        .map(serde_json::Value::from)
-        .map_err(|_| bad("the webhook body is not JSON"))?;
-    let event = v
-        .get("event")
-        .and_then(Value::as_str)
+    let d = d?;
+    let event = d
+        .event
+        .get()
         .ok_or_else(|| bad("the webhook has no event"))?;
-    let payload = v.get("payload").unwrap_or(&Value::Null);
     // Zoom's time for the event itself (ms), for when the object names none.
-    let event_at = v
-        .get("event_ts")
-        .and_then(Value::as_i64)
-        .map(|ms| ms.div_euclid(1000));
-    let object = payload.get("object").unwrap_or(&Value::Null);
-    let meeting_id = || {
-        object
-            .get("id")
-            .and_then(MeetingId::parse)
-            .ok_or_else(|| bad("the meeting event has no usable meeting id"))
-    };
-    Ok(match event {
+    let event_at = d.event_ts.get().map(|ms| ms.div_euclid(1000));
+    let payload = d.payload.get().unwrap_or_default();
+    let object = payload.object.get().unwrap_or_default();
+    let meeting_id = object.id.get();
+    let meeting_id = || meeting_id.ok_or_else(|| bad("the meeting event has no usable meeting id"));
+    Ok(match event.as_str() {
         "endpoint.url_validation" => {
             let plain = payload
-                .get("plainToken")
-                .and_then(Value::as_str)
+                .plain_token
+                .get()
                 .filter(|t| is_plain_token(t))
                 .ok_or_else(|| {
                     CoreError::new(
@@ -275,46 +310,44 @@ fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
                     )
                 })?;
             WebhookAction::UrlValidation {
-                plain_token: plain.to_string(),
                 encrypted_token: encode_hex(&mac(&secret, plain.as_bytes())),
+                plain_token: plain,
             }
         }
         "meeting.started" => WebhookAction::MeetingStarted {
             meeting_id: meeting_id()?,
-            at: time_of(object.get("start_time")).or(event_at),
+            at: time_of(object.start_time.get()).or(event_at),
         },
         "meeting.ended" => WebhookAction::MeetingEnded {
             meeting_id: meeting_id()?,
-            at: time_of(object.get("end_time")).or(event_at),
+            at: time_of(object.end_time.get()).or(event_at),
         },
         "meeting.participant_joined"
         | "meeting.participant_left"
         | "meeting.participant_put_in_waiting_room"
         | "meeting.participant_jbh_waiting"
         | "meeting.participant_admitted" => {
-            let (change, when) = match event {
-                "meeting.participant_joined" => (ParticipantChange::Joined, "join_time"),
-                "meeting.participant_left" => (ParticipantChange::Left, "leave_time"),
-                "meeting.participant_admitted" => (ParticipantChange::Admitted, "date_time"),
-                _ => (ParticipantChange::Waiting, "date_time"),
+            let p = object.participant.get().unwrap_or_default();
+            let (change, when) = match event.as_str() {
+                "meeting.participant_joined" => (ParticipantChange::Joined, p.join_time),
+                "meeting.participant_left" => (ParticipantChange::Left, p.leave_time),
+                "meeting.participant_admitted" => (ParticipantChange::Admitted, p.date_time),
+                _ => (ParticipantChange::Waiting, p.date_time),
             };
-            let p = object.get("participant").unwrap_or(&Value::Null);
-            let text = |k: &str| {
-                p.get(k)
-                    .and_then(Value::as_str)
-                    .map(str::trim)
+            let text = |v: Lenient<String>| {
+                v.get()
+                    .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty() && s.len() <= 320)
-                    .map(str::to_string)
             };
             WebhookAction::Participant {
                 meeting_id: meeting_id()?,
                 change,
                 participant: Participant {
-                    zoom_user_id: text("id"),
-                    email: text("email").map(|e| e.to_ascii_lowercase()),
-                    registrant_id: text("registrant_id"),
+                    zoom_user_id: text(p.id),
+                    email: text(p.email).map(|e| e.to_ascii_lowercase()),
+                    registrant_id: text(p.registrant_id),
                 },
-                at: time_of(p.get(when)).or(event_at),
+                at: time_of(when.get()).or(event_at),
             }
         }
         "meeting.deleted" => WebhookAction::MeetingDeleted {
@@ -322,24 +355,18 @@ fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
         },
         "meeting.updated" => WebhookAction::MeetingUpdated {
             meeting_id: meeting_id()?,
-            start_time: object
-                .get("start_time")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            duration: object.get("duration").and_then(Value::as_i64),
-            timezone: object
-                .get("timezone")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            start_time: object.start_time.get(),
+            duration: object.duration.get(),
+            timezone: object.timezone.get(),
         },
-        "app_deauthorized" => {
-            let s = |k: &str| payload.get(k).and_then(Value::as_str).map(str::to_string);
-            WebhookAction::Deauthorize {
-                zoom_user_id: s("user_id").ok_or_else(|| bad("app_deauthorized has no user_id"))?,
-                account_id: s("account_id"),
-                client_id: s("client_id"),
-            }
-        }
+        "app_deauthorized" => WebhookAction::Deauthorize {
+            zoom_user_id: payload
+                .user_id
+                .get()
+                .ok_or_else(|| bad("app_deauthorized has no user_id"))?,
+            account_id: payload.account_id.get(),
+            client_id: payload.client_id.get(),
+        },
         other => WebhookAction::Ignore {
             event: other.chars().take(64).collect(),
         },
@@ -347,9 +374,8 @@ fn action(input: &WebhookInput, which: usize) -> Result<WebhookAction> {
 }
 
 /// A time Zoom wrote as `yyyy-MM-ddTHH:mm:ssZ`.
-fn time_of(v: Option<&Value>) -> Option<i64> {
-    v.and_then(Value::as_str)
-        .and_then(crate::timefmt::parse_rfc3339)
+fn time_of(v: Option<String>) -> Option<i64> {
+    v.as_deref().and_then(crate::timefmt::parse_rfc3339)
 }
 
 #[cfg(test)]

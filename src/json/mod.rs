@@ -8,4 +8,4 @@ pub mod parse;
 pub mod read;
 pub mod write;
 
-pub use read::{name, read, yes, FromJson, Json, Obj, Path, SyntaxError};
+pub use read::{name, read, yes, FromJson, Json, Lenient, Obj, Path, SyntaxError};

@@ -265,6 +265,40 @@ pub fn yes() -> bool {
     true
 }
 
+/// A field of an answer the core does not own (Zoom's): read when it has the expected type,
+/// absent otherwise, so a field Zoom changes or drops never fails the whole answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lenient<T>(pub Option<T>);
+
+impl<T> Default for Lenient<T> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<T: FromJson> FromJson for Lenient<T> {
+    fn from_json(v: Json, at: Path) -> Result<Self> {
+        Ok(Self(T::from_json(v, at).ok()))
+    }
+
+    fn absent() -> Option<Self> {
+        Some(Self(None))
+    }
+}
+
+impl<T> Lenient<T> {
+    pub fn get(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl Lenient<String> {
+    /// The text, unless it is empty.
+    pub fn text(self) -> Option<String> {
+        self.0.filter(|s| !s.is_empty())
+    }
+}
+
 /// Values passed through as they are (a Zoom record the host hands back, say).
 impl FromJson for Value {
     fn from_json(v: Json, _: Path) -> Result<Self> {
