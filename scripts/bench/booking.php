@@ -10,7 +10,7 @@
  */
 require dirname(__DIR__) . '/soak/clinic.php';
 
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 
 $runs = max(31, (int) (getenv('BENCH_RUNS') ?: 31));
 [$doctors, $patients, $servers, $key] = kct_soak_clinic();

@@ -3,9 +3,9 @@
  * Test bed only: the soak's and the booking benchmark's shared set-up (scripts/soak/run.php,
  * scripts/bench/booking.php), loaded in the CLI inside the test WordPress.
  */
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
-use KCTApp\zoom\KCTConnect;
+use KCTApp\connection\KCTConnect;
 
 $url = parse_url((string) getenv('KCT_WP_URL'));
 $_SERVER['HTTP_HOST'] = $url['host'] . ':' . $url['port'];

@@ -20,7 +20,7 @@ mt_srand($seed);
 require __DIR__ . '/clinic.php';
 
 use KCTApp\auth\KCTTokenStore;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 
 [$doctors, $patients, $servers, $key] = kct_soak_clinic();
 $zoom = (string) getenv('KCT_ZOOM_URL');

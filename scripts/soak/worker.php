@@ -144,12 +144,12 @@ switch ($action) {
         }
         if (!empty($_GET['all'])) {
             // Time passes for the rows too: what is owed is due now.
-            $m = \KCTApp\models\KCTMappingRepository::table();
+            $m = \KCTApp\meetings\KCTMappingRepository::table();
             $wpdb->query("UPDATE $m SET next_attempt_at = NULL, claimed_until = NULL, version = version + 1 WHERE intent IS NOT NULL");
         }
         $ran += \KCTApp\meetings\KCTMeetingLoop::sweep(200);
         $out['ran'] = $ran;
-        $out['owed'] = (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . \KCTApp\models\KCTMappingRepository::table() . ' WHERE intent IS NOT NULL');
+        $out['owed'] = (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . \KCTApp\meetings\KCTMappingRepository::table() . ' WHERE intent IS NOT NULL');
         break;
     default:
         http_response_code(400);

@@ -77,7 +77,7 @@ add_filter('kct_zoom_is_telemed_appointment', '__return_true');
 do_action('kc_appointment_status_update', 1001, 1, ['doctor_id' => $doctorId, 'patient_id' => $patientId,
     'appointment_start_date' => $tomorrow->format('Y-m-d'), 'appointment_start_time' => '10:00:00', 'appointment_end_time' => '10:30:00',
     'appointment_timezone' => 'Asia/Kolkata']);
-$row = \KCTApp\models\KCTMappingRepository::find(1001);
+$row = \KCTApp\meetings\KCTMappingRepository::find(1001);
 printf("mapping: status %s, Zoom meeting %s, start %s (UTC; 10:00 Kolkata), %d min\n", $row['status'], $row['zoom_id'], $row['start_time'], $row['duration']);
 
 step('5. The links');

@@ -3,7 +3,7 @@
 namespace KCTApp\admin;
 
 use KCTApp\settings\KCTSettings;
-use KCTApp\zoom\KCTConnect;
+use KCTApp\connection\KCTConnect;
 
 /**
  * Two screens beside KiviCare's own: Settings → Zoom telemedicine (administrators) and the

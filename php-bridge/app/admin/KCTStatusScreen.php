@@ -4,10 +4,10 @@ namespace KCTApp\admin;
 
 use KCTApp\meetings\KCTMeetingLoop;
 use KCTApp\meetings\KCTReconcile;
-use KCTApp\models\KCTMappingRepository;
-use KCTApp\zoom\KCTConnect;
+use KCTApp\meetings\KCTMappingRepository;
+use KCTApp\connection\KCTConnect;
 use KCTApp\zoom\KCTHostUsage;
-use KCTApp\zoom\KCTWebhook;
+use KCTApp\controllers\api\KCTWebhookController;
 
 /**
  * Settings → Zoom telemedicine status, for administrators: each doctor's connection and use of
@@ -73,7 +73,7 @@ final class KCTStatusScreen
             'upcoming' => $upcoming,
             'visits' => \KCTApp\visits\KCTVisits::recent($filter, 50),
             'reconcile' => get_option(KCTReconcile::LAST, null),
-            'webhooks' => KCTWebhook::recent(20),
+            'webhooks' => KCTWebhookController::recent(20),
         ];
     }
 

@@ -2,8 +2,8 @@
 
 namespace KCTApp\auth;
 
+use KCTApp\storage\KCTEncrypted;
 use KCTApp\storage\KCTSite;
-use KCTApp\security\KCTVault;
 use KCTApp\storage\KCTSideDb;
 
 /**
@@ -22,13 +22,11 @@ final class KCTTokenStore
     /** @return array{state: string, token: ?array} state: none | ok | undecryptable */
     public static function get(int $doctorId, bool $fresh = false): array
     {
-        $stored = KCTSideDb::getUserMeta($doctorId, KCTSite::userKey(self::META));
-        if ($stored === null || $stored === '') {
+        $token = KCTEncrypted::sideUserMeta($doctorId, KCTSite::userKey(self::META));
+        if ($token === null) {
             return ['state' => 'none', 'token' => null];
         }
-        $plain = KCTVault::decrypt($stored);
-        $token = $plain === null ? null : json_decode($plain, true);
-        if (!is_array($token)) {
+        if ($token === false) {
             // Fail closed: a token we cannot read means "connect again", never a crash.
             self::setState($doctorId, 'reconnect_required');
             return ['state' => 'undecryptable', 'token' => null];
@@ -38,7 +36,7 @@ final class KCTTokenStore
 
     public static function put(int $doctorId, array $token, ?string $zoomUserId = null): void
     {
-        KCTSideDb::setUserMeta($doctorId, KCTSite::userKey(self::META), KCTVault::encrypt(wp_json_encode($token)));
+        KCTEncrypted::setSideUserMeta($doctorId, KCTSite::userKey(self::META), $token);
         self::setState($doctorId, 'connected');
         update_user_meta($doctorId, self::CONNECTED_FLAG, 'on');
         update_user_meta($doctorId, 'telemed_type', 'zoom');

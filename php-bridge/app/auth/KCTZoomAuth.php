@@ -2,9 +2,9 @@
 
 namespace KCTApp\auth;
 
-use KCTApp\security\KCTVault;
+use KCTApp\connection\KCTDoctorSettings;
+use KCTApp\storage\KCTEncrypted;
 use KCTApp\settings\KCTSettings;
-use KCTApp\storage\KCTSideDb;
 use KCTApp\zoom\KCTCoreAccess;
 use KCTApp\zoom\KCTHttp;
 use KCTApp\zoom\KCTLock;
@@ -93,8 +93,7 @@ final class KCTZoomAuth
             $t = KCTTokenStore::get($ctx['doctor_id'], $fresh);
             return $t['token'];
         }
-        $plain = KCTVault::decrypt((string) KCTSideDb::getOption(self::s2sOption($ctx)));
-        $t = $plain === null ? null : json_decode($plain, true);
+        $t = KCTEncrypted::sideOption(self::s2sOption($ctx));
         return is_array($t) ? $t : null;
     }
 
@@ -103,7 +102,7 @@ final class KCTZoomAuth
         if ($ctx['mode'] === 'oauth') {
             KCTTokenStore::put($ctx['doctor_id'], $token);
         } else {
-            KCTSideDb::setOption(self::s2sOption($ctx), KCTVault::encrypt(wp_json_encode($token)));
+            KCTEncrypted::setSideOption(self::s2sOption($ctx), $token);
         }
     }
 

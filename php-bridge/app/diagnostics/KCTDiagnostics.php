@@ -4,7 +4,7 @@ namespace KCTApp\diagnostics;
 
 use KCTApp\storage\KCTSite;
 use KCTApp\auth\KCTTokenStore;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\wasm\KCTWasmLoader;
 

@@ -2,7 +2,7 @@
 
 namespace KCTApp\meetings;
 
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\telemed\KCTAppointmentLinks;
 
 /**

@@ -3,7 +3,7 @@
 namespace KCTApp\meetings;
 
 use KCTApp\auth\KCTZoomAuth;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\zoom\KCTCoreAccess;
 use KCTApp\zoom\KCTZoomApi;
@@ -51,24 +51,8 @@ final class KCTMeetingLoop
         $doctors = [];
         for ($i = 0; $i < self::MAX_STEPS; $i++) {
             $row = KCTMappingRepository::find($appointmentId, $current);
-            // The appointment as KiviCare has it now, read again at every step: a step may
-            // follow a Zoom call that took seconds, and another request may have moved,
-            // reassigned or deleted the appointment meanwhile.
-            $appointment = KCTAppointments::now($appointmentId, $passed, !empty($opts['times_from_passed']));
-            $in = $base + ['appointment' => $appointment];
-            // The appointment's doctor now; without KiviCare's table, the row's.
-            $doctor = (int) ($appointment['doctor_id'] ?? ($row['doctor_id'] ?? 0));
-            $d = $doctors[$doctor] ?? ($doctors[$doctor] = self::doctor($doctor));
-            if ($d['host'] !== null) {
-                $in['host'] = $d['host'];
-            }
-            if ($d['auth'] !== null) {
-                $in['auth'] = $d['auth'];
-            }
-            $patient = self::patient((int) ($appointment['patient_id'] ?? ($row['patient_id'] ?? 0)));
-            if ($patient !== null) {
-                $in['patient'] = $patient;
-            }
+            [$in, $d] = self::facts($appointmentId, $row, $passed, $opts, $doctors);
+            $in += $base;
             $step = KCTCoreAccess::run(static function ($core) use ($in, $row, $intent, $last) {
                 return $core->lifecycleStep($in + array_filter([
                     'row' => $row, 'intent' => $intent, 'last' => $last,
@@ -123,6 +107,27 @@ final class KCTMeetingLoop
         }
         KCTQueue::at($appointmentId, time() + self::RECHECK);
         return new \WP_Error('kct_not_settled', __('The meeting could not be settled now; it will be retried.', 'kivicare-telemed-zoom'), ['status' => 409]);
+    }
+
+    /**
+     * What the next step is asked with, read now: the appointment as KiviCare has it (read
+     * again at every step: a Zoom call may have taken seconds, and another request may have
+     * moved, reassigned or deleted it meanwhile), its doctor's host and stored token, and the
+     * patient.
+     *
+     * @return array{0: array, 1: array{host: ?string, auth: ?array}} the input, the doctor
+     */
+    private static function facts(int $appointmentId, ?array $row, array $passed, array $opts, array &$doctors): array
+    {
+        $appointment = KCTAppointments::now($appointmentId, $passed, !empty($opts['times_from_passed']));
+        $in = ['appointment' => $appointment];
+        // The appointment's doctor now; without KiviCare's table, the row's.
+        $doctor = (int) ($appointment['doctor_id'] ?? ($row['doctor_id'] ?? 0));
+        $d = $doctors[$doctor] ?? ($doctors[$doctor] = self::doctor($doctor));
+        $patient = self::patient((int) ($appointment['patient_id'] ?? ($row['patient_id'] ?? 0)));
+        return [$in + array_filter(['host' => $d['host'], 'auth' => $d['auth'], 'patient' => $patient], static function ($v) {
+            return $v !== null;
+        }), $d];
     }
 
     /** The hooks for what a landed write means (the core names it). */

@@ -3,7 +3,7 @@
 namespace KCTApp\meetings;
 
 use KCTApp\auth\KCTZoomAuth;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\zoom\KCTCoreAccess;
 use KCTApp\zoom\KCTZoomApi;
 

@@ -2,6 +2,7 @@
 
 namespace KCTApp\settings;
 
+use KCTApp\storage\KCTEncrypted;
 use KCTApp\security\KCTVault;
 use KCTApp\zoom\KCTCoreAccess;
 
@@ -92,7 +93,8 @@ final class KCTSettings
     public static function secret(string $key): ?string
     {
         $v = self::raw()[$key] ?? '';
-        return $v === '' ? null : KCTVault::decrypt($v);
+        $plain = KCTEncrypted::openText($v);
+        return is_string($plain) ? $plain : null;
     }
 
     /**
@@ -152,7 +154,7 @@ final class KCTSettings
         $stored['redirect_url'] = $next['redirect_url'];
         $stored['policy'] = is_array($policy) ? $policy : [];
         if ($next['client_secret'] !== '') {
-            $stored['client_secret'] = KCTVault::encrypt($next['client_secret']);
+            $stored['client_secret'] = KCTEncrypted::sealText($next['client_secret']);
             // The clinic's secret entered again under the current key: that key is the one now.
             KCTVault::acceptCurrentKey();
         }
@@ -163,7 +165,7 @@ final class KCTSettings
                 // Long enough for deliveries Zoom signed before the rotation; not for ever.
                 $stored['webhook_secret_previous_until'] = time() + self::PREVIOUS_SECRET_GRACE;
             }
-            $stored['webhook_secret'] = KCTVault::encrypt($next['webhook_secret']);
+            $stored['webhook_secret'] = KCTEncrypted::sealText($next['webhook_secret']);
         }
         if (array_key_exists('check_in_from_zoom', $in)) {
             $stored['check_in_from_zoom'] = (bool) $in['check_in_from_zoom'];

@@ -5,8 +5,8 @@ namespace KCTApp\telemed;
 use KCTApp\meetings\KCTAppointments;
 use KCTApp\meetings\KCTMeetingLoop;
 use KCTApp\meetings\KCTQueue;
-use KCTApp\models\KCTMappingRepository;
-use KCTApp\zoom\KCTConnect;
+use KCTApp\meetings\KCTMappingRepository;
+use KCTApp\connection\KCTConnect;
 
 /**
  * KiviCare's appointment events, closing the gaps of CONTRACT §8: a meeting is created when

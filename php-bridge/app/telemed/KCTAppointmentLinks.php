@@ -4,8 +4,8 @@ namespace KCTApp\telemed;
 
 use KCTApp\meetings\KCTAppointments;
 use KCTApp\meetings\KCTStartLink;
-use KCTApp\models\KCTMappingRepository;
-use KCTApp\zoom\KCTConnect;
+use KCTApp\meetings\KCTMappingRepository;
+use KCTApp\connection\KCTConnect;
 
 /**
  * Who sees which link (CONTRACT §3, §8.10): the patient the join link, the doctor a link

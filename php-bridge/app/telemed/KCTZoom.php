@@ -2,14 +2,14 @@
 
 namespace KCTApp\telemed;
 
-use KCTApp\auth\KCTDoctorSettings;
+use KCTApp\connection\KCTDoctorSettings;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\auth\KCTZoomAuth;
 use KCTApp\meetings\KCTAppointments;
 use KCTApp\meetings\KCTMeetingLoop;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
-use KCTApp\zoom\KCTConnect;
+use KCTApp\connection\KCTConnect;
 
 /**
  * The `zoom` telemed provider KiviCare core 4.x builds (CONTRACT §2). Construction is cheap

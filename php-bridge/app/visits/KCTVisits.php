@@ -2,11 +2,11 @@
 
 namespace KCTApp\visits;
 
-use KCTApp\auth\KCTDoctorSettings;
+use KCTApp\connection\KCTDoctorSettings;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\database\migrations\KCTMigration0005Visits;
 use KCTApp\meetings\KCTAppointments;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\storage\KCTSite;
 use KCTApp\zoom\KCTCoreAccess;

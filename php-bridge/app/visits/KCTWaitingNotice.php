@@ -19,7 +19,7 @@ final class KCTWaitingNotice
     public static function render(): void
     {
         $doctor = get_current_user_id();
-        if ($doctor <= 0 || !\KCTApp\zoom\KCTConnect::isDoctor($doctor)) {
+        if ($doctor <= 0 || !\KCTApp\connection\KCTConnect::isDoctor($doctor)) {
             return;
         }
         foreach (KCTVisits::waitingFor($doctor) as $w) {

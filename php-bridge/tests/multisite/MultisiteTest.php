@@ -3,7 +3,7 @@ use KCTApp\auth\KCTTokenStore;
 use KCTApp\database\KCTMigrator;
 use KCTApp\database\KCTUninstaller;
 use KCTApp\database\migrations\KCTMigration0004StatusScreen;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\storage\KCTSideDb;
 use KCTApp\storage\KCTSite;

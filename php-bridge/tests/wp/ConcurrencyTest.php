@@ -1,6 +1,6 @@
 <?php
 use KCTApp\auth\KCTTokenStore;
-use KCTApp\zoom\KCTConnect;
+use KCTApp\connection\KCTConnect;
 
 /**
  * Token refresh is single-flight across PHP processes: two workers that both find the token

@@ -1,7 +1,7 @@
 <?php
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\diagnostics\KCTDiagnostics;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\zoom\KCTCoreAccess;
 

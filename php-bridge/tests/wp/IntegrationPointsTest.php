@@ -1,6 +1,6 @@
 <?php
 use KCTApp\models\KCTAppointmentZoomMapping;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\telemed\KCTAppointmentFacts;
 use KCTApp\telemed\KCTAppointmentLinks;
 

@@ -118,7 +118,7 @@ trait KCTKiviCareFixtures
         $this->bookAppointment($facts['appointment_id'], $facts['doctor_id'], (int) ($facts['patient_id'] ?? 0),
             $start->format('Y-m-d H:i:s'), $facts['duration_min'], $facts['timezone']);
         $out = KCTMeetingLoop::run($facts['appointment_id'], 'ensure', $facts);
-        if (is_wp_error($out) || \KCTApp\models\KCTMappingRepository::isLive($out['row'])) {
+        if (is_wp_error($out) || \KCTApp\meetings\KCTMappingRepository::isLive($out['row'])) {
             return is_wp_error($out) ? $out : $out['row'];
         }
         return new \WP_Error('kct_not_live', 'no live meeting', ['effect' => $out['effect'], 'reason' => $out['effect']['reason'] ?? null]);

@@ -96,7 +96,7 @@ abstract class KCTWPTestCase extends TestCase
     protected function runQueue(): int
     {
         global $wpdb;
-        $t = \KCTApp\models\KCTMappingRepository::table();
+        $t = \KCTApp\meetings\KCTMappingRepository::table();
         $wpdb->query($wpdb->prepare("UPDATE $t SET next_attempt_at = %s, version = version + 1 WHERE next_attempt_at IS NOT NULL", gmdate('Y-m-d H:i:s', time() - 1)));
         foreach ((array) _get_cron_array() as $time => $hooks) {
             foreach ($hooks[\KCTApp\meetings\KCTQueue::HOOK] ?? [] as $event) {

@@ -1,6 +1,6 @@
 <?php
 use KCTApp\settings\KCTSettings;
-use KCTApp\zoom\KCTConnect;
+use KCTApp\connection\KCTConnect;
 
 /** Shared set-ups: the clinic's Zoom apps at the fake Zoom, and a connected doctor. */
 trait KCTZoomFixtures

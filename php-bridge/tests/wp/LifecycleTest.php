@@ -2,7 +2,7 @@
 use KCTApp\meetings\KCTMeetingLoop;
 use KCTApp\meetings\KCTQueue;
 use KCTApp\meetings\KCTStartLink;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\storage\KCTSideDb;
 use KCTApp\telemed\KCTZoom;
 

@@ -1,5 +1,5 @@
 <?php
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 
 /**
  * Who may call which route, over real HTTP: the role × route table kept as data in

@@ -1,6 +1,6 @@
 <?php
 use KCTApp\meetings\KCTReconcile;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\zoom\KCTCoreAccess;
 use KCTApp\zoom\KCTZoomApi;
 

@@ -1,6 +1,6 @@
 <?php
 use KCTApp\auth\KCTTokenStore;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\telemed\KCTAppointmentFacts;
 
 /** No client secret, token or start link in plain text anywhere in the database. */

@@ -1,5 +1,5 @@
 <?php
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\telemed\KCTAppointmentFacts;
 
 /** Clinic-wide Server-to-Server: account token reused, the doctor's Zoom user as host. */
@@ -107,7 +107,7 @@ final class ServerToServerTest extends KCTWPTestCase
         $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', $own + ['zoom_user' => 'dr.colleague@clinic.example']);
         $this->assertSame(400, $r->get_status(), 'a user of another account');
         $this->assertSame('zoom_user', $r->get_data()['data']['errors'][0]['field']);
-        $this->assertFalse(\KCTApp\auth\KCTDoctorSettings::s2s($doctor)['enabled'], 'nothing was kept');
+        $this->assertFalse(\KCTApp\connection\KCTDoctorSettings::s2s($doctor)['enabled'], 'nothing was kept');
         $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', $own + ['zoom_user' => 'dr.own@own.example']);
         $this->assertSame(200, $r->get_status(), wp_json_encode($r->get_data()));
         $this->actAs(0);

@@ -1,7 +1,7 @@
 <?php
 use KCTApp\admin\KCTStatusScreen;
 use KCTApp\meetings\KCTQueue;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 
 /** The administrators' status screen: what it lists, "Retry now", and what it never shows. */
 final class StatusScreenTest extends KCTWPTestCase

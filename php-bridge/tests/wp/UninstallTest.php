@@ -1,7 +1,7 @@
 <?php
 use KCTApp\database\KCTMigrator;
 use KCTApp\database\KCTUninstaller;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 
 /** Uninstall deletes data only when the site owner opted in. (DDL: no transaction.) */

@@ -1,6 +1,6 @@
 <?php
 use KCTApp\auth\KCTTokenStore;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\telemed\KCTAppointmentFacts;
 
@@ -142,7 +142,7 @@ final class WebhookTest extends KCTHttpTestCase
         $answer = self::withoutRuntime(static function () {
             $request = new \WP_REST_Request('POST', '/kivicare/v1/settings/zoom-telemed/webhook');
             $request->set_body('{"event":"app_deauthorized","payload":{}}');
-            return \KCTApp\zoom\KCTWebhook::handle($request);
+            return \KCTApp\controllers\api\KCTWebhookController::handle($request);
         });
         $this->assertSame(503, $answer->get_status());
         $text = wp_json_encode($answer->get_data());

@@ -4,12 +4,12 @@ namespace KCTApp\controllers\api;
 
 use KCTApp\admin\KCTStatusScreen;
 use KCTApp\auth\KCTTokenStore;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\storage\KCTSite;
 use KCTApp\meetings\KCTStartLink;
-use KCTApp\zoom\KCTConnect;
-use KCTApp\zoom\KCTWebhook;
+use KCTApp\connection\KCTConnect;
+use KCTApp\controllers\api\KCTWebhookController;
 
 /**
  * `kivicare/v1/settings/zoom-telemed...`: the routes KiviCare's dashboard calls (CONTRACT §7)
@@ -126,7 +126,7 @@ class KCTZoomController extends \WP_REST_Controller
             ],
         ]);
         register_rest_route($this->namespace, '/' . $this->rest_base . '/webhook', [
-            'methods' => \WP_REST_Server::CREATABLE, 'callback' => [KCTWebhook::class, 'handle'], 'permission_callback' => '__return_true',
+            'methods' => \WP_REST_Server::CREATABLE, 'callback' => [KCTWebhookController::class, 'handle'], 'permission_callback' => '__return_true',
             'encryption' => false,
         ]);
     }

@@ -1,9 +1,9 @@
 <?php
 
-namespace KCTApp\auth;
+namespace KCTApp\connection;
 
+use KCTApp\storage\KCTEncrypted;
 use KCTApp\storage\KCTSite;
-use KCTApp\security\KCTVault;
 
 /**
  * A doctor's own Zoom settings: an optional Server-to-Server app of their own (secret
@@ -27,8 +27,7 @@ final class KCTDoctorSettings
     /** @return array{enabled: bool, account_id: string, client_id: string, client_secret: ?string} */
     public static function s2s(int $doctorId): array
     {
-        $plain = KCTVault::decrypt((string) get_user_meta($doctorId, KCTSite::userKey(self::S2S), true));
-        $v = $plain === null ? [] : (json_decode($plain, true) ?: []);
+        $v = KCTEncrypted::userMeta($doctorId, KCTSite::userKey(self::S2S)) ?: [];
         return [
             'enabled' => !empty($v['enabled']),
             'account_id' => (string) ($v['account_id'] ?? ''),
@@ -46,7 +45,7 @@ final class KCTDoctorSettings
             'client_id' => $clientId,
             'client_secret' => $secret !== null && $secret !== '' ? $secret : (string) $current['client_secret'],
         ];
-        update_user_meta($doctorId, KCTSite::userKey(self::S2S), KCTVault::encrypt(wp_json_encode($v)));
+        KCTEncrypted::setUserMeta($doctorId, KCTSite::userKey(self::S2S), $v);
         update_user_meta($doctorId, self::LEGACY_S2S, wp_json_encode([
             'enableServerToServerOauthconfig' => $enabled ? 'true' : 'false',
             'account_id' => $accountId,

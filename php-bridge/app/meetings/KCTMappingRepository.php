@@ -1,9 +1,9 @@
 <?php
 
-namespace KCTApp\models;
+namespace KCTApp\meetings;
 
+use KCTApp\storage\KCTEncrypted;
 use KCTApp\database\migrations\KCTMigration0001CreateMappings;
-use KCTApp\security\KCTVault;
 
 /**
  * Mapping rows in `{prefix}kc_appointment_zoom_mappings`, converted to and from the core's
@@ -58,7 +58,7 @@ final class KCTMappingRepository
             'zoom_id' => $db['zoom_id'],
             'join_url' => $db['join_url'],
             // Undecryptable reads as "no link": the next view fetches a fresh one.
-            'start_url' => KCTVault::decrypt($db['start_url'] ?? null),
+            'start_url' => is_string($u = KCTEncrypted::openText($db['start_url'] ?? null)) ? $u : null,
             'password' => $db['password'],
             'start_time' => $startTime ? str_replace(' ', 'T', $startTime) . 'Z' : null,
             'duration' => isset($db['duration']) ? (int) $db['duration'] : null,
@@ -103,7 +103,7 @@ final class KCTMappingRepository
             'correlation_ref' => $row['correlation_ref'],
             'zoom_id' => $row['zoom_id'] ?? null,
             'join_url' => $row['join_url'] ?? null,
-            'start_url' => !empty($row['start_url']) ? KCTVault::encrypt($row['start_url']) : null,
+            'start_url' => !empty($row['start_url']) ? KCTEncrypted::sealText($row['start_url']) : null,
             'password' => $row['password'] ?? null,
             'start_time' => $startTime ? gmdate('Y-m-d H:i:s', $startTime) : null,
             'duration' => $row['duration'] ?? null,

@@ -1,9 +1,12 @@
 <?php
 
-namespace KCTApp\zoom;
+namespace KCTApp\connection;
 
+use KCTApp\zoom\KCTCoreAccess;
+use KCTApp\zoom\KCTZoomApi;
+use KCTApp\zoom\KCTHttp;
 use KCTApp\storage\KCTSite;
-use KCTApp\auth\KCTDoctorSettings;
+use KCTApp\connection\KCTDoctorSettings;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\auth\KCTZoomAuth;
 use KCTApp\settings\KCTSettings;

@@ -1,17 +1,18 @@
 <?php
 
-namespace KCTApp\zoom;
+namespace KCTApp\controllers\api;
 
+use KCTApp\zoom\KCTCoreAccess;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\database\migrations\KCTMigration0003WebhookDeliveries;
-use KCTApp\models\KCTMappingRepository;
+use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 
 /**
  * Zoom's webhook: the core verifies the signature (current and previous secret, 300 s),
  * answers the URL validation, and turns events into actions this class applies.
  */
-final class KCTWebhook
+final class KCTWebhookController
 {
     /** Refusals that are the caller's fault; anything else is ours, and Zoom should retry it. */
     public const REFUSED = [
