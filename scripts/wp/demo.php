@@ -52,7 +52,8 @@ step('2. The clinic admin sets up the clinic\'s Zoom OAuth app');
 $admin = [get_user_by('login', 'admin')->user_login, WP_Application_Passwords::create_new_application_password(get_user_by('login', 'admin')->ID, ['name' => 'demo'])[0]];
 $callback = KCTSettings::callbackUrl();
 zoom('app', ['client_id' => 'demoClinicApp01', 'client_secret' => 'demoClinicSecret0123456', 'redirect_uri' => $callback]);
-[$s, $b] = http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed', ['auth_type' => 'oauth', 'client_id' => 'demoClinicApp01', 'client_secret' => 'demoClinicSecret0123456', 'redirect_url' => $callback], $admin);
+[$s, $b] = http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed', ['auth_type' => 'oauth', 'client_id' => 'demoClinicApp01', 'client_secret' => 'demoClinicSecret0123456', 'redirect_url' => $callback,
+    'webhook_secret' => 'demoWebhookSecret012345'], $admin);
 printf("PUT settings/zoom-telemed -> %d %s (secret echoed back: %s)\n", $s, $b['message'], $b['data']['client_secret'] === '' ? 'no' : 'YES');
 
 step('3. Dr. Asha Rao connects her Zoom account (authorize -> Zoom consent -> callback)');
@@ -86,8 +87,34 @@ printf("patient sees  join link : %s (start link: %s)\n", $b['data']['join_url']
 [, $b] = http('GET', '/wp-json/kivicare/v1/settings/zoom-telemed/meeting/1001', null, $doctor);
 printf("doctor sees   start link: %s\n", $b['data']['start_url']);
 
+step('6. The visit: Zoom tells who joined, left and waited (signed webhooks)');
+$event = static function (string $event, array $object) use ($zoom, $url) {
+    $ctx = stream_context_create(['http' => ['method' => 'POST', 'header' => "Content-Type: application/json\r\n",
+        'content' => json_encode(['url' => "$url/wp-json/kivicare/v1/settings/zoom-telemed/webhook", 'secret' => 'demoWebhookSecret012345',
+            'event' => $event, 'payload' => ['account_id' => 'demo', 'object' => $object]])]]);
+    return json_decode((string) file_get_contents("$zoom/__admin/webhook", false, $ctx), true)['status'] ?? 0;
+};
+wp_cache_delete($doctorId, 'user_meta'); // the web server stored it when she connected
+$zoomUser = (string) get_user_meta($doctorId, \KCTApp\auth\KCTTokenStore::ZOOM_USER, true);
+$meeting = ['id' => (int) $row['zoom_id'], 'host_id' => $zoomUser];
+$at = static function (int $minutes) use ($tomorrow) {
+    return gmdate('Y-m-d\\TH:i:s\\Z', $tomorrow->getTimestamp() + 60 * $minutes);
+};
+$patientMail = get_userdata($patientId)->user_email;
+$event('meeting.participant_put_in_waiting_room', $meeting + ['participant' => ['email' => $patientMail, 'date_time' => $at(-2)]]);
+$waiting = \KCTApp\visits\KCTVisits::waitingFor($doctorId);
+printf("patient waiting: %s (the doctor sees \"Your patient is waiting\" with the Start button)\n", $waiting ? 'yes' : 'no');
+$event('meeting.participant_joined', $meeting + ['participant' => ['id' => $zoomUser, 'join_time' => $at(0)]]);
+$event('meeting.participant_joined', $meeting + ['participant' => ['email' => $patientMail, 'join_time' => $at(1)]]);
+$event('meeting.participant_left', $meeting + ['participant' => ['email' => $patientMail, 'leave_time' => $at(24)]]);
+$status = $event('meeting.ended', $meeting + ['end_time' => $at(25)]);
+$visit = \KCTApp\visits\KCTVisits::find(1001);
+printf("webhooks -> %d; visit: patient %s, %d min together, %s (patient known by %s)\n", $status,
+    $visit && isset($visit['patient_joined_at']) ? 'joined at ' . wp_date('H:i', $visit['patient_joined_at']) : 'never joined',
+    intdiv((int) ($visit['together_seconds'] ?? 0), 60), $visit['outcome'] ?? 'no outcome', $visit['patient_known_by'] ?? '-');
+
 $stats = json_decode((string) file_get_contents("$zoom/__admin/stats"), true);
 printf("\nfake Zoom: %d meeting(s), calls %s, invalid bodies %d\n", $stats['meetings'], json_encode($stats['calls']), $stats['invalid_bodies']);
-if ($row['status'] !== 'active' || !$status->ok()) {
+if ($row['status'] !== 'active' || !\KCTApp\wasm\KCTWasmLoader::status()->ok() || ($visit['together_seconds'] ?? 0) !== 23 * 60) {
     exit(1);
 }
