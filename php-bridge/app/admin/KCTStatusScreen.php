@@ -64,8 +64,7 @@ final class KCTStatusScreen
                 'attempt' => (int) $row['attempt'],
                 'next_attempt_at' => $row['next_attempt_at'],
                 'last_error' => $row['last_error'],
-                // The core gave up (or was told to stop): only an administrator's retry moves it.
-                'retry' => $row['status'] === 'failed',
+                'retry' => KCTMappingRepository::hasFailed($row),
             ];
         }
         return [
@@ -108,7 +107,8 @@ final class KCTStatusScreen
         if (!current_user_can('manage_options')) {
             wp_die(esc_html__('Only administrators can see the Zoom status.', 'kivicare-telemed-zoom'), '', ['response' => 403]);
         }
-        $d = self::data(time());
+        $noShows = ($_GET['kct_outcome'] ?? '') === 'no_show';
+        $d = self::data(time(), $noShows ? ['outcome' => 'no_show'] : []);
         echo '<div class="wrap kct-zoom-status"><h1>' . esc_html__('Zoom telemedicine status', 'kivicare-telemed-zoom') . '</h1>';
         if (isset($_GET['kct_retried'])) {
             printf(
@@ -123,12 +123,13 @@ final class KCTStatusScreen
         }
 
         echo '<h2>' . esc_html__('Doctors', 'kivicare-telemed-zoom') . '</h2>';
-        self::table(
+        KCTTable::render(
             [__('Doctor', 'kivicare-telemed-zoom'), __('Connection', 'kivicare-telemed-zoom'), __('Zoom user', 'kivicare-telemed-zoom'), __('Creates and updates today (UTC)', 'kivicare-telemed-zoom')],
             array_map(static function ($r) {
                 $cap = $r['daily_cap'] !== null ? ' / ' . $r['daily_cap'] : '';
                 return [$r['name'], $r['connection'], $r['zoom_user'], $r['calls_today'] . $cap];
-            }, $d['doctors'])
+            }, $d['doctors']),
+            __('None.', 'kivicare-telemed-zoom')
         );
 
         echo '<h2>' . esc_html__('Upcoming telemedicine appointments', 'kivicare-telemed-zoom') . '</h2>';
@@ -152,7 +153,6 @@ final class KCTStatusScreen
         }
         echo '</tbody></table>';
 
-        $noShows = ($_GET['kct_outcome'] ?? '') === 'no_show';
         echo '<h2>' . esc_html__('Visits', 'kivicare-telemed-zoom') . '</h2><p>';
         printf(
             '<a href="%s"%s>%s</a> | <a href="%s"%s>%s</a>',
@@ -164,38 +164,19 @@ final class KCTStatusScreen
             esc_html__('No-shows', 'kivicare-telemed-zoom')
         );
         echo '</p>';
-        \KCTApp\visits\KCTVisitTable::render($noShows ? \KCTApp\visits\KCTVisits::recent(['outcome' => 'no_show'], 50) : $d['visits']);
+        \KCTApp\visits\KCTVisitTable::render($d['visits']);
 
         echo '<h2>' . esc_html__('Last reconcile with Zoom', 'kivicare-telemed-zoom') . '</h2><p>';
         $rc = $d['reconcile'];
         echo is_array($rc) ? esc_html(wp_json_encode($rc)) : esc_html__('Not run yet (it runs daily).', 'kivicare-telemed-zoom');
         echo '</p><h2>' . esc_html__('Latest webhook deliveries', 'kivicare-telemed-zoom') . '</h2>';
-        self::table(
+        KCTTable::render(
             [__('Received (UTC)', 'kivicare-telemed-zoom'), __('Event', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom')],
             array_map(static function ($r) {
                 return [$r['received_at'], $r['event'], $r['meeting_id']];
-            }, $d['webhooks'])
+            }, $d['webhooks']),
+            __('None.', 'kivicare-telemed-zoom')
         );
         echo '</div>';
-    }
-
-    private static function table(array $head, array $rows): void
-    {
-        echo '<table class="widefat striped"><thead><tr>';
-        foreach ($head as $h) {
-            echo '<th>' . esc_html($h) . '</th>';
-        }
-        echo '</tr></thead><tbody>';
-        foreach ($rows as $row) {
-            echo '<tr>';
-            foreach ($row as $cell) {
-                echo '<td>' . esc_html((string) $cell) . '</td>';
-            }
-            echo '</tr>';
-        }
-        if ($rows === []) {
-            echo '<tr><td colspan="' . count($head) . '">' . esc_html__('None.', 'kivicare-telemed-zoom') . '</td></tr>';
-        }
-        echo '</tbody></table>';
     }
 }

@@ -72,6 +72,22 @@ final class KCTAppointments
     }
 
     /**
+     * Who the patient is, as WordPress knows them (email lowercased): for registering them on
+     * the meeting and for telling them apart in Zoom's events. Null without an email.
+     *
+     * @return array{email: string, first_name: string, last_name: string}|null
+     */
+    public static function patient(int $patientId): ?array
+    {
+        $u = $patientId > 0 ? get_userdata($patientId) : false;
+        if (!$u || $u->user_email === '') {
+            return null;
+        }
+        return ['email' => strtolower($u->user_email), 'first_name' => (string) ($u->first_name ?: $u->display_name),
+            'last_name' => (string) $u->last_name];
+    }
+
+    /**
      * Whether KiviCare books the appointment as telemedicine: one of its services is a
      * telemedicine service *of the appointment's doctor* (CONTRACT §8.14: KiviCare's own check
      * forgets the doctor). Null when KiviCare's tables cannot be read.

@@ -28,6 +28,12 @@ final class KCTMappingRepository
         return $row !== null && $row['status'] === 'active' && !empty($row['zoom_id']);
     }
 
+    /** The core gave up on the row's meeting: only an administrator's retry moves it now. */
+    public static function hasFailed(?array $row): bool
+    {
+        return $row !== null && $row['status'] === 'failed';
+    }
+
     public static function table(): string
     {
         return KCTMigration0001CreateMappings::table();

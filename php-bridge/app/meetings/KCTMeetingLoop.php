@@ -124,7 +124,7 @@ final class KCTMeetingLoop
         // The appointment's doctor now; without KiviCare's table, the row's.
         $doctor = (int) ($appointment['doctor_id'] ?? ($row['doctor_id'] ?? 0));
         $d = $doctors[$doctor] ?? ($doctors[$doctor] = self::doctor($doctor));
-        $patient = self::patient((int) ($appointment['patient_id'] ?? ($row['patient_id'] ?? 0)));
+        $patient = KCTAppointments::patient((int) ($appointment['patient_id'] ?? ($row['patient_id'] ?? 0)));
         return [$in + array_filter(['host' => $d['host'], 'auth' => $d['auth'], 'patient' => $patient], static function ($v) {
             return $v !== null;
         }), $d];
@@ -191,17 +191,6 @@ final class KCTMeetingLoop
             'host' => (string) $ctx['host'] === '' ? null : (string) $ctx['host'],
             'auth' => KCTZoomAuth::forStep($ctx),
         ];
-    }
-
-    /** Who the patient is, for registering them on the meeting when the policy asks. */
-    private static function patient(int $patientId): ?array
-    {
-        $u = $patientId > 0 ? get_userdata($patientId) : false;
-        if (!$u || $u->user_email === '') {
-            return null;
-        }
-        return ['email' => strtolower($u->user_email), 'first_name' => (string) ($u->first_name ?: $u->display_name),
-            'last_name' => (string) $u->last_name];
     }
 
     private static function policy(int $appointmentId): array

@@ -2,6 +2,8 @@
 
 namespace KCTApp\visits;
 
+use KCTApp\admin\KCTTable;
+
 /** A table of visits (the status screen, the doctor's page): who joined and left when, the length, the outcome. */
 final class KCTVisitTable
 {
@@ -19,30 +21,17 @@ final class KCTVisitTable
         $head = [__('Appointment', 'kivicare-telemed-zoom'), __('Patient joined', 'kivicare-telemed-zoom'), __('Patient left', 'kivicare-telemed-zoom'),
             __('Doctor joined', 'kivicare-telemed-zoom'), __('Doctor left', 'kivicare-telemed-zoom'), __('Together', 'kivicare-telemed-zoom'),
             __('Outcome', 'kivicare-telemed-zoom'), __('Patient known by', 'kivicare-telemed-zoom')];
-        echo '<table class="widefat striped kct-visits"><thead><tr>';
-        foreach ($head as $h) {
-            echo '<th>' . esc_html($h) . '</th>';
-        }
-        echo '</tr></thead><tbody>';
-        foreach ($visits as $v) {
+        $rows = array_map(static function ($v) use ($time, $outcomes) {
             $together = isset($v['together_seconds']) ? sprintf(
                 /* translators: %d: minutes */
                 _n('%d minute', '%d minutes', intdiv((int) $v['together_seconds'], 60), 'kivicare-telemed-zoom'),
                 intdiv((int) $v['together_seconds'], 60)
             ) : '—';
-            $cells = ['#' . (int) $v['appointment_id'], $time($v['patient_joined_at'] ?? null), $time($v['patient_left_at'] ?? null),
+            return ['#' . (int) $v['appointment_id'], $time($v['patient_joined_at'] ?? null), $time($v['patient_left_at'] ?? null),
                 $time($v['doctor_joined_at'] ?? null), $time($v['doctor_left_at'] ?? null), $together,
                 $outcomes[$v['outcome'] ?? ''] ?? (!empty($v['waiting_since']) ? __('Waiting', 'kivicare-telemed-zoom') : '—'),
                 (string) ($v['patient_known_by'] ?? '—')];
-            echo '<tr>';
-            foreach ($cells as $c) {
-                echo '<td>' . esc_html($c) . '</td>';
-            }
-            echo '</tr>';
-        }
-        if ($visits === []) {
-            echo '<tr><td colspan="8">' . esc_html__('No visits yet.', 'kivicare-telemed-zoom') . '</td></tr>';
-        }
-        echo '</tbody></table>';
+        }, $visits);
+        KCTTable::render($head, $rows, __('No visits yet.', 'kivicare-telemed-zoom'), 'kct-visits');
     }
 }

@@ -136,9 +136,9 @@ final class KCTVisits
         if (!empty($row['registrant_id'])) {
             $in['registrant_id'] = (string) $row['registrant_id'];
         }
-        $patientUser = $patient > 0 ? get_userdata($patient) : false;
-        if ($patientUser && $patientUser->user_email !== '') {
-            $in['patient_email'] = strtolower($patientUser->user_email);
+        $who = KCTAppointments::patient($patient);
+        if ($who !== null) {
+            $in['patient_email'] = $who['email'];
         }
         if (isset($appointment['status'])) {
             $in['appointment_status'] = (int) $appointment['status'];

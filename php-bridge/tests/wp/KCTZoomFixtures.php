@@ -63,6 +63,34 @@ trait KCTZoomFixtures
         return json_decode((string) file_get_contents(getenv('KCT_ZOOM_URL') . '/__admin/meetings', false, $ctx), true)['meetings'];
     }
 
+    /**
+     * Zoom delivers `$event` to the site's webhook (`KCTSettings::webhookUrl()`, plus `$query`),
+     * signed with `$secret` as Zoom signs: what the fake Zoom sent and the site's answer.
+     */
+    protected static function deliver(string $secret, string $event, array $payload = [], array $extra = [], string $query = ''): array
+    {
+        return self::zoom('webhook', ['url' => KCTSettings::webhookUrl() . $query,
+            'secret' => $secret, 'event' => $event, 'payload' => $payload ?: new \stdClass()] + $extra);
+    }
+
+    /**
+     * Posts these headers and body to the site's webhook as they are (a captured delivery
+     * again, byte for byte, or a forged one).
+     *
+     * @return array{0: int, 1: mixed} the status and the decoded answer
+     */
+    protected static function postToWebhook(array $headers, string $body): array
+    {
+        $lines = '';
+        foreach ($headers as $k => $v) {
+            $lines .= "$k: $v\r\n";
+        }
+        $ctx = stream_context_create(['http' => ['method' => 'POST', 'header' => $lines, 'content' => $body, 'ignore_errors' => true]]);
+        $answer = file_get_contents(KCTSettings::webhookUrl(), false, $ctx);
+        preg_match('#HTTP/\S+ (\d+)#', $http_response_header[0], $m);
+        return [(int) $m[1], json_decode((string) $answer, true)];
+    }
+
     protected static function zoomStats(): array
     {
         return json_decode((string) file_get_contents(getenv('KCT_ZOOM_URL') . '/__admin/stats'), true);

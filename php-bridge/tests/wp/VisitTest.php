@@ -58,8 +58,7 @@ final class VisitTest extends KCTHttpTestCase
 
     private function event(string $event, array $object, string $secret = self::SECRET): array
     {
-        $r = self::zoom('webhook', ['url' => getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook',
-            'secret' => $secret, 'event' => $event, 'payload' => ['account_id' => 'fzAccountOAuth', 'object' => $object]]);
+        $r = self::deliver($secret, $event, ['account_id' => 'fzAccountOAuth', 'object' => $object]);
         $this->assertSame(200, $r['status'], $r['body']);
         return $r;
     }
@@ -216,16 +215,10 @@ final class VisitTest extends KCTHttpTestCase
         $visit = KCTVisits::find(990103);
         // The same delivery again: refused as a replay; the status set back by hand stays.
         $this->setAppointment(990103, ['status' => 1]);
-        $lines = '';
-        foreach ($sent['headers'] as $k => $v) {
-            $lines .= "$k: $v\r\n";
-        }
-        file_get_contents(getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook', false,
-            stream_context_create(['http' => ['method' => 'POST', 'header' => $lines, 'content' => $sent['sent'], 'ignore_errors' => true]]));
+        self::postToWebhook($sent['headers'], $sent['sent']);
         $this->assertSame($visit, KCTVisits::find(990103));
         $this->assertSame(1, self::status(990103));
-        $bad = self::zoom('webhook', ['url' => getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook',
-            'secret' => 'not-the-secret-0000000', 'event' => 'meeting.ended', 'payload' => ['object' => ['id' => (int) $zoomId]]]);
+        $bad = self::deliver('not-the-secret-0000000', 'meeting.ended', ['object' => ['id' => (int) $zoomId]]);
         $this->assertSame(401, $bad['status']);
         $this->assertSame($visit, KCTVisits::find(990103));
     }

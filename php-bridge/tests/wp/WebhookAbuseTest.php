@@ -16,24 +16,6 @@ final class WebhookAbuseTest extends KCTHttpTestCase
     private const SECRET = 'kctWebhookSecret0123456';
     private const ROTATED = 'kctWebhookSecretNew01234';
 
-    private static function url(): string
-    {
-        return getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook';
-    }
-
-    /** @return array{0: int, 1: mixed} status and decoded answer */
-    private static function post(array $headers, string $body): array
-    {
-        $lines = '';
-        foreach ($headers as $k => $v) {
-            $lines .= "$k: $v\r\n";
-        }
-        $ctx = stream_context_create(['http' => ['method' => 'POST', 'header' => $lines, 'content' => $body, 'ignore_errors' => true]]);
-        $answer = file_get_contents(self::url(), false, $ctx);
-        preg_match('#HTTP/\S+ (\d+)#', $http_response_header[0], $m);
-        return [(int) $m[1], json_decode((string) $answer, true)];
-    }
-
     private static function signed(string $body, string $secret = self::SECRET, ?int $ts = null): array
     {
         $ts = $ts ?? time();
@@ -103,7 +85,7 @@ final class WebhookAbuseTest extends KCTHttpTestCase
             ];
             $before = self::snapshot($doctor);
             foreach ($cases as $name => [$headers, $body, $expect]) {
-                [$status, $answer] = self::post($headers, $body);
+                [$status, $answer] = self::postToWebhook($headers, $body);
                 $this->assertSame($expect, $status, "$name: " . json_encode($answer));
                 $this->assertArrayNotHasKey('encryptedToken', (array) $answer, "$name: no validation answer");
                 wp_cache_flush();
@@ -112,13 +94,13 @@ final class WebhookAbuseTest extends KCTHttpTestCase
 
             // A valid delivery changes its own row only; the same bytes again change nothing.
             $headers = self::signed($started, self::ROTATED);
-            [$status] = self::post($headers, $started);
+            [$status] = self::postToWebhook($headers, $started);
             $this->assertSame(200, $status);
             $this->assertSame('started', KCTMappingRepository::find(771001, true)['meeting_state']);
             $this->assertSame($before[0][1], self::snapshot($doctor)[0][1], 'the other appointment\'s row is untouched');
             $this->assertSame($before[1], self::snapshot($doctor)[1], 'the doctor\'s connection is untouched');
             $afterValid = self::snapshot($doctor);
-            [$status, $answer] = self::post($headers, $started);
+            [$status, $answer] = self::postToWebhook($headers, $started);
             $this->assertSame(200, $status);
             $this->assertTrue($answer['data']['replay']);
             $this->assertSame($afterValid, self::snapshot($doctor), 'a replay changes nothing');

@@ -10,28 +10,10 @@ final class WebhookTest extends KCTHttpTestCase
     use KCTZoomFixtures;
     use KCTKiviCareFixtures;
 
-    private function send(string $secret, string $event, array $payload = [], array $extra = []): array
-    {
-        return self::zoom('webhook', ['url' => self::url(),
-            'secret' => $secret, 'event' => $event, 'payload' => $payload ?: new \stdClass()] + $extra);
-    }
-
-    private static function url(): string
-    {
-        return getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook';
-    }
-
     /** Sends a captured delivery again, byte for byte: [status, body]. */
     private function replay(array $sent): array
     {
-        $lines = '';
-        foreach ($sent['headers'] as $k => $v) {
-            $lines .= "$k: $v\r\n";
-        }
-        $ctx = stream_context_create(['http' => ['method' => 'POST', 'header' => $lines, 'content' => $sent['sent'], 'ignore_errors' => true]]);
-        $body = file_get_contents(self::url(), false, $ctx);
-        preg_match('#HTTP/\S+ (\d+)#', $http_response_header[0], $m);
-        return [(int) $m[1], json_decode((string) $body, true)];
+        return self::postToWebhook($sent['headers'], $sent['sent']);
     }
 
     private function liveMeeting(int $id): array
@@ -51,7 +33,7 @@ final class WebhookTest extends KCTHttpTestCase
     public function testDeliveriesAreListedOnTheStatusScreenWithoutSecrets(): void
     {
         $row = $this->liveMeeting(770009);
-        $sent = $this->send('kctWebhookSecret0123456', 'meeting.started', ['object' => ['id' => (int) $row['zoom_id']]]);
+        $sent = self::deliver('kctWebhookSecret0123456', 'meeting.started', ['object' => ['id' => (int) $row['zoom_id']]]);
         $this->assertSame(200, $sent['status']);
         wp_set_current_user($this->makeUser('administrator'));
         $status = \KCTApp\admin\KCTStatusScreen::data(time());
@@ -76,9 +58,9 @@ final class WebhookTest extends KCTHttpTestCase
         $row = $this->liveMeeting(770002);
         try {
             $object = ['object' => ['id' => (int) $row['zoom_id']]];
-            $started = $this->send('kctWebhookSecret0123456', 'meeting.started', $object);
+            $started = self::deliver('kctWebhookSecret0123456', 'meeting.started', $object);
             $this->assertSame(200, $started['status']);
-            $this->assertSame(200, $this->send('kctWebhookSecret0123456', 'meeting.ended', $object)['status']);
+            $this->assertSame(200, self::deliver('kctWebhookSecret0123456', 'meeting.ended', $object)['status']);
             $this->assertSame('ended', KCTMappingRepository::find(770002)['meeting_state']);
             [$status, $body] = $this->replay($started);
             $this->assertSame(200, $status, 'acknowledged, so Zoom does not retry');
@@ -95,8 +77,8 @@ final class WebhookTest extends KCTHttpTestCase
         try {
             $object = ['object' => ['id' => (int) $row['zoom_id']]];
             $now = time() * 1000;
-            $this->assertSame(200, $this->send('kctWebhookSecret0123456', 'meeting.ended', $object, ['event_ts' => $now])['status']);
-            $late = $this->send('kctWebhookSecret0123456', 'meeting.started', $object, ['event_ts' => $now - 60000]);
+            $this->assertSame(200, self::deliver('kctWebhookSecret0123456', 'meeting.ended', $object, ['event_ts' => $now])['status']);
+            $late = self::deliver('kctWebhookSecret0123456', 'meeting.started', $object, ['event_ts' => $now - 60000]);
             $this->assertSame(200, $late['status']);
             $this->assertSame('ended', KCTMappingRepository::find(770003)['meeting_state'], 'a late "started" is ignored');
         } finally {
@@ -109,7 +91,7 @@ final class WebhookTest extends KCTHttpTestCase
     {
         $row = $this->liveMeeting(770005);
         try {
-            $this->assertSame(200, $this->send('kctWebhookSecret0123456', 'meeting.deleted', ['object' => ['id' => (int) $row['zoom_id']]])['status']);
+            $this->assertSame(200, self::deliver('kctWebhookSecret0123456', 'meeting.deleted', ['object' => ['id' => (int) $row['zoom_id']]])['status']);
             $now = KCTMappingRepository::find(770005);
             $this->assertTrue(KCTMappingRepository::isLive($now), json_encode($now));
             $this->assertNotSame($row['zoom_id'], $now['zoom_id'], 'a new meeting');
@@ -124,13 +106,13 @@ final class WebhookTest extends KCTHttpTestCase
         try {
             $object = ['object' => ['id' => (int) $row['zoom_id']]];
             $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecretNew01234']));
-            $this->assertSame(200, $this->send('kctWebhookSecret0123456', 'meeting.started', $object)['status'], 'still valid after the rotation');
+            $this->assertSame(200, self::deliver('kctWebhookSecret0123456', 'meeting.started', $object)['status'], 'still valid after the rotation');
             $stored = get_option(KCTSettings::OPTION);
             $stored['webhook_secret_previous_until'] = time() - 1;
             update_option(KCTSettings::OPTION, $stored, false);
-            $this->assertSame(401, $this->send('kctWebhookSecret0123456', 'meeting.ended', $object)['status'], 'a day later it is refused');
+            $this->assertSame(401, self::deliver('kctWebhookSecret0123456', 'meeting.ended', $object)['status'], 'a day later it is refused');
             $this->assertSame('started', KCTMappingRepository::find(770004)['meeting_state']);
-            $this->assertSame(200, $this->send('kctWebhookSecretNew01234', 'meeting.ended', $object)['status']);
+            $this->assertSame(200, self::deliver('kctWebhookSecretNew01234', 'meeting.ended', $object)['status']);
         } finally {
             KCTMappingRepository::delete(770004);
         }
@@ -187,27 +169,27 @@ final class WebhookTest extends KCTHttpTestCase
         $row = $this->ensureMeeting((['appointment_id' => 770001, 'doctor_id' => $doctor,
             'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
         try {
-            $v = $this->send('kctWebhookSecret0123456', 'endpoint.url_validation');
+            $v = self::deliver('kctWebhookSecret0123456', 'endpoint.url_validation');
             $this->assertSame(200, $v['status']);
             $this->assertTrue($v['validated'], 'the URL validation handshake');
 
-            $s = $this->send('kctWebhookSecret0123456', 'meeting.started', ['object' => ['id' => (int) $row['zoom_id']]]);
+            $s = self::deliver('kctWebhookSecret0123456', 'meeting.started', ['object' => ['id' => (int) $row['zoom_id']]]);
             $this->assertSame(200, $s['status'], $s['body']);
             $this->assertSame('started', KCTMappingRepository::find(770001)['meeting_state']);
 
-            $bad = $this->send('not-the-secret-000000', 'meeting.ended', ['object' => ['id' => (int) $row['zoom_id']]]);
+            $bad = self::deliver('not-the-secret-000000', 'meeting.ended', ['object' => ['id' => (int) $row['zoom_id']]]);
             $this->assertSame(401, $bad['status']);
             $this->assertSame('started', KCTMappingRepository::find(770001)['meeting_state'], 'nothing changed');
 
             // Rotation: the previous secret still verifies.
             $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecretNew01234']));
-            $old = $this->send('kctWebhookSecret0123456', 'meeting.ended', ['object' => ['id' => $row['zoom_id']]]);
+            $old = self::deliver('kctWebhookSecret0123456', 'meeting.ended', ['object' => ['id' => $row['zoom_id']]]);
             $this->assertSame(200, $old['status']);
             $this->assertSame('ended', KCTMappingRepository::find(770001)['meeting_state']);
 
             $zoomUser = get_user_meta($doctor, KCTTokenStore::ZOOM_USER, true);
             $this->assertNotEmpty($zoomUser);
-            $d = $this->send('kctWebhookSecretNew01234', 'app_deauthorized', ['account_id' => 'fzAccountOAuth', 'user_id' => $zoomUser,
+            $d = self::deliver('kctWebhookSecretNew01234', 'app_deauthorized', ['account_id' => 'fzAccountOAuth', 'user_id' => $zoomUser,
                 'client_id' => self::$clientId, 'deauthorization_time' => gmdate('c')]);
             $this->assertSame(200, $d['status']);
             wp_cache_delete($doctor, 'user_meta');

@@ -46,8 +46,7 @@ final class ZeroCostTest extends KCTHttpTestCase
         // The probe itself can fail: a verified webhook runs the core.
         $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecret0123456']));
         $id = 'pwebhook' . wp_rand(1000, 9999);
-        $r = self::zoom('webhook', ['url' => getenv('KCT_WP_URL') . '/wp-json/kivicare/v1/settings/zoom-telemed/webhook?kct_probe=' . $id,
-            'secret' => 'kctWebhookSecret0123456', 'event' => 'meeting.started', 'payload' => ['object' => ['id' => 1]]]);
+        $r = self::deliver('kctWebhookSecret0123456', 'meeting.started', ['object' => ['id' => 1]], [], '?kct_probe=' . $id);
         $this->assertSame(200, $r['status']);
         $this->assertSame('touched', self::probed($id));
     }

@@ -198,13 +198,20 @@ impl FakeZoom {
         }
     }
 
+    /// The caller's meeting and the request's body, checked against Zoom's spec.
+    fn owned_meeting_and_body(
+        &self,
+        t: &Token,
+        id: &str,
+        req: &Request,
+    ) -> Result<(u64, Value, Value), Reply> {
+        let (id, m) = self.owned_meeting(t, id)?;
+        Ok((id, m, self.checked_body(req)?))
+    }
+
     pub(crate) fn update(&self, t: &Token, id: &str, req: &Request) -> Reply {
-        let (id, m) = match self.owned_meeting(t, id) {
+        let (id, m, body) = match self.owned_meeting_and_body(t, id, req) {
             Ok(x) => x,
-            Err(r) => return r,
-        };
-        let body = match self.checked_body(req) {
-            Ok(b) => b,
             Err(r) => return r,
         };
         if let Err(r) = self.count_daily(m["host_id"].as_str().unwrap_or("")) {
@@ -222,12 +229,8 @@ impl FakeZoom {
     /// `POST /meetings/{id}/registrants`: only for a meeting made with registration on
     /// (`approval_type` 0 or 1), as Zoom; the answer carries the personal join link.
     pub(crate) fn add_registrant(&self, t: &Token, id: &str, req: &Request) -> Reply {
-        let (id, m) = match self.owned_meeting(t, id) {
+        let (id, m, body) = match self.owned_meeting_and_body(t, id, req) {
             Ok(x) => x,
-            Err(r) => return r,
-        };
-        let body = match self.checked_body(req) {
-            Ok(b) => b,
             Err(r) => return r,
         };
         if m["settings"]["approval_type"].as_i64().unwrap_or(2) == 2 {
