@@ -5,12 +5,12 @@
 use crate::error::{CoreError, Result};
 use crate::http::HttpResponse;
 use crate::json::{FromJson, Json, Lenient};
-use crate::meeting::parse_meeting;
+use crate::meeting::{parse_meeting, MeetingRecord, Registration};
 use crate::random::HostRandom;
 use crate::timefmt::{next_utc_midnight, parse_retry_after};
-use crate::token::parse_token;
+use crate::token::{parse_token, TokenSet};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 const BACKOFF_BASE: i64 = 2;
@@ -51,7 +51,7 @@ impl Operation {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Outcome {
     /// Success; `result` is the parsed answer (a meeting, a token set, a user, or null).
-    Done { result: Value },
+    Done { result: Box<Answer> },
     /// Refresh the token (OAuth) or fetch a new one (S2S), then retry this call once.
     RefreshThenRetry,
     /// The doctor must connect Zoom again; keep the reason for the UI.
@@ -75,6 +75,36 @@ pub enum Outcome {
         #[serde(skip_serializing_if = "Option::is_none")]
         http_status: Option<u16>,
     },
+}
+
+/// What a call that succeeded came to, by operation; written straight out (no `Value` on the
+/// way, so no object is sorted and copied only to be written).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// `create_meeting`, `get_meeting`.
+    Meeting(MeetingRecord),
+    /// `list_meetings`: one page (a meeting Zoom wrote unreadably is left out).
+    Page {
+        meetings: Vec<MeetingRecord>,
+        next_page_token: String,
+    },
+    /// `get_user`: the id the addon keeps; the rest as Zoom wrote it (null when absent).
+    User {
+        id: String,
+        email: Json<'static>,
+        account_id: Json<'static>,
+        first_name: Json<'static>,
+        last_name: Json<'static>,
+        #[serde(rename = "type")]
+        kind: Json<'static>,
+    },
+    /// `add_registrant`.
+    Registration(Registration),
+    /// The token endpoint's grants.
+    Token(TokenSet),
+    /// `update_meeting`, `delete_meeting`, `revoke`: null.
+    Nothing,
 }
 
 #[derive(Debug, FromJson)]
@@ -315,7 +345,7 @@ fn token_failure(op: Operation, status: u16, err: &ZoomError) -> Outcome {
 #[derive(FromJson)]
 struct ZoomMeetingPage {
     /// Each meeting is read on its own: one Zoom cannot parse is left out, not the page.
-    meetings: Lenient<Vec<Value>>,
+    meetings: Lenient<Vec<Json<'static>>>,
     next_page_token: Lenient<String>,
 }
 
@@ -323,12 +353,12 @@ struct ZoomMeetingPage {
 #[derive(FromJson)]
 struct ZoomUser {
     id: Lenient<String>,
-    email: Option<Value>,
-    account_id: Option<Value>,
-    first_name: Option<Value>,
-    last_name: Option<Value>,
+    email: Option<Json<'static>>,
+    account_id: Option<Json<'static>>,
+    first_name: Option<Json<'static>>,
+    last_name: Option<Json<'static>>,
     #[serde(rename = "type")]
-    kind: Option<Value>,
+    kind: Option<Json<'static>>,
 }
 
 fn success(input: &InterpretInput, resp: &HttpResponse) -> Result<Outcome> {
@@ -338,25 +368,27 @@ fn success(input: &InterpretInput, resp: &HttpResponse) -> Result<Outcome> {
     };
     let invalid = |m: &str| CoreError::new("response_invalid", m.to_string());
     let result = match input.operation {
-        Operation::CreateMeeting | Operation::GetMeeting => json!(parse_meeting(body()?)?),
-        Operation::UpdateMeeting | Operation::DeleteMeeting | Operation::Revoke => Value::Null,
+        Operation::CreateMeeting | Operation::GetMeeting => {
+            Answer::Meeting(parse_meeting(body()?)?)
+        }
+        Operation::UpdateMeeting | Operation::DeleteMeeting | Operation::Revoke => Answer::Nothing,
         Operation::ListMeetings => {
             let page: ZoomMeetingPage = crate::json::read(body()?)
                 .map_err(|_| invalid("Zoom's meeting list is not an object"))?;
-            let meetings: Vec<Value> = page
-                .meetings
-                .get()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|m| parse_meeting(m).ok())
-                .map(|m| json!(m))
-                .collect();
-            json!({
-                "meetings": meetings,
-                "next_page_token": page.next_page_token.get().unwrap_or_default(),
-            })
+            Answer::Page {
+                meetings: page
+                    .meetings
+                    .get()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|m| parse_meeting(m).ok())
+                    .collect(),
+                next_page_token: page.next_page_token.get().unwrap_or_default(),
+            }
         }
-        Operation::AddRegistrant => crate::meeting::parse_registrant(body()?)?,
+        Operation::AddRegistrant => {
+            Answer::Registration(crate::meeting::parse_registrant(body()?)?)
+        }
         Operation::GetUser => {
             let user: ZoomUser = crate::json::read(body()?)
                 .map_err(|_| invalid("Zoom's user answer is not an object"))?;
@@ -364,27 +396,30 @@ fn success(input: &InterpretInput, resp: &HttpResponse) -> Result<Outcome> {
                 .id
                 .get()
                 .ok_or_else(|| invalid("Zoom's user answer has no id"))?;
-            let pick = |v: Option<Value>| v.unwrap_or(Value::Null);
-            json!({
-                "id": id,
-                "email": pick(user.email),
-                "account_id": pick(user.account_id),
-                "first_name": pick(user.first_name),
-                "last_name": pick(user.last_name),
-                "type": pick(user.kind),
-            })
+            let pick = |v: Option<Json<'static>>| v.unwrap_or(Json::Null);
+            Answer::User {
+                id,
+                email: pick(user.email),
+                account_id: pick(user.account_id),
+                first_name: pick(user.first_name),
+                last_name: pick(user.last_name),
+                kind: pick(user.kind),
+            }
         }
         Operation::ExchangeCode | Operation::RefreshToken => {
-            json!(parse_token(resp, input.now, true)?)
+            Answer::Token(parse_token(resp, input.now, true)?)
         }
-        Operation::S2sToken => json!(parse_token(resp, input.now, false)?),
+        Operation::S2sToken => Answer::Token(parse_token(resp, input.now, false)?),
     };
-    Ok(Outcome::Done { result })
+    Ok(Outcome::Done {
+        result: Box::new(result),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn run(op: &str, status: u16, headers: Value, body: Value, extra: Value) -> Outcome {
         let mut v = json!({

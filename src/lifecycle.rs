@@ -18,14 +18,13 @@
 use crate::error::{CoreError, Result};
 use crate::http::HttpRequest;
 use crate::json::read;
-use crate::json::FromJson;
+use crate::json::{FromJson, Json};
 use crate::mapping::{carries_reference, Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
 use crate::meeting::{parse_meeting, validate_host, MeetingRecord};
 use crate::random::{encode_hex, HostRandom};
 use crate::timefmt::{parse_rfc3339, zoom_utc};
 use crate::token::{self, DecideInput, Decision, Mode, TokenSet};
 use serde::Serialize;
-use serde_json::{json, Value};
 
 /// Transient failures in a row before the work is given up.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -102,7 +101,7 @@ pub struct Sent {
 #[derive(Debug, Clone, FromJson)]
 pub struct OutcomeIn {
     pub action: String,
-    pub result: Option<Value>,
+    pub result: Option<Json<'static>>,
     pub at: Option<i64>,
     pub reason: Option<String>,
     pub code: Option<String>,
@@ -146,7 +145,7 @@ pub struct StepInput {
     #[serde(default)]
     pub caller_mails: bool,
     /// The clinic's meeting policy layer, passed through to create and update.
-    pub policy: Option<Value>,
+    pub policy: Option<Json<'static>>,
     /// The stored token of the appointment's doctor, when the host has one: a `call` for
     /// that doctor then comes with its `request` built.
     pub auth: Option<StepAuth>,
@@ -227,7 +226,7 @@ pub enum Effect {
 #[derive(Debug, PartialEq, Serialize)]
 pub struct Build {
     pub op: &'static str,
-    pub input: Value,
+    pub input: Json<'static>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -336,7 +335,7 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
         );
     };
     match (out.action.as_str(), op) {
-        ("done", "create_meeting") => match out.result.clone().map(parse_meeting) {
+        ("done", "create_meeting") => match out.result.as_ref().map(|r| parse_meeting(r.clone())) {
             Some(Ok(m)) => adopt(cx, row, m, call.doctor_id),
             _ => failure(
                 row,
@@ -346,11 +345,11 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
             ),
         },
         ("done", "list_meetings") => {
-            let result = out.result.clone().unwrap_or(Value::Null);
+            let result = out.result.as_ref().unwrap_or(&Json::Null);
             let reference = call.correlation_ref.clone().unwrap_or_default();
             let found = result
                 .get("meetings")
-                .and_then(Value::as_array)
+                .and_then(Json::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(|m| parse_meeting(m.clone()).ok())
@@ -360,7 +359,7 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
             }
             let next = result
                 .get("next_page_token")
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
                 .unwrap_or("");
             if !next.is_empty() {
                 return Folded::Now(match row.as_mut() {
@@ -729,7 +728,7 @@ fn verify(cx: &mut Ctx, r: &mut MappingRow) -> Effect {
             doctor_id: r.doctor_id.unwrap_or(0),
             build: Build {
                 op: "meeting.get",
-                input: json!({ "meeting_id": z }),
+                input: Json::object([("meeting_id", z.as_str().into())]),
             },
             meeting_id: Some(z),
             correlation_ref: None,
@@ -865,13 +864,13 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
     r.start_time = zoom_utc(start, "appointment.start_unix").ok();
     r.duration = Some(duration);
     r.timezone = Some(tz.clone());
-    let mut input = json!({
-        "host": host,
-        "appointment": facts(r, start, duration, &tz),
-        "random": encode_hex(cx.random.take(16)),
-    });
+    let mut input = Json::object([
+        ("host", host.as_str().into()),
+        ("appointment", facts(r, start, duration, &tz)),
+        ("random", encode_hex(cx.random.take(16)).into()),
+    ]);
     if let Some(p) = &cx.input.policy {
-        input["policy"] = p.clone();
+        input.set("policy", p.clone());
     }
     Effect::Call {
         operation: "create_meeting",
@@ -889,19 +888,19 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
     }
 }
 
-fn facts(r: &MappingRow, start: i64, duration: i64, tz: &str) -> Value {
-    let mut f = json!({
-        "id": r.appointment_id,
-        "start_unix": start,
-        "duration_min": duration,
-        "timezone": tz,
-        "correlation_ref": r.correlation_ref,
-    });
+fn facts(r: &MappingRow, start: i64, duration: i64, tz: &str) -> Json<'static> {
+    let mut f = Json::object([
+        ("id", r.appointment_id.into()),
+        ("start_unix", start.into()),
+        ("duration_min", duration.into()),
+        ("timezone", tz.into()),
+        ("correlation_ref", r.correlation_ref.as_str().into()),
+    ]);
     if let Some(d) = r.doctor_id {
-        f["doctor_id"] = json!(d);
+        f.set("doctor_id", d.into());
     }
     if let Some(p) = r.patient_id {
-        f["patient_id"] = json!(p);
+        f.set("patient_id", p.into());
     }
     f
 }
@@ -921,12 +920,15 @@ fn drift(a: &AppointmentNow, r: &MappingRow) -> Option<Sent> {
 }
 
 fn update_call(cx: &Ctx, r: &MappingRow, zoom_id: &str, sent: Sent) -> Effect {
-    let mut input = json!({
-        "meeting_id": zoom_id,
-        "appointment": facts(r, sent.start_unix, sent.duration_min, &sent.timezone),
-    });
+    let mut input = Json::object([
+        ("meeting_id", zoom_id.into()),
+        (
+            "appointment",
+            facts(r, sent.start_unix, sent.duration_min, &sent.timezone),
+        ),
+    ]);
     if let Some(p) = &cx.input.policy {
-        input["policy"] = p.clone();
+        input.set("policy", p.clone());
     }
     Effect::Call {
         operation: "update_meeting",
@@ -953,7 +955,7 @@ fn register_call(cx: &Ctx, r: &MappingRow, zoom_id: &str) -> Option<Effect> {
         .policy
         .as_ref()
         .and_then(|p| p.get("register_patient"))
-        .and_then(Value::as_bool)
+        .and_then(Json::as_bool)
         .unwrap_or(false);
     let patient = cx
         .input
@@ -968,12 +970,15 @@ fn register_call(cx: &Ctx, r: &MappingRow, zoom_id: &str) -> Option<Effect> {
         doctor_id: r.doctor_id.unwrap_or(0),
         build: Build {
             op: "meeting.add_registrant",
-            input: json!({
-                "meeting_id": zoom_id,
-                "email": patient.email,
-                "first_name": patient.first_name.clone().unwrap_or_default(),
-                "last_name": patient.last_name,
-            }),
+            input: Json::object([
+                ("meeting_id", zoom_id.into()),
+                ("email", patient.email.as_str().into()),
+                (
+                    "first_name",
+                    patient.first_name.clone().unwrap_or_default().into(),
+                ),
+                ("last_name", patient.last_name.clone().into()),
+            ]),
         },
         meeting_id: Some(zoom_id.to_string()),
         correlation_ref: None,
@@ -1003,7 +1008,7 @@ fn registered(cx: &Ctx, row: &mut Option<MappingRow>, call: &CallEcho, last: &La
     let text = |k: &str| {
         result
             .and_then(|v| v.get(k))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .map(str::to_string)
     };
     match (text("registrant_id"), text("join_url")) {
@@ -1036,7 +1041,7 @@ fn delete_call(zoom_id: &str, doctor_id: u64) -> Effect {
         doctor_id,
         build: Build {
             op: "meeting.delete",
-            input: json!({ "meeting_id": zoom_id }),
+            input: Json::object([("meeting_id", zoom_id.into())]),
         },
         meeting_id: Some(zoom_id.to_string()),
         correlation_ref: None,
@@ -1054,9 +1059,9 @@ fn list_call(r: &MappingRow, page: Option<&str>) -> Effect {
 
 /// One page of the host's meetings, to find the one carrying `reference`.
 fn list_for(host: &str, doctor_id: u64, reference: &str, page: Option<&str>) -> Effect {
-    let mut input = json!({ "host": host });
+    let mut input = Json::object([("host", host.into())]);
     if let Some(p) = page {
-        input["next_page_token"] = json!(p);
+        input.set("next_page_token", p.into());
     }
     Effect::Call {
         operation: "list_meetings",
@@ -1128,10 +1133,13 @@ fn ready_request(
         return None;
     }
     let mut input = build.input.clone();
-    input["auth"] = json!({
-        "access_token": token.access_token.expose(),
-        "api_url": token.api_url,
-    });
+    input.set(
+        "auth",
+        Json::object([
+            ("access_token", token.access_token.expose().into()),
+            ("api_url", token.api_url.into()),
+        ]),
+    );
     let built = match build.op {
         "meeting.create" => crate::meeting::create(&read(input).ok()?),
         "meeting.update" => crate::meeting::update(&read(input).ok()?),

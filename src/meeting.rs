@@ -3,7 +3,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::http::HttpRequest;
-use crate::json::{FromJson, Lenient};
+use crate::json::{FromJson, Json, Lenient};
 use crate::policy::{is_email, max_chars, MeetingPolicy, PolicyLayer, ZoomSettings};
 use crate::random::HostRandom;
 use crate::secret::Secret;
@@ -146,17 +146,25 @@ pub fn add_registrant(input: &RegistrantInput) -> Result<HttpRequest> {
 }
 
 /// A registration as Zoom answered it.
-pub fn parse_registrant(v: crate::json::Json) -> Result<Value> {
+pub fn parse_registrant(v: crate::json::Json) -> Result<Registration> {
     let r: Option<ZoomRegistrant> = crate::json::read(v).ok();
     match r.map(|r| (r.registrant_id.text(), r.join_url.text())) {
-        Some((Some(id), Some(url))) => {
-            Ok(serde_json::json!({"registrant_id": id, "join_url": url}))
-        }
+        Some((Some(registrant_id), Some(join_url))) => Ok(Registration {
+            registrant_id,
+            join_url,
+        }),
         _ => Err(CoreError::new(
             "response_invalid",
             "Zoom's registration has no registrant id or join link",
         )),
     }
+}
+
+/// A registration Zoom took: the patient's own join link, and the id their events carry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Registration {
+    pub registrant_id: String,
+    pub join_url: String,
 }
 
 fn me() -> String {
@@ -481,7 +489,7 @@ pub struct MeetingRecord {
     pub status: Option<String>,
     /// Settings as Zoom applied them (it may override what was asked).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Value>,
+    pub settings: Option<Json<'static>>,
 }
 
 /// Zoom's meeting object, as much as the addon reads: Zoom's own shape (`id`) or a
@@ -503,7 +511,7 @@ struct ZoomMeeting {
     timezone: Lenient<String>,
     status: Lenient<String>,
     /// Passed through as Zoom wrote it.
-    settings: Option<Value>,
+    settings: Option<Json<'static>>,
 }
 
 /// Parses a meeting object tolerantly: unknown fields are ignored, the id may be a

@@ -60,6 +60,7 @@ switch ($action) {
         // answers at once (`provider=none`) as well, and reads what the booking cost.
         $started = hrtime(true);
         [$calls, $nanos] = [\KCTApp\wasm\KCTCore::$calls, \KCTApp\wasm\KCTCore::$nanos];
+        \KCTApp\wasm\KCTCore::$nanosByOp = [];
         $provider = ($_GET['provider'] ?? 'zoom') === 'none' ? new class () {
             public function create_meeting(array $data): array
             {
@@ -79,6 +80,9 @@ switch ($action) {
         $out['booking_us'] = (hrtime(true) - $started) / 1000;
         $out['core_calls'] = \KCTApp\wasm\KCTCore::$calls - $calls;
         $out['core_us'] = (\KCTApp\wasm\KCTCore::$nanos - $nanos) / 1000;
+        $out['core_us_by_op'] = array_map(static function (int $ns): float {
+            return $ns / 1000;
+        }, \KCTApp\wasm\KCTCore::$nanosByOp);
         break;
     case 'confirm': // §8.1: pay later, payment, check-in
         $a = $appt();

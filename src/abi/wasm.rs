@@ -156,6 +156,11 @@ mod arena {
         a.active = a.start != 0;
     }
 
+    pub fn holds_this_call() -> bool {
+        let a = arena();
+        a.active && !a.spilled
+    }
+
     /// Ends a request: later allocations (none, normally) go to dlmalloc.
     pub fn end() {
         arena().active = false;
@@ -220,6 +225,12 @@ mod arena {
             new
         }
     }
+}
+
+/// Whether every allocation of the running call is in its arena (none spilled), so what
+/// the call made is reclaimed when the next call starts.
+pub fn arena_holds_this_call() -> bool {
+    arena::holds_this_call()
 }
 
 #[global_allocator]

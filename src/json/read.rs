@@ -56,6 +56,149 @@ impl<'a> Json<'a> {
     }
 }
 
+/// What the core passes through without reading it all (Zoom's meeting settings, the
+/// clinic's policy, an interpreted answer handed back): kept as the tree itself, owned, and
+/// written back out as it came. Through serde_json's `Value` instead, every object was
+/// sorted into a B-tree on the way in and torn down on the way out, which was the largest
+/// item of a lifecycle step in the interpreter.
+impl<'a> Json<'a> {
+    /// The same tree, owning its strings.
+    pub fn into_owned(self) -> Json<'static> {
+        match self {
+            Json::Null => Json::Null,
+            Json::Bool(b) => Json::Bool(b),
+            Json::UInt(n) => Json::UInt(n),
+            Json::Int(n) => Json::Int(n),
+            Json::Float(f) => Json::Float(f),
+            Json::Str(s) => Json::Str(Cow::Owned(s.into_owned())),
+            Json::Arr(a) => Json::Arr(a.into_iter().map(Json::into_owned).collect()),
+            Json::Obj(o) => Json::Obj(
+                o.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// An object of the given fields.
+    pub fn object<const N: usize>(fields: [(&'static str, Json<'a>); N]) -> Self {
+        Json::Obj(
+            fields
+                .into_iter()
+                .map(|(k, v)| (Cow::Borrowed(k), v))
+                .collect(),
+        )
+    }
+
+    /// Sets a field of an object (replacing one of the same name); a no-op on anything else.
+    pub fn set(&mut self, key: &'static str, value: Json<'a>) {
+        if let Json::Obj(o) = self {
+            match o.iter_mut().rfind(|(k, _)| k == key) {
+                Some((_, v)) => *v = value,
+                None => o.push((Cow::Borrowed(key), value)),
+            }
+        }
+    }
+
+    /// An object's field (the last, if the key is repeated).
+    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
+        match self {
+            Json::Obj(o) => o.iter().rfind(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Json<'a>]> {
+        match self {
+            Json::Arr(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for Json<'static> {
+    fn from(s: &str) -> Self {
+        Json::Str(Cow::Owned(s.to_string()))
+    }
+}
+
+impl From<String> for Json<'static> {
+    fn from(s: String) -> Self {
+        Json::Str(Cow::Owned(s))
+    }
+}
+
+impl From<u64> for Json<'static> {
+    fn from(n: u64) -> Self {
+        Json::UInt(n)
+    }
+}
+
+impl From<i64> for Json<'static> {
+    fn from(n: i64) -> Self {
+        match u64::try_from(n) {
+            Ok(u) => Json::UInt(u),
+            Err(_) => Json::Int(n),
+        }
+    }
+}
+
+impl<T: Into<Json<'static>>> From<Option<T>> for Json<'static> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Json::Null, Into::into)
+    }
+}
+
+/// Written as it was read: objects keep their order.
+impl serde::Serialize for Json<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Json::Null => s.serialize_unit(),
+            Json::Bool(b) => s.serialize_bool(*b),
+            Json::UInt(n) => s.serialize_u64(*n),
+            Json::Int(n) => s.serialize_i64(*n),
+            Json::Float(f) => s.serialize_f64(*f),
+            Json::Str(t) => s.serialize_str(t),
+            Json::Arr(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(v)?;
+                }
+                seq.end()
+            }
+            Json::Obj(o) => {
+                let mut map = s.serialize_map(Some(o.len()))?;
+                for (k, v) in o {
+                    map.serialize_entry(k.as_ref(), v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// Passed through, owned (see `Json::into_owned`).
+impl FromJson for Json<'static> {
+    fn from_json(v: Json, _: Path) -> Result<Self> {
+        Ok(v.into_owned())
+    }
+}
+
 impl From<Json<'_>> for Value {
     fn from(j: Json<'_>) -> Value {
         match j {
@@ -189,9 +332,20 @@ pub fn read<'a, T: FromJson>(v: impl Into<Json<'a>>) -> Result<T> {
 }
 
 /// An input object whose fields are taken out one by one. Fields it does not know are
-/// refused up front, so a misspelt setting is an error rather than silently ignored.
+/// refused, so a misspelt setting is an error rather than silently ignored; and that error
+/// comes before any other of the object's.
 pub struct Obj<'a, 'j> {
     fields: Vec<(Cow<'j, str>, Json<'j>)>,
+    /// Bit `i`: field `i` has been taken.
+    taken: u64,
+    /// Past 64 fields: taken fields are removed instead, and unknown ones were refused up
+    /// front.
+    many: bool,
+    /// The known fields, checked against what is left once the reads are done: matching
+    /// every key against the list up front cost a string comparison per pair, the largest
+    /// single item of a lifecycle step in the interpreter. `None`: any field is accepted,
+    /// or (past 64 fields, more than `taken` can track) they were checked up front.
+    known: Option<&'static [&'static str]>,
     at: Path<'a>,
     /// The first field error. Fields come back as `Option`s and the error waits here: a
     /// `Result` per field made every type's reader several times larger.
@@ -200,30 +354,63 @@ pub struct Obj<'a, 'j> {
 
 impl<'a, 'j> Obj<'a, 'j> {
     /// The object at `at`; `known` lists its fields, or is `None` to accept any others.
-    pub fn new(v: Json<'j>, at: Path<'a>, known: Option<&[&str]>) -> Result<Self> {
+    pub fn new(v: Json<'j>, at: Path<'a>, known: Option<&'static [&'static str]>) -> Result<Self> {
         let Json::Obj(fields) = v else {
             return Err(at.expected("an object", &v));
         };
-        if let Some(known) = known {
-            if let Some((k, _)) = fields.iter().find(|(k, _)| !known.contains(&k.as_ref())) {
-                let name: String = k.chars().take(64).collect();
-                return Err(at.key(&name).error(format_args!(
-                    "is not a known field; expected one of: {}",
-                    known.join(", ")
-                )));
-            }
-        }
-        Ok(Self {
+        let mut o = Self {
             fields,
+            taken: 0,
+            many: false,
+            known,
             at,
             error: None,
-        })
+        };
+        if o.fields.len() > 64 {
+            o.many = true;
+            o.unknown()?;
+            o.known = None;
+        }
+        Ok(o)
     }
 
-    /// Takes a field's value out; with a repeated key the last one counts.
+    /// The first field, in input order, that is neither taken nor known.
+    fn unknown(&self) -> Result<()> {
+        let Some(known) = self.known else {
+            return Ok(());
+        };
+        let untaken = |i: usize| self.many || self.taken & (1 << i) == 0;
+        match self
+            .fields
+            .iter()
+            .enumerate()
+            .find(|(i, (k, _))| untaken(*i) && !known.contains(&k.as_ref()))
+        {
+            Some((_, (k, _))) => {
+                let name: String = k.chars().take(64).collect();
+                Err(self.at.key(&name).error(format_args!(
+                    "is not a known field; expected one of: {}",
+                    known.join(", ")
+                )))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Takes a field out (the last one, if the key is repeated).
     fn take(&mut self, key: &str) -> Option<Json<'j>> {
-        let i = self.fields.iter().rposition(|(k, _)| k == key)?;
-        Some(self.fields.swap_remove(i).1)
+        if self.many {
+            let i = self.fields.iter().rposition(|(k, _)| k == key)?;
+            return Some(self.fields.swap_remove(i).1);
+        }
+        let taken = self.taken;
+        let i = self
+            .fields
+            .iter()
+            .enumerate()
+            .rposition(|(i, (k, _))| k == key && taken & (1 << i) == 0)?;
+        self.taken |= 1 << i;
+        Some(std::mem::replace(&mut self.fields[i].1, Json::Null))
     }
 
     /// A field; absent is the type's own default (`None` for options) or an error.
@@ -250,12 +437,18 @@ impl<'a, 'j> Obj<'a, 'j> {
         r.map_err(|e| self.error = Some(e)).ok()
     }
 
-    /// The struct built from the fields, or the first field's error.
+    /// The struct built from the fields; or the first unknown field, or the first field's
+    /// error.
     pub fn finish<T>(self, built: Option<T>) -> Result<T> {
-        match (built, self.error) {
+        self.unknown()?;
+        let Obj {
+            fields, error, at, ..
+        } = self;
+        crate::abi::discard(fields);
+        match (built, error) {
             (Some(t), _) => Ok(t),
             (None, Some(e)) => Err(e),
-            (None, None) => Err(self.at.error("could not be read")),
+            (None, None) => Err(at.error("could not be read")),
         }
     }
 }
@@ -525,5 +718,41 @@ mod tests {
 
         let e = err(json!([1]));
         assert_eq!(e.message, "input must be an object, not an array");
+    }
+
+    #[test]
+    fn an_unknown_field_is_the_error_whatever_else_is_wrong_and_whatever_its_place() {
+        // Before the field that fails, after it, and with the known fields all fine.
+        for text in [
+            r#"{"idd": 1, "id": "x"}"#,
+            r#"{"id": "x", "idd": 1}"#,
+            r#"{"id": 1, "name": "n", "idd": 1}"#,
+        ] {
+            let e = read::<Outer>(Json::parse(text).unwrap()).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("idd"), "{text}");
+        }
+        // The first unknown one in input order, and a repeated known key is not unknown.
+        let text = r#"{"id": 1, "id": 2, "zz": 1, "aa": 2}"#;
+        let e = read::<Outer>(Json::parse(text).unwrap()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("zz"));
+    }
+
+    #[test]
+    fn objects_past_sixty_four_fields_read_and_refuse_alike() {
+        let mut fields: Vec<String> = (0..70).map(|i| format!("\"x{i}\": {i}")).collect();
+        fields.push("\"n\": 5".into());
+        let text = format!("{{{}}}", fields.join(","));
+        let e = read::<Inner>(Json::parse(&text).unwrap()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("x0"));
+        let wide: BTreeMap<String, u64> = read(Json::parse(&text).unwrap()).unwrap();
+        assert_eq!((wide.len(), wide["n"]), (71, 5));
+        let text = format!(
+            "{{{}, \"n\": 6}}",
+            (0..70).map(|_| "\"n\": 1").collect::<Vec<_>>().join(",")
+        );
+        assert_eq!(
+            read::<Inner>(Json::parse(&text).unwrap()).unwrap(),
+            Inner { n: 6 }
+        );
     }
 }

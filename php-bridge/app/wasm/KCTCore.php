@@ -219,6 +219,8 @@ final class KCTCore
     public static $calls = 0;
     /** @var int */
     public static $nanos = 0;
+    /** @var array<string, int> nanoseconds by operation, as $nanos */
+    public static $nanosByOp = [];
 
     public function callRaw(string $request): string
     {
@@ -275,7 +277,9 @@ final class KCTCore
         try {
             return $this->timedCall($op, $input);
         } finally {
-            self::$nanos += hrtime(true) - $started;
+            $took = hrtime(true) - $started;
+            self::$nanos += $took;
+            self::$nanosByOp[$op] = (self::$nanosByOp[$op] ?? 0) + $took;
         }
     }
 
@@ -288,7 +292,9 @@ final class KCTCore
         if ($request === false) {
             throw new KCTCoreException('input_invalid', 'the request cannot be encoded as JSON: ' . json_last_error_msg());
         }
-        $answer = json_decode($this->callRaw($request), true, 512, JSON_BIGINT_AS_STRING);
+        $rawAnswer = $this->callRaw($request);
+        if (is_dir('/tmp/kctdump')) { file_put_contents('/tmp/kctdump/' . getmypid() . '-' . hrtime(true) . '-' . $op . '.json', $request); }
+        $answer = json_decode($rawAnswer, true, 512, JSON_BIGINT_AS_STRING);
         if (!is_array($answer)) {
             throw new KCTCoreException('core_answer_invalid', 'the core answered with something that is not JSON');
         }
