@@ -292,9 +292,7 @@ final class KCTCore
         if ($request === false) {
             throw new KCTCoreException('input_invalid', 'the request cannot be encoded as JSON: ' . json_last_error_msg());
         }
-        $rawAnswer = $this->callRaw($request);
-        if (is_dir('/tmp/kctdump')) { file_put_contents('/tmp/kctdump/' . getmypid() . '-' . hrtime(true) . '-' . $op . '.json', $request); }
-        $answer = json_decode($rawAnswer, true, 512, JSON_BIGINT_AS_STRING);
+        $answer = json_decode($this->callRaw($request), true, 512, JSON_BIGINT_AS_STRING);
         if (!is_array($answer)) {
             throw new KCTCoreException('core_answer_invalid', 'the core answered with something that is not JSON');
         }
