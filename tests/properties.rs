@@ -275,6 +275,31 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+    /// The request's UTF-8 check (sixteen ASCII bytes per turn, then the standard one) says
+    /// what the standard check says, wherever the non-ASCII or invalid bytes fall.
+    #[test]
+    fn the_requests_utf8_check_agrees_with_the_standard_one(
+        ascii in "[ -~]{0,70}",
+        tail in proptest::collection::vec(any::<u8>(), 0..12),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let mut raw = ascii.into_bytes();
+        let i = at.index(raw.len() + 1);
+        raw.splice(i..i, tail);
+        prop_assert_eq!(kc_telemed::json::parse::utf8(&raw), std::str::from_utf8(&raw).ok());
+    }
+
+    /// Keys compared a word at a time are equal exactly when the strings are.
+    #[test]
+    fn keys_compare_as_strings_do(a in "[a-c_é]{0,20}", b in "[a-c_é]{0,20}", same in any::<bool>()) {
+        let b = if same { a.clone() } else { b };
+        prop_assert_eq!(kc_telemed::json::parse::same_key(&a, &b), a == b);
+    }
+}
+
 /// The string checks as they were written before they became byte loops (for the
 /// interpreter's sake): the models the fast versions must agree with on any input.
 mod reference {

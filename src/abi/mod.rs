@@ -188,7 +188,7 @@ pub fn dispatch(raw: &[u8]) -> String {
             format!("request is {} bytes; the limit is {MAX_INPUT}", raw.len()),
         )));
     }
-    let Ok(text) = std::str::from_utf8(raw) else {
+    let Some(text) = json::parse::utf8(raw) else {
         return envelope(Err(CoreError::new("json_invalid", "request is not UTF-8")));
     };
     // Parsed once; each operation then takes its input's fields out of the tree.

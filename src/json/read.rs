@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::parse::same_key;
 pub use super::parse::SyntaxError;
 /// `#[derive(FromJson)]` (tools/json-derive): the reader of a struct, field by field, or of a
 /// unit enum, by name, generated from the type and the serde attributes it carries.
@@ -93,7 +94,7 @@ impl<'a> Json<'a> {
     /// Sets a field of an object (replacing one of the same name); a no-op on anything else.
     pub fn set(&mut self, key: &'static str, value: Json<'a>) {
         if let Json::Obj(o) = self {
-            match o.iter_mut().rfind(|(k, _)| k == key) {
+            match o.iter_mut().rfind(|(k, _)| same_key(k, key)) {
                 Some((_, v)) => *v = value,
                 None => o.push((Cow::Borrowed(key), value)),
             }
@@ -103,7 +104,7 @@ impl<'a> Json<'a> {
     /// An object's field (the last, if the key is repeated).
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
         match self {
-            Json::Obj(o) => o.iter().rfind(|(k, _)| k == key).map(|(_, v)| v),
+            Json::Obj(o) => o.iter().rfind(|(k, _)| same_key(k, key)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -400,7 +401,7 @@ impl<'a, 'j> Obj<'a, 'j> {
     /// Takes a field out (the last one, if the key is repeated).
     fn take(&mut self, key: &str) -> Option<Json<'j>> {
         if self.many {
-            let i = self.fields.iter().rposition(|(k, _)| k == key)?;
+            let i = self.fields.iter().rposition(|(k, _)| same_key(k, key))?;
             return Some(self.fields.swap_remove(i).1);
         }
         let taken = self.taken;
@@ -408,7 +409,7 @@ impl<'a, 'j> Obj<'a, 'j> {
             .fields
             .iter()
             .enumerate()
-            .rposition(|(i, (k, _))| k == key && taken & (1 << i) == 0)?;
+            .rposition(|(i, (k, _))| same_key(k, key) && taken & (1 << i) == 0)?;
         self.taken |= 1 << i;
         Some(std::mem::replace(&mut self.fields[i].1, Json::Null))
     }
