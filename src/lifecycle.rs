@@ -15,8 +15,9 @@
 //!   Retry-After up to a ceiling, wait for 00:00 UTC at the daily cap, and give up after
 //!   [`MAX_ATTEMPTS`] or [`MAX_AGE`] with a reason administrators can read.
 
+use crate::api::{Answer, InterpretInput, Operation, Outcome};
 use crate::error::{CoreError, Result};
-use crate::http::HttpRequest;
+use crate::http::{HttpRequest, HttpResponse};
 use crate::json::read;
 use crate::json::{FromJson, Json};
 use crate::mapping::{carries_reference, Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
@@ -72,7 +73,13 @@ impl AppointmentNow {
 pub struct Last {
     /// The `call` effect this answers, as the step gave it (only its keys below are read).
     pub call: CallEcho,
-    /// `api.interpret`'s outcome for it, or
+    /// When the host sent the `request` the step built: Zoom's answer, which this step
+    /// interprets itself (one core call per Zoom call instead of two), or
+    pub response: Option<HttpResponse>,
+    /// why no answer came (timeout, DNS, TLS, reset); or
+    pub network_error: Option<String>,
+    /// `api.interpret`'s outcome, when the host took the long way (renewed the token,
+    /// built, sent, interpreted); or
     pub outcome: Option<OutcomeIn>,
     /// what stopped the host before Zoom answered (no token, lock busy, runtime error).
     pub host_error: Option<HostError>,
@@ -97,11 +104,12 @@ pub struct Sent {
     pub timezone: String,
 }
 
-/// An interpreted Zoom answer (`api.interpret`'s output, read leniently).
+/// An interpreted Zoom answer (`api.interpret`'s output, read leniently, or the step's own
+/// interpretation of `last.response`).
 #[derive(Debug, Clone, FromJson)]
 pub struct OutcomeIn {
     pub action: String,
-    pub result: Option<Json<'static>>,
+    pub result: Option<Answered>,
     pub at: Option<i64>,
     pub reason: Option<String>,
     pub code: Option<String>,
@@ -115,6 +123,122 @@ pub struct HostError {
     pub message: String,
     /// Set when the host knows the failure passes (a busy lock): retry then.
     pub retry_at: Option<i64>,
+}
+
+/// A `done` outcome's result: as the host handed it back, or as the step read it from Zoom's
+/// answer itself.
+#[derive(Debug, Clone)]
+pub enum Answered {
+    Json(Json<'static>),
+    Typed(Box<Answer>),
+}
+
+impl FromJson for Answered {
+    fn from_json(v: Json, _: crate::json::Path) -> Result<Self> {
+        Ok(Answered::Json(v.into_owned()))
+    }
+}
+
+impl Answered {
+    /// The meeting of a create or get.
+    fn meeting(&self) -> Option<MeetingRecord> {
+        match self {
+            Answered::Json(j) => parse_meeting(j.clone()).ok(),
+            Answered::Typed(a) => match a.as_ref() {
+                Answer::Meeting(m) => Some(m.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// A page of the host's meetings (those that read as meetings), and the next page's token.
+    fn page(&self) -> (Vec<MeetingRecord>, String) {
+        match self {
+            Answered::Json(j) => (
+                j.get("meetings")
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| parse_meeting(m.clone()).ok())
+                    .collect(),
+                j.get("next_page_token")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            ),
+            Answered::Typed(a) => match a.as_ref() {
+                Answer::Page {
+                    meetings,
+                    next_page_token,
+                } => (meetings.clone(), next_page_token.clone()),
+                _ => (Vec::new(), String::new()),
+            },
+        }
+    }
+
+    /// A registration's registrant id and the patient's own join link.
+    fn registration(&self) -> Option<(String, String)> {
+        match self {
+            Answered::Json(j) => {
+                let text = |k: &str| j.get(k).and_then(Json::as_str).map(str::to_string);
+                Some((text("registrant_id")?, text("join_url")?))
+            }
+            Answered::Typed(a) => match a.as_ref() {
+                Answer::Registration(r) => Some((r.registrant_id.clone(), r.join_url.clone())),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl OutcomeIn {
+    fn with_message(mut self, message: String) -> Self {
+        self.message = Some(message);
+        self
+    }
+
+    /// The outcome as the fold reads it, from the core's own interpretation.
+    fn from_outcome(o: Outcome) -> Self {
+        let mut out = OutcomeIn {
+            action: String::new(),
+            result: None,
+            at: None,
+            reason: None,
+            code: None,
+            message: None,
+        };
+        out.action = match o {
+            Outcome::Done { result } => {
+                out.result = Some(Answered::Typed(result));
+                "done"
+            }
+            Outcome::RefreshThenRetry => "refresh_then_retry",
+            Outcome::Reconnect { reason, message } => {
+                out.reason = Some(reason.into());
+                out.message = Some(message);
+                "reconnect"
+            }
+            Outcome::Gone => "gone",
+            Outcome::RetryAt { at, reason } => {
+                out.at = Some(at);
+                out.reason = Some(reason.into());
+                "retry_at"
+            }
+            Outcome::RecoverThenRetry { at, reason } => {
+                out.at = Some(at);
+                out.reason = Some(reason.into());
+                "recover_then_retry"
+            }
+            Outcome::CheckStored => "check_stored",
+            Outcome::Fail { code, message, .. } => {
+                out.code = Some(code);
+                out.message = Some(message);
+                "fail"
+            }
+        }
+        .into();
+        out
+    }
 }
 
 /// The token the host holds for a doctor, so a step can build its call at once: one core
@@ -185,15 +309,22 @@ pub const ZOOM_DAILY_CAP: u32 = 100;
 #[derive(Debug, PartialEq, Serialize)]
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum Effect {
-    /// Call Zoom as `doctor_id`: send `request` when it is there (built with the step's
-    /// `auth`, whose token is good); otherwise get a usable token, add it as `auth` to
-    /// `build.input` and run core operation `build.op`. Interpret the answer as `operation`
-    /// and step again with `last = {call: <this effect, without request and build>,
-    /// outcome}` (or `host_error`).
+    /// Call Zoom as `doctor_id`. When `request` is there (built with the step's `auth`,
+    /// whose token is good), send it and step again with `last = {call: <this effect,
+    /// without request>, response}` (or `network_error`): the step reads Zoom's answer
+    /// itself. Otherwise take the long way: get a usable token (renewing the one the
+    /// previous request carried when `renew_token` is set: Zoom refused it), add it as
+    /// `auth` to `build.input`, run core operation `build.op`, send, interpret the answer
+    /// as `operation`, and step again with `last = {call, outcome}` (or `host_error`).
     Call {
         operation: &'static str,
         doctor_id: u64,
-        build: Build,
+        /// How to build the request the long way; absent when `request` is there.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        build: Option<Build>,
+        /// Zoom refused the token the last request carried: renew it before building.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        renew_token: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         meeting_id: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,12 +376,14 @@ enum Folded {
     /// Plan from the updated row.
     Plan,
     /// Answer this effect (after writing the row).
-    Now(Effect),
+    Now(Box<Effect>),
 }
 
 struct Ctx<'a> {
     input: &'a StepInput,
     random: HostRandom,
+    /// Zoom refused the token the last request carried: the next call renews it first.
+    renew: bool,
 }
 
 pub fn step(input: &StepInput) -> Result<Step> {
@@ -258,12 +391,38 @@ pub fn step(input: &StepInput) -> Result<Step> {
     if let Some(h) = &input.host {
         validate_host(h)?;
     }
-    let mut cx = Ctx { input, random };
+    let mut cx = Ctx {
+        input,
+        random,
+        renew: false,
+    };
     let mut row = input.row.clone();
-    let effect = match input.last.as_ref().map(|l| fold(&mut cx, &mut row, l)) {
-        Some(Folded::Now(effect)) => effect,
+    let read = input.last.as_ref().and_then(|l| interpret(&mut cx, l));
+    let outcome = input
+        .last
+        .as_ref()
+        .and_then(|l| l.outcome.as_ref())
+        .or(read.as_ref());
+    let mut effect = match input
+        .last
+        .as_ref()
+        .map(|l| fold(&mut cx, &mut row, l, outcome))
+    {
+        Some(Folded::Now(effect)) => *effect,
         _ => plan(&mut cx, &mut row),
     };
+    if let (
+        true,
+        Some(last),
+        Effect::Call {
+            doctor_id,
+            renew_token,
+            ..
+        },
+    ) = (cx.renew, &input.last, &mut effect)
+    {
+        *renew_token = *doctor_id == last.call.doctor_id;
+    }
     let write = match (row, &input.row) {
         // A new request always leaves a mark (a version bump), so a loop that read the row
         // before it (and the appointment before, say, its deletion) loses its next write,
@@ -287,8 +446,7 @@ pub fn step(input: &StepInput) -> Result<Step> {
             events.push("meeting_created");
         }
         let moved = input.last.as_ref().is_some_and(|l| {
-            l.call.operation == "update_meeting"
-                && l.outcome.as_ref().is_some_and(|o| o.action == "done")
+            l.call.operation == "update_meeting" && outcome.is_some_and(|o| o.action == "done")
         });
         if moved && w.zoom_id.is_some() && w.zoom_id == before.and_then(|b| b.zoom_id.clone()) {
             events.push("meeting_moved");
@@ -307,7 +465,60 @@ pub fn step(input: &StepInput) -> Result<Step> {
 
 // ---- folding the last effect's result into the row ------------------------------------
 
-fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
+/// Zoom's answer (or the network error) to the request the step built, read as
+/// `api.interpret` reads it. An answer that cannot be read is what the host would have met
+/// interpreting it: an error, folded as a host error.
+fn interpret(cx: &mut Ctx, last: &Last) -> Option<OutcomeIn> {
+    if last.outcome.is_some() || last.host_error.is_some() {
+        return None;
+    }
+    if last.response.is_none() && last.network_error.is_none() {
+        return None;
+    }
+    let operation =
+        crate::json::read::<Operation>(Json::from(last.call.operation.as_str())).ok()?;
+    let read = crate::api::interpret(&InterpretInput {
+        operation,
+        response: last.response.clone(),
+        network_error: last.network_error.clone(),
+        now: cx.input.now,
+        attempt: 1,
+        refreshed: false,
+        max_attempts: None,
+        random: encode_hex(cx.random.take(8)),
+    });
+    let answered = last
+        .response
+        .as_ref()
+        .is_some_and(|r| (200..300).contains(&r.status));
+    Some(match read {
+        Ok(o) => OutcomeIn::from_outcome(o),
+        // Zoom said yes to a create in words the core cannot read: the meeting may well
+        // exist, so it is looked for by its reference rather than left orphaned.
+        Err(e) if answered && operation == Operation::CreateMeeting => {
+            OutcomeIn::from_outcome(Outcome::RecoverThenRetry {
+                at: cx.input.now,
+                reason: "response_invalid",
+            })
+            .with_message(e.message)
+        }
+        Err(e) => OutcomeIn {
+            action: "fail".into(),
+            result: None,
+            at: None,
+            reason: None,
+            code: Some(e.code.to_string()),
+            message: Some(e.message),
+        },
+    })
+}
+
+fn fold(
+    cx: &mut Ctx,
+    row: &mut Option<MappingRow>,
+    last: &Last,
+    out: Option<&OutcomeIn>,
+) -> Folded {
     let call = &last.call;
     let op = call.operation.as_str();
     let ours = |r: &MappingRow| call.meeting_id.is_some() && r.zoom_id == call.meeting_id;
@@ -317,8 +528,18 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
             r.claimed_until = None;
         }
     }
+    if last.outcome.is_none() && out.is_some_and(|o| o.action == "refresh_then_retry") {
+        // Zoom refused the token the step's request carried (the host never renews on its
+        // own for that path): the same work again, the token renewed first. A create was
+        // refused outright, so nothing of it reached Zoom.
+        cx.renew = true;
+        if let Some(r) = row.as_mut().filter(|_| op == "create_meeting") {
+            r.unconfirmed = false;
+        }
+        return Folded::Plan;
+    }
     if op == "add_registrant" {
-        return registered(cx, row, call, last);
+        return registered(cx, row, call, last, out);
     }
     if let Some(e) = &last.host_error {
         return match e.retry_at {
@@ -326,7 +547,7 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
             None => failure(row, op, &e.code, &e.message),
         };
     }
-    let Some(out) = &last.outcome else {
+    let Some(out) = out else {
         return failure(
             row,
             op,
@@ -335,8 +556,8 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
         );
     };
     match (out.action.as_str(), op) {
-        ("done", "create_meeting") => match out.result.as_ref().map(|r| parse_meeting(r.clone())) {
-            Some(Ok(m)) => adopt(cx, row, m, call.doctor_id),
+        ("done", "create_meeting") => match out.result.as_ref().and_then(Answered::meeting) {
+            Some(m) => adopt(cx, row, m, call.doctor_id),
             _ => failure(
                 row,
                 op,
@@ -345,24 +566,17 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
             ),
         },
         ("done", "list_meetings") => {
-            let result = out.result.as_ref().unwrap_or(&Json::Null);
+            let (meetings, next) = out.result.as_ref().map(Answered::page).unwrap_or_default();
             let reference = call.correlation_ref.clone().unwrap_or_default();
-            let found = result
-                .get("meetings")
-                .and_then(Json::as_array)
+            let found = meetings
                 .into_iter()
-                .flatten()
-                .filter_map(|m| parse_meeting(m.clone()).ok())
                 .find(|m| carries_reference(&m.topic, &reference));
             if let Some(m) = found {
                 return adopt(cx, row, m, call.doctor_id);
             }
-            let next = result
-                .get("next_page_token")
-                .and_then(Json::as_str)
-                .unwrap_or("");
+            let next = next.as_str();
             if !next.is_empty() {
-                return Folded::Now(match row.as_mut() {
+                return Folded::Now(Box::new(match row.as_mut() {
                     Some(r) => {
                         r.claimed_until = Some(cx.input.now + CLAIM);
                         list_call(r, Some(next))
@@ -372,7 +586,7 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
                         let host = call.host.as_deref().unwrap_or("me");
                         list_for(host, call.doctor_id, &reference, Some(next))
                     }
-                });
+                }));
             }
             // Every page read: nothing carries the reference, so nothing reached Zoom.
             if let Some(r) = row.as_mut().filter(|r| r.correlation_ref == reference) {
@@ -403,7 +617,10 @@ fn fold(cx: &mut Ctx, row: &mut Option<MappingRow>, last: &Last) -> Folded {
         ("done", "get_meeting") => {
             // What Zoom has now replaces what the row remembered: a drifted time is then
             // moved back by "make sure".
-            if let (Some(r), Some(Ok(m))) = (row.as_mut(), out.result.clone().map(parse_meeting)) {
+            if let (Some(r), Some(m)) = (
+                row.as_mut(),
+                out.result.as_ref().and_then(Answered::meeting),
+            ) {
                 if ours(r) {
                     r.start_time = m.start_time.or(r.start_time.take());
                     r.duration = m.duration.or(r.duration);
@@ -491,12 +708,12 @@ fn forget_meeting(r: &mut MappingRow) {
 fn adopt(cx: &mut Ctx, row: &mut Option<MappingRow>, m: MeetingRecord, doctor_id: u64) -> Folded {
     let id = m.zoom_id.as_str().to_string();
     let Some(r) = row.as_mut() else {
-        return Folded::Now(delete_call(&id, doctor_id));
+        return Folded::Now(Box::new(delete_call(&id, doctor_id)));
     };
     match r.zoom_id.as_deref() {
         Some(z) if z == id => return Folded::Plan,
         // The row already has another meeting: this one is surplus.
-        Some(_) => return Folded::Now(delete_call(&id, doctor_id)),
+        Some(_) => return Folded::Now(Box::new(delete_call(&id, doctor_id))),
         None => {}
     }
     r.zoom_id = Some(id);
@@ -544,13 +761,13 @@ fn transient(
     let Some(r) = row.as_mut() else {
         // The row is gone (its booking rolled back) but the create may have reached Zoom:
         // look for the meeting by its reference, so it can be deleted.
-        return Folded::Now(match (op, maybe_reached, &call.correlation_ref) {
+        return Folded::Now(Box::new(match (op, maybe_reached, &call.correlation_ref) {
             ("create_meeting", true, Some(reference)) => {
                 let host = call.host.as_deref().unwrap_or("me");
                 list_for(host, call.doctor_id, reference, None)
             }
             _ => finish(Finish::Failed, reason),
-        });
+        }));
     };
     if op == "create_meeting" {
         r.unconfirmed = maybe_reached;
@@ -575,7 +792,7 @@ fn transient(
     r.attempt = attempt;
     r.next_attempt_at = Some(at);
     r.last_error = Some(bounded(&format!("{reason}: will retry")));
-    Folded::Now(Effect::Schedule { at, attempt })
+    Folded::Now(Box::new(Effect::Schedule { at, attempt }))
 }
 
 /// A failure that will not pass by waiting: the work ends, and the row says why.
@@ -595,7 +812,7 @@ fn failure(row: &mut Option<MappingRow>, op: &str, code: &str, message: &str) ->
         r.next_attempt_at = None;
         r.last_error = Some(bounded(&format!("{code}: {message}")));
     }
-    Folded::Now(finish(Finish::Failed, code))
+    Folded::Now(Box::new(finish(Finish::Failed, code)))
 }
 
 fn bounded(s: &str) -> String {
@@ -726,16 +943,17 @@ fn verify(cx: &mut Ctx, r: &mut MappingRow) -> Effect {
         (Status::Active, Some(z)) => Effect::Call {
             operation: "get_meeting",
             doctor_id: r.doctor_id.unwrap_or(0),
-            build: Build {
+            build: Some(Build {
                 op: "meeting.get",
                 input: Json::object([("meeting_id", z.as_str().into())]),
-            },
+            }),
             meeting_id: Some(z),
             correlation_ref: None,
             host: None,
             sent: None,
             daily_cap: None,
             request: None,
+            renew_token: false,
         },
         _ => {
             r.intent = Some(Intent::Ensure);
@@ -875,16 +1093,17 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
     Effect::Call {
         operation: "create_meeting",
         doctor_id: doctor,
-        build: Build {
+        build: Some(Build {
             op: "meeting.create",
             input,
-        },
+        }),
         meeting_id: None,
         correlation_ref: Some(r.correlation_ref.clone()),
         host: Some(host),
         sent: None,
         daily_cap: Some(ZOOM_DAILY_CAP),
         request: None,
+        renew_token: false,
     }
 }
 
@@ -933,16 +1152,17 @@ fn update_call(cx: &Ctx, r: &MappingRow, zoom_id: &str, sent: Sent) -> Effect {
     Effect::Call {
         operation: "update_meeting",
         doctor_id: r.doctor_id.unwrap_or(0),
-        build: Build {
+        build: Some(Build {
             op: "meeting.update",
             input,
-        },
+        }),
         meeting_id: Some(zoom_id.to_string()),
         correlation_ref: None,
         host: None,
         sent: Some(sent),
         daily_cap: Some(ZOOM_DAILY_CAP),
         request: None,
+        renew_token: false,
     }
 }
 
@@ -968,7 +1188,7 @@ fn register_call(cx: &Ctx, r: &MappingRow, zoom_id: &str) -> Option<Effect> {
     Some(Effect::Call {
         operation: "add_registrant",
         doctor_id: r.doctor_id.unwrap_or(0),
-        build: Build {
+        build: Some(Build {
             op: "meeting.add_registrant",
             input: Json::object([
                 ("meeting_id", zoom_id.into()),
@@ -979,20 +1199,27 @@ fn register_call(cx: &Ctx, r: &MappingRow, zoom_id: &str) -> Option<Effect> {
                 ),
                 ("last_name", patient.last_name.clone().into()),
             ]),
-        },
+        }),
         meeting_id: Some(zoom_id.to_string()),
         correlation_ref: None,
         host: None,
         sent: None,
         daily_cap: None,
         request: None,
+        renew_token: false,
     })
 }
 
 /// What a registration came to. Whatever it was, the links go out: a registration Zoom
 /// refused (or could not take now) leaves the patient the meeting's own link, and is not
 /// tried again for this email.
-fn registered(cx: &Ctx, row: &mut Option<MappingRow>, call: &CallEcho, last: &Last) -> Folded {
+fn registered(
+    cx: &Ctx,
+    row: &mut Option<MappingRow>,
+    call: &CallEcho,
+    last: &Last,
+    out: Option<&OutcomeIn>,
+) -> Folded {
     let email = cx.input.patient.as_ref().map(|p| p.email.clone());
     let Some(r) = row
         .as_mut()
@@ -1001,18 +1228,12 @@ fn registered(cx: &Ctx, row: &mut Option<MappingRow>, call: &CallEcho, last: &La
         return Folded::Plan;
     };
     r.registered_email = email;
-    let out = last.outcome.as_ref();
-    let result = out
+    let registration = out
         .filter(|o| o.action == "done")
-        .and_then(|o| o.result.as_ref());
-    let text = |k: &str| {
-        result
-            .and_then(|v| v.get(k))
-            .and_then(Json::as_str)
-            .map(str::to_string)
-    };
-    match (text("registrant_id"), text("join_url")) {
-        (Some(id), Some(url)) => {
+        .and_then(|o| o.result.as_ref())
+        .and_then(Answered::registration);
+    match registration {
+        Some((id, url)) => {
             r.registrant_id = Some(id);
             r.patient_join_url = Some(url);
             r.last_error = None;
@@ -1039,16 +1260,17 @@ fn delete_call(zoom_id: &str, doctor_id: u64) -> Effect {
     Effect::Call {
         operation: "delete_meeting",
         doctor_id,
-        build: Build {
+        build: Some(Build {
             op: "meeting.delete",
             input: Json::object([("meeting_id", zoom_id.into())]),
-        },
+        }),
         meeting_id: Some(zoom_id.to_string()),
         correlation_ref: None,
         host: None,
         sent: None,
         daily_cap: None,
         request: None,
+        renew_token: false,
     }
 }
 
@@ -1066,16 +1288,17 @@ fn list_for(host: &str, doctor_id: u64, reference: &str, page: Option<&str>) -> 
     Effect::Call {
         operation: "list_meetings",
         doctor_id,
-        build: Build {
+        build: Some(Build {
             op: "meeting.list",
             input,
-        },
+        }),
         meeting_id: None,
         correlation_ref: Some(reference.to_string()),
         host: Some(host.to_string()),
         sent: None,
         daily_cap: None,
         request: None,
+        renew_token: false,
     }
 }
 
@@ -1102,11 +1325,18 @@ pub fn run(input: &StepInput) -> Result<Step> {
             doctor_id,
             build,
             request,
+            renew_token: false,
             ..
         },
     ) = (&input.auth, &mut out.effect)
     {
-        *request = ready_request(auth, *doctor_id, build, input.now);
+        *request = build
+            .as_ref()
+            .and_then(|b| ready_request(auth, *doctor_id, b, input.now));
+        if request.is_some() {
+            // The host sends it and hands back Zoom's answer; it needs no way to build it.
+            *build = None;
+        }
     }
     Ok(out)
 }

@@ -25,41 +25,40 @@ final class KCTZoomApi
     }
 
     /**
-     * Performs a lifecycle step's `call` effect: the core named the operation and how to
-     * interpret the answer, and built the request when the token it was given is good.
-     * Answers the step's next `last`: the interpreted outcome, or the host error that stopped
-     * the call before Zoom answered. `$renewed` says the token was renewed on the way.
+     * Performs a lifecycle step's `call` effect: the core named the operation, and built the
+     * request when the token it was given is good. Answers the step's next `last`: Zoom's
+     * answer to that request as it came (the step reads it itself), or, the long way, the
+     * interpreted outcome; or the host error that stopped the call before Zoom answered.
+     * `$renewed` says the token was renewed on the way.
      *
-     * @param string|null $used the access token the step built `request` with
+     * @param string|null $used the access token the step was given (and built `request` with)
      */
     public static function perform(array $effect, ?string $used = null, bool &$renewed = false): array
     {
         // What the next step reads of the call (never the request: it carries the token).
         $echo = $effect;
-        unset($echo['request'], $echo['build']);
-        $operation = (string) $effect['operation'];
-        $out = null;
+        unset($echo['request'], $echo['build'], $echo['renew_token']);
+        $doctorId = (int) $effect['doctor_id'];
         if (isset($effect['request']) && $used !== null) {
-            // Ready to send: one core call (interpret) instead of three.
-            $request = $effect['request'];
-            $out = KCTCoreAccess::run(static function ($core) use ($request, $operation) {
-                return $core->apiInterpret([
-                    'operation' => $operation, 'now' => time(), 'random' => KCTCoreAccess::random(8),
-                ] + KCTHttp::send($request));
-            });
+            // Ready to send: the answer goes straight back to the step, one core call per
+            // Zoom call.
+            $answer = KCTHttp::send($effect['request']);
+            if (isset($answer['response'], $effect['daily_cap'])) {
+                KCTHostUsage::count($doctorId, (int) $effect['daily_cap'], time());
+            }
+            return ['call' => $echo] + $answer;
         }
-        if ($out === null || (!is_wp_error($out) && $out['action'] === 'refresh_then_retry')) {
-            // The long way: a usable token (renewing the one Zoom refused), build, send.
-            $renewed = true;
-            $build = $effect['build'];
-            $out = self::exchange((int) $effect['doctor_id'], $operation, static function ($core, $auth) use ($build) {
-                return $core->run((string) $build['op'], ['auth' => $auth] + (array) $build['input']);
-            }, $out === null ? null : $used);
-        }
+        // The long way: a usable token (renewing the one Zoom refused, when the step says
+        // so), build, send, interpret.
+        $renewed = true;
+        $build = (array) ($effect['build'] ?? []);
+        $out = self::exchange($doctorId, (string) $effect['operation'], static function ($core, $auth) use ($build) {
+            return $core->run((string) ($build['op'] ?? ''), ['auth' => $auth] + (array) ($build['input'] ?? []));
+        }, empty($effect['renew_token']) ? null : $used);
         if (!is_wp_error($out)) {
             if (isset($effect['daily_cap'])) {
                 // Zoom answered a call the core says counts against the host's daily cap.
-                KCTHostUsage::count((int) $effect['doctor_id'], (int) $effect['daily_cap'], time());
+                KCTHostUsage::count($doctorId, (int) $effect['daily_cap'], time());
             }
             return ['call' => $echo, 'outcome' => $out];
         }

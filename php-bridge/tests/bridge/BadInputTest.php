@@ -141,7 +141,7 @@ final class BadInputTest extends TestCase
         } catch (KCTCoreException $e) {
             $this->assertSame('input_too_large', $e->errorCode);
         }
-        $this->assertSame(1, $core->call('meta.info')['abi_version']);
+        $this->assertSame(\KCTApp\wasm\KCTWasmLoader::ABI_VERSION, $core->call('meta.info')['abi_version']);
     }
 
     public function testGuestPanicSurfacesItsMessageAndTheNextCallWorks(): void

@@ -54,15 +54,18 @@ final class LifecycleTest extends KCTWPTestCase
             'patient_id' => $this->patient, 'doctor_id' => $this->doctor, 'appointment_id' => $id];
     }
 
-    /** Issue 14: the step decides the token and builds the request, so a booking costs three core calls. */
-    public function testABookingCostsThreeCoreCalls(): void
+    /**
+     * Issue 14: the step decides the token and builds the request, and the next step reads
+     * Zoom's answer itself, so a booking costs two core calls.
+     */
+    public function testABookingCostsTwoCoreCalls(): void
     {
         $p = $this->provider();
         $data = $this->bookingData(590);
         $before = \KCTApp\wasm\KCTCore::$calls;
         $r = $p->create_meeting($data);
         $this->assertIsArray($r, is_wp_error($r) ? $r->get_error_message() : '');
-        $this->assertSame(3, \KCTApp\wasm\KCTCore::$calls - $before, 'step (token decided, request built), interpret, step');
+        $this->assertSame(2, \KCTApp\wasm\KCTCore::$calls - $before, 'step (token decided, request built), step (answer read)');
         $this->assertSame('active', KCTMappingRepository::find(590)['status']);
     }
 
@@ -396,6 +399,11 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertIsArray($r, is_wp_error($r) ? $r->get_error_message() : '');
         $this->assertNotSame($before, KCTSideDb::getUserMeta($this->doctor, 'kct_zoom_oauth_tokens'), 'both tokens replaced');
         $this->assertSame(2, self::zoomStats()['calls']['oauth.token'], 'code exchange, then one refresh');
+        // The step read Zoom's 401 itself and asked for the same create with the token
+        // renewed: one refused create, one made, one meeting.
+        $this->assertSame(2, self::zoomStats()['calls']['meetings.create']);
+        $this->assertCount(1, self::zoomMeetings());
+        $this->assertSame('active', KCTMappingRepository::find(512)['status']);
     }
 
     /** CONTRACT §8.7: KiviCare rolls its booking transaction back after create_meeting. */
