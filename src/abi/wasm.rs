@@ -37,6 +37,27 @@ pub extern "C" fn kct_alloc(len: u32) -> *mut u8 {
     p
 }
 
+static mut REQUEST: Vec<u8> = Vec::new();
+
+/// The instance's request buffer, at least `len` bytes (NULL past the request cap): the
+/// host writes each request there and passes it to `kct_call`. One per instance, kept for
+/// its life and never freed by the host, so a host that reuses a warm instance across its
+/// own requests (see the runtime's `kct_rt_instance`) finds it again instead of leaking one
+/// buffer per request.
+#[no_mangle]
+pub extern "C" fn kct_buffer(len: u32) -> *mut u8 {
+    if len as usize > MAX_INPUT {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: the guest is single-threaded, and the host never calls this during a call
+    // (so the buffer comes from dlmalloc, not from a call's arena).
+    let buf = unsafe { &mut *std::ptr::addr_of_mut!(REQUEST) };
+    if buf.capacity() < (len as usize).max(1) {
+        *buf = Vec::with_capacity((len as usize).max(1));
+    }
+    buf.as_mut_ptr()
+}
+
 /// Frees a buffer from `kct_alloc` or `kct_call`.
 ///
 /// # Safety

@@ -3,11 +3,13 @@
 namespace KCTApp\wasm;
 
 /**
- * One instance of the core .wasm behind PHP FFI. JSON in, JSON out, through the core's
- * exports (kct_alloc, kct_call, kct_free). Memory discipline: the memory base is re-read
- * after every call (the runtime moves it when memory grows), every copy is bounds-checked,
- * every allocation is freed, and after a trap the instance is discarded (the next call
- * builds a fresh one) and the guest's panic message is surfaced.
+ * The core .wasm behind PHP FFI. JSON in, JSON out, through the core's exports
+ * (kct_buffer, kct_call, kct_free). The instance is the runtime's warm one for this worker
+ * (`kct_rt_instance`): made once, called by every request the worker serves, never deleted
+ * here. Memory discipline: the memory base is re-read after every call (the runtime moves
+ * it when memory grows), every copy is bounds-checked, every answer is freed, requests go
+ * through the instance's one request buffer, and after a trap the instance is dropped (the
+ * next call makes a fresh one) and the guest's panic message is surfaced.
  */
 final class KCTCore
 {
@@ -20,9 +22,11 @@ final class KCTCore
     private $ffi;
     /** @var string */
     private $path;
+    /** @var mixed the runtime's store and instance (owned by the runtime, not deleted here) */
     private $store;
     private $instance;
-    private $externs;
+    /** @var int the runtime's instance generation when this object took its instance */
+    private $generation = 0;
     private $memory;
     /** @var array<string, mixed> export name => wasm_func_t* */
     private $funcs = [];
@@ -30,7 +34,7 @@ final class KCTCore
     private $argVals;
     private $results;
     private $resultVals;
-    /** @var int a request buffer kept in guest memory between calls, and its capacity */
+    /** @var int the instance's request buffer (kct_buffer), and its capacity as last asked */
     private $buf = 0;
     private $bufCap = 0;
 
@@ -49,7 +53,7 @@ final class KCTCore
 
     public function __destruct()
     {
-        $this->discard();
+        $this->release();
     }
 
     private function fail(string $state, string $message, string $fix): KCTRuntimeException
@@ -60,40 +64,37 @@ final class KCTCore
     private function instantiate(): void
     {
         $ffi = $this->ffi;
-        $this->store = $ffi->wasm_store_new($ffi->kct_rt_engine());
-        $module = $ffi->kct_rt_module($this->store, $this->path);
-        if ($module === null) {
+        $warm = $ffi->new('kct_rt_warm_t');
+        if ($ffi->kct_rt_instance($this->path, \FFI::addr($warm)) !== 1) {
             // FFI turns a `const char *` result into a PHP string itself.
             $why = (string) $ffi->kct_rt_last_error();
+            throw $this->fail(KCTRuntimeStatus::CORE_INVALID, 'The core .wasm cannot be loaded: ' . $why . '.', 'rebuild it with "make wasm"; the core must import nothing');
+        }
+        $this->instance = $warm->instance;
+        $this->store = $warm->store;
+        $this->memory = $warm->memory;
+        $this->generation = (int) $warm->generation;
+        $this->funcs = array_filter([
+            'kct_abi_version' => $warm->abi_version,
+            'kct_buffer' => $warm->buffer,
+            'kct_call' => $warm->call,
+            'kct_free' => $warm->free,
+            'kct_panic_message' => $warm->panic_message,
+        ], static function ($f) {
+            return $f !== null;
+        });
+        // The ABI first: a core of another version may well lack exports this one needs,
+        // and its version is the fix to name.
+        $abi = empty($this->funcs['kct_abi_version']) ? null : $this->invoke('kct_abi_version', [], self::I32);
+        if ($abi !== null && $abi !== KCTWasmLoader::ABI_VERSION) {
             $this->discard();
-            throw $this->fail(KCTRuntimeStatus::CORE_INVALID, 'The core .wasm cannot be loaded: ' . $why . '.', 'rebuild it with "make wasm"');
+            throw $this->fail(
+                KCTRuntimeStatus::ABI_MISMATCH,
+                sprintf('The core .wasm speaks ABI %d; this plugin speaks ABI %d.', $abi, KCTWasmLoader::ABI_VERSION),
+                'install the .wasm that shipped with this plugin version'
+            );
         }
-        $names = $ffi->new('wasm_exporttype_vec_t');
-        $ffi->wasm_module_exports($module, \FFI::addr($names));
-        $imports = $ffi->new('wasm_extern_vec_t');
-        $trap = $ffi->new('wasm_trap_t*');
-        $this->instance = $ffi->wasm_instance_new($this->store, $module, \FFI::addr($imports), \FFI::addr($trap));
-        $ffi->wasm_module_delete($module);
-        if ($this->instance === null) {
-            $msg = $this->trapMessage($trap);
-            $ffi->wasm_exporttype_vec_delete(\FFI::addr($names));
-            $this->discard();
-            throw $this->fail(KCTRuntimeStatus::CORE_INVALID, 'The core .wasm cannot be instantiated (' . $msg . ').', 'rebuild it with "make wasm"; the core must import nothing');
-        }
-        $this->externs = $ffi->new('wasm_extern_vec_t');
-        $ffi->wasm_instance_exports($this->instance, \FFI::addr($this->externs));
-        for ($i = 0; $i < $names->size; $i++) {
-            $n = $ffi->wasm_exporttype_name($names->data[$i]);
-            $name = \FFI::string($n->data, $n->size);
-            $ext = $this->externs->data[$i];
-            if ($name === 'memory') {
-                $this->memory = $ffi->wasm_extern_as_memory($ext);
-            } elseif (strncmp($name, 'kct_', 4) === 0) {
-                $this->funcs[$name] = $ffi->wasm_extern_as_func($ext);
-            }
-        }
-        $ffi->wasm_exporttype_vec_delete(\FFI::addr($names));
-        foreach (['kct_abi_version', 'kct_alloc', 'kct_free', 'kct_call', 'kct_panic_message'] as $need) {
+        foreach (['kct_abi_version', 'kct_buffer', 'kct_free', 'kct_call', 'kct_panic_message'] as $need) {
             if (empty($this->funcs[$need])) {
                 $this->discard();
                 throw $this->fail(KCTRuntimeStatus::CORE_INVALID, "The core .wasm does not export $need.", 'rebuild it with "make wasm"');
@@ -103,36 +104,25 @@ final class KCTCore
             $this->discard();
             throw $this->fail(KCTRuntimeStatus::CORE_INVALID, 'The core .wasm exports no memory.', 'rebuild it with "make wasm"');
         }
-        $abi = $this->invoke('kct_abi_version', [], self::I32);
-        if ($abi !== KCTWasmLoader::ABI_VERSION) {
-            $this->discard();
-            throw $this->fail(
-                KCTRuntimeStatus::ABI_MISMATCH,
-                sprintf('The core .wasm speaks ABI %d; this plugin speaks ABI %d.', $abi, KCTWasmLoader::ABI_VERSION),
-                'install the .wasm that shipped with this plugin version'
-            );
+    }
+
+    /** Drops the runtime's instance (after a trap, say); the next call makes a fresh one. */
+    public function discard(): void
+    {
+        $hadInstance = $this->instance !== null;
+        $this->release();
+        if ($hadInstance) {
+            $this->ffi->kct_rt_instance_drop($this->path);
         }
     }
 
-    /** Drops the instance and its store; the next call instantiates afresh. */
-    public function discard(): void
+    /** Lets go of this object's handles; the runtime keeps the instance for the next request. */
+    private function release(): void
     {
-        $ffi = $this->ffi;
-        if ($this->externs !== null) {
-            $ffi->wasm_extern_vec_delete(\FFI::addr($this->externs));
-            $this->externs = null;
-        }
-        if ($this->instance !== null) {
-            $ffi->wasm_instance_delete($this->instance);
-            $this->instance = null;
-        }
-        if ($this->store !== null) {
-            $ffi->wasm_store_delete($this->store);
-            $this->store = null;
-        }
+        $this->instance = null;
+        $this->store = null;
         $this->memory = null;
         $this->funcs = [];
-        // The buffer lived in the instance's memory: gone with it.
         $this->buf = 0;
         $this->bufCap = 0;
     }
@@ -229,18 +219,17 @@ final class KCTCore
         if ($len > self::MAX_INPUT) {
             throw new KCTCoreException('input_too_large', sprintf('request is %d bytes; the limit is %d', $len, self::MAX_INPUT));
         }
-        if ($this->instance === null) {
+        if ($this->instance === null || $this->ffi->kct_rt_pool_generation() !== $this->generation) {
+            // First call, or the runtime made or dropped an instance since (another object's
+            // trap, say): take the runtime's current one.
+            $this->release();
             $this->instantiate();
         }
         if ($len > $this->bufCap) {
-            // Grow the reusable request buffer: two guest calls per request instead of four.
-            if ($this->buf !== 0) {
-                $this->invoke('kct_free', [$this->buf, $this->bufCap], null);
-                $this->buf = $this->bufCap = 0;
-            }
+            // The instance's request buffer, grown to fit: two guest calls per request.
             $cap = max(4096, 1 << (int) ceil(log(max($len, 1), 2)));
             $cap = min($cap, self::MAX_INPUT);
-            $this->buf = $this->invoke('kct_alloc', [$cap], self::I32) & 0xFFFFFFFF;
+            $this->buf = $this->invoke('kct_buffer', [$cap], self::I32) & 0xFFFFFFFF;
             if ($this->buf === 0) {
                 throw new KCTCoreException('core_alloc', 'the core could not allocate the request');
             }

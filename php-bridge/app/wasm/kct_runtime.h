@@ -53,6 +53,20 @@ void wasm_trap_delete(wasm_trap_t *);
 
 wasm_engine_t *kct_rt_engine(void);
 wasm_module_t *kct_rt_module(wasm_store_t *, const char *path);
+typedef struct kct_rt_warm_t {
+    wasm_store_t *store;
+    wasm_instance_t *instance;
+    wasm_memory_t *memory;
+    wasm_func_t *abi_version;
+    wasm_func_t *buffer;
+    wasm_func_t *call;
+    wasm_func_t *free;
+    wasm_func_t *panic_message;
+    uint64_t generation;
+} kct_rt_warm_t;
+int kct_rt_instance(const char *path, kct_rt_warm_t *out);
+void kct_rt_instance_drop(const char *path);
+uint64_t kct_rt_pool_generation(void);
 const char *kct_rt_last_error(void);
 uint64_t kct_rt_cache_stats(void);
 int kct_rt_disk_cache(const char *dir, const char *key_hex);

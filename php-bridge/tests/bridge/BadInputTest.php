@@ -220,6 +220,54 @@ final class BadInputTest extends TestCase
         $this->assertSame($settled, self::memorySize($core), 'guest memory kept growing with the same requests');
     }
 
+    /**
+     * Issue 14: the instance is the runtime's warm one, kept across the requests a worker
+     * serves. A new core object (a new request) takes the same instance, and its requests go
+     * through the instance's one buffer: five hundred objects do not grow guest memory.
+     */
+    public function testEachNewCoreObjectTakesTheWarmInstanceAndItsBuffer(): void
+    {
+        $first = KCTWasmLoader::core();
+        $first->call('meta.info');
+        $generation = self::generation($first);
+        $request = ['mode' => 'oauth', 'now' => 1, 'token' => ['access_token' => str_repeat('c', 20000), 'expires_at' => 5, 'api_url' => 'https://api.zoom.us', 'refresh_token' => 'r']];
+        $first->call('token.decide', $request);
+        $settled = self::memorySize($first);
+        for ($i = 0; $i < 500; $i++) {
+            $core = KCTWasmLoader::core();
+            $this->assertSame(['action' => 'refresh'], $core->call('token.decide', $request));
+            $this->assertSame($generation, self::generation($core), 'a fresh instance was made');
+        }
+        $this->assertSame($settled, self::memorySize($core), 'each object left a buffer behind');
+    }
+
+    /**
+     * After a trap the runtime drops the instance; another object that held it takes the
+     * new one at its next call instead of calling what was dropped.
+     */
+    public function testATrapInOneCoreObjectLeavesTheOthersWorking(): void
+    {
+        $a = KCTWasmLoader::core();
+        $b = KCTWasmLoader::core();
+        $this->assertSame(self::generation($a), self::generation($b), 'both hold the warm instance');
+        try {
+            $a->call('debug.panic');
+            $this->fail('debug.panic did not trap');
+        } catch (KCTCoreException $e) {
+            $this->assertSame('core_trap', $e->errorCode);
+        }
+        $this->assertSame(KCTWasmLoader::ABI_VERSION, $b->call('meta.info')['abi_version']);
+        $this->assertSame(KCTWasmLoader::ABI_VERSION, $a->call('meta.info')['abi_version']);
+        $this->assertSame(self::generation($a), self::generation($b), 'both moved to the new instance');
+    }
+
+    private static function generation(KCTCore $core): int
+    {
+        $r = new \ReflectionProperty(KCTCore::class, 'generation');
+        $r->setAccessible(true);
+        return $r->getValue($core);
+    }
+
     private static function memorySize(KCTCore $core): int
     {
         $r = new \ReflectionProperty(KCTCore::class, 'memory');
