@@ -6,7 +6,7 @@
 //! - `kct_rt_engine()`: the process's engine; stores for cached modules must come from it,
 //!   and the host never deletes it.
 //! - `kct_rt_module(store, path)`: the compiled module for the .wasm at `path`, keyed by the
-//!   file's SHA-256; the file is re-read and re-hashed whenever its size, mtime, inode or
+//!   file's BLAKE3 hash; the file is re-read and re-hashed whenever its size, mtime, inode or
 //!   change time differ (a replaced file always changes the last two).
 //!   The host deletes the returned module as usual (the cache keeps its own share).
 //! - `kct_rt_instance(path, out)`: this thread's warm instance of the .wasm at `path`, made
@@ -27,6 +27,7 @@
 // A C API for PHP's FFI: unsafe throughout, each block with its SAFETY comment.
 #![allow(unsafe_code)]
 
+mod buffer;
 mod disk;
 
 #[cfg(all(feature = "wasmi", feature = "wasmtime"))]
@@ -42,7 +43,6 @@ use wasmtime_c_api as capi;
 #[cfg(feature = "wasmtime")]
 pub use wasmtime_c_api::*;
 
-use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
@@ -197,14 +197,14 @@ pub extern "C" fn kct_rt_cache_stats() -> u64 {
 
 /// The content hash of the .wasm at `path`, and its bytes when they had to be read: an
 /// unchanged stamp is trusted (see `Stamp`), anything else is read and hashed again.
-fn content(cache: &mut Cache, path: &str) -> Result<([u8; 32], Option<Vec<u8>>), String> {
+fn content(cache: &mut Cache, path: &str) -> Result<([u8; 32], Option<buffer::Buffer>), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let stamp = stamp(&meta);
     if let Some((_, hash)) = cache.paths.get(path).filter(|(known, _)| *known == stamp) {
         return Ok((*hash, None));
     }
-    let b = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let h: [u8; 32] = Sha256::digest(&b).into();
+    let b = buffer::Buffer::read(path.as_ref()).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let h: [u8; 32] = blake3::hash(b.as_slice()).into();
     cache.paths.insert(path.to_string(), (stamp, h));
     Ok((h, Some(b)))
 }
@@ -248,7 +248,7 @@ pub unsafe extern "C" fn kct_rt_module(
     }
     let bytes = match bytes {
         Some(b) => b,
-        None => match std::fs::read(&path) {
+        None => match buffer::Buffer::read(path.as_ref()) {
             Ok(b) => b,
             Err(e) => {
                 set_error(format!("cannot read {path}: {e}"));
@@ -256,6 +256,7 @@ pub unsafe extern "C" fn kct_rt_module(
             }
         },
     };
+    let bytes = bytes.as_slice();
     // SAFETY: an all-zero vector is the C API's empty vector (size 0, NULL data).
     let mut vec: capi::wasm_byte_vec_t = std::mem::zeroed();
     capi::wasm_byte_vec_new(&mut vec, bytes.len(), bytes.as_ptr() as _);
@@ -358,10 +359,10 @@ pub unsafe extern "C" fn kct_rt_instance(path: *const c_char, out: *mut kct_rt_w
     let mut types: capi::wasm_exporttype_vec_t = std::mem::zeroed();
     capi::wasm_module_exports(&module, &mut types);
     capi::wasm_module_delete(module);
-    let types = Vec::from(types.take());
+    let types = owned(types.take());
     let mut externs: capi::wasm_extern_vec_t = std::mem::zeroed();
     capi::wasm_instance_exports(&mut instance, &mut externs);
-    let mut externs = Vec::from(externs.take());
+    let mut externs = owned(externs.take());
     let mut warm = kct_rt_warm_t {
         store: raw(&mut *store),
         instance: raw(&mut *instance),
@@ -445,6 +446,11 @@ pub unsafe extern "C" fn kct_rt_instance_drop(path: *const c_char) {
 #[no_mangle]
 pub extern "C" fn kct_rt_pool_generation() -> u64 {
     GENERATION.with(|g| g.get())
+}
+
+/// A C API vector's elements, owned (wasmi gives a boxed slice, wasmtime a `Vec`).
+fn owned<T>(v: impl Into<Vec<T>>) -> Vec<T> {
+    v.into()
 }
 
 fn raw<T>(t: &mut T) -> *mut T {

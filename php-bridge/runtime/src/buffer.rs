@@ -1,0 +1,73 @@
+//! A file read into fresh memory mapped for it, in 2 MB pages where the kernel offers them
+//! (`MADV_HUGEPAGE`). A new PHP process reads the .wasm (to know its hash) and, with
+//! wasmtime, the 2 MB compiled core: into a fresh heap buffer, that cost a page fault per
+//! 4 KB page; read this way, a cold start with the compiled core on disk went from about 6.2
+//! to 2.9 ms (load, check and deserialize, side by side).
+// Maps memory and reads a file into it: unsafe by nature (each block says why it holds).
+#![allow(unsafe_code)]
+
+pub(crate) struct Buffer {
+    map: *mut u8,
+    map_len: usize,
+    ptr: *mut u8,
+    len: usize,
+}
+
+/// A huge page: 2 MB on x86-64 and (with 4 KB base pages) aarch64.
+const HUGE: usize = 2 << 20;
+
+impl Buffer {
+    pub(crate) fn read(file: &std::path::Path) -> std::io::Result<Buffer> {
+        use std::io::Read;
+        let mut f = std::fs::File::open(file)?;
+        let len = usize::try_from(f.metadata()?.len()).map_err(std::io::Error::other)?;
+        // Room to start on a 2 MB boundary, where a huge page can back it (and one byte, so
+        // an empty file maps too).
+        let map_len = len
+            .checked_add(HUGE + 1)
+            .ok_or_else(|| std::io::Error::other("file too large"))?;
+        // SAFETY: a fresh private anonymous mapping; checked for failure below.
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if map == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        let offset = (HUGE - (map as usize) % HUGE) % HUGE;
+        let buf = Buffer {
+            map: map.cast(),
+            map_len,
+            // SAFETY: `offset < HUGE`, so `ptr..ptr + len` lies inside the mapping.
+            ptr: unsafe { map.cast::<u8>().add(offset) },
+            len,
+        };
+        // SAFETY: advice on our own mapping; failing it (no transparent huge pages) only
+        // means small pages, so the result is ignored.
+        unsafe {
+            libc::madvise(buf.ptr.cast(), len.max(1), libc::MADV_HUGEPAGE);
+        }
+        // SAFETY: `len` writable bytes at `ptr`, ours alone until `buf` is dropped.
+        let out = unsafe { std::slice::from_raw_parts_mut(buf.ptr, len) };
+        f.read_exact(out)?;
+        Ok(buf)
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: `len` initialised bytes (read_exact filled them), alive as long as self.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `read`, unmapped once.
+        unsafe { libc::munmap(self.map.cast(), self.map_len) };
+    }
+}
