@@ -109,12 +109,12 @@ $rows = [
     sprintf('| … inside the request, transaction to commit: addon %s, stand-in %s | |', $ms(median($col($m['zoom'], 'booking_us'))), $ms(median($col($m['none'], 'booking_us')))),
     sprintf('| … core calls per booking (the addon) | %d |', (int) median($col($m['zoom'], 'core_calls'))),
     sprintf('| … core time per booking, wasmi, JSON in and out included | %.0f µs |', median($col($m['zoom'], 'core_us'))),
-    '| … by operation: ' . implode(', ', array_map(static function (string $op) use ($m): string {
-        $us = array_map(static function (array $r) use ($op): float {
-            return (float) ($r['core_us_by_op'][$op] ?? 0);
+    '| … each core call, in order: ' . implode(', ', array_map(static function (int $i) use ($m): string {
+        $us = array_map(static function (array $r) use ($i): float {
+            return (float) ($r['core_calls_us'][$i][1] ?? 0);
         }, $m['zoom']);
-        return sprintf('`%s` %.0f µs', $op, median($us));
-    }, array_keys($m['zoom'][0]['core_us_by_op'] ?? []))) . ' | |',
+        return sprintf('`%s` %.0f µs', $m['zoom'][0]['core_calls_us'][$i][0] ?? '?', median($us));
+    }, array_keys($m['zoom'][0]['core_calls_us'] ?? []))) . ' | |',
     sprintf('| `wp-login.php`, plugin active | %s |', $ms(median($page['active']))),
     sprintf('| `wp-login.php`, plugin inactive | %s |', $ms(median($page['inactive']))),
     sprintf('| ratio active / inactive | %.3f× |', median($page['active']) / median($page['inactive'])),

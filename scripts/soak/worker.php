@@ -60,7 +60,7 @@ switch ($action) {
         // answers at once (`provider=none`) as well, and reads what the booking cost.
         $started = hrtime(true);
         [$calls, $nanos] = [\KCTApp\wasm\KCTCore::$calls, \KCTApp\wasm\KCTCore::$nanos];
-        \KCTApp\wasm\KCTCore::$nanosByOp = [];
+        \KCTApp\wasm\KCTCore::$recent = [];
         $provider = ($_GET['provider'] ?? 'zoom') === 'none' ? new class () {
             public function create_meeting(array $data): array
             {
@@ -80,9 +80,10 @@ switch ($action) {
         $out['booking_us'] = (hrtime(true) - $started) / 1000;
         $out['core_calls'] = \KCTApp\wasm\KCTCore::$calls - $calls;
         $out['core_us'] = (\KCTApp\wasm\KCTCore::$nanos - $nanos) / 1000;
-        $out['core_us_by_op'] = array_map(static function (int $ns): float {
-            return $ns / 1000;
-        }, \KCTApp\wasm\KCTCore::$nanosByOp);
+        // Each core call of the booking, in order: operation, microseconds.
+        $out['core_calls_us'] = array_map(static function (array $c): array {
+            return [$c[0], $c[1] / 1000];
+        }, \KCTApp\wasm\KCTCore::$recent);
         break;
     case 'confirm': // §8.1: pay later, payment, check-in
         $a = $appt();

@@ -209,8 +209,8 @@ final class KCTCore
     public static $calls = 0;
     /** @var int */
     public static $nanos = 0;
-    /** @var array<string, int> nanoseconds by operation, as $nanos */
-    public static $nanosByOp = [];
+    /** @var array<int, array{0: string, 1: int}> the latest calls (at most 32): operation, nanoseconds */
+    public static $recent = [];
 
     public function callRaw(string $request): string
     {
@@ -268,7 +268,10 @@ final class KCTCore
         } finally {
             $took = hrtime(true) - $started;
             self::$nanos += $took;
-            self::$nanosByOp[$op] = (self::$nanosByOp[$op] ?? 0) + $took;
+            self::$recent[] = [$op, $took];
+            if (count(self::$recent) > 32) {
+                array_shift(self::$recent);
+            }
         }
     }
 
