@@ -6,8 +6,8 @@
  *  1. cold start: a fresh `php` process that loads the library, compiles the core,
  *     instantiates it and makes one call, against an empty `php` process, per wasmi
  *     compilation mode;
- *  2. warm request in a long-lived worker: instantiate from the process-level module cache
- *     and make one call;
+ *  2. warm request in a long-lived worker: a new core object takes the worker's warm
+ *     instance (kct_rt_instance) and makes one call;
  *  3. one create-meeting request built by the core, against pure PHP building the same
  *     payload with json_decode/json_encode;
  *  4. the same calls in wasmi alone, without PHP (tools/core-time): what the interpreter
@@ -190,7 +190,7 @@ foreach ($modes as $m) {
         $ms(median(array_column($in, 'total')))
     );
 }
-$rows[] = '| warm request in a long-lived worker (instantiate from cache + one create call) | ' . $usf(median($warm)) . ' |';
+$rows[] = '| warm request in a long-lived worker (a new core object takes the warm instance + one create call) | ' . $usf(median($warm)) . ' |';
 $rows[] = '| create-meeting request built by the core, per call | ' . $usf(median($viaCore)) . ' |';
 $rows[] = '| the same payload in pure PHP (json_decode/json_encode), per call | ' . $usf(median($viaPhp)) . ' |';
 $rows[] = sprintf('| ratio core / pure PHP | %.1f× |', median($viaCore) / median($viaPhp));

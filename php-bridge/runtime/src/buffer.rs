@@ -51,7 +51,9 @@ impl Buffer {
         // SAFETY: advice on our own mapping; failing it (no transparent huge pages) only
         // means small pages, so the result is ignored.
         unsafe {
-            libc::madvise(buf.ptr.cast(), len.max(1), libc::MADV_HUGEPAGE);
+            if len >= HUGE {
+                libc::madvise(buf.ptr.cast(), len, libc::MADV_HUGEPAGE);
+            }
         }
         // SAFETY: `len` writable bytes at `ptr`, ours alone until `buf` is dropped.
         let out = unsafe { std::slice::from_raw_parts_mut(buf.ptr, len) };
