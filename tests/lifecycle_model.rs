@@ -6,6 +6,11 @@
 //! create whose answer is lost). Then the queue runs to idle with faults off. Zoom must end
 //! with exactly one meeting for each appointment that wants one and none for the others,
 //! and never hold two live meetings for one appointment at any moment.
+//!
+//! Half the steps are given the doctor's token, so their calls come with the request built:
+//! the model then answers as Zoom does over HTTP (statuses, headers, bodies; a lost answer is
+//! a network error; now and then the token is refused) and the next step reads that answer
+//! itself. The other calls take the long way and are answered with interpreted outcomes.
 
 use kc_telemed::abi::dispatch;
 use proptest::prelude::*;
@@ -50,6 +55,10 @@ struct World {
     queue: BTreeMap<u64, i64>,
     creates: u64,
     announces: u64,
+    /// Calls answered over "HTTP" (the step read Zoom's answer itself), and calls the step
+    /// asked for again with the token renewed.
+    sent: u64,
+    renewals: u64,
 }
 
 impl World {
@@ -103,6 +112,11 @@ impl World {
         });
         let doctor = self.appts.get(&id).map(|a| a.doctor).unwrap_or(0);
         input["host"] = json!(format!("host{doctor}@example.org"));
+        if self.rand() % 2 == 0 {
+            input["auth"] = json!({"doctor_id": doctor, "mode": "oauth", "token": {
+                "access_token": "model-token", "api_url": "https://api.zoom.us",
+                "expires_at": self.now + 3600, "refresh_token": "model-refresh"}});
+        }
         if let Some(r) = &row {
             input["row"] = r.clone();
         }
@@ -136,7 +150,12 @@ impl World {
                 row.as_ref().map(r).unwrap_or_default(),
                 input
                     .get("last")
-                    .map(|l| format!("{}:{}", l["call"]["operation"], l["outcome"]["action"]))
+                    .map(|l| {
+                        format!(
+                            "{}:{}{}",
+                            l["call"]["operation"], l["outcome"]["action"], l["response"]["status"]
+                        )
+                    })
                     .unwrap_or_default(),
                 s.get("write")
                     .filter(|v| !v.is_null())
@@ -178,9 +197,17 @@ impl World {
         }
     }
 
-    /// Performs a worker's Zoom call against the model, with random faults.
+    /// Performs a worker's Zoom call against the model, with random faults: the request the
+    /// step built, answered as Zoom answers over HTTP, or the long way.
     fn call(&mut self, w: &mut Worker) {
         let call = w.pending_call.take().unwrap();
+        if call.get("request").is_some() {
+            self.sent += 1;
+            return self.send(w, call);
+        }
+        if call["renew_token"] == json!(true) {
+            self.renewals += 1;
+        }
         let op = call["operation"].as_str().unwrap();
         let input = &call["build"]["input"];
         let fault = if self.faults { self.rand() % 100 } else { 99 };
@@ -253,6 +280,98 @@ impl World {
         w.last = Some(json!({"call": call, "outcome": outcome}));
     }
 
+    /// Zoom's answer to a request the step built, as it comes over HTTP; the next step reads it.
+    fn send(&mut self, w: &mut Worker, call: Value) {
+        let req = &call["request"];
+        assert!(
+            call.get("build").is_none(),
+            "a built request needs no build: {call}"
+        );
+        let (method, url) = (
+            req["method"].as_str().unwrap(),
+            req["url"].as_str().unwrap(),
+        );
+        let path = url.strip_prefix("https://api.zoom.us/v2/").unwrap();
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let seg: Vec<&str> = path.split('/').collect();
+        let json_answer = |status: u16, body: Value| json!({"status": status, "headers": {"Content-Type": "application/json;charset=UTF-8"}, "body": body.to_string()});
+        let fault = if self.faults { self.rand() % 100 } else { 99 };
+        let answer = match (method, seg.as_slice(), fault) {
+            (_, _, 0..=9) => {
+                json!({"response": json_answer(500, json!({"code": 500, "message": "Internal Server Error"}))})
+            }
+            (_, _, 10..=12) => {
+                let mut r = json_answer(429, json!({"code": 429, "message": "Too many requests"}));
+                r["headers"]["Retry-After"] = json!("30");
+                json!({"response": r})
+            }
+            (_, _, 13..=15) => {
+                json!({"response": json_answer(401, json!({"code": 124, "message": "Invalid access token."}))})
+            }
+            ("POST", ["users", host, "meetings"], f) => {
+                let body: Value = serde_json::from_str(req["body"].as_str().unwrap()).unwrap();
+                let id = self.next_meeting;
+                self.next_meeting += 1;
+                let topic = body["topic"].as_str().unwrap().to_string();
+                self.meetings.insert(
+                    id,
+                    Meeting {
+                        appointment: w.appointment,
+                        host: host.to_string(),
+                        topic: topic.clone(),
+                    },
+                );
+                self.creates += 1;
+                if f < 20 {
+                    // Created, but the answer never arrived.
+                    json!({"network_error": "cURL error 28: Operation timed out"})
+                } else {
+                    json!({"response": json_answer(201, json!({"id": id, "join_url": format!("https://z/j/{id}"),
+                        "start_url": format!("https://z/s/{id}"), "topic": topic, "start_time": body["start_time"],
+                        "duration": body["duration"], "timezone": "UTC", "status": "waiting"}))})
+                }
+            }
+            ("GET", ["users", host, "meetings"], _) => {
+                let all: Vec<Value> = self
+                    .meetings
+                    .iter()
+                    .filter(|(_, m)| m.host == *host)
+                    .map(|(id, m)| json!({"id": id, "join_url": format!("https://z/j/{id}"), "topic": m.topic}))
+                    .collect();
+                let from: usize = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("next_page_token="))
+                    .map_or(0, |t| t.parse().unwrap());
+                let next = if from + 2 < all.len() {
+                    (from + 2).to_string()
+                } else {
+                    String::new()
+                };
+                let page: Vec<Value> = all.into_iter().skip(from).take(2).collect();
+                json!({"response": json_answer(200, json!({"page_size": 300, "meetings": page, "next_page_token": next}))})
+            }
+            (m @ ("DELETE" | "PATCH"), ["meetings", id], _) => {
+                let id: u64 = id.parse().unwrap();
+                if !self.meetings.contains_key(&id) {
+                    json!({"response": json_answer(404, json!({"code": 3001, "message": "Meeting does not exist."}))})
+                } else {
+                    if m == "DELETE" {
+                        self.meetings.remove(&id);
+                    }
+                    json!({"response": {"status": 204, "headers": {}, "body": ""}})
+                }
+            }
+            _ => panic!("unknown request {method} {url}"),
+        };
+        let mut echo = call;
+        echo.as_object_mut().unwrap().remove("request");
+        let mut last = json!({"call": echo});
+        for (k, v) in answer.as_object().unwrap() {
+            last[k] = v.clone();
+        }
+        w.last = Some(last);
+    }
+
     fn advance(&mut self, w: &mut Worker) {
         if w.pending_call.is_some() {
             self.call(w);
@@ -322,7 +441,7 @@ fn event(world: &mut World, id: u64, kind: u64) -> &'static str {
     }
 }
 
-fn run(seed: u64, rounds: usize) {
+fn run(seed: u64, rounds: usize) -> World {
     let mut world = World {
         now: 1_900_000_000,
         rng: seed | 1,
@@ -334,6 +453,8 @@ fn run(seed: u64, rounds: usize) {
         queue: BTreeMap::new(),
         creates: 0,
         announces: 0,
+        sent: 0,
+        renewals: 0,
     };
     for _ in 0..rounds {
         // One to four workers, each started by an event on a random appointment.
@@ -395,6 +516,7 @@ fn run(seed: u64, rounds: usize) {
     }
     // Announcements follow new meetings and new patients only.
     assert!(world.announces <= world.creates + 2 * rounds as u64);
+    world
 }
 
 /// Runs every queued resume that is due (all of them when `all`), until none is left.
@@ -451,7 +573,16 @@ fn replay_one_seed() {
 
 #[test]
 fn a_long_run_settles_too() {
+    let (mut sent, mut renewals) = (0, 0);
     for seed in 1..=20u64 {
-        run(seed * 7919, 200);
+        let world = run(seed * 7919, 200);
+        sent += world.sent;
+        renewals += world.renewals;
     }
+    // Both ways were taken: requests the step built and whose answers it read, and calls it
+    // asked for again after Zoom refused the token.
+    assert!(
+        sent > 100 && renewals > 0,
+        "sent {sent}, renewals {renewals}"
+    );
 }
