@@ -34,9 +34,6 @@ final class KCTCore
     private $argVals;
     private $results;
     private $resultVals;
-    /** @var int the instance's request buffer (kct_buffer), and its capacity as last asked */
-    private $buf = 0;
-    private $bufCap = 0;
 
     public function __construct(\FFI $ffi, string $path)
     {
@@ -123,8 +120,6 @@ final class KCTCore
         $this->store = null;
         $this->memory = null;
         $this->funcs = [];
-        $this->buf = 0;
-        $this->bufCap = 0;
     }
 
     private function trapMessage($trap): string
@@ -225,25 +220,23 @@ final class KCTCore
             $this->release();
             $this->instantiate();
         }
-        if ($len > $this->bufCap) {
-            // The instance's request buffer, grown to fit: two guest calls per request.
-            $cap = max(4096, 1 << (int) ceil(log(max($len, 1), 2)));
-            $cap = min($cap, self::MAX_INPUT);
-            $this->buf = $this->invoke('kct_buffer', [$cap], self::I32) & 0xFFFFFFFF;
-            if ($this->buf === 0) {
-                throw new KCTCoreException('core_alloc', 'the core could not allocate the request');
-            }
-            $this->bufCap = $cap;
+        // The instance's request buffer, asked for at every call: another core object on the
+        // same warm instance may have grown it (and so moved it) since. Sizes go up in powers
+        // of two, so the buffer is rarely moved.
+        $cap = min(max(4096, 1 << (int) ceil(log(max($len, 1), 2))), self::MAX_INPUT);
+        $buf = $this->invoke('kct_buffer', [$cap], self::I32) & 0xFFFFFFFF;
+        if ($buf === 0) {
+            throw new KCTCoreException('core_alloc', 'the core could not allocate the request');
         }
         if ($len > 0) {
             // Re-read base and size: the runtime moves memory when it grows.
             $size = $this->ffi->wasm_memory_data_size($this->memory);
-            if ($this->buf + $len > $size) {
+            if ($buf + $len > $size) {
                 throw new KCTCoreException('core_memory', "The core's buffer lies outside its memory.");
             }
-            \FFI::memcpy($this->ffi->wasm_memory_data($this->memory) + $this->buf, $request, $len);
+            \FFI::memcpy($this->ffi->wasm_memory_data($this->memory) + $buf, $request, $len);
         }
-        $packed = $this->invoke('kct_call', [$this->buf, $len], self::I64);
+        $packed = $this->invoke('kct_call', [$buf, $len], self::I64);
         $outPtr = ($packed >> 32) & 0xFFFFFFFF;
         $outLen = $packed & 0xFFFFFFFF;
         try {

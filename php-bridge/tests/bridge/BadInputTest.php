@@ -261,6 +261,28 @@ final class BadInputTest extends TestCase
         $this->assertSame(self::generation($a), self::generation($b), 'both moved to the new instance');
     }
 
+    /**
+     * Two core objects on the one warm instance: when one grows the request buffer (moving
+     * it), the other must not write into the old one, which the guest has freed (its heap
+     * would be corrupted). Every answer stays exact through growth and spills.
+     */
+    public function testCoreObjectsSharingTheInstanceNeverWriteIntoAMovedBuffer(): void
+    {
+        $small = KCTWasmLoader::core();
+        $large = KCTWasmLoader::core();
+        $request = static function (int $size): array {
+            return ['mode' => 'oauth', 'now' => 1, 'token' => ['access_token' => str_repeat('t', $size), 'expires_at' => 5, 'api_url' => 'https://api.zoom.us', 'refresh_token' => 'r']];
+        };
+        $this->assertSame(['action' => 'refresh'], $small->call('token.decide', $request(100)));
+        foreach ([9000, 70000, 300000, 900000] as $i => $size) {
+            $this->assertSame(['action' => 'refresh'], $large->call('token.decide', $request($size)), "large $i");
+            for ($k = 0; $k < 3; $k++) {
+                $this->assertSame(['action' => 'refresh'], $small->call('token.decide', $request(100 + 500 * $k)), "small after large $i");
+            }
+        }
+        $this->assertSame(KCTWasmLoader::ABI_VERSION, $small->call('meta.info')['abi_version']);
+    }
+
     private static function generation(KCTCore $core): int
     {
         $r = new \ReflectionProperty(KCTCore::class, 'generation');
