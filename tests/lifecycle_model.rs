@@ -256,28 +256,32 @@ impl World {
                 }
             }
             ("list_meetings", _) => {
-                // Two meetings a page, the page token is the offset.
                 let host = input["host"].as_str().unwrap();
-                let all: Vec<Value> = self
-                    .meetings
-                    .iter()
-                    .filter(|(_, m)| m.host == host)
-                    .map(|(id, m)| json!({"id": id, "join_url": format!("https://z/j/{id}"), "topic": m.topic}))
-                    .collect();
                 let from: usize = input["next_page_token"]
                     .as_str()
                     .map_or(0, |t| t.parse().unwrap());
-                let next = if from + 2 < all.len() {
-                    (from + 2).to_string()
-                } else {
-                    String::new()
-                };
-                let page: Vec<Value> = all.into_iter().skip(from).take(2).collect();
+                let (page, next) = self.page(host, from);
                 json!({"action": "done", "result": {"meetings": page, "next_page_token": next}})
             }
             _ => panic!("unknown call {op}"),
         };
         w.last = Some(json!({"call": call, "outcome": outcome}));
+    }
+
+    /// One page of a host's meetings: two a page, the page token is the offset.
+    fn page(&self, host: &str, from: usize) -> (Vec<Value>, String) {
+        let all: Vec<Value> = self
+            .meetings
+            .iter()
+            .filter(|(_, m)| m.host == host)
+            .map(|(id, m)| json!({"id": id, "join_url": format!("https://z/j/{id}"), "topic": m.topic}))
+            .collect();
+        let next = if from + 2 < all.len() {
+            (from + 2).to_string()
+        } else {
+            String::new()
+        };
+        (all.into_iter().skip(from).take(2).collect(), next)
     }
 
     /// Zoom's answer to a request the step built, as it comes over HTTP; the next step reads it.
@@ -332,22 +336,11 @@ impl World {
                 }
             }
             ("GET", ["users", host, "meetings"], _) => {
-                let all: Vec<Value> = self
-                    .meetings
-                    .iter()
-                    .filter(|(_, m)| m.host == *host)
-                    .map(|(id, m)| json!({"id": id, "join_url": format!("https://z/j/{id}"), "topic": m.topic}))
-                    .collect();
                 let from: usize = query
                     .split('&')
                     .find_map(|kv| kv.strip_prefix("next_page_token="))
                     .map_or(0, |t| t.parse().unwrap());
-                let next = if from + 2 < all.len() {
-                    (from + 2).to_string()
-                } else {
-                    String::new()
-                };
-                let page: Vec<Value> = all.into_iter().skip(from).take(2).collect();
+                let (page, next) = self.page(host, from);
                 json!({"response": json_answer(200, json!({"page_size": 300, "meetings": page, "next_page_token": next}))})
             }
             (m @ ("DELETE" | "PATCH"), ["meetings", id], _) => {
