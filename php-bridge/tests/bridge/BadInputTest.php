@@ -71,6 +71,19 @@ final class BadInputTest extends TestCase
         $this->assertStringContainsString('ABI 99', $e->getMessage());
     }
 
+    public function testACoreThatImportsIsRefusedWithTheFix(): void
+    {
+        $path = self::$tmp . '/imports-host.wasm';
+        exec('wat2wasm ' . escapeshellarg(dirname(__DIR__) . '/fixtures/imports-host.wat') . ' -o ' . escapeshellarg($path), $out, $rc);
+        $this->assertSame(0, $rc, 'wat2wasm (wabt) is needed for this test');
+        $e = $this->loadError($path);
+        $this->assertSame(KCTRuntimeStatus::CORE_INVALID, $e->status->state);
+        $this->assertStringContainsString('cannot be instantiated', $e->getMessage());
+        $this->assertStringContainsString('must import nothing', $e->status->fix);
+        // Nothing of it was kept: asking again fails the same way.
+        $this->assertSame(KCTRuntimeStatus::CORE_INVALID, $this->loadError($path)->status->state);
+    }
+
     private function childStatus(array $ini, array $env = [], string $user = ''): array
     {
         $cmd = ($user !== '' ? 'runuser -u ' . escapeshellarg($user) . ' -- ' : '') . escapeshellarg(PHP_BINARY);
