@@ -466,8 +466,9 @@ pub fn step(input: &StepInput) -> Result<Step> {
 // ---- folding the last effect's result into the row ------------------------------------
 
 /// Zoom's answer (or the network error) to the request the step built, read as
-/// `api.interpret` reads it. An answer that cannot be read is what the host would have met
-/// interpreting it: an error, folded as a host error.
+/// `api.interpret` reads it. An answer that cannot be read fails the call with the reading's
+/// error, as it failed when the host interpreted it; except a create Zoom said yes to, which
+/// is looked for instead.
 fn interpret(cx: &mut Ctx, last: &Last) -> Option<OutcomeIn> {
     if last.outcome.is_some() || last.host_error.is_some() {
         return None;
