@@ -316,31 +316,7 @@ pub enum Effect {
     /// previous request carried when `renew_token` is set: Zoom refused it), add it as
     /// `auth` to `build.input`, run core operation `build.op`, send, interpret the answer
     /// as `operation`, and step again with `last = {call, outcome}` (or `host_error`).
-    Call {
-        operation: &'static str,
-        doctor_id: u64,
-        /// How to build the request the long way; absent when `request` is there.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        build: Option<Build>,
-        /// Zoom refused the token the last request carried: renew it before building.
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
-        renew_token: bool,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        meeting_id: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        correlation_ref: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        host: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        sent: Option<Sent>,
-        /// Set when the call counts against Zoom's per-host daily cap (create and update):
-        /// the cap, so the caller can count the host's use of it once Zoom answers.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        daily_cap: Option<u32>,
-        /// The request, ready to send (it carries the bearer token: never log it).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        request: Option<Box<HttpRequest>>,
-    },
+    Call(Call),
     /// Queue one resume of this appointment at `at` (replacing any queued one) and stop.
     Schedule { at: i64, attempt: u32 },
     /// Send the links (`join_url`: the patient's, their own when registered; the doctor's
@@ -352,6 +328,52 @@ pub enum Effect {
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+}
+
+/// A Zoom call (`Effect::Call`). Fields that do not apply stay at their defaults.
+#[derive(Debug, Default, PartialEq, Serialize)]
+pub struct Call {
+    pub operation: &'static str,
+    pub doctor_id: u64,
+    /// How to build the request the long way; absent when `request` is there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<Build>,
+    /// Zoom refused the token the last request carried: renew it before building.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub renew_token: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meeting_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent: Option<Sent>,
+    /// Set when the call counts against Zoom's per-host daily cap (create and update):
+    /// the cap, so the caller can count the host's use of it once Zoom answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_cap: Option<u32>,
+    /// The request, ready to send (it carries the bearer token: never log it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Box<HttpRequest>>,
+}
+
+impl Call {
+    /// A call of `operation` as `doctor_id`, built the long way by core operation `op` from
+    /// `input`.
+    fn new(
+        operation: &'static str,
+        doctor_id: u64,
+        op: &'static str,
+        input: Json<'static>,
+    ) -> Self {
+        Call {
+            operation,
+            doctor_id,
+            build: Some(Build { op, input }),
+            ..Call::default()
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Serialize)]
@@ -414,11 +436,11 @@ pub fn step(input: &StepInput) -> Result<Step> {
     if let (
         true,
         Some(last),
-        Effect::Call {
+        Effect::Call(Call {
             doctor_id,
             renew_token,
             ..
-        },
+        }),
     ) = (cx.renew, &input.last, &mut effect)
     {
         *renew_token = *doctor_id == last.call.doctor_id;
@@ -941,21 +963,15 @@ fn plan(cx: &mut Ctx, row: &mut Option<MappingRow>) -> Effect {
 /// Reads the row's meeting at Zoom; its answer (folded) then becomes "make sure".
 fn verify(cx: &mut Ctx, r: &mut MappingRow) -> Effect {
     match (r.status, r.zoom_id.clone()) {
-        (Status::Active, Some(z)) => Effect::Call {
-            operation: "get_meeting",
-            doctor_id: r.doctor_id.unwrap_or(0),
-            build: Some(Build {
-                op: "meeting.get",
-                input: Json::object([("meeting_id", z.as_str().into())]),
-            }),
-            meeting_id: Some(z),
-            correlation_ref: None,
-            host: None,
-            sent: None,
-            daily_cap: None,
-            request: None,
-            renew_token: false,
-        },
+        (Status::Active, Some(z)) => Effect::Call(Call {
+            meeting_id: Some(z.clone()),
+            ..Call::new(
+                "get_meeting",
+                r.doctor_id.unwrap_or(0),
+                "meeting.get",
+                Json::object([("meeting_id", z.into())]),
+            )
+        }),
         _ => {
             r.intent = Some(Intent::Ensure);
             ensure(cx, r, false)
@@ -1091,21 +1107,12 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
     if let Some(p) = &cx.input.policy {
         input.set("policy", p.clone());
     }
-    Effect::Call {
-        operation: "create_meeting",
-        doctor_id: doctor,
-        build: Some(Build {
-            op: "meeting.create",
-            input,
-        }),
-        meeting_id: None,
+    Effect::Call(Call {
         correlation_ref: Some(r.correlation_ref.clone()),
         host: Some(host),
-        sent: None,
         daily_cap: Some(ZOOM_DAILY_CAP),
-        request: None,
-        renew_token: false,
-    }
+        ..Call::new("create_meeting", doctor, "meeting.create", input)
+    })
 }
 
 fn facts(r: &MappingRow, start: i64, duration: i64, tz: &str) -> Json<'static> {
@@ -1150,21 +1157,17 @@ fn update_call(cx: &Ctx, r: &MappingRow, zoom_id: &str, sent: Sent) -> Effect {
     if let Some(p) = &cx.input.policy {
         input.set("policy", p.clone());
     }
-    Effect::Call {
-        operation: "update_meeting",
-        doctor_id: r.doctor_id.unwrap_or(0),
-        build: Some(Build {
-            op: "meeting.update",
-            input,
-        }),
+    Effect::Call(Call {
         meeting_id: Some(zoom_id.to_string()),
-        correlation_ref: None,
-        host: None,
         sent: Some(sent),
         daily_cap: Some(ZOOM_DAILY_CAP),
-        request: None,
-        renew_token: false,
-    }
+        ..Call::new(
+            "update_meeting",
+            r.doctor_id.unwrap_or(0),
+            "meeting.update",
+            input,
+        )
+    })
 }
 
 /// The patient is registered on the meeting when the clinic's policy asks for it and
@@ -1186,29 +1189,24 @@ fn register_call(cx: &Ctx, r: &MappingRow, zoom_id: &str) -> Option<Effect> {
     if r.registered_email.as_deref() == Some(patient.email.as_str()) {
         return None;
     }
-    Some(Effect::Call {
-        operation: "add_registrant",
-        doctor_id: r.doctor_id.unwrap_or(0),
-        build: Some(Build {
-            op: "meeting.add_registrant",
-            input: Json::object([
-                ("meeting_id", zoom_id.into()),
-                ("email", patient.email.as_str().into()),
-                (
-                    "first_name",
-                    patient.first_name.clone().unwrap_or_default().into(),
-                ),
-                ("last_name", patient.last_name.clone().into()),
-            ]),
-        }),
+    let input = Json::object([
+        ("meeting_id", zoom_id.into()),
+        ("email", patient.email.as_str().into()),
+        (
+            "first_name",
+            patient.first_name.clone().unwrap_or_default().into(),
+        ),
+        ("last_name", patient.last_name.clone().into()),
+    ]);
+    Some(Effect::Call(Call {
         meeting_id: Some(zoom_id.to_string()),
-        correlation_ref: None,
-        host: None,
-        sent: None,
-        daily_cap: None,
-        request: None,
-        renew_token: false,
-    })
+        ..Call::new(
+            "add_registrant",
+            r.doctor_id.unwrap_or(0),
+            "meeting.add_registrant",
+            input,
+        )
+    }))
 }
 
 /// What a registration came to. Whatever it was, the links go out: a registration Zoom
@@ -1258,21 +1256,15 @@ fn registered(
 }
 
 fn delete_call(zoom_id: &str, doctor_id: u64) -> Effect {
-    Effect::Call {
-        operation: "delete_meeting",
-        doctor_id,
-        build: Some(Build {
-            op: "meeting.delete",
-            input: Json::object([("meeting_id", zoom_id.into())]),
-        }),
+    Effect::Call(Call {
         meeting_id: Some(zoom_id.to_string()),
-        correlation_ref: None,
-        host: None,
-        sent: None,
-        daily_cap: None,
-        request: None,
-        renew_token: false,
-    }
+        ..Call::new(
+            "delete_meeting",
+            doctor_id,
+            "meeting.delete",
+            Json::object([("meeting_id", zoom_id.into())]),
+        )
+    })
 }
 
 fn list_call(r: &MappingRow, page: Option<&str>) -> Effect {
@@ -1286,21 +1278,11 @@ fn list_for(host: &str, doctor_id: u64, reference: &str, page: Option<&str>) -> 
     if let Some(p) = page {
         input.set("next_page_token", p.into());
     }
-    Effect::Call {
-        operation: "list_meetings",
-        doctor_id,
-        build: Some(Build {
-            op: "meeting.list",
-            input,
-        }),
-        meeting_id: None,
+    Effect::Call(Call {
         correlation_ref: Some(reference.to_string()),
         host: Some(host.to_string()),
-        sent: None,
-        daily_cap: None,
-        request: None,
-        renew_token: false,
-    }
+        ..Call::new("list_meetings", doctor_id, "meeting.list", input)
+    })
 }
 
 /// Rejects inputs no host should send, naming the field.
@@ -1322,13 +1304,13 @@ pub fn run(input: &StepInput) -> Result<Step> {
     let mut out = step(input)?;
     if let (
         Some(auth),
-        Effect::Call {
+        Effect::Call(Call {
             doctor_id,
             build,
             request,
             renew_token: false,
             ..
-        },
+        }),
     ) = (&input.auth, &mut out.effect)
     {
         *request = build
@@ -1381,4 +1363,55 @@ fn ready_request(
         _ => return None,
     };
     built.ok().map(Box::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Answer;
+
+    /// The step's own reading of Zoom's answer names each outcome as `api.interpret` writes
+    /// it, so the fold sees the same thing whichever way the answer came.
+    #[test]
+    fn the_steps_own_reading_names_each_outcome_as_api_interpret_writes_it() {
+        let every = [
+            Outcome::Done {
+                result: Box::new(Answer::Nothing),
+            },
+            Outcome::RefreshThenRetry,
+            Outcome::Reconnect {
+                reason: "token_revoked",
+                message: "connect again".into(),
+            },
+            Outcome::Gone,
+            Outcome::RetryAt {
+                at: 5,
+                reason: "rate_limited",
+            },
+            Outcome::RecoverThenRetry {
+                at: 6,
+                reason: "network",
+            },
+            Outcome::CheckStored,
+            Outcome::Fail {
+                code: "zoom_error".into(),
+                message: "no".into(),
+                http_status: Some(400),
+            },
+        ];
+        for o in every {
+            let written: serde_json::Value =
+                serde_json::from_str(&crate::json::write::to_json(&o).unwrap()).unwrap();
+            let read = OutcomeIn::from_outcome(o);
+            assert_eq!(written["action"], read.action.as_str());
+            assert_eq!(written.get("at").and_then(|v| v.as_i64()), read.at);
+            for (key, got) in [
+                ("reason", &read.reason),
+                ("code", &read.code),
+                ("message", &read.message),
+            ] {
+                assert_eq!(written.get(key).and_then(|v| v.as_str()), got.as_deref());
+            }
+        }
+    }
 }

@@ -1,23 +1,17 @@
 /*
  * The subset of the standard wasm C API (wasm.h) that the PHP bridge uses, flattened for
- * PHP's FFI parser (no preprocessor), plus the runtime library's cache functions.
- * Declare only symbols the library exports: FFI::cdef fails on any missing one.
+ * PHP's FFI parser (no preprocessor), plus the runtime library's own functions. The runtime
+ * makes the instance and looks up its exports (kct_rt_instance); PHP calls them and reads
+ * their memory. Declare only symbols the library exports: FFI::cdef fails on any missing one.
  */
-typedef struct wasm_engine_t wasm_engine_t;
 typedef struct wasm_store_t wasm_store_t;
-typedef struct wasm_module_t wasm_module_t;
 typedef struct wasm_instance_t wasm_instance_t;
-typedef struct wasm_extern_t wasm_extern_t;
 typedef struct wasm_func_t wasm_func_t;
 typedef struct wasm_memory_t wasm_memory_t;
 typedef struct wasm_trap_t wasm_trap_t;
-typedef struct wasm_exporttype_t wasm_exporttype_t;
 
 typedef struct wasm_byte_vec_t { size_t size; char *data; } wasm_byte_vec_t;
-typedef wasm_byte_vec_t wasm_name_t;
 typedef wasm_byte_vec_t wasm_message_t;
-typedef struct wasm_extern_vec_t { size_t size; wasm_extern_t **data; } wasm_extern_vec_t;
-typedef struct wasm_exporttype_vec_t { size_t size; wasm_exporttype_t **data; } wasm_exporttype_vec_t;
 
 typedef uint8_t wasm_valkind_t;
 typedef struct wasm_val_t {
@@ -28,21 +22,6 @@ typedef struct wasm_val_vec_t { size_t size; wasm_val_t *data; } wasm_val_vec_t;
 
 void wasm_byte_vec_delete(wasm_byte_vec_t *);
 
-wasm_store_t *wasm_store_new(wasm_engine_t *);
-void wasm_store_delete(wasm_store_t *);
-
-void wasm_module_delete(wasm_module_t *);
-void wasm_module_exports(const wasm_module_t *, wasm_exporttype_vec_t *out);
-const wasm_name_t *wasm_exporttype_name(const wasm_exporttype_t *);
-void wasm_exporttype_vec_delete(wasm_exporttype_vec_t *);
-
-wasm_instance_t *wasm_instance_new(wasm_store_t *, const wasm_module_t *, const wasm_extern_vec_t *imports, wasm_trap_t **trap);
-void wasm_instance_delete(wasm_instance_t *);
-void wasm_instance_exports(const wasm_instance_t *, wasm_extern_vec_t *out);
-void wasm_extern_vec_delete(wasm_extern_vec_t *);
-
-wasm_func_t *wasm_extern_as_func(wasm_extern_t *);
-wasm_memory_t *wasm_extern_as_memory(wasm_extern_t *);
 wasm_trap_t *wasm_func_call(const wasm_func_t *, const wasm_val_vec_t *args, wasm_val_vec_t *results);
 
 char *wasm_memory_data(wasm_memory_t *);
@@ -51,8 +30,6 @@ size_t wasm_memory_data_size(const wasm_memory_t *);
 void wasm_trap_message(const wasm_trap_t *, wasm_message_t *out);
 void wasm_trap_delete(wasm_trap_t *);
 
-wasm_engine_t *kct_rt_engine(void);
-wasm_module_t *kct_rt_module(wasm_store_t *, const char *path);
 typedef struct kct_rt_warm_t {
     wasm_store_t *store;
     wasm_instance_t *instance;

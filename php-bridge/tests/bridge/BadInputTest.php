@@ -36,6 +36,15 @@ final class BadInputTest extends TestCase
         $this->fail("$wasm loaded");
     }
 
+    /** The .wasm for `fixtures/<name>.wat`, compiled by wabt's wat2wasm. */
+    private function fromWat(string $name): string
+    {
+        $path = self::$tmp . "/$name.wasm";
+        exec('wat2wasm ' . escapeshellarg(dirname(__DIR__) . "/fixtures/$name.wat") . ' -o ' . escapeshellarg($path), $out, $rc);
+        $this->assertSame(0, $rc, 'wat2wasm (wabt) is needed for this test');
+        return $path;
+    }
+
     public function testCorruptWasmIsACoreInvalidStatus(): void
     {
         $path = self::$tmp . '/corrupt.wasm';
@@ -63,19 +72,14 @@ final class BadInputTest extends TestCase
 
     public function testWrongAbiVersionIsRefused(): void
     {
-        $path = self::$tmp . '/wrong-abi.wasm';
-        exec('wat2wasm ' . escapeshellarg(dirname(__DIR__) . '/fixtures/wrong-abi.wat') . ' -o ' . escapeshellarg($path), $out, $rc);
-        $this->assertSame(0, $rc, 'wat2wasm (wabt) is needed for this test');
-        $e = $this->loadError($path);
+        $e = $this->loadError($this->fromWat('wrong-abi'));
         $this->assertSame(KCTRuntimeStatus::ABI_MISMATCH, $e->status->state);
         $this->assertStringContainsString('ABI 99', $e->getMessage());
     }
 
     public function testACoreThatImportsIsRefusedWithTheFix(): void
     {
-        $path = self::$tmp . '/imports-host.wasm';
-        exec('wat2wasm ' . escapeshellarg(dirname(__DIR__) . '/fixtures/imports-host.wat') . ' -o ' . escapeshellarg($path), $out, $rc);
-        $this->assertSame(0, $rc, 'wat2wasm (wabt) is needed for this test');
+        $path = $this->fromWat('imports-host');
         $e = $this->loadError($path);
         $this->assertSame(KCTRuntimeStatus::CORE_INVALID, $e->status->state);
         $this->assertStringContainsString('cannot be instantiated', $e->getMessage());
