@@ -46,5 +46,6 @@ void kct_rt_instance_drop(const char *path);
 uint64_t kct_rt_pool_generation(void);
 const char *kct_rt_last_error(void);
 uint64_t kct_rt_cache_stats(void);
+uint32_t kct_rt_wasm_reads(void);
 int kct_rt_disk_cache(const char *dir, const char *key_hex);
 void kct_rt_disk_stats(uint32_t *out);

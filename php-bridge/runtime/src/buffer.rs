@@ -1,8 +1,9 @@
 //! A file read into fresh memory mapped for it, in 2 MB pages where the kernel offers them
-//! (`MADV_HUGEPAGE`). A new PHP process reads the .wasm (to know its hash) and, with
-//! wasmtime, the 2 MB compiled core: into a fresh heap buffer, that cost a page fault per
-//! 4 KB page; read this way, a cold start with the compiled core on disk went from about 6.2
-//! to 2.9 ms (load, check and deserialize, side by side).
+//! (`MADV_HUGEPAGE`, for files of 1 MB or more). A new PHP process reads the .wasm (to know
+//! its hash) and, with wasmtime, the compiled core: into a fresh heap buffer, that cost a page
+//! fault per 4 KB page; read this way, a cold start with the compiled core on disk went from
+//! about 6.2 to 2.9 ms (load, check and deserialize, side by side). The memory starts on a
+//! 2 MB boundary, so page-aligned: wasmtime can run a compiled core from it (`leak`).
 // Maps memory and reads a file into it: unsafe by nature (each block says why it holds).
 #![allow(unsafe_code)]
 
@@ -21,10 +22,12 @@ impl Buffer {
         use std::io::Read;
         let mut f = std::fs::File::open(file)?;
         let len = usize::try_from(f.metadata()?.len()).map_err(std::io::Error::other)?;
-        // Room to start on a 2 MB boundary, where a huge page can back it (and one byte, so
-        // an empty file maps too).
-        let map_len = len
-            .checked_add(HUGE + 1)
+        // Whole huge pages, and room to start them on a 2 MB boundary.
+        let pages = len
+            .checked_next_multiple_of(HUGE)
+            .ok_or_else(|| std::io::Error::other("file too large"))?;
+        let map_len = pages
+            .checked_add(HUGE)
             .ok_or_else(|| std::io::Error::other("file too large"))?;
         // SAFETY: a fresh private anonymous mapping; checked for failure below.
         let map = unsafe {
@@ -44,15 +47,16 @@ impl Buffer {
         let buf = Buffer {
             map: map.cast(),
             map_len,
-            // SAFETY: `offset < HUGE`, so `ptr..ptr + len` lies inside the mapping.
+            // SAFETY: `offset < HUGE`, so `ptr..ptr + pages` lies inside the mapping.
             ptr: unsafe { map.cast::<u8>().add(offset) },
             len,
         };
-        // SAFETY: advice on our own mapping; failing it (no transparent huge pages) only
-        // means small pages, so the result is ignored.
+        // SAFETY: advice on our own mapping, whole huge pages; failing it (no transparent
+        // huge pages) only means small pages, so the result is ignored. Below 1 MB, zeroing
+        // a 2 MB page would cost more than the small pages' faults.
         unsafe {
-            if len >= HUGE {
-                libc::madvise(buf.ptr.cast(), len, libc::MADV_HUGEPAGE);
+            if len >= HUGE / 2 {
+                libc::madvise(buf.ptr.cast(), pages, libc::MADV_HUGEPAGE);
             }
         }
         // SAFETY: `len` writable bytes at `ptr`, ours alone until `buf` is dropped.
@@ -64,6 +68,22 @@ impl Buffer {
     pub(crate) fn as_slice(&self) -> &[u8] {
         // SAFETY: `len` initialised bytes (read_exact filled them), alive as long as self.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+#[cfg(feature = "wasmtime")]
+impl Buffer {
+    /// The first `len` bytes, read-only and kept for the life of the process: what wasmtime
+    /// may run in place (nothing can write them any more, and they are never unmapped).
+    pub(crate) fn leak(self, len: usize) -> std::io::Result<&'static [u8]> {
+        let len = len.min(self.len);
+        // SAFETY: our own mapping, whole.
+        if unsafe { libc::mprotect(self.map.cast(), self.map_len, libc::PROT_READ) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let buf = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `len` initialised bytes at `ptr`, never written or unmapped again.
+        Ok(unsafe { std::slice::from_raw_parts(buf.ptr, len) })
     }
 }
 

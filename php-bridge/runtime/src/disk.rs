@@ -13,6 +13,12 @@
 //! - `kct_rt_disk_cache(dir, key_hex)`: use `dir` (writable by the web server) with this
 //!   key; answers 1 when the backend keeps compiled modules, 0 when it does not.
 //! - `kct_rt_disk_stats(out)`: `out[0..3]` = files loaded, files written, files rejected.
+//!
+//! Beside the compiled cores, a note per `.wasm` path says which hash the file had at which
+//! stamp (size, times, inode), under the same key: a new process that finds its `.wasm`
+//! unchanged takes the hash from the note instead of reading and hashing the file (about half
+//! a millisecond of a cold start). A note that is not ours, or names another stamp, is
+//! ignored and replaced.
 
 use std::ffi::{c_char, CStr};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -87,7 +93,7 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(feature = "wasmtime")]
-pub(crate) use imp::{load, save};
+pub(crate) use imp::{load, note, noted, save};
 
 #[cfg(feature = "wasmtime")]
 mod imp {
@@ -95,14 +101,13 @@ mod imp {
     use crate::capi;
     use std::io::Write;
 
-    /// Version 2: BLAKE3 (version 1 was HMAC-SHA256; such a file no longer checks out and is
-    /// rebuilt).
-    const MAGIC: &[u8; 8] = b"KCTCWM2\n";
-    /// magic, the .wasm's hash, the engine's, the payload's length, the MAC.
-    const HEADER: usize = 8 + 32 + 32 + 8 + 32;
+    /// Version 3: the payload first and the checks after it, so the payload starts where
+    /// the buffer does (page-aligned) and wasmtime can run it there. A version 2 file (header
+    /// first) does not check out and is rebuilt.
+    const MAGIC: &[u8; 8] = b"KCTCWM3\n";
+    /// After the payload: magic, the .wasm's hash, the engine's, the payload's length, the MAC.
+    const TRAILER: usize = 8 + 32 + 32 + 8 + 32;
 
-    /// This engine: wasmtime's version (from Cargo.lock, build.rs), the CPU and the features
-    /// cranelift compiles for. A file from another engine is never given to this one.
     fn engine_id() -> [u8; 32] {
         let mut h = blake3::Hasher::new();
         h.update(concat!("wasmtime ", env!("KCT_WASMTIME_VERSION"), " ").as_bytes());
@@ -149,23 +154,77 @@ mod imp {
         c.dir.join(format!("kct-core-{name}.cwasm"))
     }
 
-    fn mac(key: &[u8], header: &[u8], payload: &[u8]) -> blake3::Hash {
+    fn mac(key: &[u8], checks: &[u8], payload: &[u8]) -> blake3::Hash {
         // The site's key (32 bytes or more) made into BLAKE3's 32-byte key.
-        let key = blake3::derive_key("kivicare-telemed-zoom compiled core cache v2", key);
+        let key = blake3::derive_key("kivicare-telemed-zoom compiled core cache v3", key);
         let mut m = blake3::Hasher::new_keyed(&key);
-        m.update(header);
+        m.update(checks);
         m.update(payload);
         m.finalize()
     }
 
-    fn signed(key: &[u8], header: &[u8], payload: &[u8], tag: &[u8]) -> bool {
+    fn signed(key: &[u8], checks: &[u8], payload: &[u8], tag: &[u8]) -> bool {
         // `Hash` compares in constant time.
-        <[u8; 32]>::try_from(tag).is_ok_and(|t| mac(key, header, payload) == blake3::Hash::from(t))
+        <[u8; 32]>::try_from(tag).is_ok_and(|t| mac(key, checks, payload) == blake3::Hash::from(t))
     }
 
     fn config() -> Option<(std::path::PathBuf, Vec<u8>)> {
         let c = CONFIG.lock().unwrap_or_else(|p| p.into_inner());
         c.as_ref().map(|c| (c.dir.clone(), c.key.clone()))
+    }
+
+    const NOTE: &[u8; 8] = b"KCTNOTE1";
+    /// magic, the stamp (7 numbers), the .wasm's hash, the MAC (over these and the path).
+    const NOTE_LEN: usize = 8 + 7 * 8 + 32 + 32;
+
+    fn note_path(c: &Config, wasm_path: &str) -> std::path::PathBuf {
+        let name: String = blake3::hash(wasm_path.as_bytes()).as_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        c.dir.join(format!("kct-core-{name}.note"))
+    }
+
+    /// A note before its MAC: magic, stamp, hash. The MAC covers these and the path (the
+    /// path is signed, not stored, so a note copied under another path's name fails).
+    fn note_body(stamp: &[i64; 7], wasm: &[u8; 32]) -> Vec<u8> {
+        let mut body = Vec::with_capacity(NOTE_LEN);
+        body.extend_from_slice(NOTE);
+        for n in stamp {
+            body.extend_from_slice(&n.to_le_bytes());
+        }
+        body.extend_from_slice(wasm);
+        body
+    }
+
+    /// The hash a note beside the compiled cores gives the `.wasm` at `wasm_path` with this
+    /// stamp, if the note is ours and names this stamp.
+    pub(crate) fn noted(wasm_path: &str, stamp: &[i64; 7]) -> Option<[u8; 32]> {
+        let (dir, key) = config()?;
+        let c = Config { dir, key };
+        let found = std::fs::read(note_path(&c, wasm_path)).ok()?;
+        if found.len() != NOTE_LEN {
+            return None;
+        }
+        let (body, tag) = found.split_at(NOTE_LEN - 32);
+        let hash: [u8; 32] = body[NOTE_LEN - 64..].try_into().ok()?;
+        (body == note_body(stamp, &hash) && signed(&c.key, body, wasm_path.as_bytes(), tag))
+            .then_some(hash)
+    }
+
+    /// Leaves a note that the `.wasm` at `wasm_path` had hash `wasm` at this stamp.
+    pub(crate) fn note(wasm_path: &str, stamp: &[i64; 7], wasm: &[u8; 32]) {
+        let Some((dir, key)) = config() else { return };
+        let c = Config { dir, key };
+        let file = note_path(&c, wasm_path);
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        let mut bytes = note_body(stamp, wasm);
+        let m = mac(&c.key, &bytes, wasm_path.as_bytes());
+        bytes.extend_from_slice(m.as_bytes());
+        let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &file));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
 
     /// The compiled core for `wasm` from disk, if a file there is ours and whole.
@@ -177,40 +236,30 @@ mod imp {
         let c = Config { dir, key };
         let engine = engine_id();
         let file = path(&c, wasm, &engine);
-        let bytes = crate::buffer::Buffer::read(&file).ok()?;
-        let bytes = bytes.as_slice();
-        let ok = bytes.len() >= HEADER
-            && &bytes[..8] == MAGIC
-            && bytes[8..40] == wasm[..]
-            && bytes[40..72] == engine[..]
-            && u64::from_le_bytes(bytes[72..80].try_into().ok()?) == (bytes.len() - HEADER) as u64
-            && signed(&c.key, &bytes[..80], &bytes[HEADER..], &bytes[80..HEADER]);
-        if !ok {
-            REJECTED.fetch_add(1, Ordering::Relaxed);
-            let _ = std::fs::remove_file(&file);
-            return None;
-        }
-        let payload = &bytes[HEADER..];
-        // The payload is handed over where it lies, not copied into a C API vector first:
-        // `wasm.h` defines `wasm_byte_vec_t` as `{size_t size; byte_t *data}`, as this view
-        // is, and deserializing only reads it.
-        #[repr(C)]
-        struct ByteView {
-            size: usize,
-            data: *const u8,
-        }
-        let view = ByteView {
-            size: payload.len(),
-            data: payload.as_ptr(),
-        };
-        // SAFETY: the payload is what this engine serialized (MAC under the site's key, same
-        // engine id); wasmtime still checks its own header and refuses what it cannot use.
-        // The view has the C API vector's layout (above) and outlives the call.
-        let module = unsafe {
-            capi::wasm_module_deserialize(
-                store,
-                &*(&view as *const ByteView as *const capi::wasm_byte_vec_t),
-            )
+        let buffer = crate::buffer::Buffer::read(&file).ok()?;
+        let bytes = buffer.as_slice();
+        let len = bytes.len().checked_sub(TRAILER);
+        let ok = len.is_some_and(|len| {
+            let (payload, t) = bytes.split_at(len);
+            &t[..8] == MAGIC
+                && t[8..40] == wasm[..]
+                && t[40..72] == engine[..]
+                && t[72..80] == (len as u64).to_le_bytes()
+                && signed(&c.key, &t[..80], payload, &t[80..])
+        });
+        let module = match len.filter(|_| ok) {
+            // SAFETY: the payload is what this engine serialized (MAC under the site's key,
+            // same engine id); wasmtime still checks its own header and refuses what it
+            // cannot use. In place: leaked read-only, so it stays as checked.
+            Some(len) if crate::wasmtime_engine::IN_PLACE => match buffer.leak(len) {
+                Ok(payload) => unsafe {
+                    crate::wasmtime_engine::deserialize_in_place(store, payload)
+                },
+                Err(_) => None,
+            },
+            // SAFETY: as above; wasmtime copies it.
+            Some(len) => unsafe { copied(store, &buffer.as_slice()[..len]) },
+            None => None,
         };
         match module {
             Some(m) => {
@@ -222,6 +271,34 @@ mod imp {
                 let _ = std::fs::remove_file(&file);
                 None
             }
+        }
+    }
+
+    /// # Safety
+    /// `payload` is what this engine serialized.
+    unsafe fn copied(
+        store: &mut capi::wasm_store_t,
+        payload: &[u8],
+    ) -> Option<Box<capi::wasm_module_t>> {
+        // Handed over where it lies, not copied into a C API vector first: `wasm.h` defines
+        // `wasm_byte_vec_t` as `{size_t size; byte_t *data}`, as this view is, and
+        // deserializing only reads it.
+        #[repr(C)]
+        struct ByteView {
+            size: usize,
+            data: *const u8,
+        }
+        let view = ByteView {
+            size: payload.len(),
+            data: payload.as_ptr(),
+        };
+        // SAFETY: the view has the C API vector's layout (above) and outlives the call; the
+        // payload is as this function's contract says.
+        unsafe {
+            capi::wasm_module_deserialize(
+                store,
+                &*(&view as *const ByteView as *const capi::wasm_byte_vec_t),
+            )
         }
     }
 
@@ -239,17 +316,17 @@ mod imp {
             return;
         }
         let engine = engine_id();
-        let mut header = Vec::with_capacity(HEADER);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(wasm);
-        header.extend_from_slice(&engine);
-        header.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        let m = mac(&c.key, &header, &payload);
-        header.extend_from_slice(m.as_bytes());
+        let mut trailer = Vec::with_capacity(TRAILER);
+        trailer.extend_from_slice(MAGIC);
+        trailer.extend_from_slice(wasm);
+        trailer.extend_from_slice(&engine);
+        trailer.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        let m = mac(&c.key, &trailer, &payload);
+        trailer.extend_from_slice(m.as_bytes());
         let file = path(&c, wasm, &engine);
         let tmp = file.with_extension(format!("tmp{}", std::process::id()));
         let written = std::fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(&header).and_then(|()| f.write_all(&payload)))
+            .and_then(|mut f| f.write_all(&payload).and_then(|()| f.write_all(&trailer)))
             .and_then(|()| std::fs::rename(&tmp, &file));
         match written {
             Ok(()) => {

@@ -3,14 +3,11 @@
 //! long-lived PHP-FPM worker compiles the core once.
 //!
 //! Cache functions (declared in `php-bridge/app/wasm/kct_runtime.h`):
-//! - `kct_rt_engine()`: the process's engine; stores for cached modules must come from it,
-//!   and the host never deletes it.
-//! - `kct_rt_module(store, path)`: the compiled module for the .wasm at `path`, keyed by the
-//!   file's BLAKE3 hash; the file is re-read and re-hashed whenever its size, mtime, inode or
-//!   change time differ (a replaced file always changes the last two).
-//!   The host deletes the returned module as usual (the cache keeps its own share).
+//! - `kct_rt_engine()`: the process's engine.
 //! - `kct_rt_instance(path, out)`: this thread's warm instance of the .wasm at `path`, made
-//!   on first use and kept, written to `out` (`kct_rt_warm_t`: store, instance, memory and
+//!   on first use and kept (its compiled module is cached for the process, keyed by the
+//!   file's BLAKE3 hash; the file is re-read and re-hashed whenever its size, mtime, inode or
+//!   change time differ, as a replaced file's last two always do), written to `out` (`kct_rt_warm_t`: store, instance, memory and
 //!   the core's exports). PHP's FFI objects die with each request, but the core keeps
 //!   nothing between calls, so the next request of a long-lived worker calls the same
 //!   instance instead of instantiating and looking up its exports afresh. The runtime owns
@@ -19,9 +16,10 @@
 //!   holds may be gone.
 //! - `kct_rt_instance_drop(path)`: drops this thread's instance of `path` (after a trap).
 //! - `kct_rt_pool_generation()`: the current generation.
-//! - `kct_rt_last_error()`: why the last `kct_rt_module` or `kct_rt_instance` returned NULL.
+//! - `kct_rt_last_error()`: why the last `kct_rt_instance` returned 0.
 //! - `kct_rt_cache_stats()`: `(hits << 32) | compiles` (a hit: a module or a warm instance
 //!   served without compiling), for tests and benchmarks.
+//! - `kct_rt_wasm_reads()`: how many times this process read and hashed a .wasm.
 //! - `kct_rt_disk_cache(dir, key)`, `kct_rt_disk_stats(out)`: the compiled core kept on disk
 //!   for wasmtime (see `disk`).
 // A C API for PHP's FFI: unsafe throughout, each block with its SAFETY comment.
@@ -29,6 +27,8 @@
 
 mod buffer;
 mod disk;
+#[cfg(feature = "wasmtime")]
+mod wasmtime_engine;
 
 #[cfg(all(feature = "wasmi", feature = "wasmtime"))]
 compile_error!("choose one backend: feature `wasmi` or `wasmtime`");
@@ -69,25 +69,44 @@ struct Cache {
 
 /// What identifies a file's content without reading it: size and mtime, and also the inode
 /// and the change time, which no one can set back (`touch -d` and `rsync -t` set mtime only),
-/// so a replaced `.wasm` is always read and hashed again.
-type Stamp = (u64, Option<SystemTime>, u64, u64, i64, i64);
+/// so a replaced `.wasm` is always read and hashed again. As numbers: size, mtime (s, ns),
+/// device, inode, ctime (s, ns).
+type Stamp = [i64; 7];
 
 fn stamp(meta: &std::fs::Metadata) -> Stamp {
     use std::os::unix::fs::MetadataExt;
-    (
-        meta.len(),
-        meta.modified().ok(),
-        meta.dev(),
-        meta.ino(),
+    [
+        meta.size() as i64,
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.dev() as i64,
+        meta.ino() as i64,
         meta.ctime(),
         meta.ctime_nsec(),
-    )
+    ]
+}
+
+/// A stamp is trusted once the file was last changed at least this long before it was taken.
+/// The kernel stamps changes from a coarse clock (a few milliseconds), so a file rewritten in
+/// place within one tick of being read keeps its stamp; after this long, any change moves it.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn settled(meta: &std::fs::Metadata, now: SystemTime) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let changed = std::time::UNIX_EPOCH
+        .checked_add(std::time::Duration::new(
+            meta.ctime().max(0) as u64,
+            meta.ctime_nsec().clamp(0, 999_999_999) as u32,
+        ))
+        .unwrap_or(now);
+    now.duration_since(changed).is_ok_and(|age| age >= SETTLED)
 }
 
 static ENGINE: OnceLock<Engine> = OnceLock::new();
 static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
 static HITS: AtomicU32 = AtomicU32::new(0);
 static COMPILES: AtomicU32 = AtomicU32::new(0);
+static HASHED: AtomicU32 = AtomicU32::new(0);
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -172,9 +191,7 @@ fn new_engine() -> Box<capi::wasm_engine_t> {
 }
 
 #[cfg(feature = "wasmtime")]
-fn new_engine() -> Box<capi::wasm_engine_t> {
-    capi::wasm_engine_new()
-}
+use wasmtime_engine::new_engine;
 
 #[no_mangle]
 pub extern "C" fn kct_rt_engine() -> *mut capi::wasm_engine_t {
@@ -195,72 +212,86 @@ pub extern "C" fn kct_rt_cache_stats() -> u64 {
     ((HITS.load(Ordering::Relaxed) as u64) << 32) | COMPILES.load(Ordering::Relaxed) as u64
 }
 
-/// The content hash of the .wasm at `path`, and its bytes when they had to be read: an
-/// unchanged stamp is trusted (see `Stamp`), anything else is read and hashed again.
+/// The content hash of the .wasm at `path`, and its bytes when they had to be read. An
+/// unchanged stamp (see `Stamp`) is trusted, from this process's memory or, with wasmtime,
+/// from a note an earlier process left beside the compiled core (`disk::noted`); anything
+/// else is read and hashed again, and remembered once the file has settled.
 fn content(cache: &mut Cache, path: &str) -> Result<([u8; 32], Option<buffer::Buffer>), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let now = SystemTime::now();
     let stamp = stamp(&meta);
     if let Some((_, hash)) = cache.paths.get(path).filter(|(known, _)| *known == stamp) {
         return Ok((*hash, None));
     }
+    let settled = settled(&meta, now);
+    #[cfg(feature = "wasmtime")]
+    if let Some(h) = disk::noted(path, &stamp).filter(|_| settled) {
+        cache.paths.insert(path.to_string(), (stamp, h));
+        return Ok((h, None));
+    }
     let b = buffer::Buffer::read(path.as_ref()).map_err(|e| format!("cannot read {path}: {e}"))?;
+    HASHED.fetch_add(1, Ordering::Relaxed);
     let h: [u8; 32] = blake3::hash(b.as_slice()).into();
-    cache.paths.insert(path.to_string(), (stamp, h));
+    if settled {
+        cache.paths.insert(path.to_string(), (stamp, h));
+        #[cfg(feature = "wasmtime")]
+        disk::note(path, &stamp, &h);
+    }
     Ok((h, Some(b)))
 }
 
-/// # Safety
-/// `store` must come from `kct_rt_engine()`; `path` must be a NUL-terminated string.
+/// How many times this process read and hashed a .wasm (for tests).
 #[no_mangle]
-pub unsafe extern "C" fn kct_rt_module(
-    store: *mut capi::wasm_store_t,
-    path: *const c_char,
-) -> Option<Box<capi::wasm_module_t>> {
-    if store.is_null() || path.is_null() {
-        set_error("kct_rt_module: store and path are required".into());
-        return None;
-    }
-    let store = &mut *store;
-    let path = CStr::from_ptr(path).to_string_lossy().into_owned();
-    let cache = CACHE.get_or_init(Default::default);
-    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-    let (hash, bytes) = match content(&mut cache, &path) {
-        Ok(found) => found,
-        Err(e) => {
-            set_error(e);
-            return None;
-        }
-    };
+pub extern "C" fn kct_rt_wasm_reads() -> u32 {
+    HASHED.load(Ordering::Relaxed)
+}
+
+/// The compiled module for the .wasm at `path`, whose content `content` found: from this
+/// process's cache, else (wasmtime) from disk, else compiled. Answers the hash it is kept
+/// under (the content's, or what was read if the file changed since its stamp was noted).
+fn module(
+    cache: &mut Cache,
+    store: &mut capi::wasm_store_t,
+    path: &str,
+    (hash, bytes): ([u8; 32], Option<buffer::Buffer>),
+) -> Result<([u8; 32], Box<capi::wasm_module_t>), String> {
     if let Some(shared) = cache.modules.get(&hash) {
-        if let Some(m) = capi::wasm_module_obtain(store, &shared.0) {
-            HITS.fetch_add(1, Ordering::Relaxed);
-            return Some(m);
-        }
-        set_error("the store was not created from kct_rt_engine()".into());
-        return None;
+        HITS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: both are live C API objects.
+        return unsafe { capi::wasm_module_obtain(store, &shared.0) }
+            .map(|m| (hash, m))
+            .ok_or_else(|| "the store was not created from kct_rt_engine()".to_string());
     }
     #[cfg(feature = "wasmtime")]
     if let Some(m) = disk::load(store, &hash) {
         cache
             .modules
             .insert(hash, Shared(capi::wasm_module_share(&m)));
-        return Some(m);
+        return Ok((hash, m));
     }
-    let bytes = match bytes {
-        Some(b) => b,
+    let (hash, bytes) = match bytes {
+        Some(b) => (hash, b),
+        // Known by its stamp but not compiled here: read it, and key what is compiled by
+        // what was read.
         None => match buffer::Buffer::read(path.as_ref()) {
-            Ok(b) => b,
-            Err(e) => {
-                set_error(format!("cannot read {path}: {e}"));
-                return None;
+            Ok(b) => {
+                let read: [u8; 32] = blake3::hash(b.as_slice()).into();
+                if read != hash {
+                    cache.paths.remove(path);
+                }
+                (read, b)
             }
+            Err(e) => return Err(format!("cannot read {path}: {e}")),
         },
     };
     let bytes = bytes.as_slice();
-    // SAFETY: an all-zero vector is the C API's empty vector (size 0, NULL data).
-    let mut vec: capi::wasm_byte_vec_t = std::mem::zeroed();
-    capi::wasm_byte_vec_new(&mut vec, bytes.len(), bytes.as_ptr() as _);
-    let module = capi::wasm_module_new(store, &vec);
+    // SAFETY: an all-zero vector is the C API's empty vector (size 0, NULL data), and
+    // `bytes` is readable for its length.
+    let mut vec: capi::wasm_byte_vec_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    unsafe { capi::wasm_byte_vec_new(&mut vec, bytes.len(), bytes.as_ptr() as _) };
+    // SAFETY: a live store and a vector just filled.
+    let module = unsafe { capi::wasm_module_new(store, &vec) };
     capi::wasm_byte_vec_delete(&mut vec);
     match module {
         Some(m) => {
@@ -270,14 +301,11 @@ pub unsafe extern "C" fn kct_rt_module(
             cache
                 .modules
                 .insert(hash, Shared(capi::wasm_module_share(&m)));
-            Some(m)
+            Ok((hash, m))
         }
-        None => {
-            set_error(format!(
-                "{path} is not a valid WebAssembly module for this runtime"
-            ));
-            None
-        }
+        None => Err(format!(
+            "{path} is not a valid WebAssembly module for this runtime"
+        )),
     }
 }
 
@@ -309,21 +337,19 @@ pub unsafe extern "C" fn kct_rt_instance(path: *const c_char, out: *mut kct_rt_w
     }
     let key = CStr::from_ptr(path).to_string_lossy().into_owned();
     // The content now: a replaced .wasm is instantiated afresh.
-    let hash = {
-        let cache = CACHE.get_or_init(Default::default);
-        let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-        match content(&mut cache, &key) {
-            Ok((h, _)) => h,
-            Err(e) => {
-                set_error(e);
-                return 0;
-            }
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    let found = match content(&mut cache, &key) {
+        Ok(found) => found,
+        Err(e) => {
+            set_error(e);
+            return 0;
         }
     };
     let warm = POOL.with(|p| {
         p.borrow()
             .get(&key)
-            .filter(|e| e.hash == hash)
+            .filter(|e| e.hash == found.0)
             .map(|e| e.warm())
     });
     if let Some(warm) = warm {
@@ -332,9 +358,14 @@ pub unsafe extern "C" fn kct_rt_instance(path: *const c_char, out: *mut kct_rt_w
         return 1;
     }
     let mut store = capi::wasm_store_new(&*kct_rt_engine());
-    let Some(module) = kct_rt_module(&mut *store, path) else {
-        return 0;
+    let (hash, module) = match module(&mut cache, &mut store, &key, found) {
+        Ok(made) => made,
+        Err(e) => {
+            set_error(e);
+            return 0;
+        }
     };
+    drop(cache);
     // SAFETY: an all-zero vector is the C API's empty vector (the core imports nothing).
     let imports: capi::wasm_extern_vec_t = std::mem::zeroed();
     let mut trap: *mut capi::wasm_trap_t = std::ptr::null_mut();

@@ -37,9 +37,9 @@ final class DiskCacheTest extends TestCase
         return [$rc, $out];
     }
 
-    private function cold(string $key): array
+    private function cold(string $key, array $env = []): array
     {
-        [$rc, $out] = $this->run_child('disk-cache-child.php', ['KCT_WASM_CACHE_DIR' => $this->dir, 'KCT_WASM_CACHE_KEY' => $key]);
+        [$rc, $out] = $this->run_child('disk-cache-child.php', $env + ['KCT_WASM_CACHE_DIR' => $this->dir, 'KCT_WASM_CACHE_KEY' => $key]);
         $this->assertSame(0, $rc, implode("\n", $out));
         $r = json_decode((string) end($out), true);
         $this->assertIsArray($r, implode("\n", $out));
@@ -72,10 +72,14 @@ final class DiskCacheTest extends TestCase
         $this->assertSame(0, $second['compiles'], 'and compiles nothing');
 
         $whole = (string) file_get_contents($file);
+        // The compiled core, then 112 bytes of checks: magic, the .wasm's hash, the engine's,
+        // the length, the MAC.
+        $checks = strlen($whole) - 112;
         $spoilt = [
-            'corrupt' => substr_replace($whole, chr(ord($whole[strlen($whole) - 50]) ^ 1), strlen($whole) - 50, 1),
+            'corrupt' => substr_replace($whole, chr(ord($whole[1000]) ^ 1), 1000, 1),
             'truncated' => substr($whole, 0, intdiv(strlen($whole), 2)),
-            'another engine' => substr_replace($whole, str_repeat("\0", 32), 40, 32),
+            'another engine' => substr_replace($whole, str_repeat("\0", 32), $checks + 40, 32),
+            'an older format' => substr_replace($whole, "KCTCWM2\n", $checks, 8),
             'empty' => '',
         ];
         foreach ($spoilt as $what => $bytes) {
@@ -87,6 +91,61 @@ final class DiskCacheTest extends TestCase
         // Signed under another site's key: foreign, refused.
         $r = $this->cold(str_repeat('a5', 32));
         $this->assertSame([0, 1, 1], [$r['loaded'], $r['written'], $r['rejected']], 'foreign: refused and rebuilt');
+    }
+
+    public function testANewProcessTakesTheCoresHashFromItsNoteUntilTheFileChanges(): void
+    {
+        $key = str_repeat('5a', 32);
+        $core = $this->dir . '/core.wasm';
+        copy((string) \KCTApp\wasm\KCTWasmLoader::corePath(), $core);
+        $env = ['KCT_WASM_CORE' => $core];
+        $notes = fn () => glob($this->dir . '/*.note') ?: [];
+
+        $first = $this->cold($key, $env);
+        $this->assertSame(1, $first['wasm_reads'], 'a new process reads and hashes its .wasm');
+        if ($first['keeps'] === 0) {
+            $this->assertSame([], $notes(), 'wasmi keeps nothing on disk, no note either');
+            return;
+        }
+        $this->assertSame([], $notes(), 'a file changed moments ago has no note yet: a change in the same clock tick would not move its stamp');
+
+        sleep(2);
+        $this->assertSame(1, $this->cold($key, $env)['wasm_reads'], 'settled, but no note yet: read');
+        $this->assertCount(1, $notes(), 'and noted');
+        $r = $this->cold($key, $env);
+        $this->assertSame([0, 1, 0], [$r['wasm_reads'], $r['loaded'], $r['compiles']], 'the next process takes the hash from the note and loads the compiled core');
+
+        $note = $notes()[0];
+        $good = (string) file_get_contents($note);
+        foreach (['the hash' => 70, 'the MAC' => strlen($good) - 1] as $what => $at) {
+            file_put_contents($note, substr_replace($good, chr(ord($good[$at]) ^ 1), $at, 1));
+            $r = $this->cold($key, $env);
+            $this->assertSame([1, 1, 0], [$r['wasm_reads'], $r['loaded'], $r['compiles']], "a note with $what changed is not ours: the .wasm is read");
+            $this->assertSame($good, (string) file_get_contents($note), "$what: the note is written again");
+        }
+        $r = $this->cold(str_repeat('a5', 32), $env);
+        $this->assertSame(1, $r['wasm_reads'], 'a note signed under another site\'s key is not ours');
+        file_put_contents($note, $good);
+        $this->cold($key, $env);
+
+        // Replaced by a copy (a new inode): read again, the same compiled core still serves.
+        copy($core, "$core.new");
+        rename("$core.new", $core);
+        $r = $this->cold($key, $env);
+        $this->assertSame([1, 1, 0], [$r['wasm_reads'], $r['loaded'], $r['compiles']], 'a replaced .wasm is read again');
+
+        // Rewritten in place with its size and mtime put back: the change time still moves.
+        sleep(2);
+        $this->cold($key, $env);
+        $this->assertSame(0, $this->cold($key, $env)['wasm_reads'], 'noted again');
+        $mtime = filemtime($core);
+        $h = fopen($core, 'r+');
+        fwrite($h, (string) file_get_contents($core, false, null, 0, 1));
+        fclose($h);
+        touch($core, $mtime);
+        clearstatcache();
+        $this->assertSame($mtime, filemtime($core));
+        $this->assertSame(1, $this->cold($key, $env)['wasm_reads'], 'a .wasm rewritten in place is read again');
     }
 
     public function testAGuestTrapLeavesPhpsOwnTimeoutToPhp(): void
