@@ -8,7 +8,7 @@ use crate::policy::{is_email, max_chars, MeetingPolicy, PolicyLayer, ZoomSetting
 use crate::random::HostRandom;
 use crate::secret::Secret;
 use crate::timefmt::zoom_utc;
-use crate::weburl::{join, with_query, UrlError, WebUrl};
+use crate::weburl::{push_segments, with_query, UrlError, WebUrl};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -201,6 +201,10 @@ impl crate::json::FromJson for MeetingId {
 
 /// The API origin from a token's `api_url`: https, or http on loopback for local testing.
 pub fn api_base(api_url: &str) -> Result<String> {
+    // Zoom's own origin, as nearly every site has it, without the full parse.
+    if let Some(origin) = crate::weburl::plain_https_origin(api_url) {
+        return Ok(origin.to_string());
+    }
     let bad = |m: &str| CoreError::field("api_url_invalid", "auth.api_url", m.to_string());
     let url = WebUrl::parse(api_url).map_err(|e| match e {
         UrlError::NonAsciiHost => bad("api_url host must be ASCII"),
@@ -218,10 +222,10 @@ pub fn api_base(api_url: &str) -> Result<String> {
 }
 
 fn api_url(auth: &ApiAuth, segments: &[&str]) -> Result<String> {
-    let base = api_base(&auth.api_url)?;
-    let mut all = vec!["v2"];
-    all.extend_from_slice(segments);
-    Ok(join(&base, &all))
+    let mut url = api_base(&auth.api_url)?;
+    url.push_str("/v2");
+    push_segments(&mut url, segments);
+    Ok(url)
 }
 
 fn authed(method: &'static str, url: String, auth: &ApiAuth) -> Result<HttpRequest> {
