@@ -229,7 +229,7 @@ fn content(cache: &mut Cache, path: &str) -> Result<([u8; 32], Option<buffer::Bu
         cache.paths.insert(path.to_string(), (stamp, h));
         return Ok((h, None));
     }
-    let b = buffer::Buffer::read(path.as_ref()).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let b = buffer::Buffer::map(path.as_ref()).map_err(|e| format!("cannot read {path}: {e}"))?;
     HASHED.fetch_add(1, Ordering::Relaxed);
     let h: [u8; 32] = blake3::hash(b.as_slice()).into();
     if settled {
@@ -270,10 +270,12 @@ fn module(
         return Ok((hash, m));
     }
     let (hash, bytes) = match bytes {
+        // wasmi parses and checks the mapped bytes as they are.
+        #[cfg(not(feature = "wasmtime"))]
         Some(b) => (hash, b),
-        // Known by its stamp but not compiled here: read it, and key what is compiled by
-        // what was read.
-        None => match buffer::Buffer::read(path.as_ref()) {
+        // Known by its stamp only, or (wasmtime, whose native code is kept on disk) only
+        // mapped: read into memory of our own, and key what is compiled by what was read.
+        _ => match buffer::Buffer::read(path.as_ref()) {
             Ok(b) => {
                 let read: [u8; 32] = blake3::hash(b.as_slice()).into();
                 if read != hash {
