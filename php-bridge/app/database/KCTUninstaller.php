@@ -4,7 +4,7 @@ namespace KCTApp\database;
 
 use KCTApp\database\migrations\KCTMigration0001CreateMappings;
 
-/** What uninstall removes, and only on the owner's opt-in. */
+/** What uninstall removes: the addon's data only on the owner's opt-in, its disk cache always. */
 final class KCTUninstaller
 {
     public const OPT_IN = 'kct_zoom_delete_data_on_uninstall';
@@ -21,6 +21,9 @@ final class KCTUninstaller
      */
     public static function run(): bool
     {
+        // The compiled core kept on disk (wasmtime) is no one's data: it goes whatever the
+        // opt-in says, from every site's uploads.
+        \KCTApp\storage\KCTSite::each([\KCTApp\wasm\KCTWasmLoader::class, 'removeDiskCache']);
         return in_array(true, \KCTApp\storage\KCTSite::each([self::class, 'runForSite']), true);
     }
 

@@ -233,10 +233,7 @@ final class KCTWasmLoader
         if ((int) $ffi->kct_rt_disk_cache(null, null) !== 1) {
             return; // this runtime keeps nothing on disk
         }
-        $dir = self::setting('KCT_WASM_CACHE_DIR');
-        if ($dir === '' && function_exists('wp_upload_dir')) {
-            $dir = rtrim((string) (wp_upload_dir(null, false)['basedir'] ?? ''), '/') . '/kct-zoom-cache';
-        }
+        $dir = self::cacheDir();
         $key = self::setting('KCT_WASM_CACHE_KEY');
         if ($key === '' && function_exists('wp_salt')) {
             $key = hash_hmac('sha256', 'kivicare-telemed-zoom compiled core', wp_salt('auth'));
@@ -245,6 +242,46 @@ final class KCTWasmLoader
             return;
         }
         $ffi->kct_rt_disk_cache($dir, $key);
+    }
+
+    /** KCT_WASM_CACHE_DIR, else `uploads/kct-zoom-cache`; '' when there is neither. */
+    private static function cacheDir(): string
+    {
+        $dir = self::setting('KCT_WASM_CACHE_DIR');
+        if ($dir === '' && function_exists('wp_upload_dir')) {
+            $dir = rtrim((string) (wp_upload_dir(null, false)['basedir'] ?? ''), '/') . '/kct-zoom-cache';
+        }
+        return $dir;
+    }
+
+    /**
+     * Removes what the disk cache left (compiled cores, their notes, half-written files); the
+     * default directory goes too, with its guards, when nothing else is in it. A directory
+     * named by KCT_WASM_CACHE_DIR is the site owner's and stays.
+     *
+     * @return int files removed
+     */
+    public static function removeDiskCache(): int
+    {
+        $dir = self::cacheDir();
+        if ($dir === '' || !is_dir($dir)) {
+            return 0;
+        }
+        $removed = 0;
+        foreach (glob($dir . '/kct-core-*') ?: [] as $file) {
+            if (is_file($file) && @unlink($file)) {
+                $removed++;
+            }
+        }
+        if (self::setting('KCT_WASM_CACHE_DIR') === '' && array_diff(scandir($dir) ?: [], ['.', '..', 'index.php', '.htaccess']) === []) {
+            foreach (['index.php', '.htaccess'] as $guard) {
+                if (is_file("$dir/$guard") && @unlink("$dir/$guard")) {
+                    $removed++;
+                }
+            }
+            @rmdir($dir);
+        }
+        return $removed;
     }
 
     private static function setting(string $name): string

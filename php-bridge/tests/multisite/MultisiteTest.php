@@ -178,8 +178,25 @@ final class MultisiteTest extends KCTHttpTestCase
         $this->onSecond(static function () {
             update_option(KCTUninstaller::OPT_IN, true);
         });
+        // Each site's compiled-core cache (its own uploads): removed whatever its opt-in.
+        $cacheOf = static function (): string {
+            return rtrim((string) wp_upload_dir(null, false)['basedir'], '/') . '/kct-zoom-cache';
+        };
+        $caches = [$cacheOf()];
+        $this->onSecond(static function () use ($cacheOf, &$caches) {
+            $caches[] = $cacheOf();
+        });
+        $this->assertNotSame($caches[0], $caches[1], 'each site has its own uploads');
+        foreach ($caches as $dir) {
+            wp_mkdir_p($dir);
+            file_put_contents("$dir/kct-core-0123.cwasm", 'x');
+            file_put_contents("$dir/index.php", 'x');
+        }
         try {
             $this->assertTrue(KCTUninstaller::run());
+            foreach ($caches as $dir) {
+                $this->assertDirectoryDoesNotExist($dir, 'the compiled-core cache is gone on every site');
+            }
             wp_cache_flush();
             $this->assertTrue(self::tableExists(KCTMappingRepository::table()), 'site one did not opt in: kept');
             $this->assertSame('ok', KCTTokenStore::get($doctor, true)['state']);
