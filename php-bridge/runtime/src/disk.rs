@@ -14,6 +14,8 @@
 //!   key; answers 1 when the backend keeps compiled modules, 0 when it does not.
 //! - `kct_rt_disk_stats(out)`: `out[0..3]` = files loaded, files written, files rejected.
 //!
+//! Writing a compiled core removes the other ones untouched for an hour (`remove_stale`).
+//!
 //! Beside the compiled cores, a note per `.wasm` path says which hash the file had at which
 //! stamp (size, times, inode), under the same key: a new process that finds its `.wasm`
 //! unchanged takes the hash from the note instead of reading and hashing the file (about half
@@ -331,9 +333,41 @@ mod imp {
         match written {
             Ok(()) => {
                 WRITTEN.fetch_add(1, Ordering::Relaxed);
+                remove_stale(&c.dir, &file);
             }
             Err(_) => {
                 let _ = std::fs::remove_file(&tmp);
+            }
+        }
+    }
+
+    /// After a new compiled core is written: the other compiled cores (earlier `.wasm`
+    /// versions, another wasmtime, a CPU of the past) and half-written files left by a
+    /// process that died, once untouched for `STALE`. Each is 1.4 MB, and every plugin update
+    /// would otherwise leave one behind for good. Removing one in use costs nothing: a
+    /// process reads its compiled core into memory of its own, and a file that goes is
+    /// compiled again by whoever still needs it. Recent files stay, so two versions in use
+    /// side by side (a shared cache directory, an update rolling out) do not undo each other.
+    fn remove_stale(dir: &std::path::Path, keep: &std::path::Path) {
+        const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let now = std::time::SystemTime::now();
+        for e in entries.flatten() {
+            let path = e.path();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let ours = name.starts_with("kct-core-")
+                && (name.ends_with(".cwasm") || name.contains(".tmp"));
+            let stale = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age >= STALE);
+            if ours && stale && path != keep {
+                let _ = std::fs::remove_file(&path);
             }
         }
     }

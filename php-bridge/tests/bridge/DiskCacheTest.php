@@ -148,6 +148,35 @@ final class DiskCacheTest extends TestCase
         $this->assertSame(1, $this->cold($key, $env)['wasm_reads'], 'a .wasm rewritten in place is read again');
     }
 
+    public function testWritingACompiledCoreRemovesTheOnesLeftUntouchedForAnHour(): void
+    {
+        $old = time() - 7200;
+        $files = [
+            'an earlier version' => ['kct-core-00000000000000000000000000000000.cwasm', $old],
+            'a half-written file' => ['kct-core-00000000000000000000000000000000.tmp4242', $old],
+            'another version in use' => ['kct-core-11111111111111111111111111111111.cwasm', time()],
+            'someone else\'s' => ['notes.cwasm', $old],
+        ];
+        foreach ($files as [$name, $mtime]) {
+            file_put_contents("$this->dir/$name", 'x');
+            touch("$this->dir/$name", $mtime);
+        }
+        $r = $this->cold(str_repeat('5a', 32));
+        clearstatcache();
+        if ($r['keeps'] === 0) {
+            foreach ($files as $what => [$name]) {
+                $this->assertFileExists("$this->dir/$name", "wasmi writes nothing and removes nothing: $what");
+            }
+            return;
+        }
+        $this->assertSame(1, $r['written']);
+        $this->assertFileDoesNotExist("$this->dir/{$files['an earlier version'][0]}", 'an earlier compiled core goes');
+        $this->assertFileDoesNotExist("$this->dir/{$files['a half-written file'][0]}", 'so does a dead process\'s half-written file');
+        $this->assertFileExists("$this->dir/{$files['another version in use'][0]}", 'a recent one stays');
+        $this->assertFileExists("$this->dir/{$files['someone else\'s'][0]}", 'files not ours stay');
+        $this->assertCount(2, glob("$this->dir/kct-core-*.cwasm") ?: [], 'the new one and the recent one');
+    }
+
     public function testAGuestTrapLeavesPhpsOwnTimeoutToPhp(): void
     {
         [$rc, $out] = $this->run_child('trap-then-timeout.php');
