@@ -5,7 +5,7 @@
 //!   cost a page fault per 4 KB page; read this way, a cold start with the compiled core on
 //!   disk went from about 6.2 to 2.9 ms (load, check and deserialize, side by side). The
 //!   memory starts on a 2 MB boundary, so page-aligned: wasmtime can run the compiled core
-//!   from it (`leak`).
+//!   from it (`freeze`, then kept for the life of the process).
 //! - `map`: the page cache's own pages, for the .wasm a new process hashes and wasmi parses:
 //!   no copy at all (a wasmi cold start 0.26 ms shorter than reading it, side by side).
 // Maps memory and reads a file into it: unsafe by nature (each block says why it holds).
@@ -113,17 +113,13 @@ impl Buffer {
 
 #[cfg(feature = "wasmtime")]
 impl Buffer {
-    /// The first `len` bytes, read-only and kept for the life of the process: what wasmtime
-    /// may run in place (nothing can write them any more, and they are never unmapped).
-    pub(crate) fn leak(self, len: usize) -> std::io::Result<&'static [u8]> {
-        let len = len.min(self.len);
+    /// Makes the whole buffer read-only: what wasmtime may run in place stays as checked.
+    pub(crate) fn freeze(&self) -> std::io::Result<()> {
         // SAFETY: our own mapping, whole.
         if unsafe { libc::mprotect(self.map.cast(), self.map_len, libc::PROT_READ) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        let buf = std::mem::ManuallyDrop::new(self);
-        // SAFETY: `len` initialised bytes at `ptr`, never written or unmapped again.
-        Ok(unsafe { std::slice::from_raw_parts(buf.ptr, len) })
+        Ok(())
     }
 }
 

@@ -204,10 +204,13 @@ mod imp {
     pub(crate) fn noted(wasm_path: &str, stamp: &[i64; 7]) -> Option<[u8; 32]> {
         let (dir, key) = config()?;
         let c = Config { dir, key };
-        let found = std::fs::read(note_path(&c, wasm_path)).ok()?;
-        if found.len() != NOTE_LEN {
+        let mut f = std::fs::File::open(note_path(&c, wasm_path)).ok()?;
+        // Read only what a note can be: whatever else lies there is not one.
+        let mut found = [0u8; NOTE_LEN];
+        if f.metadata().ok()?.len() != NOTE_LEN as u64 {
             return None;
         }
+        std::io::Read::read_exact(&mut f, &mut found).ok()?;
         let (body, tag) = found.split_at(NOTE_LEN - 32);
         let hash: [u8; 32] = body[NOTE_LEN - 64..].try_into().ok()?;
         (body == note_body(stamp, &hash) && signed(&c.key, body, wasm_path.as_bytes(), tag))
@@ -252,12 +255,9 @@ mod imp {
         let module = match len.filter(|_| ok) {
             // SAFETY: the payload is what this engine serialized (MAC under the site's key,
             // same engine id); wasmtime still checks its own header and refuses what it
-            // cannot use. In place: leaked read-only, so it stays as checked.
-            Some(len) if crate::wasmtime_engine::IN_PLACE => match buffer.leak(len) {
-                Ok(payload) => unsafe {
-                    crate::wasmtime_engine::deserialize_in_place(store, payload)
-                },
-                Err(_) => None,
+            // cannot use.
+            Some(len) if crate::wasmtime_engine::IN_PLACE => unsafe {
+                crate::wasmtime_engine::deserialize_in_place(store, buffer, len)
             },
             // SAFETY: as above; wasmtime copies it.
             Some(len) => unsafe { copied(store, &buffer.as_slice()[..len]) },

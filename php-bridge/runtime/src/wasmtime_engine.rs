@@ -33,22 +33,28 @@ pub(crate) fn new_engine() -> Box<capi::wasm_engine_t> {
     capi::wasm_engine_new_with_config(config)
 }
 
-/// The compiled core in `payload` as a module for `store`, used where it lies.
+/// The compiled core in the first `len` bytes of `buffer` as a module for `store`, used where
+/// it lies: the buffer is made read-only and, once wasmtime has taken it, kept for the life of
+/// the process (modules are never unloaded); a refused one is unmapped as usual.
 ///
 /// # Safety
-/// `payload` is what this engine serialized (the caller checked its MAC), it stays mapped and
-/// unchanged for the life of the process (the caller leaks it, read-only), and `store` was
-/// made from `kct_rt_engine()`.
+/// Those bytes are what this engine serialized (the caller checked their MAC), and `store`
+/// was made from `kct_rt_engine()`.
 pub(crate) unsafe fn deserialize_in_place(
     store: &mut capi::wasm_store_t,
-    payload: &'static [u8],
+    buffer: crate::buffer::Buffer,
+    len: usize,
 ) -> Option<Box<capi::wasm_module_t>> {
+    buffer.freeze().ok()?;
+    let payload = &buffer.as_slice()[..len.min(buffer.as_slice().len())];
     // SAFETY: `wasm_engine_t` is `#[repr(C)]` around one `Engine` (checked above), and the
     // process's engine is never dropped.
     let engine = unsafe { &*crate::kct_rt_engine().cast_const().cast::<Engine>() };
-    // SAFETY: as this function's contract says.
-    let module =
-        unsafe { Module::deserialize_raw(engine, std::ptr::NonNull::from(payload)) }.ok()?;
+    // SAFETY: the bytes are as this function's contract says; read-only from here on, and
+    // never unmapped once the module holds them (below).
+    let module = unsafe { Module::deserialize_raw(engine, std::ptr::NonNull::from(payload)) };
+    let module = module.ok()?;
+    std::mem::forget(buffer);
     // SAFETY: `wasm_shared_module_t` is `#[repr(C)]` around one `Module` (checked above);
     // `wasm_module_obtain` only clones it (and checks the store has the same engine).
     let shared = unsafe { &*(&module as *const Module).cast::<capi::wasm_shared_module_t>() };
