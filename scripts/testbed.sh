@@ -86,6 +86,13 @@ install_wordpress() {
 }
 PLUGIN="$ROOT/php-bridge"
 PRELOAD_HEADER="$ROOT/php-bridge/lib/kct_runtime.preload.h"
+# Another runtime library for the web servers (KCT_WASM_RUNTIME_LIB, the opt-in wasmtime one
+# say): its own preload header, naming that library.
+if [ -n "${KCT_WASM_RUNTIME_LIB:-}" ]; then
+  mkdir -p "$RUN"
+  php "$PLUGIN/preload.php" header > "$RUN/kct_runtime.preload.h"
+  PRELOAD_HEADER="$RUN/kct_runtime.preload.h"
+fi
 
 start_fake_zoom() {
   if alive "$RUN/fake-zoom.pid"; then return 0; fi

@@ -6,7 +6,8 @@
  * server), the addon's meeting made at the fake Zoom over loopback until the row is active.
  * Runs are interleaved (zoom, none, none, zoom, ...) so machine noise hits both alike;
  * medians. Also: one page with the plugin active against inactive, interleaved the same way.
- * `--readme` writes the table into README.md.
+ * `--readme` writes the table into README.md. With KCT_WASM_RUNTIME_LIB set, the test bed's web
+ * servers (and the table's label) use that runtime library instead of the default wasmi.
  */
 require dirname(__DIR__) . '/soak/clinic.php';
 
@@ -98,6 +99,9 @@ $col = static function (array $rows, string $k): array {
 $ms = static function (float $us): string {
     return sprintf('%.2f ms', $us / 1000);
 };
+// The runtime the web servers load (the same library as this process: KCT_WASM_RUNTIME_LIB
+// or the default); only wasmtime keeps a compiled core on disk.
+$runtime = (int) \KCTApp\wasm\KCTWasmLoader::ffi()->kct_rt_disk_cache(null, null) === 1 ? 'wasmtime' : 'wasmi';
 $zw = median($col($m['zoom'], 'wall'));
 $nw = median($col($m['none'], 'wall'));
 $rows = [
@@ -108,7 +112,7 @@ $rows = [
     sprintf('| ratio addon / stand-in | %.2f× (+%s) |', $zw / $nw, $ms($zw - $nw)),
     sprintf('| … inside the request, transaction to commit: addon %s, stand-in %s | |', $ms(median($col($m['zoom'], 'booking_us'))), $ms(median($col($m['none'], 'booking_us')))),
     sprintf('| … core calls per booking (the addon) | %d |', (int) median($col($m['zoom'], 'core_calls'))),
-    sprintf('| … core time per booking, wasmi, JSON in and out included | %.0f µs |', median($col($m['zoom'], 'core_us'))),
+    sprintf('| … core time per booking, %s, JSON in and out included | %.0f µs |', $runtime, median($col($m['zoom'], 'core_us'))),
     '| … each core call, in order: ' . implode(', ', array_map(static function (int $i) use ($m): string {
         $us = array_map(static function (array $r) use ($i): float {
             return (float) ($r['core_calls_us'][$i][1] ?? 0);
