@@ -4,12 +4,14 @@ namespace KCTApp\wasm;
 
 /**
  * The core .wasm behind PHP FFI. JSON in, JSON out, through the core's exports
- * (kct_buffer, kct_call, kct_free). The instance is the runtime's warm one for this worker
+ * (kct_buffer, kct_call, kct_free), which the runtime calls for us in one FFI call
+ * (`kct_rt_call`). The instance is the runtime's warm one for this worker
  * (`kct_rt_instance`): made once, called by every request the worker serves, never deleted
- * here. Memory discipline: the memory base is re-read after every call (the runtime moves
- * it when memory grows), every copy is bounds-checked, every answer is freed, requests go
- * through the instance's one request buffer, and after a trap the instance is dropped (the
- * next call makes a fresh one) and the guest's panic message is surfaced.
+ * here. Memory discipline (kept by the runtime for each call, by this class for the ABI
+ * check): the memory base is re-read after every guest call (memory moves when it grows),
+ * every copy is bounds-checked, every answer is freed, requests go through the instance's
+ * one request buffer, and after a trap the instance is dropped (the next call makes a fresh
+ * one) and the guest's panic message is surfaced.
  */
 final class KCTCore
 {
@@ -17,6 +19,11 @@ final class KCTCore
     public const MAX_INPUT = 1048576;
     public const I32 = 0;
     public const I64 = 1;
+    /** kct_rt_call's statuses (see the runtime's call.rs). */
+    private const OK = 1;
+    private const STALE = 2;
+    private const TRAP = -1;
+    private const ALLOC = -2;
 
     /** @var \FFI */
     private $ffi;
@@ -27,6 +34,10 @@ final class KCTCore
     private $instance;
     /** @var int the runtime's instance generation when this object took its instance */
     private $generation = 0;
+    /** @var mixed the runtime's kct_rt_warm_t this object took (its pointers are the runtime's) */
+    private $warm;
+    /** @var mixed kct_rt_answer_t: where kct_rt_call puts the answer */
+    private $answer;
     private $memory;
     /** @var array<string, mixed> export name => wasm_func_t* */
     private $funcs = [];
@@ -45,6 +56,7 @@ final class KCTCore
         $this->results = $ffi->new('wasm_val_vec_t');
         $this->resultVals = $ffi->new('wasm_val_t[1]');
         $this->results->data = \FFI::addr($this->resultVals[0]);
+        $this->answer = $ffi->new('kct_rt_answer_t');
         $this->instantiate();
     }
 
@@ -67,6 +79,7 @@ final class KCTCore
             $why = (string) $ffi->kct_rt_last_error();
             throw $this->fail(KCTRuntimeStatus::CORE_INVALID, 'The core .wasm cannot be loaded: ' . $why . '.', 'rebuild it with "make wasm"; the core must import nothing');
         }
+        $this->warm = $warm;
         $this->instance = $warm->instance;
         $this->store = $warm->store;
         $this->memory = $warm->memory;
@@ -116,6 +129,7 @@ final class KCTCore
     /** Lets go of this object's handles; the runtime keeps the instance for the next request. */
     private function release(): void
     {
+        $this->warm = null;
         $this->instance = null;
         $this->store = null;
         $this->memory = null;
@@ -187,7 +201,8 @@ final class KCTCore
 
     public function abiVersion(): int
     {
-        if ($this->instance === null) {
+        if ($this->instance === null || $this->ffi->kct_rt_pool_generation() !== $this->generation) {
+            $this->release();
             $this->instantiate();
         }
         return $this->invoke('kct_abi_version', [], self::I32);
@@ -214,36 +229,33 @@ final class KCTCore
         if ($len > self::MAX_INPUT) {
             throw new KCTCoreException('input_too_large', sprintf('request is %d bytes; the limit is %d', $len, self::MAX_INPUT));
         }
-        if ($this->instance === null || $this->ffi->kct_rt_pool_generation() !== $this->generation) {
-            // First call, or the runtime made or dropped an instance since (another object's
-            // trap, say): take the runtime's current one.
-            $this->release();
+        if ($this->instance === null) {
             $this->instantiate();
         }
-        // The instance's request buffer, asked for at every call: another core object on the
-        // same warm instance may have grown it (and so moved it) since. Sizes go up in powers
-        // of two, so the buffer is rarely moved.
-        $cap = min(max(4096, 1 << (int) ceil(log(max($len, 1), 2))), self::MAX_INPUT);
-        $buf = $this->invoke('kct_buffer', [$cap], self::I32) & 0xFFFFFFFF;
-        if ($buf === 0) {
-            throw new KCTCoreException('core_alloc', 'the core could not allocate the request');
+        // One FFI call does the whole round trip (the runtime's kct_rt_call: the request into
+        // the instance's buffer, kct_call, the answer copied out and freed in the guest); PHP
+        // doing each step itself cost 50 to 80 µs a call from a web request's cold caches.
+        $status = $this->ffi->kct_rt_call(\FFI::addr($this->warm), $request, $len, \FFI::addr($this->answer));
+        if ($status === self::STALE) {
+            // The runtime made or dropped an instance since this object took its own (another
+            // object's trap, a replaced .wasm): take the current one. Nothing ran.
+            $this->release();
+            $this->instantiate();
+            $status = $this->ffi->kct_rt_call(\FFI::addr($this->warm), $request, $len, \FFI::addr($this->answer));
         }
-        if ($len > 0) {
-            // Re-read base and size: the runtime moves memory when it grows.
-            $size = $this->ffi->wasm_memory_data_size($this->memory);
-            if ($buf + $len > $size) {
-                throw new KCTCoreException('core_memory', "The core's buffer lies outside its memory.");
+        if ($status !== self::OK) {
+            $why = (string) $this->ffi->kct_rt_last_error();
+            if ($status === self::TRAP) {
+                // The runtime has dropped the instance; the next call takes a fresh one.
+                $this->release();
+                throw new KCTCoreException('core_trap', $why);
             }
-            \FFI::memcpy($this->ffi->wasm_memory_data($this->memory) + $buf, $request, $len);
+            if ($status === self::ALLOC) {
+                throw new KCTCoreException('core_alloc', 'the core could not allocate the request');
+            }
+            throw new KCTCoreException('core_memory', $why);
         }
-        $packed = $this->invoke('kct_call', [$buf, $len], self::I64);
-        $outPtr = ($packed >> 32) & 0xFFFFFFFF;
-        $outLen = $packed & 0xFFFFFFFF;
-        try {
-            return $this->read($outPtr, $outLen);
-        } finally {
-            $this->invoke('kct_free', [$outPtr, $outLen], null);
-        }
+        return $this->answer->size > 0 ? \FFI::string($this->answer->data, $this->answer->size) : '';
     }
 
     /**

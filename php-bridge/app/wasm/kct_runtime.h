@@ -1,8 +1,9 @@
 /*
  * The subset of the standard wasm C API (wasm.h) that the PHP bridge uses, flattened for
  * PHP's FFI parser (no preprocessor), plus the runtime library's own functions. The runtime
- * makes the instance and looks up its exports (kct_rt_instance); PHP calls them and reads
- * their memory. Declare only symbols the library exports: FFI::cdef fails on any missing one.
+ * makes the instance and looks up its exports (kct_rt_instance) and makes each core call
+ * (kct_rt_call); PHP checks the ABI through the exports itself. Declare only symbols the
+ * library exports: FFI::cdef fails on any missing one.
  */
 typedef struct wasm_store_t wasm_store_t;
 typedef struct wasm_instance_t wasm_instance_t;
@@ -42,6 +43,8 @@ typedef struct kct_rt_warm_t {
     uint64_t generation;
 } kct_rt_warm_t;
 int kct_rt_instance(const char *path, kct_rt_warm_t *out);
+typedef struct kct_rt_answer_t { size_t size; const char *data; } kct_rt_answer_t;
+int kct_rt_call(const kct_rt_warm_t *warm, const char *request, size_t len, kct_rt_answer_t *out);
 void kct_rt_instance_drop(const char *path);
 uint64_t kct_rt_pool_generation(void);
 const char *kct_rt_last_error(void);

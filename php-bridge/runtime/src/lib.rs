@@ -14,6 +14,8 @@
 //!   all of it: the host never deletes any. `out->generation` changes whenever an instance
 //!   of this thread is made or dropped, so a host object can tell that the instance it
 //!   holds may be gone.
+//! - `kct_rt_call(warm, request, len, out)`: one core call on a warm instance, the request
+//!   in and the answer out (see `call`).
 //! - `kct_rt_instance_drop(path)`: drops this thread's instance of `path` (after a trap).
 //! - `kct_rt_pool_generation()`: the current generation.
 //! - `kct_rt_last_error()`: why the last `kct_rt_instance` returned 0.
@@ -26,6 +28,7 @@
 #![allow(unsafe_code)]
 
 mod buffer;
+mod call;
 mod disk;
 #[cfg(feature = "wasmtime")]
 mod wasmtime_engine;
@@ -111,7 +114,7 @@ static HASHED: AtomicU32 = AtomicU32::new(0);
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
     static POOL: RefCell<HashMap<String, Pooled>> = RefCell::new(HashMap::new());
-    static GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+    pub(crate) static GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
 }
 
 /// A thread's warm instance of one core, with its store (per thread: a store is not to be
@@ -151,7 +154,7 @@ fn next_generation() -> u64 {
     })
 }
 
-fn set_error(msg: String) {
+pub(crate) fn set_error(msg: String) {
     let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
 }
@@ -315,15 +318,15 @@ fn module(
 /// and the core's exports, NULL where the core does not export one.
 #[repr(C)]
 pub struct kct_rt_warm_t {
-    store: *mut capi::wasm_store_t,
-    instance: *mut capi::wasm_instance_t,
-    memory: *mut capi::wasm_memory_t,
-    abi_version: *mut capi::wasm_func_t,
-    buffer: *mut capi::wasm_func_t,
-    call: *mut capi::wasm_func_t,
-    free: *mut capi::wasm_func_t,
-    panic_message: *mut capi::wasm_func_t,
-    generation: u64,
+    pub(crate) store: *mut capi::wasm_store_t,
+    pub(crate) instance: *mut capi::wasm_instance_t,
+    pub(crate) memory: *mut capi::wasm_memory_t,
+    pub(crate) abi_version: *mut capi::wasm_func_t,
+    pub(crate) buffer: *mut capi::wasm_func_t,
+    pub(crate) call: *mut capi::wasm_func_t,
+    pub(crate) free: *mut capi::wasm_func_t,
+    pub(crate) panic_message: *mut capi::wasm_func_t,
+    pub(crate) generation: u64,
 }
 
 /// This thread's warm instance of the .wasm at `path` into `out`: 1, or 0 with
@@ -470,6 +473,22 @@ pub unsafe extern "C" fn kct_rt_instance_drop(path: *const c_char) {
     }
     let key = CStr::from_ptr(path).to_string_lossy().into_owned();
     let gone = POOL.with(|p| p.borrow_mut().remove(&key));
+    if gone.is_some() {
+        next_generation();
+    }
+    drop(gone);
+}
+
+/// Drops this thread's instance whose instance is `instance` (after a trap in `kct_rt_call`).
+pub(crate) fn drop_instance(instance: *mut capi::wasm_instance_t) {
+    let gone = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let key = p
+            .iter()
+            .find(|(_, e)| e.warm.instance == instance)
+            .map(|(k, _)| k.clone());
+        key.and_then(|k| p.remove(&k))
+    });
     if gone.is_some() {
         next_generation();
     }

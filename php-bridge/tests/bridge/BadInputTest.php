@@ -88,6 +88,33 @@ final class BadInputTest extends TestCase
         $this->assertSame(KCTRuntimeStatus::CORE_INVALID, $this->loadError($path)->status->state);
     }
 
+    public function testACoreAnsweringOutsideItsMemoryIsACoreMemoryErrorAndNothingIsFreed(): void
+    {
+        $core = KCTWasmLoader::core($this->fromWat('answers-outside-memory'));
+        for ($i = 0; $i < 2; $i++) {
+            try {
+                $core->callRaw('{"op":"meta.info","input":{}}');
+                $this->fail('an answer outside the memory was read');
+            } catch (\KCTApp\wasm\KCTCoreException $e) {
+                // Its kct_free traps: had the runtime freed the bad answer, this would be a trap.
+                $this->assertSame('core_memory', $e->errorCode, $e->getMessage());
+                $this->assertStringContainsString('outside its memory (60000+10000 > 65536)', $e->getMessage());
+            }
+        }
+    }
+
+    public function testACoreThatCannotAllocateTheRequestIsACoreAllocError(): void
+    {
+        $core = KCTWasmLoader::core($this->fromWat('cannot-allocate'));
+        try {
+            $core->callRaw('{"op":"meta.info","input":{}}');
+            $this->fail('the call ran without a buffer');
+        } catch (\KCTApp\wasm\KCTCoreException $e) {
+            // Its kct_call traps: the runtime must not run it without the request in place.
+            $this->assertSame('core_alloc', $e->errorCode, $e->getMessage());
+        }
+    }
+
     private function childStatus(array $ini, array $env = [], string $user = ''): array
     {
         $cmd = ($user !== '' ? 'runuser -u ' . escapeshellarg($user) . ' -- ' : '') . escapeshellarg(PHP_BINARY);
