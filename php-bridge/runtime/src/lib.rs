@@ -5,20 +5,21 @@
 //! Cache functions (declared in `php-bridge/app/wasm/kct_runtime.h`):
 //! - `kct_rt_engine()`: the process's engine.
 //! - `kct_rt_instance(path, out)`: this thread's warm instance of the .wasm at `path`, made
-//!   on first use and kept (its compiled module is cached for the process, keyed by the
-//!   file's BLAKE3 hash; the file is re-read and re-hashed whenever its size, mtime, inode or
-//!   change time differ, as a replaced file's last two always do), written to `out` (`kct_rt_warm_t`: store, instance, memory and
-//!   the core's exports). PHP's FFI objects die with each request, but the core keeps
-//!   nothing between calls, so the next request of a long-lived worker calls the same
-//!   instance instead of instantiating and looking up its exports afresh. The runtime owns
-//!   all of it: the host never deletes any. `out->generation` changes whenever an instance
-//!   of this thread is made or dropped, so a host object can tell that the instance it
-//!   holds may be gone.
+//!   on first use and kept, written to `out` (`kct_rt_warm_t`: store, instance, memory and
+//!   the core's exports). Its compiled module is cached for the process, keyed by the file's
+//!   BLAKE3 hash; the file is re-read and re-hashed whenever its size, mtime, inode or change
+//!   time differ (as a replaced file's last two always do). PHP's FFI objects die with each
+//!   request, but the core keeps nothing between calls, so the next request of a long-lived
+//!   worker calls the same instance instead of instantiating and looking up its exports
+//!   afresh. The runtime owns all of it: the host never deletes any. `out->generation`
+//!   changes whenever an instance of this thread is made or dropped, so the runtime can
+//!   tell a host object that the instance it holds may be gone (`kct_rt_call`'s STALE).
 //! - `kct_rt_call(warm, request, len, out)`: one core call on a warm instance, the request
 //!   in and the answer out (see `call`).
 //! - `kct_rt_instance_drop(path)`: drops this thread's instance of `path` (after a trap).
 //! - `kct_rt_pool_generation()`: the current generation.
-//! - `kct_rt_last_error()`: why the last `kct_rt_instance` returned 0.
+//! - `kct_rt_last_error()`: why the last `kct_rt_instance` returned 0, or `kct_rt_call` did
+//!   not answer.
 //! - `kct_rt_cache_stats()`: `(hits << 32) | compiles` (a hit: a module or a warm instance
 //!   served without compiling), for tests and benchmarks.
 //! - `kct_rt_wasm_reads()`: how many times this process read and hashed a .wasm.
