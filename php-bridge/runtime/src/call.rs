@@ -54,6 +54,10 @@ struct Vals {
     data: *mut Val,
 }
 
+const _: () = assert!(size_of::<Val>() == size_of::<capi::wasm_val_t>());
+const _: () = assert!(size_of::<Vals>() == size_of::<capi::wasm_val_vec_t>());
+
+/// `wasm.h`'s value kinds.
 const I32: u8 = 0;
 const I64: u8 = 1;
 
