@@ -83,6 +83,7 @@ impl HttpRequest {
 
 #[derive(Debug, Clone, Default, FromJson)]
 #[serde(deny_unknown_fields)]
+#[from_json(inline)]
 pub struct HttpResponse {
     pub status: u16,
     /// Header names in any case; looked up case-insensitively.

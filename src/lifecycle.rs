@@ -45,6 +45,7 @@ pub const RANDOM_BYTES: usize = 34;
 /// KiviCare passed when the table cannot be read).
 #[derive(Debug, Clone, Default, FromJson)]
 #[serde(deny_unknown_fields)]
+#[from_json(inline)]
 pub struct AppointmentNow {
     /// False (the default) when the host could not look (KiviCare absent): existence is
     /// then assumed and the facts are what KiviCare passed.
@@ -70,6 +71,7 @@ impl AppointmentNow {
 /// What the last effect came to.
 #[derive(Debug, Clone, FromJson)]
 #[serde(deny_unknown_fields)]
+#[from_json(inline)]
 pub struct Last {
     /// The `call` effect this answers, as the step gave it (only its keys below are read).
     pub call: CallEcho,
@@ -86,6 +88,7 @@ pub struct Last {
 }
 
 #[derive(Debug, Clone, FromJson)]
+#[from_json(inline)]
 pub struct CallEcho {
     pub operation: String,
     pub doctor_id: u64,
@@ -245,6 +248,7 @@ impl OutcomeIn {
 /// call instead of three (decide the token, build the request, then step).
 #[derive(Debug, FromJson)]
 #[serde(deny_unknown_fields)]
+#[from_json(inline)]
 pub struct StepAuth {
     pub doctor_id: u64,
     pub mode: Mode,
@@ -253,6 +257,7 @@ pub struct StepAuth {
 
 #[derive(Debug, FromJson)]
 #[serde(deny_unknown_fields)]
+#[from_json(inline)]
 pub struct StepInput {
     pub appointment_id: u64,
     /// What was asked, on a loop's first step only; absent: resume the row's own work.

@@ -27,6 +27,7 @@ pub enum Status {
 
 #[derive(Debug, Clone, PartialEq, Serialize, FromJson)]
 #[serde(deny_unknown_fields)]
+#[from_json(inline)]
 pub struct MappingRow {
     pub appointment_id: u64,
     pub doctor_id: Option<u64>,

@@ -15,6 +15,7 @@ use serde_json::Value;
 /// Where and as whom to call the Meeting API.
 #[derive(Debug, Clone, FromJson)]
 #[serde(deny_unknown_fields)]
+#[from_json(inline)]
 pub struct ApiAuth {
     pub access_token: Secret,
     pub api_url: String,
@@ -24,6 +25,7 @@ pub struct ApiAuth {
 #[derive(Debug, Clone, FromJson)]
 #[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 #[serde(deny_unknown_fields)]
+#[from_json(inline)]
 pub struct AppointmentFacts {
     pub id: u64,
     #[cfg_attr(feature = "browser", serde(default))]
@@ -44,6 +46,7 @@ pub struct AppointmentFacts {
 
 #[derive(Debug, FromJson)]
 #[serde(deny_unknown_fields)]
+#[from_json(inline)]
 pub struct CreateInput {
     pub auth: ApiAuth,
     pub host: String,
@@ -500,6 +503,7 @@ pub struct MeetingRecord {
 /// [`MeetingRecord`] the core returned earlier (`zoom_id`). Unknown fields are ignored and a
 /// field of the wrong type reads as absent.
 #[derive(FromJson)]
+#[from_json(inline)]
 struct ZoomMeeting {
     id: Lenient<MeetingId>,
     zoom_id: Lenient<MeetingId>,

@@ -18,6 +18,7 @@ const DIGITS: &[u8] = b"0123456789";
 #[derive(Debug, Clone, Default, Serialize, PartialEq, FromJson)]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "browser", derive(tsify::Tsify))]
+#[from_json(inline)]
 pub struct PolicyLayer {
     pub waiting_room: Option<bool>,
     pub join_before_host: Option<bool>,

@@ -20,6 +20,7 @@ pub enum Mode {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, FromJson)]
+#[from_json(inline)]
 pub struct TokenSet {
     pub access_token: Secret,
     #[serde(skip_serializing_if = "Option::is_none")]

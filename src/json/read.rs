@@ -263,7 +263,7 @@ impl<'a> Path<'a> {
         step: Step::Root,
     };
 
-    fn key(&'a self, key: &'a str) -> Path<'a> {
+    pub(crate) fn key(&'a self, key: &'a str) -> Path<'a> {
         Path {
             parent: Some(self),
             step: Step::Key(key),
@@ -454,6 +454,71 @@ impl<'a, 'j> Obj<'a, 'j> {
     }
 }
 
+/// What `#[derive(FromJson)]` reads a `#[from_json(inline)]` struct with: the object's entries
+/// sorted into the struct's slots in one pass, then each field read from its slot (see
+/// `json_derive`).
+pub mod derived {
+    use super::*;
+
+    /// The object's entries, or the error for what is there instead.
+    pub fn entries<'j>(v: Json<'j>, at: &Path) -> Result<Vec<(Cow<'j, str>, Json<'j>)>> {
+        match v {
+            Json::Obj(fields) => Ok(fields),
+            v => Err(at.expected("an object", &v)),
+        }
+    }
+
+    pub use super::super::parse::same_key;
+
+    /// A value the struct does not keep (an unknown field it accepts, or a repeated key's
+    /// earlier value), let go of without walking it.
+    pub fn drop_value(v: Json) {
+        crate::abi::discard(v);
+    }
+
+    /// The error for the first field, in input order, that the struct does not know.
+    pub fn unknown(at: &Path, key: &str, known: &[&str]) -> CoreError {
+        let name: String = key.chars().take(64).collect();
+        at.key(&name).error(format_args!(
+            "is not a known field; expected one of: {}",
+            known.join(", ")
+        ))
+    }
+
+    /// A field from its slot; absent is the type's own default (`None` for options) or an
+    /// error. The first error is kept in `err` and reading stops there.
+    pub fn field<T: FromJson>(v: Option<Json>, at: Path, err: &mut Option<CoreError>) -> Option<T> {
+        let r = match v {
+            Some(v) => T::from_json(v, at),
+            None => T::absent().ok_or_else(|| at.error("is required")),
+        };
+        r.map_err(|e| *err = Some(e)).ok()
+    }
+
+    /// A field with a default for when it is absent.
+    pub fn field_or<T: FromJson>(
+        v: Option<Json>,
+        at: Path,
+        default: impl FnOnce() -> T,
+        err: &mut Option<CoreError>,
+    ) -> Option<T> {
+        let r = match v {
+            Some(v) => T::from_json(v, at),
+            None => Ok(default()),
+        };
+        r.map_err(|e| *err = Some(e)).ok()
+    }
+
+    /// The struct, or the first field's error.
+    pub fn built<T>(built: Option<T>, err: Option<CoreError>, at: &Path) -> Result<T> {
+        match (built, err) {
+            (Some(t), _) => Ok(t),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(at.error("could not be read")),
+        }
+    }
+}
+
 /// For `#[serde(default = "crate::json::yes")]`: a flag that is on unless said otherwise.
 pub fn yes() -> bool {
     true
@@ -620,6 +685,69 @@ pub fn name<T: Copy>(v: Json, at: Path, names: &[(&str, T)]) -> Result<T> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// One struct read both ways: `Shared` through `Obj`, `Inline` through the one-pass slots
+    /// (`#[from_json(inline)]`). Same fields, same defaults.
+    macro_rules! twin {
+        ($name:ident $(, $attr:meta)?) => {
+            #[derive(Debug, PartialEq, FromJson)]
+            #[serde(deny_unknown_fields)]
+            $(#[$attr])?
+            struct $name {
+                id: u32,
+                #[serde(rename = "type")]
+                kind: String,
+                note: Option<String>,
+                #[serde(default)]
+                tags: Vec<String>,
+                #[serde(default = "crate::json::yes")]
+                on: bool,
+                /// Same length as `note`, so the two share a length bucket.
+                name: Option<String>,
+            }
+        };
+    }
+    twin!(Shared);
+    twin!(Inline, from_json(inline));
+
+    #[test]
+    fn the_inline_reader_answers_exactly_as_the_shared_one() {
+        let cases = [
+            json!({"id": 1, "type": "a"}),
+            json!({"type": "a", "id": 2, "note": "n", "tags": ["x"], "on": false, "name": "m"}),
+            // A repeated key: the last value wins.
+            json!({"id": 1, "type": "a", "note": "first"}),
+            // Unknown fields: the first in input order, before any field error.
+            json!({"id": "bad", "zzz": 1, "yyy": 2, "type": "a"}),
+            json!({"idx": 1, "type": "a"}),
+            // Field errors: the first in declaration order, whatever the input order.
+            json!({"type": 5, "id": "x"}),
+            json!({"on": "yes", "type": "a", "id": 1, "note": 3}),
+            // Missing required fields.
+            json!({"type": "a"}),
+            json!({}),
+            // Not an object.
+            json!([1, 2]),
+            json!("text"),
+        ];
+        for case in cases {
+            let shared =
+                read::<Shared>(case.clone()).map(|s| format!("{s:?}").replacen("Shared", "", 1));
+            let inline =
+                read::<Inline>(case.clone()).map(|s| format!("{s:?}").replacen("Inline", "", 1));
+            let show = |r: &Result<String>| match r {
+                Ok(s) => s.clone(),
+                Err(e) => format!("{} {:?} {}", e.code, e.field, e.message),
+            };
+            assert_eq!(show(&inline), show(&shared), "{case}");
+        }
+        // Repeated keys cannot be written with json!: from text.
+        let text = r#"{"id": 1, "type": "a", "note": "first", "note": "last"}"#;
+        let shared: Shared = read(Json::parse(text).unwrap()).unwrap();
+        let inline: Inline = read(Json::parse(text).unwrap()).unwrap();
+        assert_eq!(inline.note.as_deref(), Some("last"));
+        assert_eq!(shared.note, inline.note);
+    }
 
     #[derive(Debug, PartialEq, FromJson)]
     #[serde(deny_unknown_fields)]
