@@ -253,6 +253,10 @@ final class KCTCore
             if ($status === self::ALLOC) {
                 throw new KCTCoreException('core_alloc', 'the core could not allocate the request');
             }
+            if ($status === self::STALE) {
+                // A fresh instance went stale before it was called: nothing ran.
+                throw new KCTCoreException('core_stale', 'the runtime dropped the core instance before it could be called');
+            }
             throw new KCTCoreException('core_memory', $why);
         }
         return $this->answer->size > 0 ? \FFI::string($this->answer->data, $this->answer->size) : '';
