@@ -29,12 +29,9 @@ final class KCTCore
     private $ffi;
     /** @var string */
     private $path;
-    /** @var mixed the runtime's store and instance (owned by the runtime, not deleted here) */
-    private $store;
-    private $instance;
     /** @var int the runtime's instance generation when this object took its instance */
     private $generation = 0;
-    /** @var mixed the runtime's kct_rt_warm_t this object took (its pointers are the runtime's) */
+    /** @var mixed the runtime's kct_rt_warm_t this object took (its pointers are the runtime's, never deleted here), or null */
     private $warm;
     /** @var mixed kct_rt_answer_t: where kct_rt_call puts the answer */
     private $answer;
@@ -80,8 +77,6 @@ final class KCTCore
             throw $this->fail(KCTRuntimeStatus::CORE_INVALID, 'The core .wasm cannot be loaded: ' . $why . '.', 'rebuild it with "make wasm"; the core must import nothing');
         }
         $this->warm = $warm;
-        $this->instance = $warm->instance;
-        $this->store = $warm->store;
         $this->memory = $warm->memory;
         $this->generation = (int) $warm->generation;
         $this->funcs = array_filter([
@@ -119,7 +114,7 @@ final class KCTCore
     /** Drops the runtime's instance (after a trap, say); the next call makes a fresh one. */
     public function discard(): void
     {
-        $hadInstance = $this->instance !== null;
+        $hadInstance = $this->warm !== null;
         $this->release();
         if ($hadInstance) {
             $this->ffi->kct_rt_instance_drop($this->path);
@@ -130,8 +125,6 @@ final class KCTCore
     private function release(): void
     {
         $this->warm = null;
-        $this->instance = null;
-        $this->store = null;
         $this->memory = null;
         $this->funcs = [];
     }
@@ -201,7 +194,7 @@ final class KCTCore
 
     public function abiVersion(): int
     {
-        if ($this->instance === null || $this->ffi->kct_rt_pool_generation() !== $this->generation) {
+        if ($this->warm === null || $this->ffi->kct_rt_pool_generation() !== $this->generation) {
             $this->release();
             $this->instantiate();
         }
@@ -229,7 +222,7 @@ final class KCTCore
         if ($len > self::MAX_INPUT) {
             throw new KCTCoreException('input_too_large', sprintf('request is %d bytes; the limit is %d', $len, self::MAX_INPUT));
         }
-        if ($this->instance === null) {
+        if ($this->warm === null) {
             $this->instantiate();
         }
         // One FFI call does the whole round trip (the runtime's kct_rt_call: the request into

@@ -91,6 +91,20 @@ fn snake_case(name: &str) -> String {
     out
 }
 
+/// A field's identifier, its JSON name (`rename`), and its default: `None` for none,
+/// `Some(None)` for `Default::default`, `Some(Some(path))` for `path()`. A container-level
+/// `default` covers every field without its own.
+fn field_parts<'f>(
+    f: &'f syn::Field,
+    top: &Serde,
+) -> syn::Result<(&'f syn::Ident, String, Option<Option<syn::Path>>)> {
+    let ident = f.ident.as_ref().expect("named");
+    let attrs = serde_attrs(&f.attrs)?;
+    let name = attrs.rename.unwrap_or_else(|| ident.to_string());
+    let default = attrs.default.or_else(|| top.default.as_ref().map(|_| None));
+    Ok((ident, name, default))
+}
+
 /// Whether the struct says `#[from_json(inline)]`.
 fn inline(attrs: &[Attribute]) -> syn::Result<bool> {
     let mut on = false;
@@ -114,10 +128,7 @@ fn inline_reader(fields: &syn::FieldsNamed, top: &Serde) -> syn::Result<proc_mac
     let mut names = Vec::new();
     let mut reads = Vec::new();
     for (i, f) in fields.named.iter().enumerate() {
-        let ident = f.ident.as_ref().expect("named");
-        let attrs = serde_attrs(&f.attrs)?;
-        let name = attrs.rename.unwrap_or_else(|| ident.to_string());
-        let default = attrs.default.or_else(|| top.default.as_ref().map(|_| None));
+        let (ident, name, default) = field_parts(f, top)?;
         let slot = quote! { slots[#i].take() };
         let read = match default {
             None => quote! { d::field(#slot, at.key(#name), &mut err)? },
@@ -200,11 +211,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                 let mut names = Vec::new();
                 let mut reads = Vec::new();
                 for f in &fields.named {
-                    let ident = f.ident.as_ref().expect("named");
-                    let attrs = serde_attrs(&f.attrs)?;
-                    let name = attrs.rename.unwrap_or_else(|| ident.to_string());
-                    // A container-level `default` covers every field without its own.
-                    let default = attrs.default.or_else(|| top.default.as_ref().map(|_| None));
+                    let (ident, name, default) = field_parts(f, &top)?;
                     let read = match default {
                         None => quote! { o.get(#name)? },
                         Some(None) => {
