@@ -587,7 +587,7 @@ mod tests {
     fn start_time_is_utc_from_unix_never_local_with_z() {
         // 10:00 UTC is 15:30 in Kolkata. The shipped addon sent "15:30:00Z": wrong by 5h30.
         let req = create(&input(base())).unwrap();
-        let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        let body: Value = serde_json::from_str(&req.body.as_ref().unwrap().as_text()).unwrap();
         assert_eq!(body["start_time"], "2026-01-01T10:00:00Z");
         assert_ne!(body["start_time"], "2026-01-01T15:30:00Z");
         assert_eq!(body["timezone"], "Asia/Kolkata");
@@ -599,7 +599,7 @@ mod tests {
         assert_eq!(req.method, "POST");
         assert_eq!(req.url, "https://api.zoom.us/v2/users/me/meetings");
         assert_eq!(req.headers.get("authorization"), Some("Bearer tok"));
-        let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        let body: Value = serde_json::from_str(&req.body.as_ref().unwrap().as_text()).unwrap();
         assert_eq!(body["topic"], "Telemedicine consultation kc-0123456789ab");
         assert_eq!(body["type"], 2);
         assert_eq!(body["password"].as_str().unwrap().len(), 10);
@@ -611,7 +611,7 @@ mod tests {
         v["policy"] = json!({"topic_template": "Consult with {doctor_name}"});
         v["appointment"]["doctor_name"] = json!("Dr Who");
         let req = create(&input(v.clone())).unwrap();
-        let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        let body: Value = serde_json::from_str(&req.body.as_ref().unwrap().as_text()).unwrap();
         assert_eq!(body["topic"], "Consult with Dr Who kc-0123456789ab");
         v["policy"] = json!({"topic_template": "x".repeat(200)});
         let e = create(&input(v)).unwrap_err();

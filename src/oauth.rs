@@ -542,7 +542,7 @@ mod tests {
         assert_eq!(r.url, "https://zoom.us/oauth/token");
         assert_eq!(r.headers.get("authorization"), Some("Basic aWQ6c2Vj"));
         assert_eq!(
-            r.body.as_deref(),
+            r.body.map(|b| b.as_text()).as_deref(),
             Some("grant_type=refresh_token&refresh_token=r1")
         );
         let s = s2s_token(

@@ -213,6 +213,16 @@ proptest! {
         prop_assert_eq!(kc_telemed::json::write::to_json(&s).unwrap(), serde_json::to_string(&s).unwrap());
         prop_assert_eq!(kc_telemed::json::write::to_json(&doc).unwrap(), serde_json::to_string(&doc).unwrap());
     }
+
+    /// A body written straight as a string literal (escapes escaped again, in one pass) is
+    /// exactly the literal of the body written plainly, for any document.
+    #[test]
+    fn a_body_written_as_a_literal_is_the_literal_of_the_body(s in "[\x00-\x1f\"\\\\a-z/\x7f\u{e9}\u{2028}\u{1f600}]{0,40}", doc in arb_json()) {
+        for v in [serde_json::Value::from(s), doc] {
+            let plain = serde_json::to_string(&v).unwrap();
+            prop_assert_eq!(kc_telemed::json::write::to_json_literal(&v).unwrap(), serde_json::to_string(&plain).unwrap());
+        }
+    }
 }
 
 proptest! {

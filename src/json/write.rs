@@ -24,12 +24,35 @@ pub fn to_json_within<T: Serialize + ?Sized>(
 ) -> Result<String, Error> {
     let mut w = Writer {
         out: Vec::with_capacity(512),
+        nested: false,
+        raw_next: false,
     };
     w.put(prefix);
     v.serialize(&mut w)?;
     w.put(suffix);
     Ok(w.into_string())
 }
+
+/// `v`'s compact JSON text as a JSON string literal (quotes and escapes included), written in
+/// one pass: what `push_str_literal` would make of [`to_json`]'s text, without writing the
+/// text first. A request body is kept this way ([`crate::http::Body`]), since the answer
+/// carries it as a string.
+pub fn to_json_literal<T: Serialize + ?Sized>(v: &T) -> Result<String, Error> {
+    let mut w = Writer {
+        out: Vec::with_capacity(512),
+        nested: true,
+        raw_next: false,
+    };
+    w.put("\"");
+    v.serialize(&mut w)?;
+    w.put("\"");
+    Ok(w.into_string())
+}
+
+/// The name of the newtype struct through which a value hands this writer a string to copy as
+/// it is (a JSON literal made before, see [`crate::http::Body`]). Other serializers see a
+/// newtype around that string.
+pub const RAW: &str = "$kc_telemed::json::raw";
 
 /// Appends `bytes`: one capacity check, then one copy. `String::push_str` is not inlined at
 /// the core's size optimisation, and in the interpreter every call costs.
@@ -82,13 +105,23 @@ pub fn push_str_literal(out: &mut String, s: &str) {
 /// escape, and on. Room for the text as it is comes first; an escape makes its own extra room
 /// (reserving for the worst case up front would grow guest memory sixfold for a large text).
 fn write_str_literal(out: &mut Vec<u8>, b: &[u8]) {
+    write_literal::<false>(out, b)
+}
+
+/// [`write_str_literal`], or with `NESTED` the literal as it reads inside another JSON string:
+/// quoted with `\"` and every escape escaped again (`"` as `\\\"`, a newline as `\\n`), so a
+/// request body is written once, already as the answer carries it.
+#[inline(always)]
+fn write_literal<const NESTED: bool>(out: &mut Vec<u8>, b: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     // Past the next write position there is always room for the rest of the text, the
     // closing quote and one chunk of slack.
-    const SLACK: usize = 1 + 8;
+    const SLACK: usize = 2 + 8;
+    // The most an escape writes beyond the byte it replaces.
+    let extra: usize = if NESTED { 6 } else { 5 };
     let n = b.len();
-    if out.capacity() - out.len() < 1 + n + SLACK {
-        grow(out, 1 + n + SLACK);
+    if out.capacity() - out.len() < 2 + n + SLACK {
+        grow(out, 2 + n + SLACK);
     }
     // SAFETY: the room kept past `p` (see SLACK) covers every write: a chunk store only
     // happens with eight or more bytes of text left, plain bytes advance `p` and `i`
@@ -97,6 +130,10 @@ fn write_str_literal(out: &mut Vec<u8>, b: &[u8]) {
     unsafe {
         let mut base = out.as_mut_ptr();
         let mut p = base.add(out.len());
+        if NESTED {
+            *p = b'\\';
+            p = p.add(1);
+        }
         *p = b'"';
         p = p.add(1);
         let mut i = 0;
@@ -128,16 +165,20 @@ fn write_str_literal(out: &mut Vec<u8>, b: &[u8]) {
             if i == n {
                 break;
             }
-            // An escape writes up to five bytes more than it reads.
             let used = p.offset_from(base) as usize;
-            if out.capacity() - used < (n - i) + SLACK + 5 {
+            if out.capacity() - used < (n - i) + SLACK + extra {
                 out.set_len(used);
-                grow(out, (n - i) + SLACK + 5);
+                grow(out, (n - i) + SLACK + extra);
                 base = out.as_mut_ptr();
                 p = base.add(used);
             }
             let c = b[i];
             *p = b'\\';
+            if NESTED {
+                // The escape's own backslash, escaped.
+                *p.add(1) = b'\\';
+                p = p.add(1);
+            }
             if esc == b'u' {
                 *p.add(1) = b'u';
                 *p.add(2) = b'0';
@@ -145,11 +186,20 @@ fn write_str_literal(out: &mut Vec<u8>, b: &[u8]) {
                 *p.add(4) = HEX[(c >> 4) as usize];
                 *p.add(5) = HEX[(c & 0xf) as usize];
                 p = p.add(6);
+            } else if NESTED && (esc == b'"' || esc == b'\\') {
+                // `\"` and `\\` escape a quote or backslash, which escapes again.
+                *p.add(1) = b'\\';
+                *p.add(2) = esc;
+                p = p.add(3);
             } else {
                 *p.add(1) = esc;
                 p = p.add(2);
             }
             i += 1;
+        }
+        if NESTED {
+            *p = b'\\';
+            p = p.add(1);
         }
         *p = b'"';
         p = p.add(1);
@@ -177,6 +227,10 @@ impl ser::Error for Error {
 struct Writer {
     /// Always UTF-8: only whole strings and ASCII punctuation are appended.
     out: Vec<u8>,
+    /// Writing inside a string literal (`to_json_literal`): quotes and escapes escaped again.
+    nested: bool,
+    /// The next string is a finished literal (the [`RAW`] newtype): copied as it is.
+    raw_next: bool,
 }
 
 impl Writer {
@@ -196,7 +250,11 @@ impl Writer {
     }
 
     fn literal(&mut self, s: &str) {
-        write_str_literal(&mut self.out, s.as_bytes());
+        if self.nested {
+            write_literal::<true>(&mut self.out, s.as_bytes());
+        } else {
+            write_str_literal(&mut self.out, s.as_bytes());
+        }
     }
 
     /// Opens a list or object; an externally tagged variant wraps it in `{"Variant": ..}`.
@@ -251,12 +309,18 @@ impl Compound<'_> {
         self.comma();
         // One capacity check for `"key":`.
         let out = &mut self.w.out;
-        if out.capacity() - out.len() < key.len() + 3 {
-            grow(out, key.len() + 3);
+        if out.capacity() - out.len() < key.len() + 5 {
+            grow(out, key.len() + 5);
         }
-        put(out, b"\"");
-        put(out, key.as_bytes());
-        put(out, b"\":");
+        if self.w.nested {
+            put(out, b"\\\"");
+            put(out, key.as_bytes());
+            put(out, b"\\\":");
+        } else {
+            put(out, b"\"");
+            put(out, key.as_bytes());
+            put(out, b"\":");
+        }
         v.serialize(&mut *self.w)
     }
 
@@ -322,7 +386,12 @@ impl<'a> ser::Serializer for &'a mut Writer {
         Ok(())
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        self.literal(v);
+        if self.raw_next {
+            self.raw_next = false;
+            self.put(v);
+        } else {
+            self.literal(v);
+        }
         Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
@@ -355,9 +424,18 @@ impl<'a> ser::Serializer for &'a mut Writer {
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _: &'static str,
+        name: &'static str,
         v: &T,
     ) -> Result<(), Error> {
+        if name == RAW {
+            let at = self.out.len();
+            self.raw_next = true;
+            v.serialize(&mut *self)?;
+            if self.raw_next || self.out.get(at) != Some(&b'"') {
+                return Err(Error("a raw value must be a string literal".into()));
+            }
+            return Ok(());
+        }
         v.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -439,7 +517,7 @@ impl ser::SerializeMap for Compound<'_> {
         self.comma();
         let at = self.w.out.len();
         key.serialize(&mut *self.w)?;
-        if self.w.out.get(at) != Some(&b'"') {
+        if !matches!(self.w.out.get(at), Some(b'"' | b'\\')) {
             return Err(Error("map keys must be strings".into()));
         }
         self.w.byte(b':');
@@ -535,6 +613,60 @@ mod tests {
         for s in [escapes, plain, mixed] {
             same(vec![s.clone(), s]);
         }
+    }
+
+    /// Every byte that needs escaping, at every offset of a chunk, and long texts that make
+    /// the buffer grow mid-escape: written as a literal in one pass, each is the literal of
+    /// its plain JSON text.
+    #[test]
+    fn literals_escape_the_escapes_again() {
+        let all_bytes: String = (0u8..128).map(char::from).collect();
+        let mixed: String = (0..5000)
+            .map(|i| if i % 7 == 0 { '"' } else { 'é' })
+            .collect();
+        let docs = [
+            json!({"s": all_bytes, "u": "Zürich \u{2028} 😀 a/b", "n": [1, -2.5, null, true]}),
+            json!([mixed, "\\".repeat(3000), "\u{1}".repeat(3000)]),
+            json!("plain"),
+            json!({}),
+        ];
+        for doc in docs {
+            let plain = serde_json::to_string(&doc).unwrap();
+            assert_eq!(
+                to_json_literal(&doc).unwrap(),
+                serde_json::to_string(&plain).unwrap()
+            );
+        }
+        assert!(to_json_literal(&BTreeMap::from([(1u8, 2u8)])).is_err());
+    }
+
+    /// A request body is copied into the answer as the literal it was made as, and reads back
+    /// as the text that goes on the wire.
+    #[test]
+    fn a_body_is_copied_into_the_answer_as_it_was_made() {
+        let req = crate::http::HttpRequest::new("POST", "https://api.zoom.us/v2/x".into())
+            .json(&json!({"topic": "a \"quoted\" topic\n", "n": 1}));
+        let body = req.body.as_ref().unwrap();
+        assert_eq!(body.as_text(), r#"{"n":1,"topic":"a \"quoted\" topic\n"}"#);
+        let answer: serde_json::Value = serde_json::from_str(&to_json(&req).unwrap()).unwrap();
+        assert_eq!(answer["body"], body.as_text());
+        let form = crate::http::HttpRequest::new("POST", "https://zoom.us/oauth/token".into())
+            .form(&[("a", "x\"y")]);
+        assert_eq!(form.body.unwrap().as_text(), "a=x%22y");
+    }
+
+    /// A raw value must be a finished string literal; anything else is refused, not copied.
+    #[test]
+    fn a_raw_value_that_is_not_a_literal_is_refused() {
+        struct Raw<T>(T);
+        impl<T: Serialize> Serialize for Raw<T> {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_newtype_struct(RAW, &self.0)
+            }
+        }
+        assert_eq!(to_json(&Raw("\"ok\"")).unwrap(), "\"ok\"");
+        assert!(to_json(&Raw("not quoted")).is_err());
+        assert!(to_json(&Raw(5)).is_err());
     }
 
     #[test]
