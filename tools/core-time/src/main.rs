@@ -5,6 +5,10 @@
 //!   turns within one process, so machine noise hits them alike. Prints
 //!   `request<TAB>build<TAB>median µs`.
 //!
+//! `core-time --cold <a.wasm> [<b.wasm>...] -- <request.json>...`
+//!   The same, but each timed call comes alone, right after 64 MB of other memory is written:
+//!   the CPU's caches as a web request leaves them (WordPress ran before the core is called).
+//!
 //! `core-time --profile <instrumented.wasm> <plain.wasm> <request.json>`
 //!   Time per function of one call. The instrumented build comes from
 //!   `wasm-opt -g --log-execution`, which calls an `env.log_execution(id)` probe on entering
@@ -104,16 +108,31 @@ fn plain(wasm: &[u8], request: &[u8]) -> Result<Core<()>, String> {
     Core::new(wasm, request, (), Linker::new)
 }
 
-/// Medians of the builds for one request, timed in turns.
-fn side_by_side(builds: &[Vec<u8>], request: &[u8]) -> Result<Vec<f64>, String> {
+/// Medians of the builds for one request, timed in turns; `cold`: one call at a time, each
+/// after the caches are filled with other data.
+fn side_by_side(builds: &[Vec<u8>], request: &[u8], cold: bool) -> Result<Vec<f64>, String> {
     let mut cores = builds
         .iter()
         .map(|w| plain(w, request))
         .collect::<Result<Vec<_>, _>>()?;
     let mut times = vec![Vec::new(); cores.len()];
-    for _ in 0..ROUNDS {
+    let mut other = if cold {
+        vec![0u8; 64 << 20]
+    } else {
+        Vec::new()
+    };
+    for round in 0..ROUNDS * if cold { 3 } else { 1 } {
         for (core, t) in cores.iter_mut().zip(&mut times) {
-            t.push(core.batch(BATCH)?);
+            if cold {
+                // One write per cache line, a new value each round so none is skipped.
+                for b in other.iter_mut().step_by(64) {
+                    *b = round as u8;
+                }
+                std::hint::black_box(&other);
+                t.push(core.batch(1)?);
+            } else {
+                t.push(core.batch(BATCH)?);
+            }
         }
     }
     Ok(times.into_iter().map(median).collect())
@@ -278,6 +297,10 @@ fn run(args: &[String]) -> Result<(), String> {
         };
         return profile(&read(instrumented)?, &read(plain_wasm)?, &read(request)?);
     }
+    let (cold, args) = match args.strip_prefix(&["--cold".to_string()]) {
+        Some(rest) => (true, rest),
+        None => (false, args),
+    };
     let split = args
         .iter()
         .position(|a| a == "--")
@@ -291,7 +314,7 @@ fn run(args: &[String]) -> Result<(), String> {
         .map(|p| read(p))
         .collect::<Result<Vec<_>, _>>()?;
     for request in requests {
-        let medians = side_by_side(&builds, &read(request)?)?;
+        let medians = side_by_side(&builds, &read(request)?, cold)?;
         for (path, us) in wasm_paths.iter().zip(medians) {
             println!("{request}\t{path}\t{us:.1}");
         }
