@@ -44,24 +44,39 @@ impl HostRandom {
     }
 }
 
-/// Hex digits only: `u8::from_str_radix`, used before, also took a leading `+`.
+/// Hex digits only: `u8::from_str_radix`, used before, also took a leading `+`. One
+/// table lookup per digit into a buffer sized once: in the interpreter, collecting through
+/// an iterator of `Option`s grew the vector byte by byte.
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    #[inline(always)]
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
+    /// Each byte's value as a hex digit, or 0xff.
+    static NIBBLE: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
         }
-    }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
     let b = s.as_bytes();
     if b.len() % 2 != 0 {
         return None;
     }
-    b.chunks_exact(2)
-        .map(|p| Some((nibble(p[0])? << 4) | nibble(p[1])?))
-        .collect()
+    let mut out = Vec::with_capacity(b.len() / 2);
+    for p in b.chunks_exact(2) {
+        let (hi, lo) = (NIBBLE[p[0] as usize], NIBBLE[p[1] as usize]);
+        if (hi | lo) > 15 {
+            return None;
+        }
+        out.push((hi << 4) | lo);
+    }
+    Some(out)
 }
 
 pub fn encode_hex(bytes: &[u8]) -> String {
@@ -90,6 +105,21 @@ mod tests {
         assert!(decode_hex("zz").is_none());
         // Multi-byte characters must not panic on a non-boundary slice.
         assert!(decode_hex("é1").is_none());
+    }
+
+    /// The table agrees with the digits' definition on every pair of bytes.
+    #[test]
+    fn every_pair_of_bytes_decodes_as_hex_digits_say() {
+        let digit = |c: u8| (c as char).to_digit(16).filter(|_| c != b'+');
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                let want = digit(a).zip(digit(b)).map(|(h, l)| vec![(h * 16 + l) as u8]);
+                let got = std::str::from_utf8(&[a, b]).ok().map(decode_hex);
+                if let Some(got) = got {
+                    assert_eq!(got, want, "{a:#x} {b:#x}");
+                }
+            }
+        }
     }
 
     #[test]
