@@ -306,7 +306,9 @@ impl Compound<'_> {
     /// A struct field. Its name is one of the core's own identifiers (or a `rename` in the
     /// core), which never needs escaping, so it is copied as it is: the comma, the quoted name
     /// and the colon go in after one capacity check (in the interpreter each check and each
-    /// append is a dozen instructions, and a row has dozens of fields).
+    /// append is a dozen instructions, and a row has dozens of fields). Inlined into each
+    /// struct's writer, which then makes no call per field: −4 % for a create, for 11 KB.
+    #[inline(always)]
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), Error> {
         let out = &mut self.w.out;
         // `,\"key\":` at most.
@@ -557,6 +559,7 @@ macro_rules! struct_like {
         impl ser::$trait for Compound<'_> {
             type Ok = ();
             type Error = Error;
+            #[inline(always)]
             fn serialize_field<T: Serialize + ?Sized>(
                 &mut self,
                 key: &'static str,
