@@ -113,6 +113,9 @@ $rows = [
     sprintf('| … inside the request, transaction to commit: addon %s, stand-in %s | |', $ms(median($col($m['zoom'], 'booking_us'))), $ms(median($col($m['none'], 'booking_us')))),
     sprintf('| … core calls per booking (the addon) | %d |', (int) median($col($m['zoom'], 'core_calls'))),
     sprintf('| … core time per booking, %s, JSON in and out included | %.0f µs |', $runtime, median($col($m['zoom'], 'core_us'))),
+    sprintf('| … of which the runtime call (request in, the guest, answer out): %.0f µs; PHP around it (JSON encode and decode): %.0f µs | |', median($col($m['zoom'], 'runtime_us')), median(array_map(static function (array $r): float {
+        return $r['core_us'] - $r['runtime_us'];
+    }, $m['zoom']))),
     '| … each core call, in order: ' . implode(', ', array_map(static function (int $i) use ($m): string {
         $us = array_map(static function (array $r) use ($i): float {
             return (float) ($r['core_calls_us'][$i][1] ?? 0);

@@ -59,7 +59,7 @@ switch ($action) {
         // The benchmark (scripts/bench/booking.php) books through a stand-in provider that
         // answers at once (`provider=none`) as well, and reads what the booking cost.
         $started = hrtime(true);
-        [$calls, $nanos] = [\KCTApp\wasm\KCTCore::$calls, \KCTApp\wasm\KCTCore::$nanos];
+        [$calls, $nanos, $runtimeNanos] = [\KCTApp\wasm\KCTCore::$calls, \KCTApp\wasm\KCTCore::$nanos, \KCTApp\wasm\KCTCore::$runtimeNanos];
         \KCTApp\wasm\KCTCore::$recent = [];
         $provider = ($_GET['provider'] ?? 'zoom') === 'none' ? new class () {
             public function create_meeting(array $data): array
@@ -80,6 +80,7 @@ switch ($action) {
         $out['booking_us'] = (hrtime(true) - $started) / 1000;
         $out['core_calls'] = \KCTApp\wasm\KCTCore::$calls - $calls;
         $out['core_us'] = (\KCTApp\wasm\KCTCore::$nanos - $nanos) / 1000;
+        $out['runtime_us'] = (\KCTApp\wasm\KCTCore::$runtimeNanos - $runtimeNanos) / 1000;
         // Each core call of the booking, in order: operation, microseconds.
         $out['core_calls_us'] = array_map(static function (array $c): array {
             return [$c[0], $c[1] / 1000];
