@@ -113,7 +113,9 @@ mod tests {
         let digit = |c: u8| (c as char).to_digit(16).filter(|_| c != b'+');
         for a in 0..=255u8 {
             for b in 0..=255u8 {
-                let want = digit(a).zip(digit(b)).map(|(h, l)| vec![(h * 16 + l) as u8]);
+                let want = digit(a)
+                    .zip(digit(b))
+                    .map(|(h, l)| vec![(h * 16 + l) as u8]);
                 let got = std::str::from_utf8(&[a, b]).ok().map(decode_hex);
                 if let Some(got) = got {
                     assert_eq!(got, want, "{a:#x} {b:#x}");
