@@ -121,7 +121,7 @@ bench: setup wasm runtime
 	scripts/testbed.sh run test php scripts/bench/booking.php --readme
 
 bench-bridge: setup wasm runtime
-	cargo build --release -p core-time
+	cargo build --profile runtime -p core-time
 	php scripts/bench-bridge.php --readme
 
 # Where one core call's time goes, by function (REQUEST=file.json; default: the bench's create).

@@ -144,8 +144,9 @@ if (is_file($wasmtime)) {
     $wt = ['cold' => median($cold), 'cold_cached' => median($coldCached), 'call' => (float) end($out)];
 }
 
-// 4. The same calls in wasmi alone (tools/core-time, built by make bench-bridge).
-$timeTool = "$root/target/release/core-time";
+// 4. The same calls in wasmi alone (tools/core-time, built by make bench-bridge with the
+// runtime library's profile, so its interpreter is built as the one PHP loads).
+$timeTool = "$root/target/runtime/core-time";
 $alone = [];
 $aloneCold = null;
 if (is_file($timeTool)) {
