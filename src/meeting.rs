@@ -22,7 +22,7 @@ pub struct ApiAuth {
 }
 
 /// What the host knows of one appointment. Times are Unix UTC seconds.
-#[derive(Debug, Clone, FromJson)]
+#[derive(Debug, Clone, PartialEq, FromJson)]
 #[cfg_attr(feature = "browser", derive(tsify::Tsify))]
 #[serde(deny_unknown_fields)]
 #[from_json(inline)]
