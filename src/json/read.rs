@@ -485,28 +485,18 @@ pub mod derived {
         ))
     }
 
-    /// A field from its slot; absent is the type's own default (`None` for options) or an
-    /// error. The first error is kept in `err` and reading stops there.
-    pub fn field<T: FromJson>(v: Option<Json>, at: Path, err: &mut Option<CoreError>) -> Option<T> {
-        let r = match v {
-            Some(v) => T::from_json(v, at),
-            None => T::absent().ok_or_else(|| at.error("is required")),
-        };
-        r.map_err(|e| *err = Some(e)).ok()
+    /// A field the object has. The first error is kept in `err` and reading stops there.
+    pub fn present<T: FromJson>(v: Json, at: Path, err: &mut Option<CoreError>) -> Option<T> {
+        T::from_json(v, at).map_err(|e| *err = Some(e)).ok()
     }
 
-    /// A field with a default for when it is absent.
-    pub fn field_or<T: FromJson>(
-        v: Option<Json>,
-        at: Path,
-        default: impl FnOnce() -> T,
-        err: &mut Option<CoreError>,
-    ) -> Option<T> {
-        let r = match v {
-            Some(v) => T::from_json(v, at),
-            None => Ok(default()),
-        };
-        r.map_err(|e| *err = Some(e)).ok()
+    /// A field without a default that the object does not have: `None` for an `Option`,
+    /// else the error that it is required.
+    pub fn absent<T: FromJson>(at: Path, err: &mut Option<CoreError>) -> Option<T> {
+        T::absent()
+            .ok_or_else(|| at.error("is required"))
+            .map_err(|e| *err = Some(e))
+            .ok()
     }
 
     /// The struct, or the first field's error.

@@ -129,13 +129,18 @@ fn inline_reader(fields: &syn::FieldsNamed, top: &Serde) -> syn::Result<proc_mac
     let mut reads = Vec::new();
     for (i, f) in fields.named.iter().enumerate() {
         let (ident, name, default) = field_parts(f, top)?;
-        let slot = quote! { slots[#i].take() };
-        let read = match default {
-            None => quote! { d::field(#slot, at.key(#name), &mut err)? },
-            Some(None) => {
-                quote! { d::field_or(#slot, at.key(#name), ::core::default::Default::default, &mut err)? }
+        // An absent field with a default is the default right here: no path is made and no
+        // reader called (a policy layer has twenty optional fields, mostly absent).
+        let absent = match default {
+            None => quote! { d::absent(at.key(#name), &mut err)? },
+            Some(None) => quote! { ::core::default::Default::default() },
+            Some(Some(path)) => quote! { #path() },
+        };
+        let read = quote! {
+            match slots[#i].take() {
+                ::core::option::Option::Some(v) => d::present(v, at.key(#name), &mut err)?,
+                ::core::option::Option::None => #absent,
             }
-            Some(Some(path)) => quote! { d::field_or(#slot, at.key(#name), #path, &mut err)? },
         };
         reads.push(quote! { #ident: #read });
         names.push(name);
