@@ -163,7 +163,7 @@ pub struct ActivateInput {
 
 /// The row after Zoom created (or recovery found) its meeting.
 pub fn activate(input: &ActivateInput) -> Result<MappingRow> {
-    let m: MeetingRecord = parse_meeting(input.meeting.clone())?;
+    let m: MeetingRecord = parse_meeting(input.meeting.clone().into())?;
     let mut row = input.row.clone();
     row.status = Status::Active;
     row.zoom_id = Some(m.zoom_id.as_str().to_string());
@@ -220,7 +220,7 @@ pub fn recover(input: &RecoverInput) -> Result<Option<MeetingRecord>> {
     Ok(input
         .meetings
         .iter()
-        .filter_map(|m| parse_meeting(m.clone()).ok())
+        .filter_map(|m| parse_meeting(m.clone().into()).ok())
         .find(|m| carries_reference(&m.topic, &input.correlation_ref)))
 }
 
@@ -383,8 +383,10 @@ mod tests {
     #[test]
     fn interpreted_records_feed_activate_and_recover() {
         let record = serde_json::to_value(
-            parse_meeting(json!({"id": 77, "join_url": "j", "topic": "T kc-00000000000000000000"}))
-                .unwrap(),
+            parse_meeting(
+                json!({"id": 77, "join_url": "j", "topic": "T kc-00000000000000000000"}).into(),
+            )
+            .unwrap(),
         )
         .unwrap();
         assert!(record.get("id").is_none());

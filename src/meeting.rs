@@ -526,7 +526,9 @@ struct ZoomMeeting {
 /// number or a string, and only the id and `join_url` are required. Zoom's own shape
 /// (`id`) and a [`MeetingRecord`] the core returned earlier (`zoom_id`) both parse, so a
 /// host can pass an interpreted result straight on.
-pub fn parse_meeting<'a>(v: impl Into<crate::json::Json<'a>>) -> Result<MeetingRecord> {
+/// (One reader for the lean tree: a caller with a serde_json value converts it, so the
+/// `.wasm` carries one copy.)
+pub fn parse_meeting(v: crate::json::Json<'_>) -> Result<MeetingRecord> {
     let bad = |m: &str| CoreError::new("meeting_response_invalid", m.to_string());
     let v: ZoomMeeting =
         crate::json::read(v).map_err(|_| bad("Zoom's meeting is not an object"))?;
@@ -667,12 +669,14 @@ mod tests {
 
     #[test]
     fn meeting_ids_stay_strings() {
-        let m = parse_meeting(json!({"id": 98765432101u64, "join_url": "https://z/j/1"})).unwrap();
+        let m = parse_meeting(json!({"id": 98765432101u64, "join_url": "https://z/j/1"}).into())
+            .unwrap();
         assert_eq!(m.zoom_id.as_str(), "98765432101");
-        let m = parse_meeting(json!({"id": "9223372036854775807", "join_url": "j"})).unwrap();
+        let m =
+            parse_meeting(json!({"id": "9223372036854775807", "join_url": "j"}).into()).unwrap();
         assert_eq!(m.zoom_id.as_str(), "9223372036854775807");
-        assert!(parse_meeting(json!({"id": -1, "join_url": "j"})).is_err());
-        assert!(parse_meeting(json!({"id": 5})).is_err());
+        assert!(parse_meeting(json!({"id": -1, "join_url": "j"}).into()).is_err());
+        assert!(parse_meeting(json!({"id": 5}).into()).is_err());
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn orphans(input: &OrphansInput) -> Orphans {
     let mut delete: Vec<String> = input
         .meetings
         .iter()
-        .filter_map(|m| parse_meeting(m.clone()).ok())
+        .filter_map(|m| parse_meeting(m.clone().into()).ok())
         .filter(|m| {
             let id = m.zoom_id.as_str();
             match reference_in(&m.topic) {
