@@ -398,7 +398,7 @@ pub struct Build {
 pub enum BuildInput {
     /// `meeting.create`'s input as its parts. A step with a good token makes the input from
     /// them at once; the JSON is written only for the long way (in the interpreter, making a
-    /// JSON tree, copying it and reading it back was about a tenth of the step).
+    /// JSON tree, copying it and reading it back was about a seventh of the step).
     Create(Box<CreateParts>),
     /// Any other operation's input.
     Json(Json<'static>),
