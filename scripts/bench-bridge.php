@@ -148,17 +148,27 @@ if (is_file($wasmtime)) {
 // runtime library's profile, so its interpreter is built as the one PHP loads).
 $timeTool = "$root/target/runtime/core-time";
 $alone = [];
-$aloneCold = null;
+$aloneCold = [];
 if (is_file($timeTool)) {
     $dir = sys_get_temp_dir() . '/kct-time-' . getmypid();
     @mkdir($dir);
     $requests = [
-        'token.decide' => ['op' => 'token.decide', 'input' => ['mode' => 's2s', 'now' => 1]],
-        'meeting.create' => ['op' => 'meeting.create', 'input' => $input],
+        '`token.decide`' => ['op' => 'token.decide', 'input' => ['mode' => 's2s', 'now' => 1]],
+        '`meeting.create`' => ['op' => 'meeting.create', 'input' => $input],
+    ];
+    // A booking's two steps, as the golden vectors make them: the first builds the create,
+    // the second folds Zoom's answer into the row.
+    $steps = [
+        '`lifecycle.step`, a booking\'s first (the create built)' => 'new-booking-request-built',
+        '`lifecycle.step`, its second (Zoom\'s answer folded into the row)' => 'create-answered-in-step',
     ];
     $files = [];
+    foreach ($steps as $label => $vector) {
+        $files[$label] = "$dir/" . count($files) . '.json';
+        file_put_contents($files[$label], kct_bench_vector_request('lifecycle.step', $vector));
+    }
     foreach ($requests as $op => $req) {
-        $files[$op] = "$dir/$op.json";
+        $files[$op] = "$dir/" . count($files) . '.json';
         file_put_contents($files[$op], json_encode($req, JSON_UNESCAPED_SLASHES));
     }
     $out = [];
@@ -166,12 +176,12 @@ if (is_file($timeTool)) {
     foreach ($out as $i => $line) {
         $alone[array_keys($files)[$i]] = (float) explode("\t", $line)[2];
     }
-    // The create again, each call alone after 64 MB of other memory is written: the caches
-    // as a web request leaves them (what the booking's figure in `make bench` meets).
+    // Each call alone after 64 MB of other memory is written: the caches as a web request
+    // leaves them (what the booking's figure in `make bench` meets).
     $out = [];
-    exec(escapeshellarg($timeTool) . ' --cold ' . escapeshellarg(\KCTApp\wasm\KCTWasmLoader::corePath()) . ' -- ' . escapeshellarg($files['meeting.create']), $out, $rc);
-    if ($rc === 0 && $out) {
-        $aloneCold = (float) explode("\t", $out[0])[2];
+    exec(escapeshellarg($timeTool) . ' --cold ' . escapeshellarg(\KCTApp\wasm\KCTWasmLoader::corePath()) . ' -- ' . implode(' ', array_map('escapeshellarg', $files)), $out, $rc);
+    foreach ($rc === 0 ? $out : [] as $i => $line) {
+        $aloneCold[array_keys($files)[$i]] = (float) explode("\t", $line)[2];
     }
     array_map('unlink', $files);
     @rmdir($dir);
@@ -204,10 +214,8 @@ $rows[] = '| create-meeting request built by the core, per call | ' . $usf(media
 $rows[] = '| the same payload in pure PHP (json_decode/json_encode), per call | ' . $usf(median($viaPhp)) . ' |';
 $rows[] = sprintf('| ratio core / pure PHP | %.1f× |', median($viaCore) / median($viaPhp));
 foreach ($alone as $op => $us) {
-    $rows[] = sprintf('| `%s` in wasmi alone, no PHP (tools/core-time), per call | %s |', $op, $usf($us));
-}
-if ($aloneCold !== null) {
-    $rows[] = sprintf('| `meeting.create` in wasmi alone, each call from cold caches (`core-time --cold`: 64 MB written before it) | %s |', $usf($aloneCold));
+    $cold = isset($aloneCold[$op]) ? sprintf('; from cold caches (`--cold`: 64 MB written before each call) %s', $usf($aloneCold[$op])) : '';
+    $rows[] = sprintf('| %s in wasmi alone, no PHP (tools/core-time), per call | %s%s |', $op, $usf($us), $cold);
 }
 if ($wt !== null) {
     $rows[] = '| opt-in wasmtime (cranelift): cold start inside PHP, compiling the whole core (7 runs) | ' . $ms($wt['cold']) . ' |';

@@ -10,3 +10,31 @@ function kct_bench_input(): array
         'policy' => ['alternative_hosts' => ['a@clinic.example']],
     ];
 }
+
+/**
+ * A golden vector's request (tests/vectors/<op>/<name>.json) as the core takes it: each
+ * `{"$fixture": name, ...}` becomes that fixture with the other keys laid over it.
+ */
+function kct_bench_vector_request(string $op, string $name): string
+{
+    $dir = dirname(__DIR__, 2) . '/tests/vectors';
+    $resolve = static function ($v) use (&$resolve, $dir) {
+        if (is_array($v)) {
+            return array_map($resolve, $v);
+        }
+        if (!($v instanceof \stdClass)) {
+            return $v;
+        }
+        $out = isset($v->{'$fixture'})
+            ? $resolve(json_decode((string) file_get_contents("$dir/_fixtures/" . $v->{'$fixture'} . '.json'), false))
+            : new \stdClass();
+        foreach (get_object_vars($v) as $k => $x) {
+            if ($k !== '$fixture') {
+                $out->$k = $resolve($x);
+            }
+        }
+        return $out;
+    };
+    $vector = json_decode((string) file_get_contents("$dir/$op/$name.json"), false);
+    return json_encode(['op' => $op, 'input' => $resolve($vector->input)], JSON_UNESCAPED_SLASHES);
+}
