@@ -146,12 +146,13 @@ impl FromJson for Answered {
 }
 
 impl Answered {
-    /// The meeting of a create or get.
-    fn meeting(&self) -> Option<MeetingRecord> {
+    /// The meeting of a create or get (borrowed when the step read it itself: the record
+    /// carries Zoom's whole `settings`, which a row never keeps).
+    fn meeting(&self) -> Option<std::borrow::Cow<'_, MeetingRecord>> {
         match self {
-            Answered::Json(j) => parse_meeting(j.clone()).ok(),
+            Answered::Json(j) => parse_meeting(j.clone()).ok().map(std::borrow::Cow::Owned),
             Answered::Typed(a) => match a.as_ref() {
-                Answer::Meeting(m) => Some(m.clone()),
+                Answer::Meeting(m) => Some(std::borrow::Cow::Borrowed(m)),
                 _ => None,
             },
         }
@@ -656,7 +657,7 @@ fn fold(
     };
     match (out.action.as_str(), op) {
         ("done", "create_meeting") => match out.result.as_ref().and_then(Answered::meeting) {
-            Some(m) => adopt(cx, row, m, call.doctor_id),
+            Some(m) => adopt(cx, row, &m, call.doctor_id),
             _ => failure(
                 row,
                 op,
@@ -671,7 +672,7 @@ fn fold(
                 .into_iter()
                 .find(|m| carries_reference(&m.topic, &reference));
             if let Some(m) = found {
-                return adopt(cx, row, m, call.doctor_id);
+                return adopt(cx, row, &m, call.doctor_id);
             }
             let next = next.as_str();
             if !next.is_empty() {
@@ -721,9 +722,9 @@ fn fold(
                 out.result.as_ref().and_then(Answered::meeting),
             ) {
                 if ours(r) {
-                    r.start_time = m.start_time.or(r.start_time.take());
+                    r.start_time = m.start_time.clone().or(r.start_time.take());
                     r.duration = m.duration.or(r.duration);
-                    r.timezone = m.timezone.or(r.timezone.take());
+                    r.timezone = m.timezone.clone().or(r.timezone.take());
                     if r.intent == Some(Intent::Verify) {
                         r.intent = Some(Intent::Ensure);
                     }
@@ -804,7 +805,7 @@ fn forget_meeting(r: &mut MappingRow) {
 }
 
 /// A meeting Zoom made (or recovery found) for this appointment.
-fn adopt(cx: &mut Ctx, row: &mut Option<MappingRow>, m: MeetingRecord, doctor_id: u64) -> Folded {
+fn adopt(cx: &mut Ctx, row: &mut Option<MappingRow>, m: &MeetingRecord, doctor_id: u64) -> Folded {
     let id = m.zoom_id.as_str().to_string();
     let Some(r) = row.as_mut() else {
         return Folded::Now(Box::new(delete_call(&id, doctor_id)));
@@ -817,15 +818,16 @@ fn adopt(cx: &mut Ctx, row: &mut Option<MappingRow>, m: MeetingRecord, doctor_id
     }
     r.zoom_id = Some(id);
     forget_registration(r);
-    r.join_url = Some(m.join_url);
+    r.join_url = Some(m.join_url.clone());
     if m.start_url.is_some() {
-        r.start_url = m.start_url;
+        r.start_url = m.start_url.clone();
         r.start_url_fetched_at = Some(cx.input.now);
     }
-    r.password = m.password.or(r.password.take());
-    r.start_time = m.start_time.or(r.start_time.take());
+    // What the row keeps of the record: only these are copied.
+    r.password = m.password.clone().or(r.password.take());
+    r.start_time = m.start_time.clone().or(r.start_time.take());
     r.duration = m.duration.or(r.duration);
-    r.timezone = m.timezone.or(r.timezone.take());
+    r.timezone = m.timezone.clone().or(r.timezone.take());
     r.doctor_id = Some(doctor_id);
     r.unconfirmed = false;
     r.claimed_until = None;
