@@ -366,7 +366,10 @@ pub fn render_topic(template: &str, a: &AppointmentFacts) -> Result<String> {
     if !has_ref && !topic.contains(&a.correlation_ref) {
         topic = format!("{} {}", topic.trim_end(), a.correlation_ref);
     }
-    let topic = topic.trim().to_string();
+    // Copied again only when there is something to trim.
+    if topic.trim().len() != topic.len() {
+        topic = topic.trim().to_string();
+    }
     max_chars("topic", &topic, 200)?;
     Ok(topic)
 }

@@ -169,26 +169,38 @@ impl<'a> MeetingPolicy<'a> {
                 "join before host cannot be on while the waiting room is on",
             )));
         }
-        push(one_of_str(
-            "auto_recording",
-            self.auto_recording,
-            &["none", "local", "cloud"],
-        ));
-        push(one_of_str(
-            "encryption_type",
-            self.encryption_type,
-            &["enhanced_encryption", "e2ee"],
-        ));
-        push(one_of_str(
-            "audio",
-            self.audio,
-            &["both", "telephony", "voip"],
-        ));
-        push(one_of_str(
-            "passcode_alphabet",
-            self.passcode_alphabet,
-            &["alphanumeric", "numeric"],
-        ));
+        // A text still at its default (the very same static string: a layer's text lives
+        // in the input) is valid by construction; only texts a layer set are looked up.
+        let d = Self::default();
+        let set = |v: &str, default: &str| !std::ptr::eq(v, default);
+        if set(self.auto_recording, d.auto_recording) {
+            push(one_of_str(
+                "auto_recording",
+                self.auto_recording,
+                &["none", "local", "cloud"],
+            ));
+        }
+        if set(self.encryption_type, d.encryption_type) {
+            push(one_of_str(
+                "encryption_type",
+                self.encryption_type,
+                &["enhanced_encryption", "e2ee"],
+            ));
+        }
+        if set(self.audio, d.audio) {
+            push(one_of_str(
+                "audio",
+                self.audio,
+                &["both", "telephony", "voip"],
+            ));
+        }
+        if set(self.passcode_alphabet, d.passcode_alphabet) {
+            push(one_of_str(
+                "passcode_alphabet",
+                self.passcode_alphabet,
+                &["alphanumeric", "numeric"],
+            ));
+        }
         if self.encryption_type == "e2ee" && self.auto_recording == "cloud" {
             push(Err(CoreError::field(
                 "policy_conflict",
@@ -217,7 +229,9 @@ impl<'a> MeetingPolicy<'a> {
                 format!("maximum duration must be between 1 and {DURATION_HARD_MAX} minutes"),
             )));
         }
-        if self.topic_template.trim().is_empty() {
+        if !set(self.topic_template, d.topic_template) {
+            // The default template.
+        } else if self.topic_template.trim().is_empty() {
             push(Err(CoreError::field(
                 "topic_invalid",
                 "topic_template",
@@ -437,6 +451,45 @@ mod tests {
         assert_eq!(s["join_before_host"], false);
         assert_eq!(s["auto_recording"], "none");
         assert_eq!(s["encryption_type"], "enhanced_encryption");
+    }
+
+    /// `check` skips a text still at its default (the same static string): each default must
+    /// pass the check it skips, and a layer's text is checked even when it spells the default.
+    #[test]
+    fn texts_left_at_their_defaults_are_valid_and_a_layers_texts_are_always_checked() {
+        let d = MeetingPolicy::default();
+        let texts = [
+            (
+                "auto_recording",
+                d.auto_recording,
+                &["none", "local", "cloud"][..],
+            ),
+            (
+                "encryption_type",
+                d.encryption_type,
+                &["enhanced_encryption", "e2ee"][..],
+            ),
+            ("audio", d.audio, &["both", "telephony", "voip"][..]),
+            (
+                "passcode_alphabet",
+                d.passcode_alphabet,
+                &["alphanumeric", "numeric"][..],
+            ),
+        ];
+        for (field, default, allowed) in texts {
+            assert!(one_of_str(field, default, allowed).is_ok(), "{field}");
+            let bad = layer(json!({ field: "bogus" }));
+            let e = MeetingPolicy::resolve(&[&bad]).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field));
+            let same = layer(json!({ field: default }));
+            assert!(MeetingPolicy::resolve(&[&same]).is_ok(), "{field}");
+        }
+        assert!(!d.topic_template.trim().is_empty());
+        assert!(max_chars("topic_template", d.topic_template, 200).is_ok());
+        let blank = layer(json!({"topic_template": "  "}));
+        let e = MeetingPolicy::resolve(&[&blank]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("topic_template"));
+        assert!(MeetingPolicy::problems(&[]).is_empty());
     }
 
     #[test]
