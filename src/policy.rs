@@ -173,33 +173,31 @@ impl<'a> MeetingPolicy<'a> {
         // in the input) is valid by construction; only texts a layer set are looked up.
         let d = Self::default();
         let set = |v: &str, default: &str| !std::ptr::eq(v, default);
-        if set(self.auto_recording, d.auto_recording) {
-            push(one_of_str(
+        let texts: [(&str, &str, &str, &[&str]); 4] = [
+            (
                 "auto_recording",
                 self.auto_recording,
+                d.auto_recording,
                 &["none", "local", "cloud"],
-            ));
-        }
-        if set(self.encryption_type, d.encryption_type) {
-            push(one_of_str(
+            ),
+            (
                 "encryption_type",
                 self.encryption_type,
+                d.encryption_type,
                 &["enhanced_encryption", "e2ee"],
-            ));
-        }
-        if set(self.audio, d.audio) {
-            push(one_of_str(
-                "audio",
-                self.audio,
-                &["both", "telephony", "voip"],
-            ));
-        }
-        if set(self.passcode_alphabet, d.passcode_alphabet) {
-            push(one_of_str(
+            ),
+            ("audio", self.audio, d.audio, &["both", "telephony", "voip"]),
+            (
                 "passcode_alphabet",
                 self.passcode_alphabet,
+                d.passcode_alphabet,
                 &["alphanumeric", "numeric"],
-            ));
+            ),
+        ];
+        for (field, v, default, allowed) in texts {
+            if set(v, default) {
+                push(one_of_str(field, v, allowed));
+            }
         }
         if self.encryption_type == "e2ee" && self.auto_recording == "cloud" {
             push(Err(CoreError::field(
