@@ -1447,13 +1447,13 @@ fn ready_request(
     if decision != Decision::Use {
         return None;
     }
-    let input = match &build.input {
+    // A create is kept as its parts (`BuildInput::Create`); every other call as JSON.
+    let mut input = match &build.input {
         BuildInput::Create(c) => {
             return crate::meeting::create(&c.input(&token)?).ok().map(Box::new);
         }
-        BuildInput::Json(j) => j,
+        BuildInput::Json(j) => j.clone(),
     };
-    let mut input = input.clone();
     input.set(
         "auth",
         Json::object([
@@ -1462,7 +1462,6 @@ fn ready_request(
         ]),
     );
     let built = match build.op {
-        "meeting.create" => crate::meeting::create(&read(input).ok()?),
         "meeting.update" => crate::meeting::update(&read(input).ok()?),
         "meeting.delete" => crate::meeting::delete(&read(input).ok()?),
         "meeting.get" => crate::meeting::get(&read(input).ok()?),
