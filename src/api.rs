@@ -184,6 +184,27 @@ fn backoff(input: &InterpretInput) -> Result<i64> {
 }
 
 pub fn interpret(input: &InterpretInput) -> Result<Outcome> {
+    interpret_as(input, input.response.as_ref(), Reading::Whole)
+}
+
+/// How much of a meeting Zoom answered with is kept.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// All of it, `settings` included: the answer goes back to the host.
+    Whole,
+    /// What a mapping row keeps: Zoom's `settings` (about thirty fields in a real answer)
+    /// are left in the parse instead of being copied out and dropped again.
+    ForRow,
+}
+
+/// [`interpret`] of a response the caller lends (`input.response` is not read: a lifecycle
+/// step's response stays where it was read instead of being copied), keeping as much of a
+/// meeting as `reading` says.
+pub fn interpret_as(
+    input: &InterpretInput,
+    response: Option<&HttpResponse>,
+    reading: Reading,
+) -> Result<Outcome> {
     let max = input
         .max_attempts
         .unwrap_or(DEFAULT_MAX_ATTEMPTS)
@@ -204,7 +225,7 @@ pub fn interpret(input: &InterpretInput) -> Result<Outcome> {
             Outcome::RetryAt { at, reason }
         })
     };
-    let resp = match (&input.response, &input.network_error) {
+    let resp = match (response, &input.network_error) {
         (Some(r), None) => r,
         (None, Some(_)) => return retry("network"),
         _ => {
@@ -215,7 +236,7 @@ pub fn interpret(input: &InterpretInput) -> Result<Outcome> {
         }
     };
     if resp.is_success() {
-        return success(input, resp);
+        return success(input, resp, reading);
     }
     let err = zoom_error(resp);
     let status = resp.status;
@@ -361,7 +382,7 @@ struct ZoomUser {
     kind: Option<Json<'static>>,
 }
 
-fn success(input: &InterpretInput, resp: &HttpResponse) -> Result<Outcome> {
+fn success(input: &InterpretInput, resp: &HttpResponse, reading: Reading) -> Result<Outcome> {
     let body = || {
         Json::parse(&resp.body)
             .map_err(|_| CoreError::new("response_invalid", "Zoom's answer is not JSON"))
@@ -369,7 +390,13 @@ fn success(input: &InterpretInput, resp: &HttpResponse) -> Result<Outcome> {
     let invalid = |m: &str| CoreError::new("response_invalid", m.to_string());
     let result = match input.operation {
         Operation::CreateMeeting | Operation::GetMeeting => {
-            Answer::Meeting(parse_meeting(body()?)?)
+            let mut meeting = body()?;
+            if reading == Reading::ForRow {
+                if let Json::Obj(fields) = &mut meeting {
+                    fields.retain(|(k, _)| k != "settings");
+                }
+            }
+            Answer::Meeting(parse_meeting(meeting)?)
         }
         Operation::UpdateMeeting | Operation::DeleteMeeting | Operation::Revoke => Answer::Nothing,
         Operation::ListMeetings => {
@@ -430,6 +457,42 @@ mod tests {
             v[k] = x.clone();
         }
         interpret(&crate::json::read(v).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_reading_for_a_row_keeps_everything_but_zooms_settings() {
+        let body = json!({
+            "id": 85746065999u64, "join_url": "https://zoom.us/j/1", "topic": "t",
+            "start_url": "https://zoom.us/s/1", "password": "p", "duration": 30,
+            "settings": {"waiting_room": true, "global_dial_in_numbers": [{"country": "US"}]}
+        });
+        let input: InterpretInput = crate::json::read(json!({
+            "operation": "create_meeting", "now": 1_000_000, "random": "0700000000000000",
+            "response": {"status": 201, "headers": {}, "body": body.to_string()}
+        }))
+        .unwrap();
+        let meeting = |o: Outcome| match o {
+            Outcome::Done { result } => match *result {
+                Answer::Meeting(m) => m,
+                other => panic!("not a meeting: {other:?}"),
+            },
+            other => panic!("not done: {other:?}"),
+        };
+        let whole = meeting(interpret(&input).unwrap());
+        let lent = input.response.as_ref();
+        let for_row = meeting(interpret_as(&input, lent, Reading::ForRow).unwrap());
+        assert_eq!(
+            serde_json::to_value(whole.settings.as_ref().unwrap()).unwrap(),
+            body["settings"]
+        );
+        assert!(for_row.settings.is_none());
+        assert_eq!(
+            MeetingRecord {
+                settings: None,
+                ..whole
+            },
+            for_row
+        );
     }
 
     #[test]

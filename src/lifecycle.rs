@@ -577,16 +577,21 @@ fn interpret(cx: &mut Ctx, last: &Last) -> Option<OutcomeIn> {
     }
     let operation =
         crate::json::read::<Operation>(Json::from(last.call.operation.as_str())).ok()?;
-    let read = crate::api::interpret(&InterpretInput {
-        operation,
-        response: last.response.clone(),
-        network_error: last.network_error.clone(),
-        now: cx.input.now,
-        attempt: 1,
-        refreshed: false,
-        max_attempts: None,
-        random: encode_hex(cx.random.take(8)),
-    });
+    let read = crate::api::interpret_as(
+        &InterpretInput {
+            operation,
+            // Lent below instead: the step's response is not copied.
+            response: None,
+            network_error: last.network_error.clone(),
+            now: cx.input.now,
+            attempt: 1,
+            refreshed: false,
+            max_attempts: None,
+            random: encode_hex(cx.random.take(8)),
+        },
+        last.response.as_ref(),
+        crate::api::Reading::ForRow,
+    );
     let answered = last
         .response
         .as_ref()
