@@ -195,6 +195,33 @@ proptest! {
         prop_assert!(answer.get("ok").is_some() ^ answer.get("error").is_some());
     }
 
+    /// Zoom's body handed over as the request's tail reads exactly as the same body inline,
+    /// whatever it holds: a meeting, any other JSON, or text with quotes, escapes and controls.
+    #[test]
+    fn a_body_as_the_tail_answers_as_the_same_body_inline(
+        operation in prop::sample::select(vec!["create_meeting", "get_meeting", "list_meetings", "get_user", "refresh_token"]),
+        status in prop::sample::select(vec![200u16, 201, 204, 400, 401, 404, 429, 500]),
+        text in "[\\x00-\\x1f\"\\\\a-z{}:,\\x7f\u{e9}\u{1f600}]{0,40}", doc in arb_json(), json_body in any::<bool>(),
+    ) {
+        let body = if json_body {
+            let mut d = doc;
+            if let Some(o) = d.as_object_mut() {
+                o.insert("id".into(), json!(5));
+                o.insert("join_url".into(), json!("https://zoom.us/j/5"));
+            }
+            d.to_string()
+        } else {
+            text
+        };
+        let input = |body: &str| json!({"operation": operation, "now": 1_000_000, "random": "0700000000000000",
+            "response": {"status": status, "headers": {"Retry-After": "3"}, "body": body}});
+        let inline = dispatch(json!({"op": "api.interpret", "input": input(&body)}).to_string().as_bytes());
+        let mut raw = json!({"op": "api.interpret", "tail": ["response", "body"], "input": input("")}).to_string().into_bytes();
+        raw.push(0);
+        raw.extend_from_slice(body.as_bytes());
+        prop_assert_eq!(dispatch(&raw), inline);
+    }
+
     #[test]
     fn dispatcher_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
         let answer: Value = serde_json::from_str(&dispatch(&bytes)).unwrap();

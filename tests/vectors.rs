@@ -39,6 +39,24 @@ fn every_vector_matches() {
 }
 
 #[test]
+fn a_zoom_body_sent_as_the_tail_answers_exactly_as_the_same_body_inline() {
+    let mut tailed = 0;
+    for v in &common::vectors() {
+        let Some(raw) = v.tailed_request() else {
+            continue;
+        };
+        tailed += 1;
+        assert_eq!(
+            dispatch(&raw),
+            dispatch(&v.request()),
+            "{}: the tail answers otherwise",
+            v.name()
+        );
+    }
+    assert!(tailed >= 35, "only {tailed} vectors carry a Zoom body");
+}
+
+#[test]
 fn vectors_cover_every_operation_and_both_answers() {
     let vectors = common::vectors();
     let mut ops = BTreeSet::new();

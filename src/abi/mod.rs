@@ -33,7 +33,7 @@ pub(crate) fn discard<T>(v: T) {
 }
 
 /// Bumped whenever an operation's input or output changes shape.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 /// Largest request the core accepts: far above any real input, small enough to bound work.
 pub const MAX_INPUT: usize = 1 << 20;
 
@@ -181,6 +181,13 @@ fn envelope(r: Result<String>) -> String {
 
 /// The whole request as bytes in, the whole answer as JSON text out. Never panics on bad
 /// input: malformed JSON, a missing op or an oversized request is an error answer.
+///
+/// A request may carry one text after its JSON, behind a NUL byte (which JSON text never
+/// holds): its *tail*, which the envelope's `"tail"` (a list of keys) puts in place of the
+/// text at that path in the input. A host hands Zoom's answer body over that way: as it came,
+/// instead of escaped into a JSON string that the core then unescapes before reading it as
+/// JSON again. A tail that is not UTF-8 reads as an empty text (a body that should hold
+/// JSON then fails to read, as any other unreadable body does).
 pub fn dispatch(raw: &[u8]) -> String {
     if raw.len() > MAX_INPUT {
         return envelope(Err(CoreError::new(
@@ -188,12 +195,26 @@ pub fn dispatch(raw: &[u8]) -> String {
             format!("request is {} bytes; the limit is {MAX_INPUT}", raw.len()),
         )));
     }
-    let Some(text) = json::parse::utf8(raw) else {
-        return envelope(Err(CoreError::new("json_invalid", "request is not UTF-8")));
+    let (text, lossy_tail) = match json::parse::utf8(raw) {
+        Some(text) => (text, None),
+        None => match split_tail(raw) {
+            // A tail that is not UTF-8 is nothing Zoom meant: it reads as empty, which no
+            // answer that carries a body can be read from.
+            Some(text) => (text, Some(std::borrow::Cow::Borrowed(""))),
+            None => return envelope(Err(CoreError::new("json_invalid", "request is not UTF-8"))),
+        },
     };
     // Parsed once; each operation then takes its input's fields out of the tree.
-    let req = match Json::parse(text) {
-        Ok(Json::Obj(req)) => req,
+    let (req, tail) = match json::parse::parse_prefix(text) {
+        Ok((Json::Obj(req), end)) => match text.as_bytes().get(end) {
+            None => (req, lossy_tail),
+            Some(0) => (
+                req,
+                Some(lossy_tail.unwrap_or(std::borrow::Cow::Borrowed(&text[end + 1..]))),
+            ),
+            // Not a tail: the same syntax error as a whole-text parse gives.
+            Some(_) => return envelope(Err(syntax_error(&json::parse::trailing_error(text, end)))),
+        },
         Ok(_) => {
             return envelope(Err(CoreError::new(
                 "json_invalid",
@@ -202,12 +223,13 @@ pub fn dispatch(raw: &[u8]) -> String {
         }
         Err(e) => return envelope(Err(syntax_error(&e))),
     };
-    // The top level is read leniently: only `op` and `input` matter.
-    let (mut op, mut input) = (None, None);
+    // The top level is read leniently: only `op`, `input` and `tail` matter.
+    let (mut op, mut input, mut path) = (None, None, None);
     for (k, v) in req {
         match k.as_ref() {
             "op" => op = Some(v),
             "input" => input = Some(v),
+            "tail" => path = Some(v),
             _ => {}
         }
     }
@@ -228,8 +250,59 @@ pub fn dispatch(raw: &[u8]) -> String {
             )))
         }
     };
-    let input = input.unwrap_or(Json::Obj(Vec::new()));
+    let mut input = input.unwrap_or(Json::Obj(Vec::new()));
+    if let Err(e) = place_tail(&mut input, path, tail) {
+        return envelope(Err(e));
+    }
     envelope(call(&op, input))
+}
+
+/// The JSON part of a request that is not UTF-8 as a whole, up to and with its first NUL
+/// (where `dispatch` looks for it), if that part is UTF-8: only the tail is not.
+fn split_tail(raw: &[u8]) -> Option<&str> {
+    let at = raw.iter().position(|&b| b == 0)?;
+    json::parse::utf8(&raw[..=at])
+}
+
+/// Puts the request's tail where its envelope's `"tail"` says, in place of the text there.
+/// Each without the other is an error, as is a path that does not name a text.
+fn place_tail<'a>(
+    input: &mut Json<'a>,
+    path: Option<Json<'a>>,
+    tail: Option<std::borrow::Cow<'a, str>>,
+) -> Result<()> {
+    let bad = |m: &str| Err(CoreError::field("input_invalid", "tail", m.to_string()));
+    let (path, tail) = match (path, tail) {
+        (None, None) => return Ok(()),
+        (Some(Json::Arr(path)), Some(tail)) => (path, tail),
+        (Some(Json::Arr(_)), None) => {
+            return bad("\"tail\" says where the request's tail goes, but the request has none (a NUL byte and a text after its JSON)")
+        }
+        (Some(_), _) => return bad("\"tail\" must be a list of keys"),
+        (None, Some(_)) => {
+            return bad("the request has a tail (text after a NUL byte) but no \"tail\" saying where in the input it goes")
+        }
+    };
+    let mut at = input;
+    for key in &path {
+        let Json::Str(key) = key else {
+            return bad("\"tail\" must be a list of keys");
+        };
+        let Json::Obj(fields) = at else {
+            return bad("\"tail\" names a key in something that is not an object");
+        };
+        match fields.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => at = v,
+            None => return bad("\"tail\" names a key the input does not have"),
+        }
+    }
+    match at {
+        Json::Str(s) => {
+            *s = tail;
+            Ok(())
+        }
+        _ => bad("\"tail\" must name a text in the input (the placeholder the tail replaces)"),
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +315,70 @@ mod tests {
         assert!(dispatch(b"{}").contains("op_missing"));
         assert!(dispatch(br#"{"op":"nope"}"#).contains("unknown_op"));
         assert!(dispatch(&vec![b' '; MAX_INPUT + 1]).contains("input_too_large"));
+    }
+
+    fn interpret_with_tail(path: &str, body: &[u8]) -> String {
+        let mut raw = format!(
+            r#"{{"op":"api.interpret","tail":{path},"input":{{"operation":"create_meeting","now":1000000,"random":"0700000000000000","response":{{"status":201,"headers":{{}},"body":""}}}}}}"#
+        )
+        .into_bytes();
+        raw.push(0);
+        raw.extend_from_slice(body);
+        dispatch(&raw)
+    }
+
+    #[test]
+    fn a_tail_takes_the_place_of_the_text_its_path_names() {
+        let body =
+            br#"{"id": 5, "join_url": "https://zoom.us/j/5", "topic": "a \"quoted\" topic"}"#;
+        let tailed = interpret_with_tail(r#"["response","body"]"#, body);
+        let inline = dispatch(
+            serde_json::to_string(&json!({"op": "api.interpret", "input": {
+                "operation": "create_meeting", "now": 1_000_000, "random": "0700000000000000",
+                "response": {"status": 201, "headers": {}, "body": std::str::from_utf8(body).unwrap()}
+            }}))
+            .unwrap()
+            .as_bytes(),
+        );
+        assert_eq!(tailed, inline);
+        assert!(
+            tailed.contains(r#""join_url":"https://zoom.us/j/5""#),
+            "{tailed}"
+        );
+    }
+
+    #[test]
+    fn a_tail_that_is_not_utf8_reads_as_a_body_zoom_could_not_have_meant() {
+        // Valid JSON but for one byte: not read as a meeting with a mangled join URL.
+        let body = b"{\"id\": 5, \"join_url\": \"https://zoom.us/j/5\xff\"}";
+        let r = interpret_with_tail(r#"["response","body"]"#, body);
+        assert!(r.contains("response_invalid"), "{r}");
+        assert!(!r.contains("zoom.us"), "{r}");
+    }
+
+    #[test]
+    fn a_tail_and_its_path_come_together_and_name_a_text() {
+        let field_error = |r: String| {
+            assert!(r.contains(r#""code":"input_invalid""#), "{r}");
+            assert!(r.contains(r#""field":"tail""#), "{r}");
+        };
+        // A path naming a key the input lacks, a number, or into a text; not a list.
+        field_error(interpret_with_tail(r#"["response","nobody"]"#, b"{}"));
+        field_error(interpret_with_tail(r#"["response","status"]"#, b"{}"));
+        field_error(interpret_with_tail(r#"["response","body","x"]"#, b"{}"));
+        field_error(interpret_with_tail(r#""response.body""#, b"{}"));
+        field_error(interpret_with_tail(r#"["response",1]"#, b"{}"));
+        // A tail without a path, and a path without a tail.
+        field_error(dispatch(b"{\"op\":\"meta.info\"}\0text"));
+        field_error(dispatch(
+            br#"{"op":"meta.info","tail":["x"],"input":{"x":""}}"#,
+        ));
+        // Only a NUL begins a tail: anything else after the JSON is the error it always was.
+        let r = dispatch(b"{\"op\":\"meta.info\"} x");
+        assert!(r.contains("json_invalid"), "{r}");
+        assert!(r.contains("column 20"), "{r}");
+        // A NUL inside the JSON is not a tail either.
+        assert!(dispatch(b"{\"op\":\0\"meta.info\"}").contains("json_invalid"));
     }
 
     #[test]

@@ -131,6 +131,22 @@ enum Open<'a> {
 /// strings, small integers, punctuation) are handled right here and only escapes, floats
 /// and errors leave the loop.
 pub fn parse(text: &str) -> Result<Json<'_>, SyntaxError> {
+    let (v, end) = parse_prefix(text)?;
+    if end < text.len() {
+        return Err(error_at(text.as_bytes(), end));
+    }
+    Ok(v)
+}
+
+/// The error [`parse`] gives for a text whose value ends before `at` (what [`parse_prefix`]
+/// returned) with something other than whitespace there.
+pub fn trailing_error(text: &str, at: usize) -> SyntaxError {
+    error_at(text.as_bytes(), at)
+}
+
+/// Parses the JSON value at the start of `text` and the whitespace after it; returns the
+/// value and where whatever follows begins (`text.len()` when nothing does).
+pub fn parse_prefix(text: &str) -> Result<(Json<'_>, usize), SyntaxError> {
     let b = text.as_bytes();
     let mut i = 0;
     let mut open: Vec<Open> = Vec::with_capacity(8);
@@ -192,11 +208,7 @@ pub fn parse(text: &str) -> Result<Json<'_>, SyntaxError> {
         // Hand the value to the container it is in; closing one hands that on in turn.
         loop {
             let Some(top) = open.last_mut() else {
-                i = skip_ws(b, i);
-                if i < b.len() {
-                    return Err(error_at(b, i));
-                }
-                return Ok(v);
+                return Ok((v, skip_ws(b, i)));
             };
             i = skip_ws(b, i);
             let sep = b.get(i).copied();

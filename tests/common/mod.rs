@@ -44,6 +44,28 @@ impl Vector {
         }
     }
 
+    /// The request with Zoom's answer body (`last.response.body` of a lifecycle step,
+    /// `response.body` elsewhere) sent as the request's tail, as the PHP bridge sends it;
+    /// `None` when the case has no such body.
+    pub fn tailed_request(&self) -> Option<Vec<u8>> {
+        let mut input = self.case.get("input")?.clone();
+        let path = [&["last", "response", "body"][..], &["response", "body"][..]]
+            .into_iter()
+            .find(|p| {
+                p.iter()
+                    .try_fold(&input, |v, k| v.get(k))
+                    .is_some_and(Value::is_string)
+            })?;
+        let at = path.iter().try_fold(&mut input, |v, k| v.get_mut(k))?;
+        let body = std::mem::replace(at, json!("")).as_str()?.to_string();
+        let mut raw = json!({"op": self.case["op"], "tail": path, "input": input})
+            .to_string()
+            .into_bytes();
+        raw.push(0);
+        raw.extend_from_slice(body.as_bytes());
+        Some(raw)
+    }
+
     /// Whether the core's answer is the one on record.
     pub fn matches(&self, got: &Value) -> bool {
         same(got, &self.case["expected"])

@@ -263,14 +263,19 @@ final class KCTCore
      * Runs an operation. `$input` is a PHP array (an empty array is sent as {}: omit
      * optional lists rather than passing them empty).
      *
+     * `$tailAt` names a text in `$input` by its keys (Zoom's answer body): when it is there,
+     * it goes after the request's JSON as its tail, as it came, instead of escaped into the
+     * JSON (which the core would only unescape before reading it as JSON again).
+     *
+     * @param string[] $tailAt
      * @return mixed the `ok` value
      * @throws KCTCoreException for an error answer
      */
-    public function call(string $op, $input = [])
+    public function call(string $op, $input = [], array $tailAt = [])
     {
         $started = hrtime(true);
         try {
-            return $this->timedCall($op, $input);
+            return $this->timedCall($op, $input, $tailAt);
         } finally {
             $took = hrtime(true) - $started;
             self::$nanos += $took;
@@ -281,14 +286,20 @@ final class KCTCore
         }
     }
 
-    private function timedCall(string $op, $input)
+    private function timedCall(string $op, $input, array $tailAt)
     {
         if (is_array($input) && $input === []) {
             $input = new \stdClass();
         }
-        $request = json_encode(['op' => $op, 'input' => $input], JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION);
+        $tail = $tailAt === [] ? null : self::takeText($input, $tailAt);
+        $envelope = $tail === null ? ['op' => $op, 'input' => $input] : ['op' => $op, 'tail' => $tailAt, 'input' => $input];
+        $request = json_encode($envelope, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION);
         if ($request === false) {
             throw new KCTCoreException('input_invalid', 'the request cannot be encoded as JSON: ' . json_last_error_msg());
+        }
+        if ($tail !== null) {
+            // A NUL never occurs in JSON text: the core takes what follows it as the tail.
+            $request .= "\0" . $tail;
         }
         $answer = json_decode($this->callRaw($request), true, 512, JSON_BIGINT_AS_STRING);
         if (!is_array($answer)) {
@@ -298,6 +309,30 @@ final class KCTCore
             return $answer['ok'];
         }
         throw KCTCoreException::fromAnswer(is_array($answer['error'] ?? null) ? $answer['error'] : []);
+    }
+
+    /**
+     * The text at `$path` in `$input`, left there as an empty placeholder (the core puts the
+     * tail back in its place); null when the path does not lead to a text.
+     *
+     * @param mixed $input
+     * @param string[] $path
+     */
+    private static function takeText(&$input, array $path): ?string
+    {
+        $at = &$input;
+        foreach ($path as $key) {
+            if (!is_array($at) || !array_key_exists($key, $at)) {
+                return null;
+            }
+            $at = &$at[$key];
+        }
+        if (!is_string($at)) {
+            return null;
+        }
+        $text = $at;
+        $at = '';
+        return $text;
     }
 
     /** `(hits << 32) | compiles` of the runtime's process-level module cache. */

@@ -153,7 +153,7 @@ final class KCTZoomCore
     /** Zoom's answer (or a network error) as one outcome. (`api.interpret`) */
     public function apiInterpret(array $input = []): array
     {
-        return $this->core->call('api.interpret', $input);
+        return $this->core->call('api.interpret', $input, ['response', 'body']);
     }
 
     /** A verified webhook as a host action. (`webhook.handle`) */
@@ -192,7 +192,7 @@ final class KCTZoomCore
      */
     public function lifecycleStep(array $input = []): array
     {
-        return $this->core->call('lifecycle.step', $input);
+        return $this->core->call('lifecycle.step', $input, ['last', 'response', 'body']);
     }
 
     /** Our meetings at Zoom that no appointment owns any more. (`reconcile.orphans`) */

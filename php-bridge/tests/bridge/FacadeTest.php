@@ -38,6 +38,80 @@ final class FacadeTest extends TestCase
         ]), 'an operation named by the core runs like its method');
     }
 
+    /** Maps with their keys sorted, at every depth: the files write keys sorted. */
+    private static function sorted($v)
+    {
+        if (!is_array($v)) {
+            return $v;
+        }
+        if (!array_is_list($v)) {
+            ksort($v, SORT_STRING);
+        }
+        return array_map([self::class, 'sorted'], $v);
+    }
+
+    /** What `KCTHttp::send` hands back for a 201 with this body. */
+    private static function interpretInput(string $body): array
+    {
+        return [
+            'operation' => 'create_meeting', 'now' => 1767261000, 'random' => str_repeat('07', 8),
+            'response' => ['status' => 201, 'headers' => (object) ['Content-Type' => 'application/json'], 'body' => $body],
+        ];
+    }
+
+    public function testZoomsBodyGoesAsTheTailAndReadsAsIfInline(): void
+    {
+        $facade = KCTZoomCore::load();
+        $core = \KCTApp\wasm\KCTWasmLoader::core();
+        // Quotes, escapes, a slash, a line separator and non-ASCII: what escaping would touch.
+        $body = '{"id": 85746065999, "join_url": "https://zoom.us/j/85746065999?pwd=x\/y", "topic": "Dr. \"Ö\" \u2028 consult", "settings": {"waiting_room": true}}';
+        $input = self::interpretInput($body);
+        $tailed = $facade->apiInterpret($input);
+        $this->assertSame($core->call('api.interpret', $input), $tailed, 'the same answer as the body inline');
+        $this->assertSame('85746065999', $tailed['result']['zoom_id']);
+        $this->assertSame('Dr. "Ö" ' . "\u{2028}" . ' consult', $tailed['result']['topic']);
+        $this->assertSame($body, $input['response']['body'], "the caller's input keeps its body");
+    }
+
+    public function testABodyThatIsNotUtf8ReadsAsUnreadableInsteadOfFailingTheCall(): void
+    {
+        $input = self::interpretInput("{\"id\": 5, \"join_url\": \"https://zoom.us/j/5\xff\"}");
+        try {
+            \KCTApp\wasm\KCTWasmLoader::core()->call('api.interpret', $input);
+            $this->fail('JSON cannot carry this body inline');
+        } catch (KCTCoreException $e) {
+            $this->assertSame('input_invalid', $e->errorCode);
+        }
+        // As the tail, the core reads it: Zoom's answer is not JSON it can use.
+        try {
+            KCTZoomCore::load()->apiInterpret($input);
+            $this->fail('an unreadable body is an error answer');
+        } catch (KCTCoreException $e) {
+            $this->assertSame('response_invalid', $e->errorCode);
+        }
+        // And a step whose create Zoom answered so looks for the meeting rather than failing.
+        $vector = json_decode(file_get_contents(dirname(__DIR__, 3) . '/tests/vectors/lifecycle.step/create-answered-in-step.json'), true);
+        $step = $vector['input'];
+        $step['appointment'] = json_decode(file_get_contents(dirname(__DIR__, 3) . '/tests/vectors/_fixtures/appointment-booked.json'), true);
+        $step['last']['response']['headers'] = (object) $step['last']['response']['headers'];
+        $this->assertSame(self::sorted($vector['expected']['ok']), self::sorted(KCTZoomCore::load()->lifecycleStep($step)), 'the vector as PHP sends it');
+        $step['last']['response']['body'] = "{\"id\": 5\xff}";
+        $answer = KCTZoomCore::load()->lifecycleStep($step);
+        $this->assertSame('schedule', $answer['effect']['do'] ?? null, json_encode($answer));
+        $this->assertStringStartsWith('response_invalid', (string) $answer['write']['last_error']);
+        $this->assertSame('ensure', $answer['write']['intent'], 'the meeting is looked for before any new create');
+    }
+
+    public function testATailPathThatNamesNoTextSendsTheInputAsItIs(): void
+    {
+        $core = \KCTApp\wasm\KCTWasmLoader::core();
+        $input = self::interpretInput('{"id": 5, "join_url": "https://zoom.us/j/5"}');
+        $plain = $core->call('api.interpret', $input);
+        foreach ([['response', 'nobody'], ['response', 'status'], ['operation', 'x'], ['nothing']] as $path) {
+            $this->assertSame($plain, $core->call('api.interpret', $input, $path), implode('.', $path));
+        }
+    }
+
     public function testFieldErrorsCarryTheField(): void
     {
         try {
