@@ -43,3 +43,28 @@ function kct_bench_vector_request(string $op, string $name): string
     }
     return json_encode(['op' => $op, 'input' => $resolve($vector->input)], JSON_UNESCAPED_SLASHES);
 }
+
+/**
+ * A golden vector's input as the bridge hands it to the core: PHP arrays, an HTTP
+ * response's headers an object (as `KCTHttp::send` makes them).
+ */
+function kct_bench_vector_input(string $op, string $name): array
+{
+    $dir = dirname(__DIR__, 2) . '/tests/vectors';
+    $resolve = static function ($v) use (&$resolve, $dir) {
+        if (!is_array($v)) {
+            return $v;
+        }
+        if (isset($v['$fixture'])) {
+            $base = $resolve(json_decode((string) file_get_contents("$dir/_fixtures/" . $v['$fixture'] . '.json'), true));
+            unset($v['$fixture']);
+            return array_replace_recursive($base, array_map($resolve, $v));
+        }
+        return array_map($resolve, $v);
+    };
+    $input = $resolve(json_decode((string) file_get_contents("$dir/$op/$name.json"), true)['input']);
+    if (isset($input['last']['response']['headers'])) {
+        $input['last']['response']['headers'] = (object) $input['last']['response']['headers'];
+    }
+    return $input;
+}
