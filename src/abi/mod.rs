@@ -291,7 +291,8 @@ fn place_tail<'a>(
         let Json::Obj(fields) = at else {
             return bad("\"tail\" names a key in something that is not an object");
         };
-        match fields.iter_mut().find(|(k, _)| k == key) {
+        // The last of a repeated key, as the readers take it.
+        match fields.iter_mut().rev().find(|(k, _)| k == key) {
             Some((_, v)) => at = v,
             None => return bad("\"tail\" names a key the input does not have"),
         }
@@ -373,6 +374,11 @@ mod tests {
         field_error(dispatch(
             br#"{"op":"meta.info","tail":["x"],"input":{"x":""}}"#,
         ));
+        // A repeated key: the tail takes the place of the value the readers take, the last.
+        let mut raw = br#"{"op":"api.interpret","tail":["response","body"],"input":{"operation":"create_meeting","now":1000000,"random":"0700000000000000","response":{"status":201,"headers":{},"body":"x","body":""}}}"#.to_vec();
+        raw.extend_from_slice(b"\0{\"id\": 5, \"join_url\": \"https://zoom.us/j/5\"}");
+        let r = dispatch(&raw);
+        assert!(r.contains(r#""zoom_id":"5""#), "{r}");
         // Only a NUL begins a tail: anything else after the JSON is the error it always was.
         let r = dispatch(b"{\"op\":\"meta.info\"} x");
         assert!(r.contains("json_invalid"), "{r}");
