@@ -3,7 +3,8 @@
 //! Loads the shipped core in wasmi (the interpreter PHP embeds) and sends every operation
 //! inputs made hostile: each golden vector's input with leaves replaced by huge numbers,
 //! fractions, wrong types, deep nesting, long and non-ASCII texts (dates and headers
-//! included), keys dropped or added, and raw bytes that are not UTF-8; and operations fed
+//! included), keys dropped or added, raw bytes that are not UTF-8, and texts sent as the
+//! request's tail (after a NUL) with paths that fit or do not; and operations fed
 //! inputs of other operations. Every call must come back as an answer (`ok` or `error`),
 //! never a trap. Prints `executions=N traps=0` and exits 1 on the first trap, with the
 //! operation and the input.
@@ -179,6 +180,56 @@ fn at_mut<'a>(v: &'a mut Value, path: &[Value]) -> Option<&'a mut Value> {
     Some(cur)
 }
 
+/// The request with one of the input's texts (a Zoom body when there is one) sent as its tail,
+/// after a NUL, as the PHP bridge sends Zoom's answers; now and then the tail's bytes are not
+/// UTF-8 or hold NULs of their own, the path names something else, or only one of the two is
+/// there.
+fn with_tail(op: &str, mut input: Value, rng: &mut Rng) -> Vec<u8> {
+    let mut all = Vec::new();
+    paths(&input, &mut Vec::new(), &mut all);
+    let texts: Vec<&Vec<Value>> = all
+        .iter()
+        .filter(|p| {
+            p.iter()
+                .try_fold(&input, |v, k| match k {
+                    Value::String(k) => v.get(k.as_str()),
+                    _ => v.get(k.as_u64()? as usize),
+                })
+                .is_some_and(Value::is_string)
+        })
+        .collect();
+    let path = texts
+        .iter()
+        .find(|p| p.last().is_some_and(|k| k == "body"))
+        .filter(|_| rng.below(3) > 0)
+        .or_else(|| texts.get(rng.below(texts.len().max(1))))
+        .map(|p| (*p).clone())
+        .unwrap_or_else(|| all[rng.below(all.len())].clone());
+    let mut tail = match at_mut(&mut input, &path) {
+        Some(slot) if slot.is_string() && rng.below(8) > 0 => std::mem::replace(slot, json!(""))
+            .as_str()
+            .unwrap_or("")
+            .as_bytes()
+            .to_vec(),
+        _ => hostile(rng).to_string().into_bytes(),
+    };
+    if !tail.is_empty() && rng.below(4) == 0 {
+        let at = rng.below(tail.len());
+        tail.insert(at, [0xFF, 0x00, 0xC3, 0x80][rng.below(4)]);
+    }
+    let envelope = match rng.below(10) {
+        0 => json!({"op": op, "input": input}),
+        1 => json!({"op": op, "tail": hostile(rng), "input": input}),
+        _ => json!({"op": op, "tail": path, "input": input}),
+    };
+    let mut request = serde_json::to_vec(&envelope).unwrap_or_default();
+    if rng.below(10) > 0 {
+        request.push(0);
+        request.extend_from_slice(&tail);
+    }
+    request
+}
+
 fn mutate(input: &Value, rng: &mut Rng) -> Value {
     let mut v = input.clone();
     for _ in 0..(1 + rng.below(4)) {
@@ -289,8 +340,11 @@ fn main() -> ExitCode {
             op.clone()
         };
         let input = mutate(input, &mut rng);
-        let mut request =
-            serde_json::to_vec(&json!({"op": op, "input": input})).unwrap_or_default();
+        let mut request = if rng.below(6) == 0 {
+            with_tail(op.as_str(), input, &mut rng)
+        } else {
+            serde_json::to_vec(&json!({"op": op, "input": input})).unwrap_or_default()
+        };
         if rng.below(20) == 0 {
             // Bytes that are not UTF-8, inside a string if there is one.
             let at = request.iter().position(|&b| b == b'"').map_or(0, |i| i + 1);
