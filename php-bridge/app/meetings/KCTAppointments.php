@@ -44,7 +44,15 @@ final class KCTAppointments
      */
     public static function now(int $id, array $passed = [], bool $timesFromPassed = false): array
     {
-        if (!self::tableExists()) {
+        global $wpdb;
+        $t = self::table();
+        // One query, no `SHOW TABLES` before it: a read that fails (KiviCare's table absent,
+        // or the database refusing) leaves the appointment unknown, never deleted.
+        $suppress = $wpdb->suppress_errors(true);
+        $row = $wpdb->get_row($wpdb->prepare("SELECT * FROM $t WHERE id = %d", $id), ARRAY_A);
+        $unreadable = $wpdb->last_error !== '';
+        $wpdb->suppress_errors($suppress);
+        if ($unreadable) {
             $a = ['known' => false, 'exists' => true];
             foreach (['doctor_id', 'patient_id', 'start_unix', 'duration_min', 'timezone'] as $k) {
                 if (!empty($passed[$k])) {
@@ -53,9 +61,6 @@ final class KCTAppointments
             }
             return $a;
         }
-        global $wpdb;
-        $t = self::table();
-        $row = $wpdb->get_row($wpdb->prepare("SELECT * FROM $t WHERE id = %d", $id), ARRAY_A);
         if (!$row) {
             return ['known' => true, 'exists' => false];
         }

@@ -30,8 +30,10 @@ final class KCTCoreAccess
                 }
                 return new \WP_Error('kct_runtime_unavailable', $e->getMessage(), ['status' => 503, 'runtime' => $e->status->toArray()]);
             }
-            // Autoloaded: a read costs nothing, and the notice goes away once the core runs.
-            if (get_option(self::FAILURE_OPTION) !== false) {
+            // The failure is kept autoloaded, so whether there is one is known from the
+            // options WordPress loaded anyway: `get_option` on an absent option asks the
+            // database again on every request. The notice goes away once the core runs.
+            if (array_key_exists(self::FAILURE_OPTION, wp_load_alloptions())) {
                 delete_option(self::FAILURE_OPTION);
             }
         }

@@ -78,6 +78,26 @@ final class DiagnosticsTest extends KCTWPTestCase
         $this->assertStringContainsString('Dr. Broken Link', $r['description']);
     }
 
+    /** Issue 14: with no failure recorded, loading the core asks the database nothing. */
+    public function testALoadedCoreAsksTheDatabaseNothing(): void
+    {
+        global $wpdb;
+        self::forgetCore();
+        // As a request starts: the autoloaded options in memory, nothing known to be absent.
+        wp_load_alloptions();
+        wp_cache_delete('notoptions', 'options');
+        $before = $wpdb->num_queries;
+        $seen = [];
+        $log = static function (string $q) use (&$seen): string {
+            $seen[] = $q . ' <- ' . wp_debug_backtrace_summary();
+            return $q;
+        };
+        add_filter('query', $log);
+        $this->assertNotInstanceOf(\WP_Error::class, KCTCoreAccess::core());
+        remove_filter('query', $log);
+        $this->assertSame(0, $wpdb->num_queries - $before, implode("\n", $seen));
+    }
+
     public function testARuntimeFailureIsShownWithItsFixAndClearsOnceItRuns(): void
     {
         self::withoutRuntime(function () {

@@ -69,6 +69,47 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame('active', KCTMappingRepository::find(590)['status']);
     }
 
+    /** Issue 14: reading an appointment is one query (no `SHOW TABLES` before it). */
+    public function testReadingAnAppointmentIsOneQuery(): void
+    {
+        global $wpdb;
+        $this->assertIsArray($this->provider()->create_meeting($this->bookingData(591)));
+        // As in a new request: nothing known about KiviCare's tables yet.
+        $tables = new \ReflectionProperty(\KCTApp\meetings\KCTAppointments::class, 'tables');
+        $tables->setAccessible(true);
+        $tables->setValue(null, []);
+        $before = $wpdb->num_queries;
+        $a = \KCTApp\meetings\KCTAppointments::now(591);
+        $this->assertSame(1, $wpdb->num_queries - $before);
+        $this->assertTrue($a['known']);
+        $this->assertTrue($a['exists']);
+        $this->assertSame($this->doctor, $a['doctor_id']);
+    }
+
+    /**
+     * A read of KiviCare's table that fails (the table is there, the query is not answered)
+     * leaves the appointment unknown: its meeting stays. It used to read as deleted.
+     */
+    public function testAnAppointmentThatCannotBeReadIsUnknownAndKeepsItsMeeting(): void
+    {
+        $this->assertIsArray($this->provider()->create_meeting($this->bookingData(592)));
+        $meetings = count(self::zoomMeetings());
+        $unanswered = static function (string $q): string {
+            return (string) preg_replace('/\bFROM (\w*kc_appointments) WHERE/', 'FROM $1_unanswered WHERE', $q);
+        };
+        add_filter('query', $unanswered);
+        try {
+            $a = \KCTApp\meetings\KCTAppointments::now(592);
+            $this->assertFalse($a['known']);
+            $this->assertTrue($a['exists']);
+            KCTMeetingLoop::run(592, 'ensure');
+        } finally {
+            remove_filter('query', $unanswered);
+        }
+        $this->assertSame('active', KCTMappingRepository::find(592)['status']);
+        $this->assertCount($meetings, self::zoomMeetings(), 'nothing deleted at Zoom');
+    }
+
     public function testProviderIsCheapAndEligibility(): void
     {
         $before = self::zoomStats()['calls'];
