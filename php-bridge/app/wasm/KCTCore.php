@@ -24,6 +24,9 @@ final class KCTCore
     private const STALE = 2;
     private const TRAP = -1;
     private const ALLOC = -2;
+    /** The core's exports this bridge needs, by name, and their fields in kct_rt_warm_t. */
+    private const EXPORTS = ['kct_abi_version' => 'abi_version', 'kct_buffer' => 'buffer', 'kct_free' => 'free',
+        'kct_call' => 'call', 'kct_panic_message' => 'panic_message'];
 
     /** @var \FFI */
     private $ffi;
@@ -47,12 +50,6 @@ final class KCTCore
     {
         $this->ffi = $ffi;
         $this->path = $path;
-        $this->args = $ffi->new('wasm_val_vec_t');
-        $this->argVals = $ffi->new('wasm_val_t[2]');
-        $this->args->data = \FFI::addr($this->argVals[0]);
-        $this->results = $ffi->new('wasm_val_vec_t');
-        $this->resultVals = $ffi->new('wasm_val_t[1]');
-        $this->results->data = \FFI::addr($this->resultVals[0]);
         $this->answer = $ffi->new('kct_rt_answer_t');
         $this->instantiate();
     }
@@ -79,18 +76,17 @@ final class KCTCore
         $this->warm = $warm;
         $this->memory = $warm->memory;
         $this->generation = (int) $warm->generation;
-        $this->funcs = array_filter([
-            'kct_abi_version' => $warm->abi_version,
-            'kct_buffer' => $warm->buffer,
-            'kct_call' => $warm->call,
-            'kct_free' => $warm->free,
-            'kct_panic_message' => $warm->panic_message,
-        ], static function ($f) {
-            return $f !== null;
-        });
+        $this->funcs = [];
+        foreach (self::EXPORTS as $name => $field) {
+            $f = $warm->$field;
+            if ($f !== null) {
+                $this->funcs[$name] = $f;
+            }
+        }
         // The ABI first: a core of another version may well lack exports this one needs,
-        // and its version is the fix to name.
-        $abi = empty($this->funcs['kct_abi_version']) ? null : $this->invoke('kct_abi_version', [], self::I32);
+        // and its version is the fix to name. The runtime asked the core once, when it made
+        // the instance: no guest call per request.
+        $abi = isset($this->funcs['kct_abi_version']) ? (int) $warm->abi : null;
         if ($abi !== null && $abi !== KCTWasmLoader::ABI_VERSION) {
             $this->discard();
             throw $this->fail(
@@ -99,7 +95,7 @@ final class KCTCore
                 'install the .wasm that shipped with this plugin version'
             );
         }
-        foreach (['kct_abi_version', 'kct_buffer', 'kct_free', 'kct_call', 'kct_panic_message'] as $need) {
+        foreach (array_keys(self::EXPORTS) as $need) {
             if (empty($this->funcs[$need])) {
                 $this->discard();
                 throw $this->fail(KCTRuntimeStatus::CORE_INVALID, "The core .wasm does not export $need.", 'rebuild it with "make wasm"');
@@ -149,6 +145,16 @@ final class KCTCore
      */
     private function invoke(string $name, array $args, ?int $resultKind)
     {
+        if ($this->args === null) {
+            // Made on first use: a request whose calls all go through kct_rt_call (every
+            // request that does not ask for the ABI or a panic message) never needs them.
+            $this->args = $this->ffi->new('wasm_val_vec_t');
+            $this->argVals = $this->ffi->new('wasm_val_t[2]');
+            $this->args->data = \FFI::addr($this->argVals[0]);
+            $this->results = $this->ffi->new('wasm_val_vec_t');
+            $this->resultVals = $this->ffi->new('wasm_val_t[1]');
+            $this->results->data = \FFI::addr($this->resultVals[0]);
+        }
         $n = count($args);
         for ($i = 0; $i < $n; $i++) {
             $this->argVals[$i]->kind = self::I32;

@@ -1,8 +1,8 @@
 /*
  * The subset of the standard wasm C API (wasm.h) that the PHP bridge uses, flattened for
  * PHP's FFI parser (no preprocessor), plus the runtime library's own functions. The runtime
- * makes the instance and looks up its exports (kct_rt_instance) and makes each core call
- * (kct_rt_call); PHP checks the ABI through the exports itself. Declare only symbols the
+ * makes the instance, looks up its exports and asks the core's ABI once (kct_rt_instance),
+ * and makes each core call (kct_rt_call). Declare only symbols the
  * library exports: FFI::cdef fails on any missing one.
  */
 typedef struct wasm_store_t wasm_store_t;
@@ -41,6 +41,7 @@ typedef struct kct_rt_warm_t {
     wasm_func_t *free;
     wasm_func_t *panic_message;
     uint64_t generation;
+    uint32_t abi;
 } kct_rt_warm_t;
 int kct_rt_instance(const char *path, kct_rt_warm_t *out);
 typedef struct kct_rt_answer_t { size_t size; const char *data; } kct_rt_answer_t;

@@ -69,7 +69,7 @@ type Failed = i32;
 /// # Safety
 /// `f` is a live export of `warm`'s instance taking `args.len()` i32s and returning
 /// `results` values.
-unsafe fn invoke(
+pub(crate) unsafe fn invoke(
     warm: &kct_rt_warm_t,
     name: &str,
     f: *mut capi::wasm_func_t,

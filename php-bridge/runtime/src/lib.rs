@@ -328,6 +328,9 @@ pub struct kct_rt_warm_t {
     pub(crate) free: *mut capi::wasm_func_t,
     pub(crate) panic_message: *mut capi::wasm_func_t,
     pub(crate) generation: u64,
+    /// What the core's `kct_abi_version` answered when the instance was made (0 when it
+    /// exports none): the host checks it on every request without a guest call.
+    pub(crate) abi: u32,
 }
 
 /// This thread's warm instance of the .wasm at `path` into `out`: 1, or 0 with
@@ -410,6 +413,7 @@ pub unsafe extern "C" fn kct_rt_instance(path: *const c_char, out: *mut kct_rt_w
         free: std::ptr::null_mut(),
         panic_message: std::ptr::null_mut(),
         generation: next_generation(),
+        abi: 0,
     };
     for (t, e) in types.iter().zip(externs.iter_mut()) {
         let (Some(t), Some(e)) = (t, e) else { continue };
@@ -426,6 +430,13 @@ pub unsafe extern "C" fn kct_rt_instance(path: *const c_char, out: *mut kct_rt_w
             _ => continue,
         };
         *slot = as_func(e);
+    }
+    if !warm.abi_version.is_null() {
+        // Asked once per instance; a trap here leaves the error set and nothing pooled.
+        match call::invoke(&warm, "kct_abi_version", warm.abi_version, &[], 1) {
+            Ok(abi) => warm.abi = abi as u32,
+            Err(_) => return 0,
+        }
     }
     POOL.with(|p| {
         p.borrow_mut().insert(
