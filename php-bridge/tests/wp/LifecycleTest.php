@@ -110,6 +110,48 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertCount($meetings, self::zoomMeetings(), 'nothing deleted at Zoom');
     }
 
+    /**
+     * Issue 14: the row is written with prepared queries, so a booking never asks for the
+     * mapping table's columns (wpdb's `SHOW FULL COLUMNS`, 0.3 to 0.4 ms); a value that does
+     * not fit its column is still refused and changes nothing, and text that is not ASCII
+     * is kept as it was written.
+     */
+    public function testTheRowIsWrittenWithoutAskingForItsColumnsAndOnlyWhenItFits(): void
+    {
+        $asked = [];
+        $watch = static function (string $q) use (&$asked): string {
+            if (stripos($q, 'SHOW FULL COLUMNS') !== false) {
+                $asked[] = $q;
+            }
+            return $q;
+        };
+        add_filter('query', $watch);
+        $this->assertIsArray($this->provider()->create_meeting($this->bookingData(593)));
+        remove_filter('query', $watch);
+        $this->assertSame([], array_values(array_filter($asked, static function (string $q): bool {
+            return strpos($q, KCTMappingRepository::table()) !== false;
+        })));
+        $row = KCTMappingRepository::find(593);
+        $this->assertSame('active', $row['status']);
+
+        // Too long for `password varchar(64)`: refused, the row as it was.
+        $this->assertFalse(KCTMappingRepository::compareAndSwap(['password' => str_repeat('p', 65)] + $row, $row['version']));
+        $this->assertSame($row, KCTMappingRepository::find(593));
+        $this->assertFalse(KCTMappingRepository::insert(['appointment_id' => 594, 'host' => str_repeat('h', 192) . '@x.org'] + $row));
+        $this->assertNull(KCTMappingRepository::find(594));
+        // 64 characters of two bytes each fit, as the column counts characters.
+        $this->assertTrue(KCTMappingRepository::compareAndSwap(['password' => str_repeat('é', 64)] + $row, $row['version']));
+        $row = KCTMappingRepository::find(593);
+        $this->assertSame(str_repeat('é', 64), $row['password']);
+        // Not ASCII, and not UTF-8.
+        $error = 'zoom_error: Zoom a répondu « indisponible » 😀';
+        $this->assertTrue(KCTMappingRepository::compareAndSwap(['last_error' => $error] + $row, $row['version']));
+        $row = KCTMappingRepository::find(593);
+        $this->assertSame($error, $row['last_error']);
+        $this->assertFalse(KCTMappingRepository::compareAndSwap(['last_error' => "bad \xff byte"] + $row, $row['version']));
+        $this->assertSame($row, KCTMappingRepository::find(593));
+    }
+
     public function testProviderIsCheapAndEligibility(): void
     {
         $before = self::zoomStats()['calls'];
