@@ -152,6 +152,24 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame($row, KCTMappingRepository::find(593));
     }
 
+    /** The lengths the repository checks are the table's own, every varchar column included. */
+    public function testTheRepositoryKnowsEveryVarcharColumnsLength(): void
+    {
+        global $wpdb;
+        $table = KCTMappingRepository::table();
+        $schema = [];
+        foreach ((array) $wpdb->get_results("SHOW FULL COLUMNS FROM `$table`", ARRAY_A) as $c) {
+            if (preg_match('/^varchar\((\d+)\)/', $c['Type'], $m)) {
+                $schema[$c['Field']] = (int) $m[1];
+            }
+        }
+        $known = (new \ReflectionClassConstant(KCTMappingRepository::class, 'VARCHAR'))->getValue();
+        ksort($schema);
+        ksort($known);
+        $this->assertNotEmpty($schema);
+        $this->assertSame($schema, $known);
+    }
+
     public function testProviderIsCheapAndEligibility(): void
     {
         $before = self::zoomStats()['calls'];
