@@ -19,11 +19,14 @@ final class KCTSideDb
     {
         if (self::$db === null) {
             global $wpdb;
-            $db = new \wpdb(DB_USER, DB_PASSWORD, DB_NAME, DB_HOST);
+            $db = new KCTSideConnection(DB_USER, DB_PASSWORD, DB_NAME, DB_HOST);
+            if (!$db->ready) {
+                // A server or setting the lean connect does not suit: connect as WordPress does.
+                $db = new \wpdb(DB_USER, DB_PASSWORD, DB_NAME, DB_HOST);
+                $db->query('SET SESSION innodb_lock_wait_timeout = ' . KCTSideConnection::LOCK_WAIT);
+            }
             $db->set_prefix($wpdb->base_prefix);
             $db->suppress_errors(true);
-            // Fail fast rather than wait behind a long transaction on the other connection.
-            $db->query('SET SESSION innodb_lock_wait_timeout = 10');
             self::$db = $db;
         }
         if (is_multisite() && self::$db->blogid !== get_current_blog_id()) {
