@@ -3,6 +3,7 @@
 namespace KCTApp\meetings;
 
 use KCTApp\storage\KCTEncrypted;
+use KCTApp\storage\KCTRowWrite;
 use KCTApp\database\migrations\KCTMigration0001CreateMappings;
 
 /**
@@ -242,53 +243,13 @@ final class KCTMappingRepository
     }
 
     /**
-     * The varchar columns (the migrations' schema) and their lengths in characters. The
-     * row is written with a prepared query, not `$wpdb->insert`/`update`, whose first use
-     * on a table in each request asks the database for every column's charset and length
-     * (`SHOW FULL COLUMNS`, 0.3 to 0.4 ms of a booking). So a value that does not fit its
-     * column is refused here, as wpdb refuses it: WordPress runs MySQL without strict
-     * mode, where it would be cut silently. (A query that is not ASCII is still checked
-     * for its charset by wpdb itself.)
+     * The varchar columns (the migrations' schema) and their lengths in characters: a value
+     * that does not fit is refused, as wpdb would refuse it (see KCTRowWrite, which writes
+     * the row without wpdb's per-request column check).
      */
     private const VARCHAR = ['host' => 191, 'status' => 20, 'correlation_ref' => 64, 'zoom_id' => 64,
         'password' => 64, 'timezone' => 64, 'meeting_state' => 20, 'intent' => 16, 'registrant_id' => 64,
         'registered_email' => 191];
-    /** A `text` column's limit, in bytes. */
-    private const TEXT_BYTES = 65535;
-
-    /** Whether every value fits its column (see VARCHAR). */
-    private static function fits(array $data): bool
-    {
-        foreach ($data as $column => $v) {
-            if (!is_string($v)) {
-                continue;
-            }
-            $max = self::VARCHAR[$column] ?? null;
-            $ok = $max === null
-                ? strlen($v) <= self::TEXT_BYTES
-                : strlen($v) <= $max || preg_match('/^.{0,' . $max . '}$/su', $v) === 1;
-            if (!$ok) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** `$data`'s values as placeholders (NULL written as is) and the arguments they take. */
-    private static function placeholders(array $data): array
-    {
-        $marks = [];
-        $args = [];
-        foreach ($data as $column => $v) {
-            if ($v === null) {
-                $marks[$column] = 'NULL';
-                continue;
-            }
-            $marks[$column] = is_int($v) ? '%d' : '%s';
-            $args[] = $v;
-        }
-        return [$marks, $args];
-    }
 
     /** Inserts the first row of an appointment (version 1); false when it already has one. */
     public static function insert(array $row): bool
@@ -297,13 +258,11 @@ final class KCTMappingRepository
         $data = self::toDb($row);
         $data['version'] = 1;
         $data['created_at'] = $data['updated_at'];
-        if (!self::fits($data)) {
+        if (!KCTRowWrite::fits($data, self::VARCHAR)) {
             return false;
         }
-        [$marks, $args] = self::placeholders($data);
-        $sql = 'INSERT INTO ' . self::table() . ' (`' . implode('`, `', array_keys($marks)) . '`) VALUES (' . implode(', ', $marks) . ')';
         $suppress = $wpdb->suppress_errors(true);
-        $ok = $wpdb->query($args === [] ? $sql : $wpdb->prepare($sql, $args));
+        $ok = KCTRowWrite::insert(self::table(), $data);
         $wpdb->suppress_errors($suppress);
         return $ok === 1;
     }
@@ -315,18 +274,10 @@ final class KCTMappingRepository
         $data = self::toDb($row);
         unset($data['appointment_id']);
         $data['version'] = $version + 1;
-        if (!self::fits($data)) {
+        if (!KCTRowWrite::fits($data, self::VARCHAR)) {
             return false;
         }
-        [$marks, $args] = self::placeholders($data);
-        $sets = [];
-        foreach ($marks as $column => $mark) {
-            $sets[] = "`$column` = $mark";
-        }
-        $args[] = (int) $row['appointment_id'];
-        $args[] = $version;
-        $n = $wpdb->query($wpdb->prepare('UPDATE ' . self::table() . ' SET ' . implode(', ', $sets) . ' WHERE `appointment_id` = %d AND `version` = %d', $args));
-        return $n === 1;
+        return KCTRowWrite::updateAtVersion(self::table(), $data, 'appointment_id', (int) $row['appointment_id'], $version) === 1;
     }
 
     /**

@@ -8,6 +8,7 @@ use KCTApp\database\migrations\KCTMigration0005Visits;
 use KCTApp\meetings\KCTAppointments;
 use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
+use KCTApp\storage\KCTRowWrite;
 use KCTApp\storage\KCTSite;
 use KCTApp\zoom\KCTCoreAccess;
 
@@ -21,6 +22,8 @@ final class KCTVisits
     /** The doctor's choice: a mail when their patient is waiting (besides the notice). */
     public const WAITING_MAIL = 'kct_zoom_waiting_mail';
 
+    /** The varchar columns and their lengths (KCTMigration0005Visits), checked before a write. */
+    private const VARCHAR = ['zoom_id' => 32, 'patient_known_by' => 16, 'outcome' => 16];
     private const INTS = ['started_at', 'ended_at', 'patient_joined_at', 'patient_left_at', 'patient_seen_at',
         'doctor_joined_at', 'doctor_left_at', 'doctor_seen_at', 'waiting_since', 'together_seconds'];
 
@@ -72,20 +75,16 @@ final class KCTVisits
     /** Writes `$next` if the stored record is still at `$version` (0: none yet). */
     private static function write(array $next, int $version): bool
     {
-        global $wpdb;
         $db = self::toDb($next);
-        if ($version === 0 && self::find((int) $next['appointment_id']) === null) {
-            return (int) $wpdb->query($wpdb->prepare(
-                'INSERT IGNORE INTO ' . self::table() . ' (' . implode(', ', array_keys($db)) . ') VALUES ('
-                . implode(', ', array_map(static function ($v) {
-                    return $v === null ? 'NULL' : (is_int($v) ? '%d' : '%s');
-                }, $db)) . ')',
-                array_values(array_filter($db, static function ($v) {
-                    return $v !== null;
-                }))
-            )) === 1;
+        if (!KCTRowWrite::fits($db, self::VARCHAR)) {
+            return false;
         }
-        return $wpdb->update(self::table(), $db, ['appointment_id' => (int) $next['appointment_id'], 'version' => $version]) === 1;
+        if ($version === 0 && self::find((int) $next['appointment_id']) === null) {
+            return KCTRowWrite::insert(self::table(), $db, true) === 1;
+        }
+        // Prepared, as the insert: wpdb's update would ask for the table's columns in every
+        // webhook request that moves a visit.
+        return KCTRowWrite::updateAtVersion(self::table(), $db, 'appointment_id', (int) $next['appointment_id'], $version) === 1;
     }
 
     /**

@@ -130,6 +130,20 @@ abstract class KCTWPTestCase extends TestCase
     }
 
     /** Forgets this process's loaded core, so the next use loads it again. */
+    /**
+     * Forgets what wpdb learnt about tables' columns, as a new request starts without it
+     * (the test process keeps one wpdb for every test).
+     */
+    protected static function forgetColumnMeta(): void
+    {
+        global $wpdb;
+        foreach (['col_meta', 'table_charset'] as $cache) {
+            $p = new \ReflectionProperty(\wpdb::class, $cache);
+            $p->setAccessible(true);
+            $p->setValue($wpdb, []);
+        }
+    }
+
     protected static function forgetCore(): void
     {
         $access = new \ReflectionProperty(\KCTApp\zoom\KCTCoreAccess::class, 'core');

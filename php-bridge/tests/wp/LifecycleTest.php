@@ -125,6 +125,7 @@ final class LifecycleTest extends KCTWPTestCase
             }
             return $q;
         };
+        self::forgetColumnMeta();
         add_filter('query', $watch);
         $this->assertIsArray($this->provider()->create_meeting($this->bookingData(593)));
         remove_filter('query', $watch);
@@ -152,22 +153,24 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame($row, KCTMappingRepository::find(593));
     }
 
-    /** The lengths the repository checks are the table's own, every varchar column included. */
-    public function testTheRepositoryKnowsEveryVarcharColumnsLength(): void
+    /** The lengths the row writers check are their tables' own, every varchar column included. */
+    public function testTheRowWritersKnowEveryVarcharColumnsLength(): void
     {
         global $wpdb;
-        $table = KCTMappingRepository::table();
-        $schema = [];
-        foreach ((array) $wpdb->get_results("SHOW FULL COLUMNS FROM `$table`", ARRAY_A) as $c) {
-            if (preg_match('/^varchar\((\d+)\)/', $c['Type'], $m)) {
-                $schema[$c['Field']] = (int) $m[1];
+        foreach ([KCTMappingRepository::class, \KCTApp\visits\KCTVisits::class] as $class) {
+            $table = $class::table();
+            $schema = [];
+            foreach ((array) $wpdb->get_results("SHOW FULL COLUMNS FROM `$table`", ARRAY_A) as $c) {
+                if (preg_match('/^varchar\((\d+)\)/', $c['Type'], $m)) {
+                    $schema[$c['Field']] = (int) $m[1];
+                }
             }
+            $known = (new \ReflectionClassConstant($class, 'VARCHAR'))->getValue();
+            ksort($schema);
+            ksort($known);
+            $this->assertNotEmpty($schema, $table);
+            $this->assertSame($schema, $known, $table);
         }
-        $known = (new \ReflectionClassConstant(KCTMappingRepository::class, 'VARCHAR'))->getValue();
-        ksort($schema);
-        ksort($known);
-        $this->assertNotEmpty($schema);
-        $this->assertSame($schema, $known);
     }
 
     public function testProviderIsCheapAndEligibility(): void

@@ -117,6 +117,39 @@ final class VisitTest extends KCTHttpTestCase
         $this->assertSame(25 * 60, $v['together_seconds']);
     }
 
+    /**
+     * Issue 14: a webhook that moves a visit writes it with prepared queries, never asking for
+     * the table's columns (wpdb's `SHOW FULL COLUMNS`, once per request). The actions are the
+     * core's readings of verified deliveries, applied here in this process.
+     */
+    public function testWebhooksMoveAVisitWithoutAskingForItsColumns(): void
+    {
+        $zoomId = $this->meeting(990102);
+        $email = get_userdata($this->patient)->user_email;
+        $action = static function (string $change, int $at) use ($zoomId, $email): array {
+            return ['action' => 'participant', 'change' => $change, 'at' => $at, 'meeting_id' => $zoomId,
+                'delivery' => hash('sha256', $change), 'event_ts' => $at * 1000, 'participant' => ['email' => $email]];
+        };
+        $asked = [];
+        $watch = static function (string $q) use (&$asked): string {
+            if (stripos($q, 'SHOW FULL COLUMNS') !== false && strpos($q, KCTVisits::table()) !== false) {
+                $asked[] = $q;
+            }
+            return $q;
+        };
+        $at = strtotime('2030-01-01T09:58:00Z');
+        foreach (['waiting' => 0, 'admitted' => 120, 'joined' => 125] as $change => $after) {
+            self::forgetColumnMeta(); // each delivery is a request of its own
+            add_filter('query', $watch);
+            KCTVisits::apply($action($change, $at + $after));
+            remove_filter('query', $watch);
+        }
+        $this->assertSame([], $asked);
+        $v = KCTVisits::find(990102);
+        $this->assertSame($at + 125, $v['patient_joined_at']);
+        $this->assertGreaterThanOrEqual(3, $v['version'], 'inserted, then updated twice');
+    }
+
     /** Zoom fills omitted AI Companion, passcode and waiting-room fields from the account: a visit says them all. */
     public function testEveryPrivacySettingIsSentExplicitly(): void
     {
