@@ -7,6 +7,7 @@ use KCTApp\database\migrations\KCTMigration0002LifecycleColumns;
 use KCTApp\database\migrations\KCTMigration0003WebhookDeliveries;
 use KCTApp\database\migrations\KCTMigration0004StatusScreen;
 use KCTApp\database\migrations\KCTMigration0005Visits;
+use KCTApp\database\migrations\KCTMigration0006AutoloadSettings;
 
 /**
  * Versioned migrations: each one runs once, in order, recorded in an option. Safe to run on
@@ -25,6 +26,7 @@ final class KCTMigrator
             3 => KCTMigration0003WebhookDeliveries::class,
             4 => KCTMigration0004StatusScreen::class,
             5 => KCTMigration0005Visits::class,
+            6 => KCTMigration0006AutoloadSettings::class,
         ];
     }
 

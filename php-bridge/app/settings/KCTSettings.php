@@ -177,10 +177,19 @@ final class KCTSettings
         $stored['enabled'] = $configured;
         // The legacy flags KiviCare core reads directly (CONTRACT §1).
         $stored['enableCal'] = $configured ? 'Yes' : 'No';
-        update_option(self::OPTION, $stored, false);
-        $prefix = defined('KIVICARE_TELEMED_PREFIX') ? KIVICARE_TELEMED_PREFIX : 'kiviCare_';
-        update_option($prefix . self::S2S_FLAG, $stored['auth_type'] === 'server-to-server' ? 'Yes' : 'No', false);
+        // Autoloaded (KCTMigration0006AutoloadSettings): read on every request that builds
+        // the provider; the secrets are sealed.
+        [$settings, $flag] = self::autoloadedOptions();
+        update_option($settings, $stored, true);
+        update_option($flag, $stored['auth_type'] === 'server-to-server' ? 'Yes' : 'No', true);
         return true;
+    }
+
+    /** @return string[] the settings option and KiviCare's S2S flag: autoloaded */
+    public static function autoloadedOptions(): array
+    {
+        $prefix = defined('KIVICARE_TELEMED_PREFIX') ? KIVICARE_TELEMED_PREFIX : 'kiviCare_';
+        return [self::OPTION, $prefix . self::S2S_FLAG];
     }
 
     /** Zoom's OAuth origin: https://zoom.us unless tests or the demo point elsewhere. */

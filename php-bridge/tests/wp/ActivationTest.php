@@ -36,7 +36,7 @@ final class ActivationTest extends KCTHttpTestCase
         try {
             $this->assertSame([], KCTMigrator::migrate(), 'nothing to do when current');
             update_option(KCTMigrator::OPTION, 0);
-            $this->assertSame([1, 2, 3, 4, 5], KCTMigrator::migrate(), 're-running from scratch');
+            $this->assertSame([1, 2, 3, 4, 5, 6], KCTMigrator::migrate(), 're-running from scratch');
             KCTMigrator::activate();
             $this->assertSame('85000000001', $wpdb->get_var($wpdb->prepare("SELECT zoom_id FROM $table WHERE appointment_id = %d", 990001)));
             $this->assertSame(KCTMigrator::latest(), (int) get_option(KCTMigrator::OPTION));
@@ -55,19 +55,47 @@ final class ActivationTest extends KCTHttpTestCase
         try {
             $wpdb->query("ALTER TABLE $table DROP COLUMN needs_announce, DROP COLUMN version");
             update_option(KCTMigrator::OPTION, 1);
-            $this->assertSame([2, 3, 4, 5], KCTMigrator::migrate());
+            $this->assertSame([2, 3, 4, 5, 6], KCTMigrator::migrate());
             $cols = $wpdb->get_col("SHOW COLUMNS FROM $table");
             foreach (['version', 'intent', 'attempt', 'next_attempt_at', 'work_since', 'unconfirmed', 'claimed_until', 'needs_announce'] as $c) {
                 $this->assertContains($c, $cols);
             }
             update_option(KCTMigrator::OPTION, 1);
-            $this->assertSame([2, 3, 4, 5], KCTMigrator::migrate(), 'a second run changes nothing and does not fail');
+            $this->assertSame([2, 3, 4, 5, 6], KCTMigrator::migrate(), 'a second run changes nothing and does not fail');
             $this->assertSame('0', $wpdb->get_var($wpdb->prepare("SELECT version FROM $table WHERE appointment_id = %d", 990002)));
             $this->assertSame('85000000002', $wpdb->get_var($wpdb->prepare("SELECT zoom_id FROM $table WHERE appointment_id = %d", 990002)));
         } finally {
             $wpdb->delete($table, ['appointment_id' => 990002]);
             update_option(KCTMigrator::OPTION, KCTMigrator::latest());
         }
+    }
+
+    /**
+     * Issue 14: the settings KiviCare core reads for every provider it builds are autoloaded,
+     * so a request reads them with WordPress's other options, not with a query of its own;
+     * migration 6 turns it on for settings saved before.
+     */
+    public function testTheSettingsAreReadWithWordPresssOtherOptions(): void
+    {
+        global $wpdb;
+        [$settings, $flag] = \KCTApp\settings\KCTSettings::autoloadedOptions();
+        update_option($settings, ['auth_type' => 'oauth', 'enableCal' => 'Yes'] + (array) get_option($settings, []), false);
+        update_option($flag, 'No', false);
+        $wpdb->query($wpdb->prepare("UPDATE {$wpdb->options} SET autoload = 'no' WHERE option_name IN (%s, %s)", $settings, $flag));
+        (new \KCTApp\database\migrations\KCTMigration0006AutoloadSettings())->up();
+        $this->assertSame(['yes', 'yes'], $wpdb->get_col($wpdb->prepare(
+            "SELECT autoload FROM {$wpdb->options} WHERE option_name IN (%s, %s)",
+            $settings,
+            $flag
+        )));
+        // As a request starts: the autoloaded options in memory, and nothing else.
+        wp_cache_delete($settings, 'options');
+        wp_cache_delete($flag, 'options');
+        wp_load_alloptions();
+        $before = $wpdb->num_queries;
+        $this->assertSame('oauth', get_option($settings)['auth_type']);
+        $this->assertSame('No', get_option($flag));
+        $this->assertSame(0, $wpdb->num_queries - $before);
     }
 
     public function testSettingsRouteAnswersOverHttpOnlyToAdministrators(): void
