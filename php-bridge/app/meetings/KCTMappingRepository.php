@@ -258,11 +258,8 @@ final class KCTMappingRepository
         $data = self::toDb($row);
         $data['version'] = 1;
         $data['created_at'] = $data['updated_at'];
-        if (!KCTRowWrite::fits($data, self::VARCHAR)) {
-            return false;
-        }
         $suppress = $wpdb->suppress_errors(true);
-        $ok = KCTRowWrite::insert(self::table(), $data);
+        $ok = KCTRowWrite::insert(self::table(), $data, self::VARCHAR);
         $wpdb->suppress_errors($suppress);
         return $ok === 1;
     }
@@ -274,10 +271,7 @@ final class KCTMappingRepository
         $data = self::toDb($row);
         unset($data['appointment_id']);
         $data['version'] = $version + 1;
-        if (!KCTRowWrite::fits($data, self::VARCHAR)) {
-            return false;
-        }
-        return KCTRowWrite::updateAtVersion(self::table(), $data, 'appointment_id', (int) $row['appointment_id'], $version) === 1;
+        return KCTRowWrite::updateAtVersion(self::table(), $data, self::VARCHAR, 'appointment_id', (int) $row['appointment_id'], $version) === 1;
     }
 
     /**

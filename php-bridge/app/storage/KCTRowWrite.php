@@ -6,9 +6,10 @@ namespace KCTApp\storage;
  * The plugin's own rows written with prepared queries. `$wpdb->insert` and `update` ask the
  * database for every column's charset and length (`SHOW FULL COLUMNS`) on a table's first
  * write in each request: 0.3 to 0.4 ms of a booking, and of every webhook that moves a
- * visit. The callers check lengths against their schema first (WordPress runs MySQL without
- * strict mode, where a value too long would be cut silently); a query that is not ASCII is
- * still checked for its charset by wpdb itself. Column names are the callers' own constants.
+ * visit. So each write first checks the lengths against the caller's schema and refuses a
+ * value that does not fit, as wpdb does (WordPress runs MySQL without strict mode, where it
+ * would be cut silently); a query that is not ASCII is still checked for its charset by wpdb
+ * itself. Column names are the callers' own constants.
  */
 final class KCTRowWrite
 {
@@ -19,7 +20,7 @@ final class KCTRowWrite
      * @param array<string, mixed> $data
      * @param array<string, int>   $varchar
      */
-    public static function fits(array $data, array $varchar): bool
+    private static function fits(array $data, array $varchar): bool
     {
         foreach ($data as $column => $v) {
             if (!is_string($v)) {
@@ -37,14 +38,19 @@ final class KCTRowWrite
     }
 
     /**
-     * Inserts a row; the number of rows written (0 for an ignored duplicate), or false.
+     * Inserts a row; the number of rows written (0 for an ignored duplicate), or false (a
+     * value that does not fit, or the database's refusal).
      *
-     * @param array<string, mixed> $data column => value (int, string or null)
+     * @param array<string, mixed> $data    column => value (int, string or null)
+     * @param array<string, int>   $varchar see fits()
      * @return int|false
      */
-    public static function insert(string $table, array $data, bool $ignore = false)
+    public static function insert(string $table, array $data, array $varchar, bool $ignore = false)
     {
         global $wpdb;
+        if (!self::fits($data, $varchar)) {
+            return false;
+        }
         [$marks, $args] = self::placeholders($data);
         $sql = 'INSERT ' . ($ignore ? 'IGNORE ' : '') . "INTO $table (`" . implode('`, `', array_keys($marks)) . '`) VALUES (' . implode(', ', $marks) . ')';
         return $wpdb->query($args === [] ? $sql : $wpdb->prepare($sql, $args));
@@ -52,14 +58,18 @@ final class KCTRowWrite
 
     /**
      * Updates the row whose `$keyColumn` is `$key` if its `version` is still `$version`
-     * (compare-and-swap); the number of rows written, or false.
+     * (compare-and-swap); the number of rows written, or false (as insert()).
      *
      * @param array<string, mixed> $data
+     * @param array<string, int>   $varchar see fits()
      * @return int|false
      */
-    public static function updateAtVersion(string $table, array $data, string $keyColumn, int $key, int $version)
+    public static function updateAtVersion(string $table, array $data, array $varchar, string $keyColumn, int $key, int $version)
     {
         global $wpdb;
+        if (!self::fits($data, $varchar)) {
+            return false;
+        }
         [$marks, $args] = self::placeholders($data);
         $sets = [];
         foreach ($marks as $column => $mark) {

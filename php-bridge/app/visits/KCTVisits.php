@@ -76,15 +76,12 @@ final class KCTVisits
     private static function write(array $next, int $version): bool
     {
         $db = self::toDb($next);
-        if (!KCTRowWrite::fits($db, self::VARCHAR)) {
-            return false;
-        }
         if ($version === 0 && self::find((int) $next['appointment_id']) === null) {
-            return KCTRowWrite::insert(self::table(), $db, true) === 1;
+            return KCTRowWrite::insert(self::table(), $db, self::VARCHAR, true) === 1;
         }
         // Prepared, as the insert: wpdb's update would ask for the table's columns in every
         // webhook request that moves a visit.
-        return KCTRowWrite::updateAtVersion(self::table(), $db, 'appointment_id', (int) $next['appointment_id'], $version) === 1;
+        return KCTRowWrite::updateAtVersion(self::table(), $db, self::VARCHAR, 'appointment_id', (int) $next['appointment_id'], $version) === 1;
     }
 
     /**
