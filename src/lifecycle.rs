@@ -21,13 +21,11 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::json::read;
 use crate::json::{FromJson, Json};
 use crate::mapping::{carries_reference, Intent, MappingRow, Status, DEFAULT_PENDING_GRACE};
-use crate::meeting::{
-    parse_meeting, validate_host, ApiAuth, AppointmentFacts, CreateInput, MeetingRecord,
-};
+use crate::meeting::{parse_meeting, validate_host, AppointmentFacts, MeetingRecord};
 use crate::policy::PolicyLayer;
 use crate::random::{encode_hex, HostRandom};
 use crate::timefmt::{parse_rfc3339, zoom_utc};
-use crate::token::{self, DecideInput, Decision, Mode, TokenSet};
+use crate::token::{self, Decision, Mode, TokenSet};
 use serde::Serialize;
 
 /// Transient failures in a row before the work is given up.
@@ -441,21 +439,43 @@ impl CreateParts {
     /// The input with `token`'s authority: what reading `to_json()` plus `auth` would give
     /// (a unit test holds them to it), or none when the policy cannot be read (the long way
     /// then reports why).
-    fn input(&self, token: &TokenSet) -> Option<CreateInput> {
-        Some(CreateInput {
-            auth: ApiAuth {
+    #[cfg(test)]
+    fn input(&self, token: &TokenSet) -> Option<crate::meeting::CreateInput> {
+        Some(crate::meeting::CreateInput {
+            auth: crate::meeting::ApiAuth {
                 access_token: token.access_token.clone(),
                 api_url: token.api_url.clone(),
             },
             host: self.host.clone(),
             appointment: self.appointment.clone(),
-            policy: match &self.policy {
-                Some(p) => read(p.clone()).ok()?,
-                None => PolicyLayer::default(),
-            },
+            policy: self.policy_layer()?,
             overrides: PolicyLayer::default(),
             random: self.random.clone(),
         })
+    }
+
+    /// The policy layer, or none when it cannot be read.
+    fn policy_layer(&self) -> Option<PolicyLayer> {
+        match &self.policy {
+            Some(p) => read(p.clone()).ok(),
+            None => Some(PolicyLayer::default()),
+        }
+    }
+
+    /// The create with `token`'s authority, built from the parts where they are: the same
+    /// request as `meeting.create` on [`CreateParts::input`] (a unit test holds them to it).
+    fn create(&self, token: &TokenSet) -> Option<HttpRequest> {
+        let policy = self.policy_layer()?;
+        crate::meeting::create_from(&crate::meeting::CreateFrom {
+            access_token: &token.access_token,
+            api_url: &token.api_url,
+            host: &self.host,
+            appointment: &self.appointment,
+            policy: &policy,
+            overrides: &PolicyLayer::default(),
+            random: &self.random,
+        })
+        .ok()
     }
 }
 
@@ -1442,28 +1462,20 @@ fn ready_request(
     if auth.doctor_id != doctor_id {
         return None;
     }
-    let token = auth.token.clone()?;
-    let decision = token::decide(&DecideInput {
-        mode: auth.mode,
-        token: Some(token.clone()),
-        now,
-        skew: None,
-    });
-    if decision != Decision::Use {
+    let token = auth.token.as_ref()?;
+    if token::decide_held(auth.mode, Some(token), now, None) != Decision::Use {
         return None;
     }
     // A create is kept as its parts (`BuildInput::Create`); every other call as JSON.
     let mut input = match &build.input {
-        BuildInput::Create(c) => {
-            return crate::meeting::create(&c.input(&token)?).ok().map(Box::new);
-        }
+        BuildInput::Create(c) => return c.create(token).map(Box::new),
         BuildInput::Json(j) => j.clone(),
     };
     input.set(
         "auth",
         Json::object([
             ("access_token", token.access_token.expose().into()),
-            ("api_url", token.api_url.into()),
+            ("api_url", token.api_url.clone().into()),
         ]),
     );
     let built = match build.op {
@@ -1525,6 +1537,7 @@ mod tests {
                 let long = crate::meeting::create(&read(long).unwrap()).unwrap();
                 let short = crate::meeting::create(&parts.input(&token).unwrap()).unwrap();
                 assert_eq!(short, long);
+                assert_eq!(parts.create(&token).unwrap(), long);
             }
         }
         let unreadable = CreateParts {
@@ -1544,6 +1557,7 @@ mod tests {
             policy: Some(Json::from(serde_json::json!({"no_such_rule": true}))),
         };
         assert!(unreadable.input(&token).is_none());
+        assert!(unreadable.create(&token).is_none());
     }
 
     /// The step's own reading of Zoom's answer names each outcome as `api.interpret` writes

@@ -225,21 +225,29 @@ pub fn api_base(api_url: &str) -> Result<String> {
 }
 
 fn api_url(auth: &ApiAuth, segments: &[&str]) -> Result<String> {
-    let mut url = api_base(&auth.api_url)?;
+    api_url_at(&auth.api_url, segments)
+}
+
+fn api_url_at(api_url: &str, segments: &[&str]) -> Result<String> {
+    let mut url = api_base(api_url)?;
     url.push_str("/v2");
     push_segments(&mut url, segments);
     Ok(url)
 }
 
 fn authed(method: &'static str, url: String, auth: &ApiAuth) -> Result<HttpRequest> {
-    if auth.access_token.is_empty() {
+    authed_by(method, url, &auth.access_token)
+}
+
+fn authed_by(method: &'static str, url: String, access_token: &Secret) -> Result<HttpRequest> {
+    if access_token.is_empty() {
         return Err(CoreError::field(
             "token_missing",
             "auth.access_token",
             "an access token is required",
         ));
     }
-    let token = auth.access_token.expose();
+    let token = access_token.expose();
     let mut bearer = String::with_capacity(7 + token.len());
     bearer.push_str("Bearer ");
     bearer.push_str(token);
@@ -375,12 +383,37 @@ pub fn render_topic(template: &str, a: &AppointmentFacts) -> Result<String> {
 }
 
 pub fn create(input: &CreateInput) -> Result<HttpRequest> {
-    let policy = MeetingPolicy::resolve(&[&input.policy, &input.overrides])?;
-    validate_host(&input.host)?;
+    create_from(&CreateFrom {
+        access_token: &input.auth.access_token,
+        api_url: &input.auth.api_url,
+        host: &input.host,
+        appointment: &input.appointment,
+        policy: &input.policy,
+        overrides: &input.overrides,
+        random: &input.random,
+    })
+}
+
+/// A create's input, borrowed: a lifecycle step builds the create from what it holds
+/// without copying each text into a [`CreateInput`] first.
+pub struct CreateFrom<'a> {
+    pub access_token: &'a Secret,
+    pub api_url: &'a str,
+    pub host: &'a str,
+    pub appointment: &'a AppointmentFacts,
+    pub policy: &'a PolicyLayer,
+    pub overrides: &'a PolicyLayer,
+    pub random: &'a str,
+}
+
+/// [`create`] on borrowed parts.
+pub fn create_from(input: &CreateFrom) -> Result<HttpRequest> {
+    let policy = MeetingPolicy::resolve(&[input.policy, input.overrides])?;
+    validate_host(input.host)?;
     validate_ref(&input.appointment.correlation_ref)?;
-    let (start_time, duration) = schedule(&input.appointment, &policy)?;
-    let topic = render_topic(policy.topic_template, &input.appointment)?;
-    let mut random = HostRandom::from_hex(&input.random, "random", 16)?;
+    let (start_time, duration) = schedule(input.appointment, &policy)?;
+    let topic = render_topic(policy.topic_template, input.appointment)?;
+    let mut random = HostRandom::from_hex(input.random, "random", 16)?;
     let body = CreateBody {
         topic: &topic,
         kind: 2,
@@ -391,8 +424,8 @@ pub fn create(input: &CreateInput) -> Result<HttpRequest> {
         agenda: policy.agenda,
         settings: policy.zoom_settings(),
     };
-    let url = api_url(&input.auth, &["users", &input.host, "meetings"])?;
-    Ok(authed("POST", url, &input.auth)?.json(&body))
+    let url = api_url_at(input.api_url, &["users", input.host, "meetings"])?;
+    Ok(authed_by("POST", url, input.access_token)?.json(&body))
 }
 
 /// Zoom's create-meeting body (`meetingCreate`), written straight to JSON.

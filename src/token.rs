@@ -100,9 +100,14 @@ pub struct DecideInput {
 }
 
 pub fn decide(input: &DecideInput) -> Decision {
-    let skew = input.skew.unwrap_or(DEFAULT_SKEW).clamp(0, 3000);
-    let fresh = |t: &TokenSet| t.expires_at.saturating_sub(skew) > input.now;
-    match (input.mode, &input.token) {
+    decide_held(input.mode, input.token.as_ref(), input.now, input.skew)
+}
+
+/// [`decide`] for a token the caller holds, without building a [`DecideInput`] around a copy.
+pub fn decide_held(mode: Mode, token: Option<&TokenSet>, now: i64, skew: Option<i64>) -> Decision {
+    let skew = skew.unwrap_or(DEFAULT_SKEW).clamp(0, 3000);
+    let fresh = |t: &TokenSet| t.expires_at.saturating_sub(skew) > now;
+    match (mode, token) {
         (Mode::S2s, Some(t)) if fresh(t) => Decision::Use,
         (Mode::S2s, _) => Decision::Fetch,
         (Mode::Oauth, None) => Decision::Reauthorize {
