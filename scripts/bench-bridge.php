@@ -182,11 +182,11 @@ if (is_file($timeTool)) {
         '`meeting.create`' => ['op' => 'meeting.create', 'input' => $input],
     ];
     // A booking's two steps, as the golden vectors make them: the first builds the create,
-    // the second folds Zoom's answer (sent as the request's tail, as the bridge sends it)
-    // into the row.
+    // the second folds Zoom's answer into the row (byte for byte as the bridge sends it:
+    // the answer as the request's tail, the row without its null fields).
     $steps = [
         '`lifecycle.step`, a booking\'s first (the create built)' => 'new-booking-request-built',
-        '`lifecycle.step`, its second (Zoom\'s answer folded into the row)' => 'create-answered-as-tail',
+        '`lifecycle.step`, its second (Zoom\'s answer folded into the row)' => 'create-answered-as-sent',
     ];
     $files = [];
     foreach ($steps as $label => $vector) {

@@ -567,7 +567,10 @@ pub fn step(input: &StepInput) -> Result<Step> {
         let moved = input.last.as_ref().is_some_and(|l| {
             l.call.operation == "update_meeting" && outcome.is_some_and(|o| o.action == "done")
         });
-        if moved && w.zoom_id.is_some() && w.zoom_id.as_ref() == before.and_then(|b| b.zoom_id.as_ref()) {
+        if moved
+            && w.zoom_id.is_some()
+            && w.zoom_id.as_ref() == before.and_then(|b| b.zoom_id.as_ref())
+        {
             events.push("meeting_moved");
         }
         let was_live = before.is_some_and(|b| b.status == Status::Active);

@@ -102,6 +102,55 @@ final class FacadeTest extends TestCase
         $this->assertSame('ensure', $answer['write']['intent'], 'the meeting is looked for before any new create');
     }
 
+    /**
+     * The facade leaves a step's row's null fields out of the request (the core reads them as
+     * absent): every step vector whose row has one answers through it exactly as its row sent
+     * whole does, and the caller's row keeps its nulls.
+     */
+    public function testAStepsRowGoesWithoutItsNullsAndAnswersAsWhole(): void
+    {
+        $dir = dirname(__DIR__, 3) . '/tests/vectors';
+        $resolve = static function ($v) use (&$resolve, $dir) {
+            if (!is_array($v)) {
+                return $v;
+            }
+            if (isset($v['$fixture'])) {
+                $base = $resolve(json_decode((string) file_get_contents("$dir/_fixtures/" . $v['$fixture'] . '.json'), true));
+                unset($v['$fixture']);
+                return array_replace_recursive($base, array_map($resolve, $v));
+            }
+            return array_map($resolve, $v);
+        };
+        $core = \KCTApp\wasm\KCTWasmLoader::core();
+        $facade = KCTZoomCore::load();
+        $checked = 0;
+        foreach (glob("$dir/lifecycle.step/*.json") as $file) {
+            $input = $resolve(json_decode((string) file_get_contents($file), true)['input'] ?? null);
+            if (!is_array($input['row'] ?? null) || !in_array(null, $input['row'], true)) {
+                continue;
+            }
+            if (isset($input['last']['response']['headers'])) {
+                $input['last']['response']['headers'] = (object) $input['last']['response']['headers'];
+            }
+            $answer = static function (callable $step) {
+                try {
+                    return ['ok' => $step()];
+                } catch (KCTCoreException $e) {
+                    return ['error' => [$e->errorCode, $e->getMessage()]];
+                }
+            };
+            $whole = $answer(static function () use ($core, $input) {
+                return $core->call('lifecycle.step', $input);
+            });
+            $this->assertSame($whole, $answer(static function () use ($facade, $input) {
+                return $facade->lifecycleStep($input);
+            }), basename($file));
+            $this->assertContains(null, $input['row'], "the caller's row keeps its nulls");
+            $checked++;
+        }
+        $this->assertGreaterThanOrEqual(40, $checked);
+    }
+
     public function testATailPathThatNamesNoTextSendsTheInputAsItIs(): void
     {
         $core = \KCTApp\wasm\KCTWasmLoader::core();
