@@ -114,6 +114,7 @@ fn lookup(op: &str) -> Option<Op> {
                 "core_version": env!("CARGO_PKG_VERSION"),
                 "max_input": MAX_INPUT,
                 "ops": OPS,
+                "response_headers": api::RESPONSE_HEADERS,
             }))
         },
         "meeting.create" => |i| run(i, meeting::create),

@@ -87,6 +87,49 @@ impl Vector {
         )
     }
 
+    /// The request with Zoom's answer carrying the headers a real answer does beyond the ones
+    /// the core reads (dates, cookies, tracing, rate-limit counters); `None` when the case
+    /// has no answer with headers.
+    pub fn with_unread_headers_request(&self) -> Option<Vec<u8>> {
+        let mut input = self.case.get("input")?.clone();
+        let path = [
+            &["last", "response", "headers"][..],
+            &["response", "headers"][..],
+        ]
+        .into_iter()
+        .find(|p| {
+            p.iter()
+                .try_fold(&input, |v, k| v.get(k))
+                .is_some_and(Value::is_object)
+        })?;
+        let headers = path.iter().try_fold(&mut input, |v, k| v.get_mut(k))?;
+        let headers = headers.as_object_mut()?;
+        for (k, v) in [
+            ("Date", "Wed, 02 Dec 2026 10:15:22 GMT"),
+            ("Content-Length", "1452"),
+            ("Connection", "keep-alive"),
+            (
+                "x-zm-trackingid",
+                "v=2.0;clid=us06;rid=WEB_4c1f0d3b8a2e4f6c",
+            ),
+            ("X-RateLimit-Category", "Light"),
+            ("X-RateLimit-Limit", "30"),
+            ("X-RateLimit-Remaining", "0"),
+            (
+                "Set-Cookie",
+                "__cf_bm=Qx2n0fKJ8aVbN6t3; path=/; HttpOnly; Secure",
+            ),
+            ("Strict-Transport-Security", "max-age=31536000"),
+        ] {
+            headers.entry(k).or_insert(json!(v));
+        }
+        Some(
+            json!({"op": self.case["op"], "input": input})
+                .to_string()
+                .into_bytes(),
+        )
+    }
+
     /// Whether the core's answer is the one on record.
     pub fn matches(&self, got: &Value) -> bool {
         same(got, &self.case["expected"])

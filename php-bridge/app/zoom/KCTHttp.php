@@ -9,6 +9,14 @@ namespace KCTApp\zoom;
  */
 final class KCTHttp
 {
+    /**
+     * The headers of Zoom's answers the core reads, lowercase: only these are handed back.
+     * The core lists them (`meta.info`'s `response_headers`; a bridge test holds this list to
+     * it). An answer carries many more (dates, cookies, tracing), which the core would read
+     * only to ignore.
+     */
+    public const CORE_READS = ['retry-after'];
+
     public static function send(array $request): array
     {
         $args = [
@@ -26,7 +34,9 @@ final class KCTHttp
         }
         $headers = [];
         foreach (wp_remote_retrieve_headers($r) as $name => $value) {
-            $headers[(string) $name] = is_array($value) ? implode(', ', $value) : (string) $value;
+            if (in_array(strtolower((string) $name), self::CORE_READS, true)) {
+                $headers[(string) $name] = is_array($value) ? implode(', ', $value) : (string) $value;
+            }
         }
         return ['response' => [
             'status' => (int) wp_remote_retrieve_response_code($r),

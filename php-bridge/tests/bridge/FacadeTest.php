@@ -16,6 +16,12 @@ final class FacadeTest extends TestCase
         }
     }
 
+    /** The bridge hands back only the headers of Zoom's answers that the core says it reads. */
+    public function testTheResponseHeadersHandedBackAreTheOnesTheCoreReads(): void
+    {
+        $this->assertSame(KCTZoomCore::load()->metaInfo()['response_headers'], \KCTApp\zoom\KCTHttp::CORE_READS);
+    }
+
     public function testArraysInArraysOut(): void
     {
         $core = KCTZoomCore::load();
