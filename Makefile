@@ -10,7 +10,7 @@ WASM_OPT_FLAGS := -O3 --always-inline-max-function-size 10 --flexible-inline-max
 LIB := php-bridge/lib
 PHPUNIT := phpunit --do-not-cache-result
 
-TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver php-codesniffer gettext gcc-aarch64-linux-gnu zip unzip file
+TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver php-codesniffer gettext gcc-aarch64-linux-gnu libc6-dev-arm64-cross zip unzip file
 
 .PHONY: bench test checks demo setup lint php-lint pot dist test-dist unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
 

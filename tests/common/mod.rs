@@ -12,6 +12,18 @@
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 
+/// Where `field` of Zoom's answer is in an input (`last.response` in a lifecycle step,
+/// `response` elsewhere), when it is there and `is` it.
+fn zoom_answer_path(
+    input: &Value,
+    field: &'static str,
+    is: fn(&Value) -> bool,
+) -> Option<Vec<&'static str>> {
+    [vec!["last", "response", field], vec!["response", field]]
+        .into_iter()
+        .find(|p| p.iter().try_fold(input, |v, k| v.get(k)).is_some_and(is))
+}
+
 pub struct Vector {
     pub path: PathBuf,
     /// The case with its fixtures expanded and its operation: `about`, `op`, `input` (or
@@ -49,13 +61,7 @@ impl Vector {
     /// `None` when the case has no such body.
     pub fn tailed_request(&self) -> Option<Vec<u8>> {
         let mut input = self.case.get("input")?.clone();
-        let path = [&["last", "response", "body"][..], &["response", "body"][..]]
-            .into_iter()
-            .find(|p| {
-                p.iter()
-                    .try_fold(&input, |v, k| v.get(k))
-                    .is_some_and(Value::is_string)
-            })?;
+        let path = zoom_answer_path(&input, "body", Value::is_string)?;
         let at = path.iter().try_fold(&mut input, |v, k| v.get_mut(k))?;
         let body = std::mem::replace(at, json!("")).as_str()?.to_string();
         let mut raw = json!({"op": self.case["op"], "tail": path, "input": input})
@@ -92,16 +98,7 @@ impl Vector {
     /// has no answer with headers.
     pub fn with_unread_headers_request(&self) -> Option<Vec<u8>> {
         let mut input = self.case.get("input")?.clone();
-        let path = [
-            &["last", "response", "headers"][..],
-            &["response", "headers"][..],
-        ]
-        .into_iter()
-        .find(|p| {
-            p.iter()
-                .try_fold(&input, |v, k| v.get(k))
-                .is_some_and(Value::is_object)
-        })?;
+        let path = zoom_answer_path(&input, "headers", Value::is_object)?;
         let headers = path.iter().try_fold(&mut input, |v, k| v.get_mut(k))?;
         let headers = headers.as_object_mut()?;
         for (k, v) in [

@@ -115,28 +115,18 @@ final class FacadeTest extends TestCase
      */
     public function testAStepsRowGoesWithoutItsNullsAndAnswersAsWhole(): void
     {
-        $dir = dirname(__DIR__, 3) . '/tests/vectors';
-        $resolve = static function ($v) use (&$resolve, $dir) {
-            if (!is_array($v)) {
-                return $v;
-            }
-            if (isset($v['$fixture'])) {
-                $base = $resolve(json_decode((string) file_get_contents("$dir/_fixtures/" . $v['$fixture'] . '.json'), true));
-                unset($v['$fixture']);
-                return array_replace_recursive($base, array_map($resolve, $v));
-            }
-            return array_map($resolve, $v);
-        };
+        // A vector's input as the bridge hands it over (fixtures laid in, headers an object).
+        require_once dirname(__DIR__, 3) . '/scripts/bench/input.php';
         $core = \KCTApp\wasm\KCTWasmLoader::core();
         $facade = KCTZoomCore::load();
         $checked = 0;
-        foreach (glob("$dir/lifecycle.step/*.json") as $file) {
-            $input = $resolve(json_decode((string) file_get_contents($file), true)['input'] ?? null);
+        foreach (glob(dirname(__DIR__, 3) . '/tests/vectors/lifecycle.step/*.json') as $file) {
+            if (!isset(json_decode((string) file_get_contents($file), true)['input'])) {
+                continue; // a raw vector
+            }
+            $input = kct_bench_vector_input('lifecycle.step', basename($file, '.json'));
             if (!is_array($input['row'] ?? null) || !in_array(null, $input['row'], true)) {
                 continue;
-            }
-            if (isset($input['last']['response']['headers'])) {
-                $input['last']['response']['headers'] = (object) $input['last']['response']['headers'];
             }
             $answer = static function (callable $step) {
                 try {
