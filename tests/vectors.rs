@@ -66,15 +66,15 @@ fn a_zoom_body_sent_as_the_tail_answers_exactly_as_the_same_body_inline() {
     );
 }
 
-/// The bridge leaves a row's null fields out of a step's request (a third of a booking's row,
-/// and reading them a tenth of the step that reads Zoom's answer): every step answers the same
-/// without them.
+/// The bridge leaves a mapping row's null fields out of a request (a third of a booking's
+/// row, and reading them a tenth of the step that reads Zoom's answer): every step with a row
+/// answers the same without them. (The `mapping.*` vectors already write their rows so.)
 #[test]
-fn a_steps_row_sent_without_its_null_fields_answers_exactly_as_with_them() {
+fn a_row_sent_without_its_null_fields_answers_exactly_as_with_them() {
     same_answer_both_ways(
         common::Vector::row_without_nulls_request,
         40,
-        "a step's row without its nulls",
+        "a row without its nulls",
     );
 }
 

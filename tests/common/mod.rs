@@ -72,13 +72,10 @@ impl Vector {
         Some(raw)
     }
 
-    /// A lifecycle step's request with its row's null fields left out, as the PHP bridge
-    /// sends a row (the core reads an absent field of the row as null); `None` when the case
-    /// is not a step or its row has no null field.
+    /// The request with its mapping row's null fields left out, as the PHP bridge sends a row
+    /// (the core reads an absent field of the row as null); `None` when the case has no row
+    /// with a null field.
     pub fn row_without_nulls_request(&self) -> Option<Vec<u8>> {
-        if self.case["op"] != "lifecycle.step" {
-            return None;
-        }
         let mut input = self.case.get("input")?.clone();
         let row = input.get_mut("row")?.as_object_mut()?;
         let before = row.len();

@@ -109,42 +109,49 @@ final class FacadeTest extends TestCase
     }
 
     /**
-     * The facade leaves a step's row's null fields out of the request (the core reads them as
-     * absent): every step vector whose row has one answers through it exactly as its row sent
-     * whole does, and the caller's row keeps its nulls.
+     * The facade leaves a mapping row's null fields out of the request (the core reads them
+     * as absent): every vector of an operation that takes a row answers through the facade, its
+     * row with nulls, exactly as the core called with the vector's own row; the caller's row
+     * keeps its nulls.
      */
-    public function testAStepsRowGoesWithoutItsNullsAndAnswersAsWhole(): void
+    public function testARowGoesWithoutItsNullsAndAnswersAsWhole(): void
     {
         // A vector's input as the bridge hands it over (fixtures laid in, headers an object).
         require_once dirname(__DIR__, 3) . '/scripts/bench/input.php';
         $core = \KCTApp\wasm\KCTWasmLoader::core();
         $facade = KCTZoomCore::load();
-        $checked = 0;
-        foreach (glob(dirname(__DIR__, 3) . '/tests/vectors/lifecycle.step/*.json') as $file) {
-            if (!isset(json_decode((string) file_get_contents($file), true)['input'])) {
-                continue; // a raw vector
+        $answer = static function (callable $call) {
+            try {
+                return ['ok' => $call()];
+            } catch (KCTCoreException $e) {
+                return ['error' => [$e->errorCode, $e->getMessage()]];
             }
-            $input = kct_bench_vector_input('lifecycle.step', basename($file, '.json'));
-            if (!is_array($input['row'] ?? null) || !in_array(null, $input['row'], true)) {
-                continue;
-            }
-            $answer = static function (callable $step) {
-                try {
-                    return ['ok' => $step()];
-                } catch (KCTCoreException $e) {
-                    return ['error' => [$e->errorCode, $e->getMessage()]];
+        };
+        $checked = [];
+        foreach (['lifecycle.step', 'mapping.activate', 'mapping.start_link', 'mapping.fail', 'mapping.apply_event'] as $op) {
+            $method = KCTZoomCore::OPS[$op];
+            foreach (glob(dirname(__DIR__, 3) . "/tests/vectors/$op/*.json") as $file) {
+                if (!isset(json_decode((string) file_get_contents($file), true)['input'])) {
+                    continue; // a raw vector
                 }
-            };
-            $whole = $answer(static function () use ($core, $input) {
-                return $core->call('lifecycle.step', $input);
-            });
-            $this->assertSame($whole, $answer(static function () use ($facade, $input) {
-                return $facade->lifecycleStep($input);
-            }), basename($file));
-            $this->assertContains(null, $input['row'], "the caller's row keeps its nulls");
-            $checked++;
+                $input = kct_bench_vector_input($op, basename($file, '.json'));
+                if (!is_array($input['row'] ?? null)) {
+                    continue;
+                }
+                $whole = $answer(static function () use ($core, $op, $input) {
+                    return $core->call($op, $input);
+                });
+                // As the repository reads a row: every field there, null where it is empty.
+                $input['row'] += ['zoom_id' => null, 'meeting_state' => null, 'last_error' => null, 'next_attempt_at' => null, 'last_event_at' => null];
+                $this->assertSame($whole, $answer(static function () use ($facade, $method, $input) {
+                    return $facade->$method($input);
+                }), "$op/" . basename($file));
+                $this->assertContains(null, $input['row'], "the caller's row keeps its nulls");
+                $checked[$op] = ($checked[$op] ?? 0) + 1;
+            }
         }
-        $this->assertGreaterThanOrEqual(40, $checked);
+        $this->assertCount(5, $checked, 'every operation that takes a row');
+        $this->assertGreaterThanOrEqual(40, $checked['lifecycle.step']);
     }
 
     public function testATailPathThatNamesNoTextSendsTheInputAsItIs(): void
