@@ -12,16 +12,18 @@
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 
-/// Where `field` of Zoom's answer is in an input (`last.response` in a lifecycle step,
-/// `response` elsewhere), when it is there and `is` it.
-fn zoom_answer_path(
-    input: &Value,
+/// `field` of Zoom's answer in an input (`last.response` in a lifecycle step, `response`
+/// elsewhere), when it is there and `is` it: its path and the value.
+fn zoom_answer_field<'v>(
+    input: &'v mut Value,
     field: &'static str,
     is: fn(&Value) -> bool,
-) -> Option<Vec<&'static str>> {
-    [vec!["last", "response", field], vec!["response", field]]
+) -> Option<(Vec<&'static str>, &'v mut Value)> {
+    let path = [vec!["last", "response", field], vec!["response", field]]
         .into_iter()
-        .find(|p| p.iter().try_fold(input, |v, k| v.get(k)).is_some_and(is))
+        .find(|p| p.iter().try_fold(&*input, |v, k| v.get(k)).is_some_and(is))?;
+    let at = path.iter().try_fold(input, |v, k| v.get_mut(k))?;
+    Some((path, at))
 }
 
 pub struct Vector {
@@ -50,10 +52,15 @@ impl Vector {
     pub fn request(&self) -> Vec<u8> {
         match self.case.get("raw").and_then(Value::as_str) {
             Some(raw) => raw.as_bytes().to_vec(),
-            None => json!({"op": self.case["op"], "input": self.case["input"]})
-                .to_string()
-                .into_bytes(),
+            None => self.request_with(&self.case["input"]),
         }
+    }
+
+    /// The case's operation on another input.
+    fn request_with(&self, input: &Value) -> Vec<u8> {
+        json!({"op": self.case["op"], "input": input})
+            .to_string()
+            .into_bytes()
     }
 
     /// The request with Zoom's answer body (`last.response.body` of a lifecycle step,
@@ -61,8 +68,7 @@ impl Vector {
     /// `None` when the case has no such body.
     pub fn tailed_request(&self) -> Option<Vec<u8>> {
         let mut input = self.case.get("input")?.clone();
-        let path = zoom_answer_path(&input, "body", Value::is_string)?;
-        let at = path.iter().try_fold(&mut input, |v, k| v.get_mut(k))?;
+        let (path, at) = zoom_answer_field(&mut input, "body", Value::is_string)?;
         let body = std::mem::replace(at, json!("")).as_str()?.to_string();
         let mut raw = json!({"op": self.case["op"], "tail": path, "input": input})
             .to_string()
@@ -80,14 +86,7 @@ impl Vector {
         let row = input.get_mut("row")?.as_object_mut()?;
         let before = row.len();
         row.retain(|_, v| !v.is_null());
-        if row.len() == before {
-            return None;
-        }
-        Some(
-            json!({"op": self.case["op"], "input": input})
-                .to_string()
-                .into_bytes(),
-        )
+        (row.len() != before).then(|| self.request_with(&input))
     }
 
     /// The request with Zoom's answer carrying the headers a real answer does beyond the ones
@@ -95,8 +94,7 @@ impl Vector {
     /// has no answer with headers.
     pub fn with_unread_headers_request(&self) -> Option<Vec<u8>> {
         let mut input = self.case.get("input")?.clone();
-        let path = zoom_answer_path(&input, "headers", Value::is_object)?;
-        let headers = path.iter().try_fold(&mut input, |v, k| v.get_mut(k))?;
+        let (_, headers) = zoom_answer_field(&mut input, "headers", Value::is_object)?;
         let headers = headers.as_object_mut()?;
         for (k, v) in [
             ("Date", "Wed, 02 Dec 2026 10:15:22 GMT"),
@@ -117,11 +115,7 @@ impl Vector {
         ] {
             headers.entry(k).or_insert(json!(v));
         }
-        Some(
-            json!({"op": self.case["op"], "input": input})
-                .to_string()
-                .into_bytes(),
-        )
+        Some(self.request_with(&input))
     }
 
     /// Whether the core's answer is the one on record.
