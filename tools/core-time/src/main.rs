@@ -152,8 +152,50 @@ struct ProbeMap {
     names: HashMap<u32, String>,
 }
 
+/// The function names of a name section (other custom sections are left alone).
+fn read_names(
+    section: &wasmparser::CustomSectionReader,
+    names: &mut HashMap<u32, String>,
+) -> Result<(), String> {
+    if let wasmparser::KnownCustom::Name(reader) = section.as_known() {
+        for name in reader {
+            if let wasmparser::Name::Function(map) = name.map_err(|e| e.to_string())? {
+                for naming in map {
+                    let naming = naming.map_err(|e| e.to_string())?;
+                    names.insert(naming.index, naming.name.to_string());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each defined function's body size in bytes, by name (a build with its names kept).
+fn body_sizes(wasm: &[u8]) -> Result<HashMap<String, usize>, String> {
+    use wasmparser::{Parser, Payload, TypeRef};
+    let (mut imported, mut sizes, mut names) = (0u32, Vec::new(), HashMap::new());
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.map_err(|e| e.to_string())? {
+            Payload::ImportSection(imports) => {
+                for import in imports {
+                    if let TypeRef::Func(_) = import.map_err(|e| e.to_string())?.ty {
+                        imported += 1;
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => sizes.push(body.range().len()),
+            Payload::CustomSection(section) => read_names(&section, &mut names)?,
+            _ => {}
+        }
+    }
+    Ok(names
+        .into_iter()
+        .filter_map(|(i, n)| Some((n, *sizes.get(i.checked_sub(imported)? as usize)?)))
+        .collect())
+}
+
 fn probe_map(wasm: &[u8]) -> Result<ProbeMap, String> {
-    use wasmparser::{Name, Operator, Parser, Payload, TypeRef};
+    use wasmparser::{Operator, Parser, Payload, TypeRef};
     let mut imported = 0u32;
     let mut probe_fn = None;
     let mut defined = 0u32;
@@ -189,18 +231,7 @@ fn probe_map(wasm: &[u8]) -> Result<ProbeMap, String> {
                     }
                 }
             }
-            Payload::CustomSection(section) => {
-                if let wasmparser::KnownCustom::Name(reader) = section.as_known() {
-                    for name in reader {
-                        if let Name::Function(map) = name.map_err(|e| e.to_string())? {
-                            for naming in map {
-                                let naming = naming.map_err(|e| e.to_string())?;
-                                names.insert(naming.index, naming.name.to_string());
-                            }
-                        }
-                    }
-                }
-            }
+            Payload::CustomSection(section) => read_names(&section, &mut names)?,
             _ => {}
         }
     }
@@ -269,17 +300,35 @@ fn profile(instrumented: &[u8], plain_wasm: &[u8], request: &[u8]) -> Result<(),
     }
     let mut rows: Vec<_> = by_fn.into_iter().collect();
     rows.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+    // What cold caches charge for is the code a call runs through, once each: the bodies
+    // of the functions it enters, measured in the plain build.
+    let sizes = body_sizes(plain_wasm)?;
+    let run_bytes: usize = rows
+        .iter()
+        .filter_map(|(f, _)| sizes.get(names.get(f)?))
+        .sum();
     println!(
         "one call: {base:.1} µs plain, {instrumented_us:.1} µs with {events} probes \
          (function entries and loop turns): about {per_probe_ns:.0} ns per probe"
     );
-    println!("µs, probes included\tprobes\tfunction");
-    for (f, (ns, n)) in rows.into_iter().take(40) {
+    println!(
+        "code run: {} functions, {:.1} KB of the core's {:.1} KB of function bodies",
+        rows.len(),
+        run_bytes as f64 / 1e3,
+        sizes.values().sum::<usize>() as f64 / 1e3
+    );
+    println!("µs, probes included\tprobes\tbytes\tfunction");
+    for (f, (ns, n)) in rows.into_iter().take(rows_shown()) {
+        let bytes = names
+            .get(&f)
+            .and_then(|n| sizes.get(n))
+            .copied()
+            .unwrap_or(0);
         let name = names.get(&f).map_or_else(
             || format!("#{f}"),
             |n| format!("{:#}", rustc_demangle::demangle(n)),
         );
-        println!("{:.2}\t{n}\t{name}", ns / 1e3);
+        println!("{:.2}\t{n}\t{bytes}\t{name}", ns / 1e3);
     }
     Ok(())
 }
@@ -331,4 +380,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// How many functions the profile lists: `KCT_PROFILE_ROWS`, or 40.
+fn rows_shown() -> usize {
+    std::env::var("KCT_PROFILE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40)
 }
