@@ -1195,7 +1195,11 @@ fn ensure(cx: &mut Ctx, r: &mut MappingRow, regenerate: bool) -> Effect {
     };
     // A fresh reservation: a new reference, claimed, marked as possibly at Zoom from now on.
     r.status = Status::Pending;
-    r.correlation_ref = format!("kc-{}", encode_hex(cx.random.take(10)));
+    // Pushed, not `format!`: the formatting machinery would be a booking's only use of it.
+    let mut reference = String::with_capacity(23);
+    reference.push_str("kc-");
+    reference.push_str(&encode_hex(cx.random.take(10)));
+    r.correlation_ref = reference;
     r.doctor_id = Some(doctor);
     r.patient_id = a.patient_id.or(r.patient_id);
     r.host = Some(host.clone());

@@ -10,7 +10,6 @@ use crate::secret::Secret;
 use crate::timefmt::zoom_utc;
 use crate::weburl::{push_segments, with_query, UrlError, WebUrl};
 use serde::Serialize;
-use serde_json::Value;
 
 /// Where and as whom to call the Meeting API.
 #[derive(Debug, Clone, FromJson)]
@@ -180,10 +179,12 @@ fn me() -> String {
 pub struct MeetingId(String);
 
 impl MeetingId {
-    pub fn parse(v: &Value) -> Option<Self> {
+    /// Read where it was parsed: a detour through `serde_json::Value` would bring its map
+    /// and number formatting into every Zoom answer's reading.
+    fn parse(v: &Json) -> Option<Self> {
         let s = match v {
-            Value::String(s) => s.trim().to_string(),
-            Value::Number(n) if n.is_u64() => n.to_string(),
+            Json::Str(s) => s.trim().to_string(),
+            Json::UInt(n) => itoa::Buffer::new().format(*n).to_string(),
             _ => return None,
         };
         let ok = !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
@@ -197,7 +198,7 @@ impl MeetingId {
 
 impl crate::json::FromJson for MeetingId {
     fn from_json(v: crate::json::Json, at: crate::json::Path) -> Result<Self> {
-        MeetingId::parse(&v.into())
+        MeetingId::parse(&v)
             .ok_or_else(|| at.error("must be a positive integer (number or string)"))
     }
 }
@@ -603,10 +604,41 @@ struct ZoomRegistrant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn input(v: Value) -> CreateInput {
         crate::json::read(v).unwrap()
+    }
+
+    /// Read from the parse itself (no `serde_json::Value` on the way): what serde_json's
+    /// reading accepted, and only that.
+    #[test]
+    fn a_meeting_id_is_a_non_negative_integer_or_its_digits_in_a_string() {
+        let read = |text: &str| {
+            crate::json::read::<MeetingId>(serde_json::from_str::<Value>(text).unwrap())
+                .ok()
+                .map(|m| m.as_str().to_string())
+        };
+        assert_eq!(read("85746065999").as_deref(), Some("85746065999"));
+        assert_eq!(
+            read("18446744073709551615").as_deref(),
+            Some("18446744073709551615")
+        );
+        assert_eq!(read("\" 0042 \"").as_deref(), Some("0042"));
+        assert_eq!(read("0").as_deref(), Some("0"));
+        for bad in [
+            "-1",
+            "1.5",
+            "1e3",
+            "\"\"",
+            "\"12a\"",
+            "\"123456789012345678901\"",
+            "null",
+            "true",
+            "[1]",
+        ] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
     }
 
     fn base() -> Value {
