@@ -12,7 +12,7 @@ PHPUNIT := phpunit --do-not-cache-result
 
 TESTBED_PACKAGES := php8.2-cli phpunit mariadb-server wordpress php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml curl chromium chromium-driver php-codesniffer gettext gcc-aarch64-linux-gnu libc6-dev-arm64-cross zip unzip file
 
-.PHONY: bench test checks demo setup lint php-lint pot dist test-dist unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge profile-core size down
+.PHONY: bench test checks demo setup lint php-lint pot dist test-dist unit wasm runtime pkg runtime-wasmtime test-bridge test-wp test-soak soak test-fuzz test-pkg test-wasmtime bench-bridge bench-ab profile-core size down
 
 test:
 	@start=$$(date +%s); $(MAKE) --no-print-directory checks; rc=$$?; \
@@ -123,6 +123,12 @@ bench: setup wasm runtime
 bench-bridge: setup wasm runtime
 	cargo build --profile runtime -p core-time
 	php scripts/bench-bridge.php --readme
+
+# This checkout's core against another revision's (BASE=rev, default HEAD), side by side in
+# one process: the way to tell a change's gain on a noisy machine. Prints; writes nothing.
+bench-ab: setup wasm runtime
+	cargo build --profile runtime -p core-time
+	WASM_OPT_FLAGS="$(WASM_OPT_FLAGS)" scripts/bench-ab.sh $(BASE)
 
 # Where one core call's time goes, by function (REQUEST=file.json; default: the bench's create).
 profile-core:

@@ -1,0 +1,67 @@
+<?php
+/**
+ * A booking's two core calls (the golden vectors bench-bridge times) through today's facade,
+ * two builds of the core in one process, in turns: `php ab-steps.php <base.wasm> <this.wasm>`.
+ * Separate processes differ in speed on a noisy machine; calls in turns meet the same noise.
+ * Prints a markdown table of medians and the ratio this / base.
+ */
+require dirname(__DIR__, 2) . '/php-bridge/app/autoload.php';
+require __DIR__ . '/input.php';
+
+[, $basePath, $thisPath] = $argv + [null, null, null];
+if (!is_file((string) $basePath) || !is_file((string) $thisPath)) {
+    fwrite(STDERR, "usage: php ab-steps.php <base.wasm> <this.wasm>\n");
+    exit(2);
+}
+$builds = [
+    'base' => new \KCTApp\wasm\KCTZoomCore(\KCTApp\wasm\KCTWasmLoader::core($basePath)),
+    'this' => new \KCTApp\wasm\KCTZoomCore(\KCTApp\wasm\KCTWasmLoader::core($thisPath)),
+];
+$steps = [
+    kct_bench_vector_input('lifecycle.step', 'new-booking-request-built'),
+    kct_bench_vector_input('lifecycle.step', 'create-answered-in-step'),
+];
+foreach ($builds as $name => $facade) {
+    // Timed only when each build does what the booking needs, as bench-bridge checks.
+    try {
+        $ok = ($facade->lifecycleStep($steps[0])['effect']['operation'] ?? null) === 'create_meeting'
+            && ($facade->lifecycleStep($steps[1])['write']['status'] ?? null) === 'active';
+    } catch (\Throwable $e) {
+        $ok = false;
+    }
+    if (!$ok) {
+        fwrite(STDERR, "the $name build does not answer the booking's steps as today's golden vectors do (an older ABI?): pick a later base\n");
+        exit(1);
+    }
+}
+$rounds = 32;
+$batch = 100;
+$t = ['base' => [[], []], 'this' => [[], []]];
+for ($r = 0; $r < $rounds; $r++) {
+    // Which build goes first alternates: the second of a pair ran about 2 % faster, even
+    // with both builds the same file.
+    $order = $r % 2 === 0 ? $builds : array_reverse($builds, true);
+    foreach ($steps as $k => $in) {
+        foreach ($order as $name => $facade) {
+            $started = hrtime(true);
+            for ($i = 0; $i < $batch; $i++) {
+                $facade->lifecycleStep($in);
+            }
+            $t[$name][$k][] = (hrtime(true) - $started) / 1e3 / $batch;
+        }
+    }
+}
+$median = static function (array $a): float {
+    sort($a);
+    return $a[intdiv(count($a), 2)];
+};
+echo "| a booking's core calls through PHP, warm | base | this | this / base |\n|---|---|---|---|\n";
+$sum = ['base' => 0.0, 'this' => 0.0];
+foreach (['first step (the create built)', 'second step (Zoom\'s answer folded in)'] as $k => $label) {
+    foreach ($sum as $name => $_) {
+        $sum[$name] += $m[$name] = $median($t[$name][$k]);
+    }
+    printf("| %s | %.1f µs | %.1f µs | %.3f |\n", $label, $m['base'], $m['this'], $m['this'] / $m['base']);
+}
+printf("| both | %.1f µs | %.1f µs | %.3f |\n", $sum['base'], $sum['this'], $sum['this'] / $sum['base']);
+printf("\n%d rounds of %d calls per step and build, in turns; PHP %s\n", $rounds, $batch, PHP_VERSION);
