@@ -122,7 +122,12 @@ fn side_by_side(builds: &[Vec<u8>], request: &[u8], cold: bool) -> Result<Vec<f6
         Vec::new()
     };
     for round in 0..ROUNDS * if cold { 3 } else { 1 } {
-        for (core, t) in cores.iter_mut().zip(&mut times) {
+        // Which build goes first alternates, so what one leaves in the caches favours neither.
+        let mut turn: Vec<_> = cores.iter_mut().zip(&mut times).collect();
+        if round % 2 == 1 {
+            turn.reverse();
+        }
+        for (core, t) in turn {
             if cold {
                 // One write per cache line, a new value each round so none is skipped.
                 for b in other.iter_mut().step_by(64) {
