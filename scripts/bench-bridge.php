@@ -114,13 +114,8 @@ for ($r = 0; $r < 25; $r++) {
 // Zoom's answer as the request's tail), from the golden vectors, warm in a loop as the
 // create above is measured: what issue 14's booking target counts.
 $facade = new \KCTApp\wasm\KCTZoomCore($core);
-$stepInputs = [
-    kct_bench_vector_input('lifecycle.step', 'new-booking-request-built'),
-    kct_bench_vector_input('lifecycle.step', 'create-answered-in-step'),
-];
-// Timed only when each does what the booking needs: a create to send, then a row to write.
-if (($facade->lifecycleStep($stepInputs[0])['effect']['operation'] ?? null) !== 'create_meeting'
-    || ($facade->lifecycleStep($stepInputs[1])['write']['status'] ?? null) !== 'active') {
+$stepInputs = kct_bench_booking_steps($facade);
+if ($stepInputs === null) {
     fwrite(STDERR, "the booking's steps did not answer as their golden vectors do\n");
     exit(1);
 }

@@ -17,19 +17,10 @@ $builds = [
     'base' => new \KCTApp\wasm\KCTZoomCore(\KCTApp\wasm\KCTWasmLoader::core($basePath)),
     'this' => new \KCTApp\wasm\KCTZoomCore(\KCTApp\wasm\KCTWasmLoader::core($thisPath)),
 ];
-$steps = [
-    kct_bench_vector_input('lifecycle.step', 'new-booking-request-built'),
-    kct_bench_vector_input('lifecycle.step', 'create-answered-in-step'),
-];
+$steps = null;
 foreach ($builds as $name => $facade) {
-    // Timed only when each build does what the booking needs, as bench-bridge checks.
-    try {
-        $ok = ($facade->lifecycleStep($steps[0])['effect']['operation'] ?? null) === 'create_meeting'
-            && ($facade->lifecycleStep($steps[1])['write']['status'] ?? null) === 'active';
-    } catch (\Throwable $e) {
-        $ok = false;
-    }
-    if (!$ok) {
+    $steps = kct_bench_booking_steps($facade);
+    if ($steps === null) {
         fwrite(STDERR, "the $name build does not answer the booking's steps as today's golden vectors do (an older ABI?): pick a later base\n");
         exit(1);
     }

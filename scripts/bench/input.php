@@ -68,3 +68,24 @@ function kct_bench_vector_input(string $op, string $name): array
     }
     return $input;
 }
+
+/**
+ * A booking's two `lifecycle.step` inputs (the create built, then Zoom's answer folded into the
+ * row), from the golden vectors, as the facade takes them; null when `$facade` does not answer
+ * them as a booking needs (a create to send, then an active row), so nothing is timed that
+ * does other work.
+ */
+function kct_bench_booking_steps(\KCTApp\wasm\KCTZoomCore $facade): ?array
+{
+    $steps = [
+        kct_bench_vector_input('lifecycle.step', 'new-booking-request-built'),
+        kct_bench_vector_input('lifecycle.step', 'create-answered-in-step'),
+    ];
+    try {
+        $ok = ($facade->lifecycleStep($steps[0])['effect']['operation'] ?? null) === 'create_meeting'
+            && ($facade->lifecycleStep($steps[1])['write']['status'] ?? null) === 'active';
+    } catch (\Throwable $e) {
+        $ok = false;
+    }
+    return $ok ? $steps : null;
+}
