@@ -64,6 +64,21 @@ trait KCTZoomFixtures
     }
 
     /**
+     * The bodies of the last `$n` requests to Zoom with this method whose path ends so, newest
+     * first, as the fake Zoom received them: what the addon sent, not what Zoom made of it.
+     */
+    protected static function zoomSent(string $method, string $pathEnd, int $n = 200): array
+    {
+        $log = json_decode((string) file_get_contents(getenv('KCT_ZOOM_URL') . '/__admin/requests?n=' . $n), true)['requests'];
+        $hits = array_filter($log, static function ($r) use ($method, $pathEnd) {
+            return $r['method'] === $method && substr($r['path'], -strlen($pathEnd)) === $pathEnd;
+        });
+        return array_values(array_map(static function ($r) {
+            return json_decode($r['body'], true);
+        }, $hits));
+    }
+
+    /**
      * Zoom delivers `$event` to the site's webhook (`KCTSettings::webhookUrl()`, plus `$query`),
      * signed with `$secret` as Zoom signs: what the fake Zoom sent and the site's answer.
      */

@@ -157,6 +157,14 @@ final class VisitTest extends KCTHttpTestCase
         $made = array_values(array_filter(self::zoomMeetings(), static function ($m) use ($zoomId) {
             return (string) $m['id'] === $zoomId;
         }))[0];
+        $sent = self::zoomSent('POST', '/meetings')[0];
+        $this->assertSame($made['topic'], $sent['topic'], 'the request that made this meeting');
+        foreach (['auto_start_meeting_summary' => false, 'auto_start_ai_companion_questions' => false,
+            'auto_recording' => 'none', 'waiting_room' => true] as $field => $value) {
+            $this->assertSame($value, $sent['settings'][$field] ?? null, "$field is sent, not left to the account");
+        }
+        $this->assertNotSame('', (string) ($sent['password'] ?? ''), 'a passcode is sent');
+        // And Zoom keeps them over the account's own (the fake's account has the opposite).
         $settings = $made['settings'];
         $this->assertFalse($settings['auto_start_meeting_summary']);
         $this->assertFalse($settings['auto_start_ai_companion_questions']);

@@ -100,6 +100,8 @@ struct World {
 pub struct FakeZoom {
     base: String,
     spec: Spec,
+    /// A new meeting's `settings` before the request's own (see `meetings::answer_settings`).
+    answer_settings: serde_json::Map<String, Value>,
     world: Mutex<World>,
     seq: AtomicU64,
 }
@@ -157,9 +159,11 @@ fn utc(t: i64) -> String {
 }
 
 impl FakeZoom {
-    pub fn new(base: &str, spec: Spec) -> Arc<Self> {
-        Arc::new(Self {
+    /// `Err` if Zoom's spec lacks what the fake answers from (a created meeting's settings).
+    pub fn new(base: &str, spec: Spec) -> Result<Arc<Self>, String> {
+        Ok(Arc::new(Self {
             base: base.trim_end_matches('/').to_string(),
+            answer_settings: meetings::answer_settings(&spec)?,
             spec,
             world: Mutex::new(World {
                 daily_cap: 100,
@@ -167,7 +171,7 @@ impl FakeZoom {
                 ..Default::default()
             }),
             seq: AtomicU64::new(1),
-        })
+        }))
     }
 
     fn world(&self) -> std::sync::MutexGuard<'_, World> {
@@ -268,7 +272,7 @@ fn hex(b: &[u8]) -> String {
 pub fn start(addr: &str, spec: Spec) -> std::io::Result<(String, Arc<FakeZoom>)> {
     let listener = std::net::TcpListener::bind(addr)?;
     let base = format!("http://{}", listener.local_addr()?);
-    let fz = FakeZoom::new(&base, spec);
+    let fz = FakeZoom::new(&base, spec).map_err(std::io::Error::other)?;
     let h = fz.clone();
     std::thread::spawn(move || http::serve(listener, Arc::new(move |r| h.handle(r))));
     Ok((base, fz))

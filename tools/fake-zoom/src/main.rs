@@ -17,7 +17,7 @@ fn main() {
         std::process::exit(1);
     });
     let (base, _fz) = fake_zoom::start(&listen, spec).unwrap_or_else(|e| {
-        eprintln!("fake-zoom: cannot listen on {listen}: {e}");
+        eprintln!("fake-zoom: cannot start on {listen}: {e}");
         std::process::exit(1);
     });
     println!("fake-zoom listening on {base}");

@@ -3,6 +3,54 @@
 
 use super::*;
 
+/// What a created meeting's `settings` hold before the request's own, so an answer is as long
+/// and as full as a real one: Zoom's documented defaults (the answer schema's); then, for what
+/// ZOOM-FACTS says Zoom now takes from the host and the account when a request omits it, the
+/// values of a careless account (no passcode, no waiting room, AI Companion on), so a setting
+/// the addon forgets to send shows in the meeting; and the account's dial-in numbers.
+pub(crate) fn answer_settings(spec: &Spec) -> Result<serde_json::Map<String, Value>, String> {
+    let mut s =
+        spec.answer_defaults("POST", "/users/me/meetings", "201", "/properties/settings")?;
+    let host = json!({
+        "waiting_room": false,
+        "auto_start_meeting_summary": true,
+        "auto_start_ai_companion_questions": true,
+        "host_video": false,
+        "participant_video": false,
+        "enforce_login": false,
+        "meeting_authentication": false,
+        "private_meeting": false,
+        "show_share_button": false,
+        "allow_multiple_devices": false,
+        "alternative_hosts": "",
+        "encryption_type": "enhanced_encryption",
+        "focus_mode": false,
+        "host_save_video_order": false,
+        "alternative_host_update_polls": false,
+        "jbh_time": 0,
+        "registrants_confirmation_email": true,
+        "registrants_email_notification": true,
+        "approved_or_denied_countries_or_regions": {"enable": false},
+        "breakout_room": {"enable": false},
+        "language_interpretation": {"enable": false},
+        "sign_language_interpretation": {"enable": false},
+        "continuous_meeting_chat": {"enable": false, "auto_add_invited_external_users": false},
+        "global_dial_in_countries": ["US", "GB", "DE"],
+        "global_dial_in_numbers": [
+            {"country_name": "US", "city": "New York", "number": "+1 555 010 0101", "type": "toll", "country": "US"},
+            {"country_name": "US", "city": "San Jose", "number": "+1 555 010 0102", "type": "toll", "country": "US"},
+            {"country_name": "US", "number": "+1 555 010 0103", "type": "tollfree", "country": "US"},
+            {"country_name": "United Kingdom", "city": "London", "number": "+44 20 7946 0104", "type": "toll", "country": "GB"},
+            {"country_name": "United Kingdom", "number": "+44 808 157 0105", "type": "tollfree", "country": "GB"},
+            {"country_name": "Germany", "city": "Frankfurt", "number": "+49 69 555 0106", "type": "toll", "country": "DE"},
+        ],
+    });
+    if let Value::Object(host) = host {
+        s.extend(host);
+    }
+    Ok(s)
+}
+
 impl FakeZoom {
     pub(crate) fn with_token(
         &self,
@@ -151,9 +199,11 @@ impl FakeZoom {
             "password": pwd,
             "h323_password": "123456",
             "join_url": format!("{}/j/{id}?pwd={}", self.base, URL_SAFE_NO_PAD.encode(pwd.as_bytes())),
-            "settings": body.get("settings").cloned().unwrap_or(json!({})),
+            "settings": self.answer_settings.clone(),
             "pre_schedule": false,
         });
+        let mut meeting = meeting;
+        merge_settings(&mut meeting, &body);
         self.world().meetings.insert(id, meeting.clone());
         if drop {
             return Reply::Drop;
@@ -163,9 +213,19 @@ impl FakeZoom {
         Reply::json(201, &out)
     }
 
-    /// A new host link every time: Zoom's `start_url` carries a short-lived credential.
+    /// A new host link every time: Zoom's `start_url` carries a short-lived credential, a
+    /// signed token of a few hundred characters (JWT-shaped, as Zoom's `zak` is).
     pub(crate) fn start_url(&self, id: u64) -> String {
-        format!("{}/s/{id}?zak={}", self.base, self.token("zak"))
+        let now = self.now();
+        let claims = json!({"aud": "clientsm", "iss": "web", "sty": 100, "mnum": id.to_string(),
+            "sk": self.token("sk"), "iat": now, "exp": now + 7200, "wcd": "fake", "clt": 0});
+        let unsigned = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"HS256"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig = URL_SAFE_NO_PAD.encode(Sha256::digest(unsigned.as_bytes()));
+        format!("{}/s/{id}?zak={unsigned}.{sig}", self.base)
     }
 
     pub(crate) fn owned_meeting(&self, t: &Token, id: &str) -> Result<(u64, Value), Reply> {
@@ -219,9 +279,10 @@ impl FakeZoom {
         }
         let mut w = self.world();
         if let (Some(stored), Some(changes)) = (w.meetings.get_mut(&id), body.as_object()) {
-            for (k, v) in changes {
+            for (k, v) in changes.iter().filter(|(k, _)| *k != "settings") {
                 stored[k] = v.clone();
             }
+            merge_settings(stored, &body);
         }
         Reply::empty(204)
     }
@@ -341,5 +402,18 @@ impl FakeZoom {
                 "page_size": page_size, "total_records": total, "next_page_token": next, "meetings": page,
             }),
         )
+    }
+}
+
+/// The request's `settings` over the meeting's, field by field: a create or an update changes
+/// the settings it names and keeps the others, as Zoom does.
+fn merge_settings(meeting: &mut Value, body: &Value) {
+    if let (Some(stored), Some(sent)) = (
+        meeting["settings"].as_object_mut(),
+        body.get("settings").and_then(Value::as_object),
+    ) {
+        for (k, v) in sent {
+            stored.insert(k.clone(), v.clone());
+        }
     }
 }

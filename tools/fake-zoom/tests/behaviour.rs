@@ -378,6 +378,57 @@ fn meetings_lifecycle_with_fresh_start_urls() {
 }
 
 #[test]
+fn answers_carry_every_setting_zoom_fills_in_and_an_update_keeps_the_unnamed_ones() {
+    let z = zoom();
+    let at = z.connect()["access_token"].as_str().unwrap().to_string();
+    let m = z
+        .api("POST", "/users/me/meetings", &at, Some(meeting()))
+        .json();
+    let s = &m["settings"];
+    // Sent: as sent.
+    assert_eq!(
+        (&s["waiting_room"], &s["join_before_host"]),
+        (&json!(true), &json!(false))
+    );
+    // Omitted: the spec's default, or the careless account's value ZOOM-FACTS says Zoom takes.
+    assert_eq!(
+        (&s["approval_type"], &s["audio"]),
+        (&json!(2), &json!("both"))
+    );
+    assert_eq!(
+        s["auto_start_meeting_summary"], true,
+        "the account's AI default"
+    );
+    assert!(s["global_dial_in_numbers"].as_array().unwrap().len() > 3);
+    assert!(
+        s.as_object().unwrap().len() >= 40,
+        "as many settings as a real answer"
+    );
+    // A host credential as long as Zoom's (a signed token), not a short random word.
+    let zak = m["start_url"]
+        .as_str()
+        .unwrap()
+        .split("zak=")
+        .nth(1)
+        .unwrap();
+    assert!(zak.len() > 200 && zak.split('.').count() == 3, "{zak}");
+
+    let id = m["id"].as_u64().unwrap();
+    let patch = json!({"settings": {"mute_upon_entry": true}});
+    assert_eq!(
+        z.api("PATCH", &format!("/meetings/{id}"), &at, Some(patch))
+            .status,
+        204
+    );
+    let s = z.api("GET", &format!("/meetings/{id}"), &at, None).json()["settings"].clone();
+    assert_eq!(s["mute_upon_entry"], true);
+    assert_eq!(
+        (&s["waiting_room"], &s["approval_type"]),
+        (&json!(true), &json!(2))
+    );
+}
+
+#[test]
 fn meeting_lists_come_in_pages() {
     let z = zoom();
     let at = z.connect()["access_token"].as_str().unwrap().to_string();

@@ -4,7 +4,7 @@
 //! Strict means stricter than Zoom in one way on purpose: a property the schema does not
 //! declare is an error, so a misspelt field fails a test instead of being ignored.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
 pub struct Spec {
@@ -127,6 +127,32 @@ impl Spec {
             }
         }
         best.map(|(t, op, _)| (t, op))
+    }
+
+    /// What Zoom's answer schema for `method path` with `status` gives as the `default` of each
+    /// scalar property of the object at `pointer` (`/properties/settings`): what Zoom puts in
+    /// its answer for a field the request left out.
+    pub fn answer_defaults(
+        &self,
+        method: &str,
+        path: &str,
+        status: &str,
+        pointer: &str,
+    ) -> Result<Map<String, Value>, String> {
+        let (template, op) = self
+            .operation(method, path)
+            .ok_or_else(|| format!("no operation {method} {path} in Zoom's spec"))?;
+        let props = op
+            .pointer(&format!(
+                "/responses/{status}/content/application~1json/schema{pointer}/properties"
+            ))
+            .and_then(Value::as_object)
+            .ok_or_else(|| format!("{method} {template} {status}: no object at {pointer}"))?;
+        Ok(props
+            .iter()
+            .filter(|(_, p)| !matches!(p["type"].as_str(), Some("object" | "array")))
+            .filter_map(|(k, p)| Some((k.clone(), p.get("default")?.clone())))
+            .collect())
     }
 
     /// The JSON request-body schema of an operation, if it takes one.
@@ -300,6 +326,26 @@ mod tests {
             "/meetings/{meetingId}"
         );
         assert!(s.operation("PUT", "/nope").is_none());
+    }
+
+    #[test]
+    fn a_created_meetings_setting_defaults_come_from_the_answer_schema() {
+        let s = spec();
+        let d = s
+            .answer_defaults("POST", "/users/me/meetings", "201", "/properties/settings")
+            .unwrap();
+        assert_eq!(d["approval_type"], json!(2));
+        assert_eq!(d["audio"], json!("both"));
+        assert_eq!(d["waiting_room"], json!(false));
+        // Only scalars with a documented default: no objects, no lists, nothing undocumented.
+        assert!(!d.contains_key("breakout_room") && !d.contains_key("global_dial_in_numbers"));
+        assert!(
+            !d.contains_key("host_video"),
+            "the spec gives host_video no default"
+        );
+        assert!(s
+            .answer_defaults("POST", "/users/me/meetings", "201", "/properties/nope")
+            .is_err());
     }
 
     #[test]
