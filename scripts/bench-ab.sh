@@ -35,11 +35,12 @@ requests=$out/requests
 mkdir -p "$requests"
 php -r 'require "scripts/bench/input.php";
     file_put_contents($argv[1] . "/first.json", kct_bench_vector_request("lifecycle.step", "new-booking-request-built"));
-    file_put_contents($argv[1] . "/second.bin", kct_bench_vector_request("lifecycle.step", "create-answered-as-sent"));' "$requests"
+    file_put_contents($argv[1] . "/second.bin", kct_bench_vector_request("lifecycle.step", "create-answered-as-sent"));
+    file_put_contents($argv[1] . "/second-full.bin", kct_bench_vector_request("lifecycle.step", "create-answered-in-full-as-sent"));' "$requests"
 echo "wasmi alone (tools/core-time), µs per call, the builds in turns:"
 echo "request	build	warm"
-target/runtime/core-time "$out/base.wasm" "$out/this.wasm" -- "$requests/first.json" "$requests/second.bin"
+target/runtime/core-time "$out/base.wasm" "$out/this.wasm" -- "$requests/first.json" "$requests/second.bin" "$requests/second-full.bin"
 echo "request	build	from cold caches"
-target/runtime/core-time --cold "$out/base.wasm" "$out/this.wasm" -- "$requests/first.json" "$requests/second.bin"
+target/runtime/core-time --cold "$out/base.wasm" "$out/this.wasm" -- "$requests/first.json" "$requests/second.bin" "$requests/second-full.bin"
 echo
 php scripts/bench/ab-steps.php "$out/base.wasm" "$out/this.wasm"

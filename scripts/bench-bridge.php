@@ -119,7 +119,7 @@ if ($stepInputs === null) {
     fwrite(STDERR, "the booking's steps did not answer as their golden vectors do\n");
     exit(1);
 }
-$stepTimes = [[], []];
+$stepTimes = array_fill_keys(array_keys($stepInputs), []);
 for ($r = 0; $r < 25; $r++) {
     foreach ($stepInputs as $k => $in) {
         $t = hrtime(true);
@@ -182,6 +182,7 @@ if (is_file($timeTool)) {
     $steps = [
         '`lifecycle.step`, a booking\'s first (the create built)' => 'new-booking-request-built',
         '`lifecycle.step`, its second (Zoom\'s answer folded into the row)' => 'create-answered-as-sent',
+        '… its second with an answer as long as Zoom\'s (2.9 KB)' => 'create-answered-in-full-as-sent',
     ];
     $files = [];
     foreach ($steps as $label => $vector) {
@@ -236,9 +237,15 @@ $rows[] = '| the same payload in pure PHP (json_decode/json_encode), per call | 
 $rows[] = sprintf('| ratio core / pure PHP | %.1f× |', median($viaCore) / median($viaPhp));
 $rows[] = sprintf(
     '| a booking\'s two core calls (`lifecycle.step`: the create built, then Zoom\'s answer folded in), JSON in and out included, warm | %s (%s + %s) |',
-    $usf(median($stepTimes[0]) + median($stepTimes[1])),
-    $usf(median($stepTimes[0])),
-    $usf(median($stepTimes[1]))
+    $usf(median($stepTimes['first']) + median($stepTimes['second'])),
+    $usf(median($stepTimes['first'])),
+    $usf(median($stepTimes['second']))
+);
+$rows[] = sprintf(
+    '| … the same with an answer as long as Zoom\'s own (2.9 KB: about fifty settings, dial-in numbers, a signed `zak`; the golden vector\'s is 0.4 KB) | %s (%s + %s) |',
+    $usf(median($stepTimes['first']) + median($stepTimes['second_full'])),
+    $usf(median($stepTimes['first'])),
+    $usf(median($stepTimes['second_full']))
 );
 foreach ($alone as $op => $us) {
     $cold = isset($aloneCold[$op]) ? sprintf('; from cold caches (`--cold`: 64 MB written before each call) %s', $usf($aloneCold[$op])) : '';

@@ -70,20 +70,24 @@ function kct_bench_vector_input(string $op, string $name): array
 }
 
 /**
- * A booking's two `lifecycle.step` inputs (the create built, then Zoom's answer folded into the
- * row), from the golden vectors, as the facade takes them; null when `$facade` does not answer
- * them as a booking needs (a create to send, then an active row), so nothing is timed that
- * does other work.
+ * A booking's `lifecycle.step` inputs from the golden vectors, as the facade takes them:
+ * `first` builds the create; `second` folds Zoom's answer into the row, with the vector's short
+ * answer, and `second_full` with one as long as Zoom's own (2.9 KB: about fifty settings, the
+ * dial-in numbers, a signed `zak`; what the fake Zoom and Zoom send). Null when `$facade` does
+ * not answer them as a booking needs (a create to send, then an active row), so nothing is
+ * timed that does other work.
  */
 function kct_bench_booking_steps(\KCTApp\wasm\KCTZoomCore $facade): ?array
 {
     $steps = [
-        kct_bench_vector_input('lifecycle.step', 'new-booking-request-built'),
-        kct_bench_vector_input('lifecycle.step', 'create-answered-in-step'),
+        'first' => kct_bench_vector_input('lifecycle.step', 'new-booking-request-built'),
+        'second' => kct_bench_vector_input('lifecycle.step', 'create-answered-in-step'),
+        'second_full' => kct_bench_vector_input('lifecycle.step', 'create-answered-in-full'),
     ];
     try {
-        $ok = ($facade->lifecycleStep($steps[0])['effect']['operation'] ?? null) === 'create_meeting'
-            && ($facade->lifecycleStep($steps[1])['write']['status'] ?? null) === 'active';
+        $ok = ($facade->lifecycleStep($steps['first'])['effect']['operation'] ?? null) === 'create_meeting'
+            && ($facade->lifecycleStep($steps['second'])['write']['status'] ?? null) === 'active'
+            && ($facade->lifecycleStep($steps['second_full'])['write']['status'] ?? null) === 'active';
     } catch (\Throwable $e) {
         $ok = false;
     }
