@@ -105,16 +105,25 @@ pub(crate) unsafe fn invoke(
     if !trap.is_null() {
         // SAFETY: a trap the call just returned, ours to read and delete.
         let text = unsafe { trap_text(trap) };
-        let panic = if name == "kct_panic_message" {
-            String::new()
+        // Both backends name fuel in the trap's own text (the guest's panic message is not
+        // in it): wasmi's out-of-fuel errors, wasmtime's "all fuel consumed".
+        let why = if text.to_ascii_lowercase().contains("fuel") {
+            format!(
+                "the call ran past its budget of {} fuel units (KCT_WASM_FUEL) and was stopped",
+                crate::fuel::budget()
+            )
+        } else if name == "kct_panic_message" {
+            text
         } else {
             // SAFETY: the instance is still whole (it is dropped after this).
-            unsafe { panic_message(warm) }
+            let panic = unsafe { panic_message(warm) };
+            if panic.is_empty() {
+                text
+            } else {
+                panic
+            }
         };
-        set_error(format!(
-            "The core trapped in {name}: {}",
-            if panic.is_empty() { text } else { panic }
-        ));
+        set_error(format!("The core trapped in {name}: {why}"));
         crate::drop_instance(warm.instance);
         return Err(KCT_RT_TRAP);
     }
@@ -238,6 +247,11 @@ unsafe fn run(
     req: *const u8,
     len: usize,
 ) -> Result<(usize, *const u8), Failed> {
+    // SAFETY: a live store (contract), used by this thread alone.
+    if let Err(e) = unsafe { crate::fuel::refill(warm.store) } {
+        set_error(e);
+        return Err(KCT_RT_MEMORY);
+    }
     // The buffer grows in powers of two, so it rarely moves; it is asked for at every call,
     // since another host object on this instance may have grown (and so moved) it.
     let cap = len.max(4096).next_power_of_two().min(MAX_INPUT) as u32;

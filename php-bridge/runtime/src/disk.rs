@@ -113,6 +113,8 @@ mod imp {
     fn engine_id() -> [u8; 32] {
         let mut h = blake3::Hasher::new();
         h.update(concat!("wasmtime ", env!("KCT_WASMTIME_VERSION"), " ").as_bytes());
+        h.update(crate::wasmtime_engine::SETTINGS.as_bytes());
+        h.update(b" ");
         h.update(std::env::consts::ARCH.as_bytes());
         #[cfg(target_arch = "x86_64")]
         for (name, on) in [

@@ -31,6 +31,7 @@
 mod buffer;
 mod call;
 mod disk;
+mod fuel;
 #[cfg(feature = "wasmtime")]
 mod wasmtime_engine;
 
@@ -191,6 +192,8 @@ fn new_engine() -> Box<capi::wasm_engine_t> {
     };
     let mut config = capi::wasm_config_new();
     capi::wasmi_config_compilation_mode_set(&mut config, mode);
+    // Every call runs on a fuel budget (see `fuel`).
+    capi::wasmi_config_consume_fuel_set(&mut config, true);
     capi::wasm_engine_new_with_config(config)
 }
 
@@ -367,6 +370,12 @@ pub unsafe extern "C" fn kct_rt_instance(path: *const c_char, out: *mut kct_rt_w
         return 1;
     }
     let mut store = capi::wasm_store_new(&*kct_rt_engine());
+    // Fuel for instantiating and for the calls made before the first `kct_rt_call` (which
+    // refills it each time).
+    if let Err(e) = fuel::refill(&mut *store) {
+        set_error(e);
+        return 0;
+    }
     let (hash, module) = match module(&mut cache, &mut store, &key, found) {
         Ok(made) => made,
         Err(e) => {

@@ -20,6 +20,10 @@ const _: () = assert!(size_of::<capi::wasm_config_t>() == size_of::<Config>());
 const _: () = assert!(size_of::<capi::wasm_engine_t>() == size_of::<Engine>());
 const _: () = assert!(size_of::<capi::wasm_shared_module_t>() == size_of::<Module>());
 
+/// What this engine's set-up changes in compiled code, for the disk cache's engine id: a core
+/// compiled under other settings is another engine's (wasmtime would refuse it anyway).
+pub(crate) const SETTINGS: &str = "no-address-map consume-fuel";
+
 /// Whether `deserialize` uses the compiled core where it lies (see the module's comment).
 pub(crate) const IN_PLACE: bool = cfg!(all(target_arch = "x86_64", target_os = "linux"));
 
@@ -28,6 +32,8 @@ pub(crate) fn new_engine() -> Box<capi::wasm_engine_t> {
     // SAFETY: `wasm_config_t` is `#[repr(C)]` around one `Config` (checked above).
     let c = unsafe { &mut *(&mut *config as *mut capi::wasm_config_t).cast::<Config>() };
     c.generate_address_map(false);
+    // Every call runs on a fuel budget (see `fuel`); part of `SETTINGS`.
+    c.consume_fuel(true);
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     c.with_custom_code_memory(Some(std::sync::Arc::new(Publish)));
     capi::wasm_engine_new_with_config(config)

@@ -115,6 +115,33 @@ final class BadInputTest extends TestCase
         }
     }
 
+    /** A core that never returns is stopped by the runtime's fuel budget, not left holding the worker. */
+    public function testACoreThatNeverReturnsIsStoppedByItsFuelBudgetAndTheWorkerGoesOn(): void
+    {
+        $core = KCTWasmLoader::core($this->fromWat('runs-forever'));
+        try {
+            $core->callRaw('{"op":"meta.info","input":{}}');
+            $this->fail('a call that never returns came back');
+        } catch (KCTCoreException $e) {
+            $this->assertSame('core_trap', $e->errorCode);
+            $this->assertStringContainsString('ran past its budget of 200000000 fuel units (KCT_WASM_FUEL)', $e->getMessage());
+        }
+        $this->assertSame(KCTWasmLoader::ABI_VERSION, KCTWasmLoader::core()->call('meta.info')['abi_version']);
+    }
+
+    /** KCT_WASM_FUEL sets the budget: a real call past it is stopped, and the next one answers. */
+    public function testALoweredFuelBudgetStopsARealCallAndTheNextOneAnswers(): void
+    {
+        $cmd = 'KCT_WASM_FUEL=1000000 ' . escapeshellarg(PHP_BINARY) . ' -d ffi.enable=1 '
+            . escapeshellarg(dirname(__DIR__) . '/fixtures/fuel-child.php') . ' 2>&1';
+        exec($cmd, $out, $rc);
+        $this->assertSame(0, $rc, implode("\n", $out));
+        $got = json_decode((string) end($out), true);
+        $this->assertSame('ok', $got[0], 'a create fits the lowered budget');
+        $this->assertSame(['core_trap', 'The core trapped in kct_call: the call ran past its budget of 1000000 fuel units (KCT_WASM_FUEL) and was stopped'], $got[1]);
+        $this->assertSame('ok', $got[2], 'a fresh instance answers the next call');
+    }
+
     private function childStatus(array $ini, array $env = [], string $user = ''): array
     {
         $cmd = ($user !== '' ? 'runuser -u ' . escapeshellarg($user) . ' -- ' : '') . escapeshellarg(PHP_BINARY);

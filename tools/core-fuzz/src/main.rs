@@ -21,9 +21,11 @@ mod common;
 use std::process::ExitCode;
 use wasmi::{Config, Engine, Instance, Linker, Module, Store, TypedFunc};
 
-/// Far above any real call (a create is well under a million; see the printed figures),
-/// far below a runaway loop.
-const FUEL_BUDGET: u64 = 200_000_000;
+/// The runtime's own budget per call, from the file it is defined in: what is proved here is
+/// what production enforces.
+#[path = "../../../php-bridge/runtime/src/fuel_budget.rs"]
+mod fuel_budget;
+const FUEL_BUDGET: u64 = fuel_budget::FUEL_PER_CALL;
 
 struct Core {
     store: Store<()>,
