@@ -183,7 +183,7 @@ impl FakeZoom {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let meeting = json!({
+        let mut meeting = json!({
             "uuid": URL_SAFE_NO_PAD.encode(Sha256::digest(id.to_string().as_bytes()))[..22].to_string() + "==",
             "id": id,
             "host_id": host.id,
@@ -202,7 +202,6 @@ impl FakeZoom {
             "settings": self.answer_settings.clone(),
             "pre_schedule": false,
         });
-        let mut meeting = meeting;
         merge_settings(&mut meeting, &body);
         self.world().meetings.insert(id, meeting.clone());
         if drop {
