@@ -254,6 +254,10 @@ foreach ($alone as $op => $us) {
 if ($wt !== null) {
     $rows[] = '| opt-in wasmtime (cranelift): cold start inside PHP, compiling the whole core (7 runs) | ' . $ms($wt['cold']) . ' |';
     $rows[] = '| opt-in wasmtime: cold start inside PHP, compiled core read from the disk cache | ' . $ms($wt['cold_cached']) . ' |';
+    if (!isset($wt['create'], $wt['first'], $wt['second'], $wt['second_full'])) {
+        fwrite(STDERR, "the wasmtime runtime's per-call figures are missing (scripts/bench/percall-child.php failed)\n");
+        exit(1);
+    }
     $rows[] = '| opt-in wasmtime: create-meeting request, per call | ' . $usf($wt['create']) . ' |';
     $rows[] = sprintf(
         '| opt-in wasmtime: a booking\'s two core calls as above, warm; with the answer as long as Zoom\'s | %s (%s + %s); %s (%s + %s) |',
