@@ -80,6 +80,13 @@ pub(crate) unsafe fn invoke(
         set_error(format!("the core does not export {name}"));
         return Err(KCT_RT_MEMORY);
     }
+    // Each guest call gets the whole budget: a long `kct_call` must not leave `kct_free`
+    // short of fuel and lose an answer it had.
+    // SAFETY: `warm`'s store is live (contract) and used by this thread alone.
+    if let Err(e) = unsafe { crate::fuel::refill(warm.store) } {
+        set_error(e);
+        return Err(KCT_RT_MEMORY);
+    }
     let mut a = [Val { kind: I32, of: 0 }; 2];
     for (slot, v) in a.iter_mut().zip(args) {
         slot.of = u64::from(*v);
@@ -247,11 +254,6 @@ unsafe fn run(
     req: *const u8,
     len: usize,
 ) -> Result<(usize, *const u8), Failed> {
-    // SAFETY: a live store (contract), used by this thread alone.
-    if let Err(e) = unsafe { crate::fuel::refill(warm.store) } {
-        set_error(e);
-        return Err(KCT_RT_MEMORY);
-    }
     // The buffer grows in powers of two, so it rarely moves; it is asked for at every call,
     // since another host object on this instance may have grown (and so moved) it.
     let cap = len.max(4096).next_power_of_two().min(MAX_INPUT) as u32;

@@ -1,5 +1,5 @@
 //! Every core call runs on a fuel budget: the guest may run `budget()` units of fuel (about
-//! one per WebAssembly instruction) per call, then traps. Without it a core that looped would
+//! one per WebAssembly instruction) in each call the runtime makes into it, then traps. Without it a core that looped would
 //! hold the PHP worker until PHP's own timeout, which cannot interrupt a foreign call.
 //! `tools/core-fuzz` holds every operation, hostile inputs included, to the same bound
 //! (`FUEL_PER_CALL`); the largest need it prints is about 6 million, the golden vectors' under

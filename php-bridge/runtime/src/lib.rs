@@ -370,8 +370,8 @@ pub unsafe extern "C" fn kct_rt_instance(path: *const c_char, out: *mut kct_rt_w
         return 1;
     }
     let mut store = capi::wasm_store_new(&*kct_rt_engine());
-    // Fuel for instantiating and for the calls made before the first `kct_rt_call` (which
-    // refills it each time).
+    // Fuel for instantiating (the start function); each guest call the runtime makes refills
+    // it (`call::invoke`).
     if let Err(e) = fuel::refill(&mut *store) {
         set_error(e);
         return 0;
