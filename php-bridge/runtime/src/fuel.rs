@@ -25,7 +25,7 @@ const _: () =
 
 #[path = "fuel_budget.rs"]
 mod fuel_budget;
-pub use fuel_budget::FUEL_PER_CALL;
+use fuel_budget::FUEL_PER_CALL;
 
 /// The budget per call: `FUEL_PER_CALL`, or `KCT_WASM_FUEL` when it is a positive number (read
 /// once per process; tests lower it to see a call stopped).

@@ -132,9 +132,7 @@ final class BadInputTest extends TestCase
     /** KCT_WASM_FUEL sets the budget: a real call past it is stopped, and the next one answers. */
     public function testALoweredFuelBudgetStopsARealCallAndTheNextOneAnswers(): void
     {
-        $cmd = 'KCT_WASM_FUEL=1000000 ' . escapeshellarg(PHP_BINARY) . ' -d ffi.enable=1 '
-            . escapeshellarg(dirname(__DIR__) . '/fixtures/fuel-child.php') . ' 2>&1';
-        exec($cmd, $out, $rc);
+        [$out, $rc] = $this->runChild('fuel-child.php', ['ffi.enable' => '1'], ['KCT_WASM_FUEL' => '1000000']);
         $this->assertSame(0, $rc, implode("\n", $out));
         $got = json_decode((string) end($out), true);
         $this->assertSame('ok', $got[0], 'a create fits the lowered budget');
@@ -142,18 +140,30 @@ final class BadInputTest extends TestCase
         $this->assertSame('ok', $got[2], 'a fresh instance answers the next call');
     }
 
-    private function childStatus(array $ini, array $env = [], string $user = ''): array
+    /**
+     * Runs `fixtures/<fixture>` in a child PHP with these ini settings and environment (as
+     * `$user` when given).
+     *
+     * @return array{0: string[], 1: int} its output lines (stderr included) and exit status
+     */
+    private function runChild(string $fixture, array $ini, array $env = [], string $user = ''): array
     {
         $cmd = ($user !== '' ? 'runuser -u ' . escapeshellarg($user) . ' -- ' : '') . escapeshellarg(PHP_BINARY);
         foreach ($ini as $k => $v) {
             $cmd .= ' -d ' . escapeshellarg("$k=$v");
         }
-        $cmd .= ' ' . escapeshellarg(dirname(__DIR__) . '/fixtures/status.php');
+        $cmd .= ' ' . escapeshellarg(dirname(__DIR__) . "/fixtures/$fixture");
         $prefix = '';
         foreach ($env as $k => $v) {
             $prefix .= $k . '=' . escapeshellarg($v) . ' ';
         }
         exec($prefix . $cmd . ' 2>&1', $out, $rc);
+        return [$out, $rc];
+    }
+
+    private function childStatus(array $ini, array $env = [], string $user = ''): array
+    {
+        [$out, $rc] = $this->runChild('status.php', $ini, $env, $user);
         $this->assertStringNotContainsString('Warning', implode("\n", $out));
         $this->assertSame(0, $rc, 'the child PHP must not die: ' . implode("\n", $out));
         $status = json_decode(end($out), true);
