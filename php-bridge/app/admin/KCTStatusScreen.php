@@ -111,13 +111,19 @@ final class KCTStatusScreen
         $d = self::data(time(), $noShows ? ['outcome' => 'no_show'] : []);
         echo '<div class="wrap kct-zoom-status"><h1>' . esc_html__('Zoom telemedicine status', 'kivicare-telemed-zoom') . '</h1>';
         if (isset($_GET['kct_retried'])) {
+            $result = sanitize_key((string) ($_GET['kct_result'] ?? ''));
             printf(
-                '<div class="notice notice-info"><p>%s</p></div>',
-                esc_html(sprintf(
+                '<div class="notice %s"><p>%s</p></div>',
+                $result === 'error' ? 'notice-error' : 'notice-info',
+                esc_html($result === 'error' ? sprintf(
+                    /* translators: %d: appointment id */
+                    __('Appointment %d: the retry did not succeed. The meeting\'s "Last error" below says why, if it has one.', 'kivicare-telemed-zoom'),
+                    (int) $_GET['kct_retried']
+                ) : sprintf(
                     /* translators: 1: appointment id, 2: the meeting's state after the retry */
-                    __('Appointment %1$d retried: %2$s.', 'kivicare-telemed-zoom'),
+                    __('Appointment %1$d retried: the meeting is %2$s.', 'kivicare-telemed-zoom'),
                     (int) $_GET['kct_retried'],
-                    sanitize_key((string) ($_GET['kct_result'] ?? ''))
+                    KCTStatusWords::meeting($result)
                 ))
             );
         }
@@ -127,21 +133,27 @@ final class KCTStatusScreen
             [__('Doctor', 'kivicare-telemed-zoom'), __('Connection', 'kivicare-telemed-zoom'), __('Zoom user', 'kivicare-telemed-zoom'), __('Creates and updates today (UTC)', 'kivicare-telemed-zoom')],
             array_map(static function ($r) {
                 $cap = $r['daily_cap'] !== null ? ' / ' . $r['daily_cap'] : '';
-                return [$r['name'], $r['connection'], $r['zoom_user'], $r['calls_today'] . $cap];
+                return [$r['name'], KCTStatusWords::connection((string) $r['connection']), $r['zoom_user'], $r['calls_today'] . $cap];
             }, $d['doctors']),
             __('None.', 'kivicare-telemed-zoom')
         );
 
         echo '<h2>' . esc_html__('Upcoming telemedicine appointments', 'kivicare-telemed-zoom') . '</h2>';
         echo '<table class="widefat striped"><thead><tr>';
-        foreach ([__('Appointment', 'kivicare-telemed-zoom'), __('Doctor', 'kivicare-telemed-zoom'), __('Starts (UTC)', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom'), __('Owed work', 'kivicare-telemed-zoom'), __('Last error', 'kivicare-telemed-zoom'), ''] as $h) {
+        foreach ([__('Appointment', 'kivicare-telemed-zoom'), __('Doctor', 'kivicare-telemed-zoom'), __('Starts', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom'), __('Owed work', 'kivicare-telemed-zoom'), __('Last error', 'kivicare-telemed-zoom'), ''] as $h) {
             echo '<th>' . esc_html($h) . '</th>';
         }
         echo '</tr></thead><tbody>';
         foreach ($d['upcoming'] as $r) {
-            $owed = $r['owed'] ? sprintf('%s (%s %d, %s)', $r['owed'], __('attempt', 'kivicare-telemed-zoom'), $r['attempt'], $r['next_attempt_at'] ?? '—') : '—';
-            echo '<tr><td>' . (int) $r['appointment_id'] . '</td><td>' . esc_html($r['doctor']) . '</td><td>' . esc_html((string) $r['start_time'])
-                . '</td><td>' . esc_html($r['status'] . ($r['meeting_id'] ? ' · ' . $r['meeting_id'] : '')) . '</td><td>' . esc_html($owed)
+            $owed = $r['owed'] ? sprintf(
+                /* translators: 1: the work owed on the meeting, 2: attempts so far, 3: when the next one runs */
+                __('%1$s (attempt %2$d, next %3$s)', 'kivicare-telemed-zoom'),
+                KCTStatusWords::work((string) $r['owed']),
+                $r['attempt'],
+                KCTStatusWords::siteTime($r['next_attempt_at'])
+            ) : '—';
+            echo '<tr><td>' . (int) $r['appointment_id'] . '</td><td>' . esc_html($r['doctor']) . '</td><td>' . esc_html(KCTStatusWords::siteTime($r['start_time']))
+                . '</td><td>' . esc_html(KCTStatusWords::meeting((string) $r['status']) . ($r['meeting_id'] ? ' · ' . $r['meeting_id'] : '')) . '</td><td>' . esc_html($owed)
                 . '</td><td>' . esc_html((string) $r['last_error']) . '</td><td>';
             if ($r['retry']) {
                 echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
@@ -167,13 +179,12 @@ final class KCTStatusScreen
         \KCTApp\visits\KCTVisitTable::render($d['visits']);
 
         echo '<h2>' . esc_html__('Last reconcile with Zoom', 'kivicare-telemed-zoom') . '</h2><p>';
-        $rc = $d['reconcile'];
-        echo is_array($rc) ? esc_html(wp_json_encode($rc)) : esc_html__('Not run yet (it runs daily).', 'kivicare-telemed-zoom');
+        echo esc_html(KCTStatusWords::reconcile($d['reconcile']));
         echo '</p><h2>' . esc_html__('Latest webhook deliveries', 'kivicare-telemed-zoom') . '</h2>';
         KCTTable::render(
-            [__('Received (UTC)', 'kivicare-telemed-zoom'), __('Event', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom')],
+            [__('Received', 'kivicare-telemed-zoom'), __('Event', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom')],
             array_map(static function ($r) {
-                return [$r['received_at'], $r['event'], $r['meeting_id']];
+                return [KCTStatusWords::siteTime($r['received_at']), $r['event'], $r['meeting_id']];
             }, $d['webhooks']),
             __('None.', 'kivicare-telemed-zoom')
         );

@@ -2,6 +2,7 @@
 
 namespace KCTApp\diagnostics;
 
+use KCTApp\admin\KCTStatusWords;
 use KCTApp\storage\KCTSite;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\meetings\KCTMappingRepository;
@@ -188,15 +189,7 @@ final class KCTDiagnostics
         return self::result(
             (int) $last['failed'] > 0 ? 'recommended' : 'good',
             __('The nightly Zoom reconcile ran', 'kivicare-telemed-zoom'),
-            sprintf(
-                __('%1$s (UTC): %2$d meetings checked, %3$d made again, %4$d moved back, %5$d left without an appointment deleted, %6$d failed.', 'kivicare-telemed-zoom'),
-                gmdate('Y-m-d H:i', (int) $last['at']),
-                $last['verified'],
-                $last['recreated'],
-                $last['moved'],
-                $last['orphans_deleted'],
-                $last['failed']
-            )
+            KCTStatusWords::reconcile($last)
         );
     }
 

@@ -84,7 +84,7 @@ final class ReconcileTest extends KCTWPTestCase
         $this->assertSame($counts, get_option(KCTReconcile::LAST));
         $tests = apply_filters('site_status_tests', ['direct' => [], 'async' => []]);
         $health = call_user_func($tests['direct']['kct_zoom_reconcile']['test']);
-        $this->assertStringContainsString('1 made again', $health['description']);
+        $this->assertStringContainsString('made again: 1;', $health['description']);
 
         $again = KCTReconcile::run();
         $this->assertSame([0, 0, 0], [$again['moved'], $again['recreated'], $again['orphans_deleted']], 'a second run finds nothing to do');

@@ -102,6 +102,32 @@ final class StatusScreenTest extends KCTWPTestCase
         $this->assertSame('connected', $me['connection']);
     }
 
+    public function testTheScreenSpeaksInWordsAndTheSitesTimeNotInCodesAndUtc(): void
+    {
+        update_option('timezone_string', 'Asia/Kolkata');
+        $this->assertIsArray($this->meeting(590, '2030-01-01 10:00:00'));
+        self::zoom('fault', ['kind' => 'server_error', 'count' => 500, 'path_prefix' => '/v2/users']);
+        $this->assertInstanceOf(\WP_Error::class, $this->meeting(591, '2030-01-02 10:00:00'));
+        self::zoom('clear-faults');
+        $owed = self::upcoming($this->status(), 591);
+        $this->assertSame('ensure', $owed['owed'], 'the REST answer keeps the codes');
+        $this->assertNotNull($owed['next_attempt_at']);
+        $this->assertIsArray(\KCTApp\meetings\KCTReconcile::run());
+
+        ob_start();
+        KCTStatusScreen::render();
+        $page = (string) ob_get_clean();
+
+        $this->assertStringContainsString('2030-01-01 15:30 IST', $page, "10:00 UTC in the site's zone, the zone named");
+        $this->assertStringNotContainsString('2030-01-01T10:00:00Z', $page);
+        $this->assertStringContainsString('ready · ', $page, "an active meeting's state in words");
+        $next = wp_date('Y-m-d H:i T', $owed['next_attempt_at']);
+        $this->assertStringContainsString(esc_html('make the meeting (attempt ' . $owed['attempt'] . ', next ' . $next . ')'), $page);
+        $this->assertMatchesRegularExpression('/Ran \d{4}-\d\d-\d\d \d\d:\d\d IST\. Meetings checked: 1; made again: 0;/', $page);
+        $this->assertStringNotContainsString('"verified"', $page, 'the reconcile as a sentence, not as JSON');
+        $this->assertStringContainsString('<td>connected</td>', $page);
+    }
+
     public function testOnlyAdministratorsSeeTheStatus(): void
     {
         $this->actAs($this->doctor);

@@ -1,0 +1,78 @@
+<?php
+
+namespace KCTApp\admin;
+
+/**
+ * The status screen's words for what the data keeps as codes: a meeting's state, the work
+ * owed on it, a doctor's connection, a time. Presentation only: the REST answer keeps the
+ * codes, and nothing here decides anything. A code this list does not know is shown as it is,
+ * so a state added later is never hidden.
+ */
+final class KCTStatusWords
+{
+    /** A UTC time as the database (`Y-m-d H:i:s`) or Zoom (RFC 3339) keeps it, in the site's zone, the zone named. */
+    public static function siteTime($utc): string
+    {
+        if ($utc === null || $utc === '') {
+            return '—';
+        }
+        $t = is_int($utc) ? $utc : strtotime(preg_match('/[zZ]|[+-]\d\d:?\d\d$/', (string) $utc) ? (string) $utc : $utc . ' UTC');
+        return $t === false ? (string) $utc : (string) wp_date('Y-m-d H:i T', $t);
+    }
+
+    public static function meeting(string $status): string
+    {
+        $words = [
+            'pending' => __('being made', 'kivicare-telemed-zoom'),
+            'active' => __('ready', 'kivicare-telemed-zoom'),
+            'failed' => __('failed', 'kivicare-telemed-zoom'),
+            'cancelled' => __('cancelled', 'kivicare-telemed-zoom'),
+            'deleted' => __('deleted', 'kivicare-telemed-zoom'),
+        ];
+        return $words[$status] ?? $status;
+    }
+
+    public static function work(string $intent): string
+    {
+        $words = [
+            'ensure' => __('make the meeting', 'kivicare-telemed-zoom'),
+            'regenerate' => __('make a new meeting', 'kivicare-telemed-zoom'),
+            'reschedule' => __('move the meeting', 'kivicare-telemed-zoom'),
+            'cancel' => __('cancel the meeting', 'kivicare-telemed-zoom'),
+            'delete' => __('delete the meeting', 'kivicare-telemed-zoom'),
+            'verify' => __('check the meeting at Zoom', 'kivicare-telemed-zoom'),
+        ];
+        return $words[$intent] ?? $intent;
+    }
+
+    public static function connection(string $state): string
+    {
+        $words = [
+            'connected' => __('connected', 'kivicare-telemed-zoom'),
+            'not_connected' => __('not connected', 'kivicare-telemed-zoom'),
+            'reconnect_required' => __('must connect again', 'kivicare-telemed-zoom'),
+            'disconnected' => __('disconnected', 'kivicare-telemed-zoom'),
+            'deauthorized' => __('removed the app in Zoom', 'kivicare-telemed-zoom'),
+            'server_to_server' => __('the clinic\'s Server-to-Server app', 'kivicare-telemed-zoom'),
+        ];
+        return $words[$state] ?? $state;
+    }
+
+    /** @param array|null $last what KCTReconcile::run() stored (the status screen and Site Health say it alike) */
+    public static function reconcile($last): string
+    {
+        if (!is_array($last)) {
+            return __('Not run yet (it runs daily).', 'kivicare-telemed-zoom');
+        }
+        return sprintf(
+            /* translators: 1: when it ran, 2 to 6: counts of meetings */
+            __('Ran %1$s. Meetings checked: %2$d; made again: %3$d; moved back: %4$d; left without an appointment and deleted: %5$d; failed: %6$d.', 'kivicare-telemed-zoom'),
+            self::siteTime(isset($last['at']) ? (int) $last['at'] : null),
+            (int) ($last['verified'] ?? 0),
+            (int) ($last['recreated'] ?? 0),
+            (int) ($last['moved'] ?? 0),
+            (int) ($last['orphans_deleted'] ?? 0),
+            (int) ($last['failed'] ?? 0)
+        );
+    }
+}
