@@ -190,6 +190,7 @@ pub fn apply(input: &VisitInput) -> Result<VisitStep> {
             Who::Doctor => presence(
                 change,
                 at,
+                v.ended_at,
                 &mut v.doctor_joined_at,
                 &mut v.doctor_left_at,
                 &mut v.doctor_in,
@@ -205,6 +206,11 @@ pub fn apply(input: &VisitInput) -> Result<VisitStep> {
         },
         _ => {}
     }
+    // A participant's event that comes after the meeting's end (late, out of order) can
+    // only make the time together more exact.
+    if let (Some(end), Some(_)) = (v.ended_at, v.together_seconds) {
+        v.together_seconds = together(&v, end);
+    }
     if v == before {
         return Ok(VisitStep {
             write: None,
@@ -219,9 +225,12 @@ pub fn apply(input: &VisitInput) -> Result<VisitStep> {
 }
 
 /// First join, last leave; in or out as of the latest change (events arrive out of order).
+/// `ended`: when the meeting ended, if it has; a leave recorded then (see [`ended`]) gives way
+/// to the participant's own, earlier one when that arrives late.
 fn presence(
     change: ParticipantChange,
     at: i64,
+    ended: Option<i64>,
     joined: &mut Option<i64>,
     left: &mut Option<i64>,
     inside: &mut bool,
@@ -237,7 +246,12 @@ fn presence(
             }
         }
         ParticipantChange::Left => {
-            *left = Some(left.map_or(at, |l| l.max(at)));
+            let from_the_end = ended.is_some() && *left == ended;
+            *left = Some(match *left {
+                Some(l) if from_the_end && latest => l.min(at),
+                Some(l) => l.max(at),
+                None => at,
+            });
             if latest {
                 *inside = false;
                 *seen = Some(at);
@@ -272,6 +286,7 @@ fn patient(
             presence(
                 change,
                 at,
+                v.ended_at,
                 &mut v.patient_joined_at,
                 &mut v.patient_left_at,
                 &mut v.patient_in,
@@ -307,18 +322,24 @@ fn ended(input: &VisitInput, v: &mut Visit, at: i64, effects: &mut Vec<VisitEffe
     if v.waiting_since.take().is_some() {
         effects.push(VisitEffect::WaitOver);
     }
-    let (Some(dj), Some(pj)) = (v.doctor_joined_at, v.patient_joined_at) else {
+    // Whoever was still in left when the meeting ended: Zoom's own "left" for them may come
+    // late or not at all (not subscribed), and the visit should not show them in for ever.
+    for (inside, left) in [
+        (&mut v.doctor_in, &mut v.doctor_left_at),
+        (&mut v.patient_in, &mut v.patient_left_at),
+    ] {
+        if std::mem::take(inside) {
+            *left = Some(left.map_or(at, |l| l.max(at)));
+        }
+    }
+    let Some(both) = together(v, at) else {
         if v.doctor_joined_at.is_some() && v.patient_joined_at.is_none() && v.outcome.is_none() {
             v.outcome = Some("no_show".into());
             effects.push(VisitEffect::NoShow);
         }
         return;
     };
-    let end = |left: Option<i64>, inside: bool| if inside { at } else { left.unwrap_or(at) };
-    let until = end(v.doctor_left_at, v.doctor_in).min(end(v.patient_left_at, v.patient_in));
-    v.together_seconds = Some((until - dj.max(pj)).max(0));
-    v.doctor_in = false;
-    v.patient_in = false;
+    v.together_seconds = Some(both);
     if input.check_in
         && v.outcome.as_deref() == Some("checked_in")
         && input.appointment_status == Some(CHECKED_IN)
@@ -326,6 +347,17 @@ fn ended(input: &VisitInput, v: &mut Visit, at: i64, effects: &mut Vec<VisitEffe
         v.outcome = Some("checked_out".into());
         effects.push(VisitEffect::CheckOut);
     }
+}
+
+/// Seconds both were in a meeting that ended at `end`: from the later first join to the
+/// earlier last leave. None unless both joined.
+fn together(v: &Visit, end: i64) -> Option<i64> {
+    let (dj, pj) = (v.doctor_joined_at?, v.patient_joined_at?);
+    let until = v
+        .doctor_left_at
+        .unwrap_or(end)
+        .min(v.patient_left_at.unwrap_or(end));
+    Some((until - dj.max(pj)).max(0))
 }
 
 #[cfg(test)]
@@ -383,6 +415,62 @@ mod tests {
     }
 
     #[test]
+    fn the_end_of_the_meeting_is_when_whoever_was_still_in_left() {
+        let (patient, doctor) = (
+            json!({"email": "pat@example.org"}),
+            json!({"zoom_user_id": "HOSTuser1"}),
+        );
+        let s = step(None, BOOKED, joined(doctor, "joined", 1_060));
+        let s = step(s.write, BOOKED, joined(patient.clone(), "joined", 1_070));
+        let s = step(s.write, CHECKED_IN, joined(patient, "left", 2_000));
+        let ended = json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": 2_100});
+        let v = step(s.write, CHECKED_IN, ended).write.unwrap();
+        assert_eq!(
+            v.doctor_left_at,
+            Some(2_100),
+            "no 'left' came for the doctor"
+        );
+        assert!(!v.doctor_in);
+        assert_eq!(
+            v.patient_left_at,
+            Some(2_000),
+            "the patient's own leave is kept"
+        );
+        assert_eq!(v.together_seconds, Some(930));
+    }
+
+    #[test]
+    fn a_leave_that_arrives_after_the_end_makes_the_times_exact() {
+        let (patient, doctor) = (
+            json!({"email": "pat@example.org"}),
+            json!({"zoom_user_id": "HOSTuser1"}),
+        );
+        let s = step(None, BOOKED, joined(doctor.clone(), "joined", 1_000));
+        let s = step(s.write, BOOKED, joined(patient.clone(), "joined", 1_010));
+        let ended = json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": 2_000});
+        let s = step(s.write, CHECKED_IN, ended.clone());
+        let v = s.write.clone().unwrap();
+        assert_eq!(
+            (v.patient_left_at, v.together_seconds),
+            (Some(2_000), Some(990))
+        );
+        let s = step(s.write, CHECKED_IN, joined(patient.clone(), "left", 1_500));
+        let v = s.write.clone().unwrap();
+        assert_eq!(
+            v.patient_left_at,
+            Some(1_500),
+            "Zoom's own time, not the end's"
+        );
+        assert_eq!(v.together_seconds, Some(490));
+        // The doctor's late leave, after the end by a clock's skew, keeps the end.
+        let s = step(s.write, CHECKED_IN, joined(doctor, "left", 2_003));
+        let v = s.write.clone().unwrap_or(v);
+        assert_eq!(v.doctor_left_at, Some(2_000));
+        // A repeat of the end changes nothing.
+        assert_eq!(step(Some(v), CHECKED_IN, ended).write, None);
+    }
+
+    #[test]
     fn the_doctor_alone_makes_a_no_show_and_late_events_change_nothing() {
         let doctor = json!({"email": "doc@example.org"});
         let s = step(None, BOOKED, joined(doctor, "joined", 1_000));
@@ -393,6 +481,7 @@ mod tests {
         );
         assert_eq!(s.effects, vec![VisitEffect::NoShow]);
         let v = s.write.unwrap();
+        assert_eq!(v.doctor_left_at, Some(1_600), "in until the end");
         let again = step(
             Some(v),
             BOOKED,

@@ -2,6 +2,7 @@
 
 namespace KCTApp\visits;
 
+use KCTApp\admin\KCTStatusWords;
 use KCTApp\admin\KCTTable;
 
 /** A table of visits (the status screen, the doctor's page): who joined and left when, the length, the outcome. */
@@ -11,7 +12,7 @@ final class KCTVisitTable
     public static function render(array $visits): void
     {
         $time = static function ($t): string {
-            return $t ? wp_date('Y-m-d H:i', (int) $t) : '—';
+            return $t ? KCTStatusWords::siteTime((int) $t) : '—';
         };
         $outcomes = [
             'checked_in' => __('Checked in', 'kivicare-telemed-zoom'),

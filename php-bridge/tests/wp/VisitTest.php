@@ -114,6 +114,7 @@ final class VisitTest extends KCTHttpTestCase
         $this->assertSame(strtotime('2030-01-01T10:00:05Z'), $v['patient_joined_at']);
         $this->assertSame(strtotime('2030-01-01T10:25:05Z'), $v['patient_left_at']);
         $this->assertSame(strtotime('2030-01-01T09:59:30Z'), $v['doctor_joined_at']);
+        $this->assertSame(strtotime('2030-01-01T10:26:00Z'), $v['doctor_left_at'], 'no "left" came for the doctor: in until the meeting ended');
         $this->assertSame(25 * 60, $v['together_seconds']);
     }
 
