@@ -206,10 +206,10 @@ pub fn apply(input: &VisitInput) -> Result<VisitStep> {
         },
         _ => {}
     }
-    // A participant's event that comes after the meeting's end (late, out of order) can
-    // only make the time together more exact.
-    if let (Some(end), Some(_)) = (v.ended_at, v.together_seconds) {
-        v.together_seconds = together(&v, end);
+    // A participant's event that arrives after the meeting's end (late, out of order: Zoom
+    // retries a delivery minutes later) settles the visit again, as if it had come in time.
+    if ev.action == "participant" && v.ended_at.is_some() {
+        settle(input, &mut v, &mut effects);
     }
     if v == before {
         return Ok(VisitStep {
@@ -237,12 +237,21 @@ fn presence(
     seen: &mut Option<i64>,
 ) {
     let latest = seen.map_or(true, |s| at >= s);
+    // A change from before the end that arrives after it.
+    let late = ended.filter(|&e| at <= e);
     match change {
         ParticipantChange::Joined => {
             *joined = Some(joined.map_or(at, |j| j.min(at)));
             if latest {
-                *inside = true;
+                // Nobody is in a meeting that has ended.
+                *inside = late.is_none();
                 *seen = Some(at);
+            }
+            // In from then until a later leave, or until the end.
+            if let Some(end) = late {
+                if left.map_or(true, |l| l < at) {
+                    *left = Some(end);
+                }
             }
         }
         ParticipantChange::Left => {
@@ -296,15 +305,17 @@ fn patient(
                 if v.waiting_since.take().is_some() {
                     effects.push(VisitEffect::WaitOver);
                 }
-                // The patient is here: checked in, once, from a booked appointment only.
+                // The patient is here: checked in, once, from a booked appointment only. A
+                // no-show is undone by a join that was late to arrive.
+                let undecided = v.outcome.is_none() || v.outcome.as_deref() == Some("no_show");
                 if !was_joined
-                    && v.outcome.is_none()
+                    && undecided
                     && input.check_in
                     && input.appointment_status == Some(BOOKED)
                 {
                     v.outcome = Some("checked_in".into());
                     effects.push(VisitEffect::CheckIn);
-                } else if !was_joined && v.outcome.is_none() {
+                } else if !was_joined && undecided {
                     // Already checked in at the clinic (or the policy is off): the visit
                     // still counts as attended.
                     v.outcome = Some("checked_in".into());
@@ -332,7 +343,15 @@ fn ended(input: &VisitInput, v: &mut Visit, at: i64, effects: &mut Vec<VisitEffe
             *left = Some(left.map_or(at, |l| l.max(at)));
         }
     }
-    let Some(both) = together(v, at) else {
+    settle(input, v, effects);
+}
+
+/// What a meeting that has ended means for the visit: the time together and the check-out
+/// when both were there, a no-show when the doctor was there alone. Run at the end, and
+/// again for each participant's event that arrives after it.
+fn settle(input: &VisitInput, v: &mut Visit, effects: &mut Vec<VisitEffect>) {
+    let Some(end) = v.ended_at else { return };
+    let Some(both) = together(v, end) else {
         if v.doctor_joined_at.is_some() && v.patient_joined_at.is_none() && v.outcome.is_none() {
             v.outcome = Some("no_show".into());
             effects.push(VisitEffect::NoShow);
@@ -340,10 +359,10 @@ fn ended(input: &VisitInput, v: &mut Visit, at: i64, effects: &mut Vec<VisitEffe
         return;
     };
     v.together_seconds = Some(both);
-    if input.check_in
-        && v.outcome.as_deref() == Some("checked_in")
-        && input.appointment_status == Some(CHECKED_IN)
-    {
+    // Checked in by now: before this event, or by it (a late join).
+    let checked_in =
+        input.appointment_status == Some(CHECKED_IN) || effects.contains(&VisitEffect::CheckIn);
+    if input.check_in && v.outcome.as_deref() == Some("checked_in") && checked_in {
         v.outcome = Some("checked_out".into());
         effects.push(VisitEffect::CheckOut);
     }

@@ -481,3 +481,108 @@ proptest! {
         let _ = kc_telemed::timefmt::parse_retry_after(&value, 0);
     }
 }
+
+/// One participant's comings and goings as Zoom reports them: a join, then alternately a leave
+/// and a join, at rising times; an odd count means they were still in at the last event.
+fn stays() -> impl Strategy<Value = Vec<i64>> {
+    prop::collection::vec(1i64..300, 0..5).prop_map(|gaps| {
+        gaps.iter()
+            .scan(1_000, |t, g| {
+                *t += g;
+                Some(*t)
+            })
+            .collect()
+    })
+}
+
+/// The visit a participant's stay makes, straight from the definition: the first join, the
+/// last leave (the end, for whoever was still in), and in or out.
+fn stay_model(times: &[i64], end: Option<i64>) -> (Option<i64>, Option<i64>, bool) {
+    let still_in = times.len() % 2 == 1;
+    let last_leave = times.iter().skip(1).step_by(2).next_back().copied();
+    match (still_in, end) {
+        (true, Some(end)) => (times.first().copied(), Some(end), false),
+        (true, None) => (times.first().copied(), last_leave, true),
+        (false, _) => (times.first().copied(), last_leave, false),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    /// Zoom's events arrive late and out of order (a delivery is retried minutes later): in
+    /// whatever order a visit's events arrive, the record, KiviCare's status and the effects
+    /// come out as the events say, checked against a model built from the times alone.
+    #[test]
+    fn a_visit_is_the_same_in_whatever_order_its_events_arrive(
+        (doctor, patient, end, check_in, order) in (stays(), stays(), prop::option::of(1i64..300), any::<bool>())
+            .prop_flat_map(|(d, p, end_gap, check_in)| {
+                let end = end_gap.map(|g| d.iter().chain(&p).max().unwrap_or(&1_000) + g);
+                let n = d.len() + p.len() + usize::from(end.is_some());
+                (Just(d), Just(p), Just(end), Just(check_in), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+            })
+    ) {
+        let who = |doctor_side: bool| if doctor_side { json!({"zoom_user_id": "HOSTuser1"}) } else { json!({"email": "pat@example.org"}) };
+        let change = |i: usize| if i % 2 == 0 { "joined" } else { "left" };
+        let mut events: Vec<Value> = Vec::new();
+        for (side, times) in [(true, &doctor), (false, &patient)] {
+            for (i, at) in times.iter().enumerate() {
+                events.push(json!({"action": "participant", "meeting_id": "85000000001", "change": change(i), "participant": who(side), "at": at}));
+            }
+        }
+        if let Some(end) = end {
+            events.push(json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": end}));
+        }
+        let (mut visit, mut status, mut done) = (Value::Null, 1u16, Vec::<String>::new());
+        for &i in &order {
+            let mut input = json!({"appointment_id": 42, "zoom_id": "85000000001", "patient_email": "pat@example.org",
+                "host_ids": ["HOSTuser1"], "appointment_status": status, "check_in": check_in, "event": events[i], "now": 5_000});
+            if !visit.is_null() {
+                input["visit"] = visit.clone();
+            }
+            let answer: Value = serde_json::from_str(&dispatch(json!({"op": "visit.apply", "input": input}).to_string().as_bytes())).unwrap();
+            let step = &answer["ok"];
+            prop_assert!(step.is_object(), "{}", answer);
+            if !step["write"].is_null() {
+                visit = step["write"].clone();
+            }
+            for effect in step["effects"].as_array().unwrap() {
+                let what = effect["do"].as_str().unwrap().to_string();
+                match what.as_str() {
+                    "check_in" => status = 4,
+                    "check_out" => status = 3,
+                    _ => {}
+                }
+                done.push(what);
+            }
+        }
+        let field = |name: &str| visit.get(name).and_then(Value::as_i64);
+        let inside = |name: &str| visit.get(name).and_then(Value::as_bool).unwrap_or(false);
+        let (dj, dl, din) = stay_model(&doctor, end);
+        let (pj, pl, pin) = stay_model(&patient, end);
+        prop_assert_eq!((field("doctor_joined_at"), field("doctor_left_at"), inside("doctor_in")), (dj, dl, din), "the doctor");
+        prop_assert_eq!((field("patient_joined_at"), field("patient_left_at"), inside("patient_in")), (pj, pl, pin), "the patient");
+        prop_assert_eq!(field("ended_at"), end);
+        let together = match (end, dj, pj) {
+            (Some(_), Some(dj), Some(pj)) => Some((dl.unwrap().min(pl.unwrap()) - dj.max(pj)).max(0)),
+            _ => None,
+        };
+        prop_assert_eq!(field("together_seconds"), together);
+        let outcome = match (pj.is_some(), end.is_some() && dj.is_some()) {
+            (true, true) if check_in => Some("checked_out"),
+            (true, _) => Some("checked_in"),
+            (false, true) => Some("no_show"),
+            (false, false) => None,
+        };
+        prop_assert_eq!(visit.get("outcome").and_then(Value::as_str), outcome);
+        let kivicare = match outcome {
+            Some("checked_out") => 3,
+            Some("checked_in") if check_in => 4,
+            _ => 1,
+        };
+        prop_assert_eq!(status, kivicare, "KiviCare's status");
+        for once in ["check_in", "check_out", "no_show"] {
+            prop_assert!(done.iter().filter(|d| *d == once).count() <= 1, "{} more than once: {:?}", once, done);
+        }
+    }
+}

@@ -242,6 +242,23 @@ final class VisitTest extends KCTHttpTestCase
         wp_set_current_user(0);
     }
 
+    /**
+     * Zoom retries a delivery minutes later, so the patient's join can arrive after the meeting
+     * ended as a no-show: they were there, so KiviCare checks them in and out, in that order.
+     */
+    public function testAPatientsJoinArrivingAfterTheEndUndoesTheNoShow(): void
+    {
+        $zoomId = $this->meeting(990108);
+        $this->participant('meeting.participant_joined', $zoomId, ['id' => $this->doctorZoomId], '2030-01-01T10:00:00Z');
+        $this->event('meeting.ended', ['id' => (int) $zoomId, 'end_time' => '2030-01-01T10:20:00Z']);
+        $this->assertSame('no_show', KCTVisits::find(990108)['outcome']);
+        $this->participant('meeting.participant_joined', $zoomId, $this->patientWho(), '2030-01-01T10:02:00Z');
+        $v = KCTVisits::find(990108);
+        $this->assertSame('checked_out', $v['outcome']);
+        $this->assertSame(18 * 60, $v['together_seconds'], 'from their join to the end');
+        $this->assertSame(3, self::status(990108), 'checked in, then out, through KiviCare');
+    }
+
     public function testOtherMeetingsReplaysAndBadSignaturesChangeNothing(): void
     {
         global $wpdb;
