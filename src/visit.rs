@@ -280,7 +280,10 @@ fn patient(
     match change {
         ParticipantChange::Waiting => {
             // Waiting before the meeting ended, and not already in it: tell the doctor once.
-            if v.ended_at.is_none() && !v.patient_in && v.waiting_since.is_none() {
+            // A wait from before the patient's latest join or leave is over already (a
+            // delivery that arrived late).
+            let stale = v.patient_seen_at.is_some_and(|s| at < s);
+            if v.ended_at.is_none() && !v.patient_in && !stale && v.waiting_since.is_none() {
                 v.waiting_since = Some(at);
                 effects.push(VisitEffect::PatientWaiting { since: at });
             }

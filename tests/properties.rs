@@ -515,11 +515,11 @@ proptest! {
     /// come out as the events say, checked against a model built from the times alone.
     #[test]
     fn a_visit_is_the_same_in_whatever_order_its_events_arrive(
-        (doctor, patient, end, check_in, order) in (stays(), stays(), prop::option::of(1i64..300), any::<bool>())
-            .prop_flat_map(|(d, p, end_gap, check_in)| {
+        (doctor, patient, end, check_in, waits, order) in (stays(), stays(), prop::option::of(1i64..300), any::<bool>(), any::<bool>())
+            .prop_flat_map(|(d, p, end_gap, check_in, waits)| {
                 let end = end_gap.map(|g| d.iter().chain(&p).max().unwrap_or(&1_000) + g);
-                let n = d.len() + p.len() + usize::from(end.is_some());
-                (Just(d), Just(p), Just(end), Just(check_in), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+                let n = d.len() + p.len() + usize::from(end.is_some()) + usize::from(waits);
+                (Just(d), Just(p), Just(end), Just(check_in), Just(waits), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
             })
     ) {
         let who = |doctor_side: bool| if doctor_side { json!({"zoom_user_id": "HOSTuser1"}) } else { json!({"email": "pat@example.org"}) };
@@ -533,7 +533,13 @@ proptest! {
         if let Some(end) = end {
             events.push(json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": end}));
         }
+        // Put in the waiting room before anything else happened.
+        if waits {
+            events.push(json!({"action": "participant", "meeting_id": "85000000001", "change": "waiting", "participant": who(false), "at": 1_000}));
+        }
         let (mut visit, mut status, mut done) = (Value::Null, 1u16, Vec::<String>::new());
+        // The doctor's "your patient is waiting" notice, as the effects show and clear it.
+        let (mut notice, mut past_the_wait) = (false, false);
         for &i in &order {
             let mut input = json!({"appointment_id": 42, "zoom_id": "85000000001", "patient_email": "pat@example.org",
                 "host_ids": ["HOSTuser1"], "appointment_status": status, "check_in": check_in, "event": events[i], "now": 5_000});
@@ -551,12 +557,22 @@ proptest! {
                 match what.as_str() {
                     "check_in" => status = 4,
                     "check_out" => status = 3,
+                    "patient_waiting" => {
+                        prop_assert!(!past_the_wait, "told the patient waits after they joined or the meeting ended");
+                        notice = true;
+                    }
+                    "wait_over" => notice = false,
                     _ => {}
                 }
                 done.push(what);
             }
+            let e = &events[i];
+            past_the_wait |= e["action"] == "meeting_ended" || (e["change"] == "joined" && e["participant"] == who(false));
         }
         let field = |name: &str| visit.get(name).and_then(Value::as_i64);
+        let waiting = (waits && patient.is_empty() && end.is_none()).then_some(1_000);
+        prop_assert_eq!(field("waiting_since"), waiting);
+        prop_assert_eq!(notice, waiting.is_some(), "the doctor's notice");
         let inside = |name: &str| visit.get(name).and_then(Value::as_bool).unwrap_or(false);
         let (dj, dl, din) = stay_model(&doctor, end);
         let (pj, pl, pin) = stay_model(&patient, end);
