@@ -184,7 +184,7 @@ final class KCTStatusScreen
         KCTTable::render(
             [__('Received', 'kivicare-telemed-zoom'), __('Event', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom')],
             array_map(static function ($r) {
-                return [KCTStatusWords::siteTime($r['received_at']), $r['event'], $r['meeting_id']];
+                return [KCTStatusWords::siteTime($r['received_at']), KCTStatusWords::event((string) $r['event']), $r['meeting_id']];
             }, $d['webhooks']),
             __('None.', 'kivicare-telemed-zoom')
         );

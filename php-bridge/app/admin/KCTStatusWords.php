@@ -58,6 +58,23 @@ final class KCTStatusWords
         return $words[$state] ?? $state;
     }
 
+    /** A webhook delivery's event as the deliveries table keeps it. */
+    public static function event(string $event): string
+    {
+        $words = [
+            'meeting_started' => __('meeting started', 'kivicare-telemed-zoom'),
+            'meeting_ended' => __('meeting ended', 'kivicare-telemed-zoom'),
+            'meeting_updated' => __('meeting changed in Zoom', 'kivicare-telemed-zoom'),
+            'meeting_deleted' => __('meeting deleted in Zoom', 'kivicare-telemed-zoom'),
+            'participant_joined' => __('someone joined', 'kivicare-telemed-zoom'),
+            'participant_left' => __('someone left', 'kivicare-telemed-zoom'),
+            'participant_waiting' => __('someone is waiting', 'kivicare-telemed-zoom'),
+            'participant_admitted' => __('someone was let in', 'kivicare-telemed-zoom'),
+            'deauthorize' => __('a doctor removed the app in Zoom', 'kivicare-telemed-zoom'),
+        ];
+        return $words[$event] ?? $event;
+    }
+
     /** @param array|null $last what KCTReconcile::run() stored (the status screen and Site Health say it alike) */
     public static function reconcile($last): string
     {

@@ -116,6 +116,13 @@ final class VisitTest extends KCTHttpTestCase
         $this->assertSame(strtotime('2030-01-01T09:59:30Z'), $v['doctor_joined_at']);
         $this->assertSame(strtotime('2030-01-01T10:26:00Z'), $v['doctor_left_at'], 'no "left" came for the doctor: in until the meeting ended');
         $this->assertSame(25 * 60, $v['together_seconds']);
+        // The deliveries list says which change each participant's delivery was.
+        wp_set_current_user($this->makeUser('administrator'));
+        $events = array_column(\KCTApp\admin\KCTStatusScreen::data(time())['webhooks'], 'event');
+        wp_set_current_user(0);
+        foreach (['participant_joined', 'participant_left', 'participant_admitted', 'meeting_ended'] as $event) {
+            $this->assertContains($event, $events);
+        }
     }
 
     /**

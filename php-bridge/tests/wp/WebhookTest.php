@@ -46,6 +46,7 @@ final class WebhookTest extends KCTHttpTestCase
         \KCTApp\admin\KCTStatusScreen::render();
         $page = (string) ob_get_clean();
         $this->assertStringContainsString((string) $row['zoom_id'], $page);
+        $this->assertStringContainsString('<td>meeting started</td>', $page, 'the event in words');
         foreach ([$row['start_url'], $row['join_url'], 'zak=', 'kctWebhookSecret0123456', self::$clientSecret] as $secret) {
             $this->assertStringNotContainsString($secret, wp_json_encode($status));
             $this->assertStringNotContainsString($secret, $page);

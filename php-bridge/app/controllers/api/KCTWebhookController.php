@@ -108,7 +108,8 @@ final class KCTWebhookController
             "INSERT IGNORE INTO $t (delivery, received_at, event, meeting_id) VALUES (%s, %s, %s, %s)",
             (string) $action['delivery'],
             gmdate('Y-m-d H:i:s'),
-            substr((string) $action['action'], 0, 64),
+            // A participant's delivery names its change (participant_joined, ..._left, ...).
+            substr((string) $action['action'] . (isset($action['change']) ? '_' . $action['change'] : ''), 0, 64),
             substr((string) ($action['meeting_id'] ?? ''), 0, 32)
         ));
         return (int) $inserted === 1;
