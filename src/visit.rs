@@ -280,8 +280,8 @@ fn patient(
     match change {
         ParticipantChange::Waiting => {
             // Waiting before the meeting ended, and not already in it: tell the doctor once.
-            // A wait from before the patient's latest join or leave is over already (a
-            // delivery that arrived late).
+            // A wait from before the patient's latest join, leave or letting in is over
+            // already (a delivery that arrived late).
             let stale = v.patient_seen_at.is_some_and(|s| at < s);
             if v.ended_at.is_none() && !v.patient_in && !stale && v.waiting_since.is_none() {
                 v.waiting_since = Some(at);
@@ -291,6 +291,10 @@ fn patient(
         ParticipantChange::Admitted => {
             if v.waiting_since.take().is_some() {
                 effects.push(VisitEffect::WaitOver);
+            }
+            // Let in is a change of theirs too: a wait from before it is over.
+            if v.patient_seen_at.map_or(true, |s| at >= s) {
+                v.patient_seen_at = Some(at);
             }
         }
         ParticipantChange::Joined | ParticipantChange::Left => {
