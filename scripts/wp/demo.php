@@ -8,6 +8,8 @@ $_SERVER['HTTP_HOST'] = parse_url($url, PHP_URL_HOST) . ':' . parse_url($url, PH
 define('WP_USE_THEMES', false);
 require getenv('KCT_WP_ROOT') . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
+// KiviCare core is absent: its appointments table is the test bed's stand-in (CONTRACT §9).
+require_once dirname(__DIR__, 2) . '/php-bridge/tests/wp/KCTKiviCareFixtures.php';
 
 use KCTApp\settings\KCTSettings;
 
@@ -51,6 +53,8 @@ printf("core: %s (%s)\n", $status->state, $status->message);
 step('2. The clinic admin sets up the clinic\'s Zoom OAuth app');
 $admin = [get_user_by('login', 'admin')->user_login, WP_Application_Passwords::create_new_application_password(get_user_by('login', 'admin')->ID, ['name' => 'demo'])[0]];
 $callback = KCTSettings::callbackUrl();
+// The fake Zoom outlives a demo (the site keeps running): a second `make demo` starts it afresh too.
+zoom('reset', []);
 zoom('app', ['client_id' => 'demoClinicApp01', 'client_secret' => 'demoClinicSecret0123456', 'redirect_uri' => $callback]);
 [$s, $b] = http('PUT', '/wp-json/kivicare/v1/settings/zoom-telemed', ['auth_type' => 'oauth', 'client_id' => 'demoClinicApp01', 'client_secret' => 'demoClinicSecret0123456', 'redirect_url' => $callback,
     'webhook_secret' => 'demoWebhookSecret012345'], $admin);
@@ -74,6 +78,15 @@ step('4. A telemedicine appointment is confirmed (tomorrow 10:00 in the clinic\'
 update_option('timezone_string', 'Asia/Kolkata');
 $tomorrow = (new DateTimeImmutable('tomorrow 10:00', new DateTimeZone('Asia/Kolkata')));
 add_filter('kct_zoom_is_telemed_appointment', '__return_true');
+// KiviCare writes the appointment first (booked, status 1), then fires its hook.
+kct_test_create_appointments_table();
+$utc = new DateTimeZone('UTC');
+$wpdb->replace($wpdb->prefix . 'kc_appointments', ['id' => 1001, 'doctor_id' => $doctorId, 'patient_id' => $patientId, 'status' => 1,
+    'appointment_start_date' => $tomorrow->format('Y-m-d'), 'appointment_start_time' => '10:00:00',
+    'appointment_end_date' => $tomorrow->format('Y-m-d'), 'appointment_end_time' => '10:30:00',
+    'appointment_start_utc' => $tomorrow->setTimezone($utc)->format('Y-m-d H:i:s'),
+    'appointment_end_utc' => $tomorrow->modify('+30 minutes')->setTimezone($utc)->format('Y-m-d H:i:s'),
+    'appointment_timezone' => 'Asia/Kolkata', 'created_at' => current_time('mysql')]);
 // What KiviCare core fires when an appointment is confirmed (pay later, payment, check-in).
 do_action('kc_appointment_status_update', 1001, 1, ['doctor_id' => $doctorId, 'patient_id' => $patientId,
     'appointment_start_date' => $tomorrow->format('Y-m-d'), 'appointment_start_time' => '10:00:00', 'appointment_end_time' => '10:30:00',
@@ -112,9 +125,13 @@ $visit = \KCTApp\visits\KCTVisits::find(1001);
 printf("webhooks -> %d; visit: patient %s, %d min together, %s (patient known by %s)\n", $status,
     $visit && isset($visit['patient_joined_at']) ? 'joined at ' . wp_date('H:i', $visit['patient_joined_at']) : 'never joined',
     intdiv((int) ($visit['together_seconds'] ?? 0), 60), $visit['outcome'] ?? 'no outcome', $visit['patient_known_by'] ?? '-');
+$kivicare = (int) $wpdb->get_var("SELECT status FROM {$wpdb->prefix}kc_appointments WHERE id = 1001");
+printf("KiviCare's appointment: status %d (%s), set through KiviCare's own status route\n", $kivicare,
+    [1 => 'booked', 4 => 'checked in', 3 => 'checked out'][$kivicare] ?? 'other');
 
 $stats = json_decode((string) file_get_contents("$zoom/__admin/stats"), true);
 printf("\nfake Zoom: %d meeting(s), calls %s, invalid bodies %d\n", $stats['meetings'], json_encode($stats['calls']), $stats['invalid_bodies']);
-if ($row['status'] !== 'active' || !\KCTApp\wasm\KCTWasmLoader::status()->ok() || ($visit['together_seconds'] ?? 0) !== 23 * 60) {
+if ($row['status'] !== 'active' || !\KCTApp\wasm\KCTWasmLoader::status()->ok() || ($visit['together_seconds'] ?? 0) !== 23 * 60
+    || $kivicare !== 3) {
     exit(1);
 }
