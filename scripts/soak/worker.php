@@ -33,17 +33,8 @@ $appt = static function () use ($wpdb, $t, $id) {
 $local = static function (array $a): string {
     return $a['appointment_start_date'] . ' ' . $a['appointment_start_time'];
 };
-$write = static function (int $id, int $doctor, int $patient, string $localStart, int $minutes, int $status) use ($wpdb, $t) {
-    $tz = new DateTimeZone('America/New_York');
-    $start = new DateTimeImmutable($localStart, $tz);
-    $end = $start->modify("+$minutes minutes");
-    $utc = new DateTimeZone('UTC');
-    $wpdb->replace($t, ['id' => $id, 'doctor_id' => $doctor, 'patient_id' => $patient, 'status' => $status,
-        'appointment_start_date' => $start->format('Y-m-d'), 'appointment_start_time' => $start->format('H:i:s'),
-        'appointment_end_date' => $end->format('Y-m-d'), 'appointment_end_time' => $end->format('H:i:s'),
-        'appointment_start_utc' => $start->setTimezone($utc)->format('Y-m-d H:i:s'),
-        'appointment_end_utc' => $end->setTimezone($utc)->format('Y-m-d H:i:s'),
-        'appointment_timezone' => 'America/New_York', 'created_at' => current_time('mysql')]);
+$write = static function (int $id, int $doctor, int $patient, string $localStart, int $minutes, int $status) {
+    kct_test_write_appointment($id, $doctor, $patient, $localStart, $minutes, 'America/New_York', $status);
 };
 $meetingData = static function (array $a) use ($local, $id) {
     return ['topic' => 'Consultation', 'type' => 'scheduled', 'start_time' => $local($a), 'duration' => 30,

@@ -80,13 +80,7 @@ $tomorrow = (new DateTimeImmutable('tomorrow 10:00', new DateTimeZone('Asia/Kolk
 add_filter('kct_zoom_is_telemed_appointment', '__return_true');
 // KiviCare writes the appointment first (booked, status 1), then fires its hook.
 kct_test_create_appointments_table();
-$utc = new DateTimeZone('UTC');
-$wpdb->replace($wpdb->prefix . 'kc_appointments', ['id' => 1001, 'doctor_id' => $doctorId, 'patient_id' => $patientId, 'status' => 1,
-    'appointment_start_date' => $tomorrow->format('Y-m-d'), 'appointment_start_time' => '10:00:00',
-    'appointment_end_date' => $tomorrow->format('Y-m-d'), 'appointment_end_time' => '10:30:00',
-    'appointment_start_utc' => $tomorrow->setTimezone($utc)->format('Y-m-d H:i:s'),
-    'appointment_end_utc' => $tomorrow->modify('+30 minutes')->setTimezone($utc)->format('Y-m-d H:i:s'),
-    'appointment_timezone' => 'Asia/Kolkata', 'created_at' => current_time('mysql')]);
+kct_test_write_appointment(1001, $doctorId, $patientId, $tomorrow->format('Y-m-d H:i:s'), 30, 'Asia/Kolkata', 1);
 // What KiviCare core fires when an appointment is confirmed (pay later, payment, check-in).
 do_action('kc_appointment_status_update', 1001, 1, ['doctor_id' => $doctorId, 'patient_id' => $patientId,
     'appointment_start_date' => $tomorrow->format('Y-m-d'), 'appointment_start_time' => '10:00:00', 'appointment_end_time' => '10:30:00',

@@ -63,6 +63,28 @@ function kct_test_create_appointments_table(): void
     }
 }
 
+/**
+ * Writes (or rewrites) appointment `$id` as KiviCare stores it: local date and time in `$tz`,
+ * plus the UTC columns. The test suites, the soak and the demo all book through it.
+ *
+ * @param string $localStart wall-clock start in `$tz`, `Y-m-d H:i:s`
+ */
+function kct_test_write_appointment(int $id, int $doctor, int $patient, string $localStart, int $minutes, string $tz, int $status): void
+{
+    global $wpdb;
+    $start = new \DateTimeImmutable($localStart, new \DateTimeZone($tz));
+    $end = $start->modify("+$minutes minutes");
+    $utc = new \DateTimeZone('UTC');
+    $wpdb->replace($wpdb->prefix . 'kc_appointments', [
+        'id' => $id, 'doctor_id' => $doctor, 'patient_id' => $patient, 'status' => $status,
+        'appointment_start_date' => $start->format('Y-m-d'), 'appointment_start_time' => $start->format('H:i:s'),
+        'appointment_end_date' => $end->format('Y-m-d'), 'appointment_end_time' => $end->format('H:i:s'),
+        'appointment_start_utc' => $start->setTimezone($utc)->format('Y-m-d H:i:s'),
+        'appointment_end_utc' => $end->setTimezone($utc)->format('Y-m-d H:i:s'),
+        'appointment_timezone' => $tz, 'created_at' => current_time('mysql'),
+    ]);
+}
+
 trait KCTKiviCareFixtures
 {
     /**
@@ -73,18 +95,7 @@ trait KCTKiviCareFixtures
     protected function bookAppointment(int $id, int $doctor, int $patient, string $localStart = '2030-01-01 15:30:00',
         int $minutes = 30, string $tz = 'Asia/Kolkata', int $status = 1): void
     {
-        global $wpdb;
-        $start = new \DateTimeImmutable($localStart, new \DateTimeZone($tz));
-        $end = $start->modify("+$minutes minutes");
-        $utc = new \DateTimeZone('UTC');
-        $wpdb->replace($wpdb->prefix . 'kc_appointments', [
-            'id' => $id, 'doctor_id' => $doctor, 'patient_id' => $patient, 'status' => $status,
-            'appointment_start_date' => $start->format('Y-m-d'), 'appointment_start_time' => $start->format('H:i:s'),
-            'appointment_end_date' => $end->format('Y-m-d'), 'appointment_end_time' => $end->format('H:i:s'),
-            'appointment_start_utc' => $start->setTimezone($utc)->format('Y-m-d H:i:s'),
-            'appointment_end_utc' => $end->setTimezone($utc)->format('Y-m-d H:i:s'),
-            'appointment_timezone' => $tz, 'created_at' => current_time('mysql'),
-        ]);
+        kct_test_write_appointment($id, $doctor, $patient, $localStart, $minutes, $tz, $status);
     }
 
     /** The appointment's service: a telemedicine service of `$doctor` (KiviCare's two mapping tables). */
