@@ -57,11 +57,14 @@ wasm: $(WASM_OPT)
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM_RAW) -o $(WASM)
 	cp $(WASM) $(LIB)/kc_telemed.wasm
 
-# The runtime library PHP FFI loads (wasmi: about a minute to build).
-runtime:
-	cargo build --profile runtime -p kct-runtime
+# The runtime library PHP FFI loads, built with profile-guided optimisation (wasmi: two builds of
+# about a minute each, the training between them a few seconds; scripts/build-runtime.sh). The
+# training loads the core, hence wasm first.
+RUNTIME_LIB := target/pgo/use/runtime/libkct_wasm_runtime.so
+runtime: wasm
+	scripts/build-runtime.sh
 	@mkdir -p $(LIB)
-	cp target/runtime/libkct_wasm_runtime.so $(LIB)/
+	cp $(RUNTIME_LIB) $(LIB)/
 	@scripts/preload-header.sh
 
 test-bridge: wasm runtime

@@ -23,3 +23,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
+# llvm-profdata, for the runtime library's profile-guided build (scripts/build-runtime.sh).
+rustup component list --installed | grep -q '^llvm-tools' || rustup component add llvm-tools

@@ -141,19 +141,40 @@ final class BadInputTest extends TestCase
     }
 
     /**
+     * The interpreter's stack stays flat however long the guest runs: five million fuel units
+     * of a loop, then a real create, in a 256 KB native stack (PHP-FPM's is 8 MB). The
+     * instrumented build that trains the profile-guided one lost this and crashed PHP within
+     * one lifecycle step (scripts/build-runtime.sh).
+     */
+    public function testALongCallRunsInASmallNativeStackAndIsStoppedByItsBudgetNotACrash(): void
+    {
+        [$out, $rc] = $this->runChild(
+            'small-stack-child.php ' . escapeshellarg($this->fromWat('runs-forever')),
+            ['ffi.enable' => '1'],
+            ['KCT_WASM_FUEL' => '5000000'],
+            '',
+            256
+        );
+        $this->assertSame(0, $rc, 'the child PHP must not die: ' . implode("\n", $out));
+        $this->assertSame(['core_trap', 'POST'], json_decode((string) end($out), true));
+    }
+
+    /**
      * Runs `fixtures/<fixture>` in a child PHP with these ini settings and environment (as
-     * `$user` when given).
+     * `$user` when given, in a native stack of `$stackKb` when given). `$fixture` may carry
+     * arguments after its name, already quoted.
      *
      * @return array{0: string[], 1: int} its output lines (stderr included) and exit status
      */
-    private function runChild(string $fixture, array $ini, array $env = [], string $user = ''): array
+    private function runChild(string $fixture, array $ini, array $env = [], string $user = '', int $stackKb = 0): array
     {
         $cmd = ($user !== '' ? 'runuser -u ' . escapeshellarg($user) . ' -- ' : '') . escapeshellarg(PHP_BINARY);
         foreach ($ini as $k => $v) {
             $cmd .= ' -d ' . escapeshellarg("$k=$v");
         }
-        $cmd .= ' ' . escapeshellarg(dirname(__DIR__) . "/fixtures/$fixture");
-        $prefix = '';
+        [$script, $args] = explode(' ', $fixture, 2) + [1 => ''];
+        $cmd .= ' ' . escapeshellarg(dirname(__DIR__) . "/fixtures/$script") . ($args !== '' ? " $args" : '');
+        $prefix = $stackKb > 0 ? "ulimit -s $stackKb; " : '';
         foreach ($env as $k => $v) {
             $prefix .= $k . '=' . escapeshellarg($v) . ' ';
         }
