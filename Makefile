@@ -123,8 +123,12 @@ test-wasmtime: wasm runtime runtime-wasmtime
 bench: setup wasm runtime
 	scripts/testbed.sh run test php scripts/bench/booking.php --readme
 
+# Also builds tools/core-time, and a plain build of the runtime library (target/runtime) to set
+# the shipped, profile-guided one against (one package per build: cargo unifies the features of
+# packages built together, and the plain build must be the shipped one's source and features).
 bench-bridge: setup wasm runtime
 	cargo build --profile runtime -p core-time
+	cargo build --profile runtime -p kct-runtime
 	php scripts/bench-bridge.php --readme
 
 # This checkout's core against another revision's (BASE=rev, default HEAD), side by side in

@@ -209,6 +209,40 @@ if (is_file($timeTool)) {
     @rmdir($dir);
 }
 
+// 5. The shipped runtime library (profile-guided, `make runtime`) against a plain build of the
+// same source (target/runtime, built by make bench-bridge), in alternating processes: the same
+// calls per call, and a cold start.
+$plain = "$root/target/runtime/libkct_wasm_runtime.so";
+$pgo = [];
+if (is_file($plain)) {
+    $libs = ['plain' => $plain, 'pgo' => "$root/php-bridge/lib/libkct_wasm_runtime.so"];
+    $perCall = ['plain' => [], 'pgo' => []];
+    $coldStart = ['plain' => [], 'pgo' => []];
+    $pairs = (int) (getenv('BENCH_PGO_PAIRS') ?: 10);
+    for ($r = 0; $r < $pairs; $r++) {
+        foreach ($r % 2 === 0 ? $libs : array_reverse($libs, true) as $name => $lib) {
+            $env = 'KCT_WASM_RUNTIME_LIB=' . escapeshellarg($lib) . ' ';
+            $out = [];
+            exec($env . escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/percall-child.php") . ' ' . escapeshellarg($inputJson) . ' 9', $out, $rc);
+            $got = json_decode((string) end($out), true);
+            if ($rc !== 0 || !is_array($got)) {
+                fwrite(STDERR, "the $name runtime library's per-call child failed: " . implode("\n", $out) . "\n");
+                exit(1);
+            }
+            $perCall[$name][] = $got;
+            $out = [];
+            exec($env . escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/cold-child.php") . ' ' . escapeshellarg($inputJson), $out);
+            $coldStart[$name][] = json_decode((string) end($out), true)['total'] ?? NAN;
+        }
+    }
+    foreach (['create', 'first', 'second', 'second_full'] as $k) {
+        foreach ($libs as $name => $lib) {
+            $pgo[$k][$name] = median(array_column($perCall[$name], $k));
+        }
+    }
+    $pgo['cold'] = ['plain' => median($coldStart['plain']), 'pgo' => median($coldStart['pgo'])];
+}
+
 $ms = function (float $us): string { return sprintf('%.2f ms', $us / 1000); };
 $usf = function (float $us): string { return sprintf('%.1f µs', $us); };
 $rows = [];
@@ -267,6 +301,20 @@ if ($wt !== null) {
         $usf($wt['first'] + $wt['second_full']),
         $usf($wt['first']),
         $usf($wt['second_full'])
+    );
+}
+if ($pgo !== []) {
+    $vs = static function (array $p, callable $f): string {
+        return sprintf('%s against %s (%.3f)', $f($p['pgo']), $f($p['plain']), $p['pgo'] / $p['plain']);
+    };
+    $rows[] = sprintf(
+        '| the runtime library as shipped (profile-guided) against a plain build, alternating processes (%d pairs): a create; the booking\'s first step; its second; with Zoom\'s answer; a cold start inside PHP | %s; %s; %s; %s; %s |',
+        $pairs,
+        $vs($pgo['create'], $usf),
+        $vs($pgo['first'], $usf),
+        $vs($pgo['second'], $usf),
+        $vs($pgo['second_full'], $usf),
+        $vs($pgo['cold'], $ms)
     );
 }
 $table = implode("\n", $rows);

@@ -2,7 +2,7 @@
 // Per-call costs in this process, whatever runtime KCT_WASM_RUNTIME_LIB selects: one
 // create-meeting request, and a booking's `lifecycle.step` calls through the facade (the
 // golden vectors' inputs, as bench-bridge times them with wasmi). Prints one JSON line of
-// median microseconds per call.
+// median microseconds per call. `percall-child.php <create input JSON> [rounds, 25]`.
 require dirname(__DIR__, 2) . '/php-bridge/app/autoload.php';
 require __DIR__ . '/input.php';
 $input = json_decode($argv[1], true);
@@ -23,7 +23,8 @@ foreach ($steps as $k => $in) {
 }
 $work['create']();
 $xs = array_fill_keys(array_keys($work), []);
-for ($r = 0; $r < 25; $r++) {
+$rounds = (int) ($argv[2] ?? 25);
+for ($r = 0; $r < $rounds; $r++) {
     foreach ($work as $k => $call) {
         $t = hrtime(true);
         for ($i = 0; $i < 200; $i++) {
