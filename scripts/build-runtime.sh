@@ -36,11 +36,15 @@ if [ ! -s "$profile" ]; then
   # runs takes a stack frame until the call returns: hundreds of megabytes for a long call,
   # hence the unlimited stack here (the shipped build keeps a flat stack; a bridge test holds it).
   rm -rf "$out/gen/raw"
-  (
-    ulimit -s unlimited
+  if ! (
+    ulimit -s unlimited 2>/dev/null || ulimit -s "$(ulimit -H -s)"
     KCT_WASM_RUNTIME_LIB="$root/$gen" LLVM_PROFILE_FILE="$root/$out/gen/raw/%p-%m.profraw" \
       php -d ffi.enable=1 scripts/pgo/train.php
-  )
+  ); then
+    echo "runtime: training the profile failed. If PHP died of a segmentation fault, the stack was" \
+      "too small for the instrumented build: raise the hard limit (ulimit -H -s, $(ulimit -H -s) here)." >&2
+    exit 1
+  fi
   # 3. The counts merged; a profile that names no function would teach the build nothing.
   "$profdata" merge -o "$profile.tmp" "$out/gen/raw"
   functions=$("$profdata" show "$profile.tmp" | sed -n 's/^Total functions: //p')
