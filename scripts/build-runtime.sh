@@ -8,7 +8,7 @@
 #   2. it runs every golden vector ten times through PHP (scripts/pgo/train.php);
 #   3. llvm-profdata (rustup's llvm-tools) merges the counts into target/pgo/<hash>.profdata;
 #   4. the build that ships (target/pgo/use) is compiled with that profile.
-# Steps 1 to 3 are skipped while the instrumented build is unchanged (the profile is kept by
+# Steps 2 and 3 are skipped while the instrumented build is unchanged (the profile is named by
 # its hash), so only a change to the runtime's own code or dependencies trains again.
 # Needs `make wasm` (the training loads the core) and PHP (make setup).
 set -euo pipefail
@@ -53,8 +53,8 @@ if [ ! -s "$profile" ]; then
   find "$out" -maxdepth 1 -name '*.profdata' ! -name "$key.profdata" -delete
 fi
 
-# 4. The build that ships. The profile's path carries its hash, so a new profile rebuilds it
-# and an unchanged one does not.
+# 4. The build that ships. The profile's name changes with the instrumented build, so a new
+# profile rebuilds it and an unchanged one does not.
 CARGO_TARGET_DIR=$out/use RUSTFLAGS="-Cprofile-use=$root/$profile" \
   cargo build -q --profile runtime -p kct-runtime
 echo "runtime: $out/use/runtime/libkct_wasm_runtime.so (profile-guided, profile $key)"
