@@ -231,8 +231,13 @@ if (is_file($plain)) {
             }
             $perCall[$name][] = $got;
             $out = [];
-            exec($env . escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/cold-child.php") . ' ' . escapeshellarg($inputJson), $out);
-            $coldStart[$name][] = json_decode((string) end($out), true)['total'] ?? NAN;
+            exec($env . escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/cold-child.php") . ' ' . escapeshellarg($inputJson), $out, $rc);
+            $cold = json_decode((string) end($out), true)['total'] ?? null;
+            if ($rc !== 0 || !is_numeric($cold)) {
+                fwrite(STDERR, "the $name runtime library's cold start failed: " . implode("\n", $out) . "\n");
+                exit(1);
+            }
+            $coldStart[$name][] = (float) $cold;
         }
     }
     foreach (['create', 'first', 'second', 'second_full'] as $k) {
