@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make runtime`: the runtime library PHP FFI loads, built with profile-guided optimisation.
 # wasmi is an interpreter, and where its branches go and what it inlines decide its speed: a
-# build told by a profile which op handlers run, and how, makes every core call 4 to 8 % faster
+# build told by a profile which op handlers run, and how, makes every core call 4 to 10 % faster
 # and the first call in a new process about a quarter faster (README, "Cost of the bridge").
 #
 #   1. an instrumented build (target/pgo/gen) counts what runs;
