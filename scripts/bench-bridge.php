@@ -219,25 +219,22 @@ if (is_file($plain)) {
     $perCall = ['plain' => [], 'pgo' => []];
     $coldStart = ['plain' => [], 'pgo' => []];
     $pairs = (int) (getenv('BENCH_PGO_PAIRS') ?: 10);
+    // A child's last line of JSON with that library, or the run stops with what it printed.
+    $child = static function (string $name, string $script, string ...$args) use ($php, $root, $libs): array {
+        $out = [];
+        exec('KCT_WASM_RUNTIME_LIB=' . escapeshellarg($libs[$name]) . ' ' . escapeshellarg($php) . ' '
+            . implode(' ', array_map('escapeshellarg', array_merge(["$root/scripts/bench/$script"], $args))), $out, $rc);
+        $got = json_decode((string) end($out), true);
+        if ($rc !== 0 || !is_array($got)) {
+            fwrite(STDERR, "$script failed with the $name runtime library: " . implode("\n", $out) . "\n");
+            exit(1);
+        }
+        return $got;
+    };
     for ($r = 0; $r < $pairs; $r++) {
-        foreach ($r % 2 === 0 ? $libs : array_reverse($libs, true) as $name => $lib) {
-            $env = 'KCT_WASM_RUNTIME_LIB=' . escapeshellarg($lib) . ' ';
-            $out = [];
-            exec($env . escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/percall-child.php") . ' ' . escapeshellarg($inputJson) . ' 9', $out, $rc);
-            $got = json_decode((string) end($out), true);
-            if ($rc !== 0 || !is_array($got)) {
-                fwrite(STDERR, "the $name runtime library's per-call child failed: " . implode("\n", $out) . "\n");
-                exit(1);
-            }
-            $perCall[$name][] = $got;
-            $out = [];
-            exec($env . escapeshellarg($php) . ' ' . escapeshellarg("$root/scripts/bench/cold-child.php") . ' ' . escapeshellarg($inputJson), $out, $rc);
-            $cold = json_decode((string) end($out), true)['total'] ?? null;
-            if ($rc !== 0 || !is_numeric($cold)) {
-                fwrite(STDERR, "the $name runtime library's cold start failed: " . implode("\n", $out) . "\n");
-                exit(1);
-            }
-            $coldStart[$name][] = (float) $cold;
+        foreach ($r % 2 === 0 ? ['plain', 'pgo'] : ['pgo', 'plain'] as $name) {
+            $perCall[$name][] = $child($name, 'percall-child.php', $inputJson, '9');
+            $coldStart[$name][] = (float) $child($name, 'cold-child.php', $inputJson)['total'];
         }
     }
     foreach (['create', 'first', 'second', 'second_full'] as $k) {

@@ -20,8 +20,7 @@ mkdir -p "$out"
 sysroot=$(rustc --print sysroot)
 host=$(rustc -vV | sed -n 's/^host: //p')
 profdata="$sysroot/lib/rustlib/$host/bin/llvm-profdata"
-[ -x "$profdata" ] || rustup component add llvm-tools
-[ -x "$profdata" ] || { echo "runtime: llvm-profdata not found at $profdata (rustup component add llvm-tools)" >&2; exit 1; }
+[ -x "$profdata" ] || { echo "runtime: llvm-profdata not found at $profdata (rustup component add llvm-tools; make setup does it)" >&2; exit 1; }
 
 # 1. The instrumented build. Its own target dir: other RUSTFLAGS in target/ would rebuild
 # everything there each time the two alternate.

@@ -149,11 +149,11 @@ final class BadInputTest extends TestCase
     public function testALongCallRunsInASmallNativeStackAndIsStoppedByItsBudgetNotACrash(): void
     {
         [$out, $rc] = $this->runChild(
-            'small-stack-child.php ' . escapeshellarg($this->fromWat('runs-forever')),
+            'small-stack-child.php',
             ['ffi.enable' => '1'],
             ['KCT_WASM_FUEL' => '5000000'],
-            '',
-            256
+            stackKb: 256,
+            args: [$this->fromWat('runs-forever')]
         );
         $this->assertSame(0, $rc, 'the child PHP must not die: ' . implode("\n", $out));
         $this->assertSame(['core_trap', 'POST'], json_decode((string) end($out), true));
@@ -161,19 +161,17 @@ final class BadInputTest extends TestCase
 
     /**
      * Runs `fixtures/<fixture>` in a child PHP with these ini settings and environment (as
-     * `$user` when given, in a native stack of `$stackKb` when given). `$fixture` may carry
-     * arguments after its name, already quoted.
+     * `$user` when given, in a native stack of `$stackKb` when given), with these arguments.
      *
      * @return array{0: string[], 1: int} its output lines (stderr included) and exit status
      */
-    private function runChild(string $fixture, array $ini, array $env = [], string $user = '', int $stackKb = 0): array
+    private function runChild(string $fixture, array $ini, array $env = [], string $user = '', int $stackKb = 0, array $args = []): array
     {
         $cmd = ($user !== '' ? 'runuser -u ' . escapeshellarg($user) . ' -- ' : '') . escapeshellarg(PHP_BINARY);
         foreach ($ini as $k => $v) {
             $cmd .= ' -d ' . escapeshellarg("$k=$v");
         }
-        [$script, $args] = explode(' ', $fixture, 2) + [1 => ''];
-        $cmd .= ' ' . escapeshellarg(dirname(__DIR__) . "/fixtures/$script") . ($args !== '' ? " $args" : '');
+        $cmd .= ' ' . implode(' ', array_map('escapeshellarg', array_merge([dirname(__DIR__) . "/fixtures/$fixture"], $args)));
         $prefix = $stackKb > 0 ? "ulimit -s $stackKb; " : '';
         foreach ($env as $k => $v) {
             $prefix .= $k . '=' . escapeshellarg($v) . ' ';
