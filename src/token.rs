@@ -77,15 +77,30 @@ pub fn parse_token(resp: &HttpResponse, now: i64, needs_refresh_token: bool) -> 
     })
 }
 
+/// How long a worker waits for the renewal lock while another worker renews the same set
+/// (a refresh is one call to Zoom: its HTTP timeout is shorter).
+pub const LOCK_WAIT_SECS: i64 = 10;
+/// After waiting that long in vain, how long the call rests before it is tried again: by
+/// then the other worker has stored its set or given up.
+pub const BUSY_RETRY_SECS: i64 = 5;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Decision {
     /// The stored access token is good for at least the skew: call Zoom with it.
     Use,
-    /// Take the refresh lock, re-read the stored set, and refresh if it is still due.
-    Refresh,
-    /// Server-to-Server: request a new account token.
-    Fetch,
+    /// Take the renewal lock, waiting up to `lock_wait_s`; re-read the stored set and decide
+    /// again (another worker may have renewed it), then refresh if that says so. If the lock
+    /// stays held, fail the call as busy: it is tried again at `busy_retry_at`.
+    Refresh {
+        lock_wait_s: i64,
+        busy_retry_at: i64,
+    },
+    /// Server-to-Server: as `Refresh`, but request a new account token.
+    Fetch {
+        lock_wait_s: i64,
+        busy_retry_at: i64,
+    },
     /// The doctor must connect Zoom again; say why.
     Reauthorize { reason: &'static str },
 }
@@ -97,30 +112,56 @@ pub struct DecideInput {
     pub token: Option<TokenSet>,
     pub now: i64,
     pub skew: Option<i64>,
+    /// The access token Zoom just refused for this call: a set still holding it is not
+    /// used again whatever its expiry says; a set holding another one was renewed meanwhile.
+    pub rejected: Option<Secret>,
 }
 
 pub fn decide(input: &DecideInput) -> Decision {
-    decide_held(input.mode, input.token.as_ref(), input.now, input.skew)
+    let token = input.token.as_ref();
+    match (token, &input.rejected) {
+        (Some(t), Some(r)) if &t.access_token == r => renewal(input.mode, t, input.now),
+        _ => decide_held(input.mode, token, input.now, input.skew),
+    }
 }
 
 /// [`decide`] for a token the caller holds, without building a [`DecideInput`] around a copy.
 pub fn decide_held(mode: Mode, token: Option<&TokenSet>, now: i64, skew: Option<i64>) -> Decision {
     let skew = skew.unwrap_or(DEFAULT_SKEW).clamp(0, 3000);
-    let fresh = |t: &TokenSet| t.expires_at.saturating_sub(skew) > now;
     match (mode, token) {
-        (Mode::S2s, Some(t)) if fresh(t) => Decision::Use,
-        (Mode::S2s, _) => Decision::Fetch,
         (Mode::Oauth, None) => Decision::Reauthorize {
             reason: "not_connected",
         },
-        (Mode::Oauth, Some(t)) if fresh(t) => Decision::Use,
-        (Mode::Oauth, Some(t)) => match &t.refresh_token {
-            Some(r) if !r.is_empty() => Decision::Refresh,
-            _ => Decision::Reauthorize {
-                reason: "no_refresh_token",
-            },
+        (_, Some(t)) if t.expires_at.saturating_sub(skew) > now => Decision::Use,
+        (Mode::S2s, None) => fetch(now),
+        (_, Some(t)) => renewal(mode, t, now),
+    }
+}
+
+/// A set that must not be used as it is: how to get the next one.
+fn renewal(mode: Mode, t: &TokenSet, now: i64) -> Decision {
+    match (mode, &t.refresh_token) {
+        (Mode::S2s, _) => fetch(now),
+        (Mode::Oauth, Some(r)) if !r.is_empty() => Decision::Refresh {
+            lock_wait_s: LOCK_WAIT_SECS,
+            busy_retry_at: busy_retry_at(now),
+        },
+        (Mode::Oauth, _) => Decision::Reauthorize {
+            reason: "no_refresh_token",
         },
     }
+}
+
+fn fetch(now: i64) -> Decision {
+    Decision::Fetch {
+        lock_wait_s: LOCK_WAIT_SECS,
+        busy_retry_at: busy_retry_at(now),
+    }
+}
+
+/// Counted from the decision, which is made just before the wait for the lock begins.
+fn busy_retry_at(now: i64) -> i64 {
+    now.saturating_add(LOCK_WAIT_SECS + BUSY_RETRY_SECS)
 }
 
 #[derive(Debug, FromJson)]
@@ -152,12 +193,7 @@ pub fn after_refresh_failure(input: &AfterRefreshFailureInput) -> AfterRefreshFa
                 .as_ref()
                 .is_some_and(|r| !r.is_empty() && r != &input.used_refresh_token) =>
         {
-            let next = decide(&DecideInput {
-                mode: Mode::Oauth,
-                token: Some(stored.clone()),
-                now: input.now,
-                skew: input.skew,
-            });
+            let next = decide_held(Mode::Oauth, Some(stored), input.now, input.skew);
             AfterRefreshFailure::UseStored { next }
         }
         _ => AfterRefreshFailure::Reauthorize {
@@ -187,6 +223,7 @@ mod tests {
             token,
             now,
             skew: None,
+            rejected: None,
         })
     }
 
@@ -198,7 +235,10 @@ mod tests {
         );
         assert_eq!(
             d(Mode::Oauth, Some(set(10_000, Some("r"))), 9_700),
-            Decision::Refresh
+            Decision::Refresh {
+                lock_wait_s: 10,
+                busy_retry_at: 9715
+            }
         );
         assert_eq!(
             d(Mode::Oauth, Some(set(10_000, None)), 9_700),
@@ -216,11 +256,67 @@ mod tests {
 
     #[test]
     fn s2s_decisions() {
-        assert_eq!(d(Mode::S2s, None, 0), Decision::Fetch);
+        assert_eq!(
+            d(Mode::S2s, None, 0),
+            Decision::Fetch {
+                lock_wait_s: 10,
+                busy_retry_at: 15
+            }
+        );
         assert_eq!(d(Mode::S2s, Some(set(10_000, None)), 9_000), Decision::Use);
         assert_eq!(
             d(Mode::S2s, Some(set(10_000, None)), 9_701),
-            Decision::Fetch
+            Decision::Fetch {
+                lock_wait_s: 10,
+                busy_retry_at: 9716
+            }
+        );
+    }
+
+    fn after_rejection(mode: Mode, token: TokenSet, rejected: &str) -> Decision {
+        decide(&DecideInput {
+            mode,
+            token: Some(token),
+            now: 9_000,
+            skew: None,
+            rejected: Some(Secret::new(rejected)),
+        })
+    }
+
+    #[test]
+    fn a_token_zoom_refused_is_renewed_however_long_it_has_left() {
+        // `set` holds the access token "a", good until 10,000: fresh at 9,000.
+        assert_eq!(
+            after_rejection(Mode::Oauth, set(10_000, Some("r")), "a"),
+            Decision::Refresh {
+                lock_wait_s: 10,
+                busy_retry_at: 9015
+            }
+        );
+        assert_eq!(
+            after_rejection(Mode::S2s, set(10_000, None), "a"),
+            Decision::Fetch {
+                lock_wait_s: 10,
+                busy_retry_at: 9015
+            }
+        );
+        assert_eq!(
+            after_rejection(Mode::Oauth, set(10_000, None), "a"),
+            Decision::Reauthorize {
+                reason: "no_refresh_token"
+            }
+        );
+    }
+
+    #[test]
+    fn a_set_renewed_since_zoom_refused_the_old_token_is_used() {
+        assert_eq!(
+            after_rejection(Mode::Oauth, set(10_000, Some("r")), "old"),
+            Decision::Use
+        );
+        assert_eq!(
+            after_rejection(Mode::S2s, set(10_000, None), "old"),
+            Decision::Use
         );
     }
 

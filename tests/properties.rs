@@ -100,12 +100,37 @@ proptest! {
             scope: None,
         };
         let mode = if s2s { Mode::S2s } else { Mode::Oauth };
-        let rank = |now| match decide(&DecideInput { mode, token: Some(token.clone()), now, skew: Some(skew) }) {
+        let rank = |now| match decide(&DecideInput { mode, token: Some(token.clone()), now, skew: Some(skew), rejected: None }) {
             Decision::Use => 0,
-            Decision::Refresh | Decision::Fetch | Decision::Reauthorize { .. } => 1,
+            Decision::Refresh { .. } | Decision::Fetch { .. } | Decision::Reauthorize { .. } => 1,
         };
         let (early, late) = (a.min(b), a.max(b));
         prop_assert!(rank(early) <= rank(late));
+    }
+
+    /// Whatever its expiry, the skew or the mode, a set still holding the access token Zoom
+    /// refused is never used again; a set holding another one decides as if nothing was refused.
+    #[test]
+    fn a_token_zoom_refused_is_never_used_again(expires_at in 0i64..10_000_000, now in 0i64..10_000_000,
+                                               has_refresh in any::<bool>(), s2s in any::<bool>(), skew in 0i64..3000,
+                                               renewed in any::<bool>()) {
+        let token = TokenSet {
+            access_token: Secret::new(if renewed { "a2" } else { "a1" }),
+            refresh_token: has_refresh.then(|| Secret::new("r")),
+            expires_at,
+            api_url: "https://api.zoom.us".into(),
+            scope: None,
+        };
+        let mode = if s2s { Mode::S2s } else { Mode::Oauth };
+        let with = |rejected: Option<&str>| decide(&DecideInput {
+            mode, token: Some(token.clone()), now, skew: Some(skew), rejected: rejected.map(Secret::new),
+        });
+        let after = with(Some("a1"));
+        if renewed {
+            prop_assert_eq!(after, with(None));
+        } else {
+            prop_assert_ne!(after, Decision::Use);
+        }
     }
 }
 

@@ -106,12 +106,16 @@ final class KCTZoomAuth
         }
     }
 
-    private static function decide(array $ctx, ?array $token): array
+    /** @return array|\WP_Error */
+    private static function decide(array $ctx, ?array $token, ?string $rejected)
     {
-        return KCTCoreAccess::run(static function ($core) use ($ctx, $token) {
+        return KCTCoreAccess::run(static function ($core) use ($ctx, $token, $rejected) {
             $in = ['mode' => $ctx['mode'], 'now' => time()];
             if ($token !== null) {
                 $in['token'] = $token;
+            }
+            if ($rejected !== null) {
+                $in['rejected'] = $rejected;
             }
             return $core->tokenDecide($in);
         });
@@ -132,53 +136,59 @@ final class KCTZoomAuth
 
     /**
      * A usable token set for the context. `$rejected` is an access token Zoom just refused:
-     * get a new one unless another worker already did.
+     * the core has it renewed unless another worker already did.
      *
      * @return array|\WP_Error
      */
     public static function token(array $ctx, ?string $rejected = null)
     {
         $token = self::stored($ctx, false);
-        $decision = self::decide($ctx, $token);
-        if (is_wp_error($decision)) {
-            return $decision;
+        $decision = self::decide($ctx, $token, $rejected);
+        if (is_wp_error($decision) || $decision['action'] !== 'refresh' && $decision['action'] !== 'fetch') {
+            return self::perform($ctx, $decision, $token);
         }
-        if ($rejected === null && $decision['action'] === 'use') {
-            return $token;
-        }
-        if ($decision['action'] === 'reauthorize') {
-            return self::reconnect($ctx, $decision['reason']);
-        }
-        return self::renew($ctx, $rejected);
+        return self::renew($ctx, $decision, $rejected);
     }
 
     /** Refresh (OAuth) or fetch (S2S), one worker at a time across processes and servers. */
-    private static function renew(array $ctx, ?string $rejected)
+    private static function renew(array $ctx, array $decision, ?string $rejected)
     {
         $lock = $ctx['mode'] === 'oauth' ? 'kct_refresh_' . $ctx['doctor_id'] : self::s2sOption($ctx);
-        if (!KCTLock::acquire($lock)) {
-            return new \WP_Error('kct_retry_later', __('Zoom is busy for this doctor; try again shortly.', 'kivicare-telemed-zoom'), ['status' => 503, 'retry_at' => time() + 5]);
+        if (!KCTLock::acquire($lock, (int) $decision['lock_wait_s'])) {
+            return new \WP_Error('kct_retry_later', __('Zoom is busy for this doctor; try again shortly.', 'kivicare-telemed-zoom'), ['status' => 503, 'retry_at' => (int) $decision['busy_retry_at']]);
         }
         try {
-            // Re-read under the lock: another worker may have renewed already.
+            // Decided again on a re-read under the lock: another worker may have renewed already.
             $token = self::stored($ctx, true);
-            $decision = self::decide($ctx, $token);
-            if (is_wp_error($decision)) {
-                return $decision;
-            }
-            $alreadyNew = $token !== null && $rejected !== null && $token['access_token'] !== $rejected;
-            if ($decision['action'] === 'use' && ($rejected === null || $alreadyNew)) {
-                return $token;
-            }
-            if ($decision['action'] === 'reauthorize') {
-                return self::reconnect($ctx, $decision['reason']);
-            }
-            if ($ctx['mode'] === 'oauth' && empty($token['refresh_token'])) {
-                return self::reconnect($ctx, 'no_refresh_token');
-            }
-            return $ctx['mode'] === 'oauth' ? self::refresh($ctx, $token) : self::fetch($ctx);
+            return self::perform($ctx, self::decide($ctx, $token, $rejected), $token);
         } finally {
             KCTLock::release($lock);
+        }
+    }
+
+    /**
+     * Carries out a token decision on `$token`, the set it was made on. Refresh and fetch
+     * are performed only under the renewal lock (renew()).
+     *
+     * @param array|\WP_Error $decision
+     * @return array|\WP_Error
+     */
+    private static function perform(array $ctx, $decision, ?array $token)
+    {
+        if (is_wp_error($decision)) {
+            return $decision;
+        }
+        switch ($decision['action']) {
+            case 'use':
+                return $token;
+            case 'refresh':
+                return self::refresh($ctx, $token);
+            case 'fetch':
+                return self::fetch($ctx);
+            case 'reauthorize':
+                return self::reconnect($ctx, (string) $decision['reason']);
+            default:
+                return self::outcomeError($decision);
         }
     }
 
@@ -206,13 +216,12 @@ final class KCTZoomAuth
                     }
                     return $core->tokenAfterRefreshFailure($in);
                 });
-                if (is_wp_error($next)) {
-                    return $next;
+                if (is_wp_error($next) || $next['action'] !== 'use_stored') {
+                    return self::perform($ctx, $next, null);
                 }
-                if ($next['action'] === 'use_stored' && $next['next']['action'] === 'use') {
-                    return $stored;
-                }
-                return self::reconnect($ctx, $next['reason'] ?? 'refresh_rejected');
+                // The stored set is another one than the refused (the doctor reconnected
+                // meanwhile): carry on with it as the core says; the lock is still held.
+                return self::perform($ctx, $next['next'], $stored);
             default:
                 return self::outcomeError($out);
         }

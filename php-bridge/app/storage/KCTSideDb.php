@@ -83,7 +83,7 @@ final class KCTSideDb
     }
 
     /** A MariaDB/MySQL named lock, scoped to this site; held by this connection. */
-    public static function lock(string $name, int $timeout = 10): bool
+    public static function lock(string $name, int $timeout): bool
     {
         $db = self::db();
         return (string) $db->get_var($db->prepare('SELECT GET_LOCK(%s, %d)', self::lockKey($name), $timeout)) === '1';

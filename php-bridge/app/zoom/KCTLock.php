@@ -11,7 +11,7 @@ use KCTApp\storage\KCTSideDb;
  */
 final class KCTLock
 {
-    public static function acquire(string $name, int $timeout = 10): bool
+    public static function acquire(string $name, int $timeout): bool
     {
         return KCTSideDb::lock($name, $timeout);
     }

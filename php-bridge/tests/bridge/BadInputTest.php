@@ -11,6 +11,10 @@ use PHPUnit\Framework\TestCase;
  */
 final class BadInputTest extends TestCase
 {
+    /** `token.decide`'s answer for a due token at `now` = 1: the lock's wait, and when a busy call comes back. */
+    private const RENEWAL_AT_1 = ['lock_wait_s' => 10, 'busy_retry_at' => 16];
+    private const REFRESH_AT_1 = ['action' => 'refresh'] + self::RENEWAL_AT_1;
+
     /** @var string */
     private static $tmp;
 
@@ -254,7 +258,7 @@ final class BadInputTest extends TestCase
             $this->assertSame('core_trap', $e->errorCode);
             $this->assertStringContainsString('debug.panic was called', $e->getMessage());
         }
-        $this->assertSame(['action' => 'fetch'], $core->call('token.decide', ['mode' => 's2s', 'now' => 1]));
+        $this->assertSame(['action' => 'fetch'] + self::RENEWAL_AT_1, $core->call('token.decide', ['mode' => 's2s', 'now' => 1]));
     }
 
     public function testErrorAnswersBecomeTypedExceptions(): void
@@ -307,7 +311,7 @@ final class BadInputTest extends TestCase
         $this->assertEquals($vector['expected']['ok']['body'], json_decode($expected['body'], true));
         $big = ['mode' => 'oauth', 'now' => 1, 'token' => ['access_token' => str_repeat('b', 600000), 'expires_at' => 5, 'api_url' => 'https://api.zoom.us', 'refresh_token' => 'r']];
         $mix = function () use ($core, $big, $vector, $expected) {
-            $this->assertSame(['action' => 'refresh'], $core->call('token.decide', $big));
+            $this->assertSame(self::REFRESH_AT_1, $core->call('token.decide', $big));
             $this->assertSame($expected, $core->call('meeting.create', $vector['input']));
         };
         for ($i = 0; $i < 8; $i++) {
@@ -335,7 +339,7 @@ final class BadInputTest extends TestCase
         $settled = self::memorySize($first);
         for ($i = 0; $i < 500; $i++) {
             $core = KCTWasmLoader::core();
-            $this->assertSame(['action' => 'refresh'], $core->call('token.decide', $request));
+            $this->assertSame(self::REFRESH_AT_1, $core->call('token.decide', $request));
             $this->assertSame($generation, self::generation($core), 'a fresh instance was made');
         }
         $this->assertSame($settled, self::memorySize($core), 'each object left a buffer behind');
@@ -373,11 +377,11 @@ final class BadInputTest extends TestCase
         $request = static function (int $size): array {
             return ['mode' => 'oauth', 'now' => 1, 'token' => ['access_token' => str_repeat('t', $size), 'expires_at' => 5, 'api_url' => 'https://api.zoom.us', 'refresh_token' => 'r']];
         };
-        $this->assertSame(['action' => 'refresh'], $small->call('token.decide', $request(100)));
+        $this->assertSame(self::REFRESH_AT_1, $small->call('token.decide', $request(100)));
         foreach ([9000, 70000, 300000, 900000] as $i => $size) {
-            $this->assertSame(['action' => 'refresh'], $large->call('token.decide', $request($size)), "large $i");
+            $this->assertSame(self::REFRESH_AT_1, $large->call('token.decide', $request($size)), "large $i");
             for ($k = 0; $k < 3; $k++) {
-                $this->assertSame(['action' => 'refresh'], $small->call('token.decide', $request(100 + 500 * $k)), "small after large $i");
+                $this->assertSame(self::REFRESH_AT_1, $small->call('token.decide', $request(100 + 500 * $k)), "small after large $i");
             }
         }
         $this->assertSame(KCTWasmLoader::ABI_VERSION, $small->call('meta.info')['abi_version']);

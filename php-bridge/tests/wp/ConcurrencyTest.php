@@ -34,6 +34,24 @@ final class ConcurrencyTest extends KCTHttpTestCase
     }
 
     /**
+     * A doctor connected through OAuth whose stored access token has expired.
+     *
+     * @return array{0: int, 1: array, 2: int} the doctor, the token set, Zoom's token calls so far
+     */
+    private function doctorWithADueToken(): array
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $token = KCTTokenStore::get($doctor, true)['token'];
+        $token['expires_at'] = time() - 10;
+        KCTTokenStore::put($doctor, $token);
+        $before = self::zoomStats()['calls']['oauth.token'];
+        return [$doctor, $token, $before];
+    }
+
+    /**
      * Issue 14: the side connection opens in one round trip after the handshake (about 0.25
      * ms less in every request that reads a token), and is what wpdb's connect made it: the
      * database, the charset and collation of WordPress's own connection, the short lock wait.
@@ -56,14 +74,7 @@ final class ConcurrencyTest extends KCTHttpTestCase
 
     public function testTwoProcessesRefreshOnce(): void
     {
-        $this->resetZoom();
-        $this->configureOAuth();
-        $doctor = $this->makeUser('kiviCare_doctor');
-        $this->connectDoctor($doctor);
-        $token = KCTTokenStore::get($doctor, true)['token'];
-        $token['expires_at'] = time() - 10;
-        KCTTokenStore::put($doctor, $token);
-        $before = self::zoomStats()['calls']['oauth.token'];
+        [$doctor, $token, $before] = $this->doctorWithADueToken();
         // Slow refreshes widen the race: without the lock both workers would refresh.
         self::zoom('fault', ['kind' => 'latency', 'latency_ms' => 700, 'count' => 2, 'path_prefix' => '/oauth/token']);
 
@@ -81,14 +92,7 @@ final class ConcurrencyTest extends KCTHttpTestCase
      */
     public function testARefreshUnderLoadSurvivesRolledBackTransactions(): void
     {
-        $this->resetZoom();
-        $this->configureOAuth();
-        $doctor = $this->makeUser('kiviCare_doctor');
-        $this->connectDoctor($doctor);
-        $token = KCTTokenStore::get($doctor, true)['token'];
-        $token['expires_at'] = time() - 10;
-        KCTTokenStore::put($doctor, $token);
-        $before = self::zoomStats()['calls']['oauth.token'];
+        [$doctor, $token, $before] = $this->doctorWithADueToken();
         self::zoom('fault', ['kind' => 'latency', 'latency_ms' => 400, 'count' => 1, 'path_prefix' => '/oauth/token']);
 
         $ends = [];
@@ -110,5 +114,37 @@ final class ConcurrencyTest extends KCTHttpTestCase
         $this->assertIsArray($again, is_wp_error($again) ? $again->get_error_code() : '');
         $this->assertSame($before + 2, self::zoomStats()['calls']['oauth.token']);
         $this->assertSame('ok', KCTTokenStore::get($doctor, true)['state']);
+    }
+
+    /**
+     * A worker that finds another one renewing the same token waits the core's lock wait,
+     * then fails the call as busy at the core's retry time (counted from before the wait),
+     * and leaves the token and the connection as they were: nothing refreshed twice.
+     */
+    public function testARenewalThatFindsTheLockHeldFailsAsBusyAtTheCoresTimeAndTouchesNothing(): void
+    {
+        [$doctor, $token, $before] = $this->doctorWithADueToken();
+        // Another worker's renewal: the same named lock, held on a connection of its own.
+        $other = new \KCTApp\storage\KCTSideConnection(DB_USER, DB_PASSWORD, DB_NAME, DB_HOST);
+        $key = \KCTApp\storage\KCTSideDb::lockKey('kct_refresh_' . $doctor);
+        $this->assertSame('1', (string) $other->get_var($other->prepare('SELECT GET_LOCK(%s, 0)', $key)));
+        try {
+            $t0 = time();
+            $r = KCTConnect::testConnection($doctor);
+            $waited = time() - $t0;
+        } finally {
+            $other->get_var($other->prepare('SELECT RELEASE_LOCK(%s)', $key));
+            $other->close();
+        }
+        $this->assertInstanceOf(\WP_Error::class, $r);
+        $this->assertSame('kct_retry_later', $r->get_error_code());
+        $this->assertGreaterThanOrEqual(9, $waited, 'the lock was waited for, as long as the core said');
+        $at = $r->get_error_data()['retry_at'];
+        $this->assertGreaterThanOrEqual($t0 + 15, $at, 'the lock wait and the rest after it, both the core\'s');
+        $this->assertLessThanOrEqual($t0 + 16, $at);
+        $this->assertSame($before, self::zoomStats()['calls']['oauth.token'], 'no refresh reached Zoom');
+        $stored = KCTTokenStore::get($doctor, true);
+        $this->assertSame('ok', $stored['state']);
+        $this->assertSame($token, $stored['token'], 'the token is as it was');
     }
 }
