@@ -1,12 +1,10 @@
-//! Mapping rows for `{prefix}kc_appointment_zoom_mappings` and the decisions around them:
-//! a row is reserved (pending, with an opaque correlation reference) before Zoom is
-//! called, so a retry finds it and an interrupted create can be recovered rather than
-//! repeated.
+//! Mapping rows for `{prefix}kc_appointment_zoom_mappings`: their shape (a pending row
+//! carries an opaque correlation reference before Zoom is called, so an interrupted create
+//! is recovered rather than repeated), how fresh a host's start link is, and webhook events
+//! on a row. Reserving, activating, recovering and failing a row are `lifecycle.step`'s.
 
 use crate::error::{CoreError, Result};
 use crate::json::FromJson;
-use crate::meeting::{parse_meeting, MeetingRecord};
-use crate::random::{encode_hex, HostRandom};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -128,60 +126,6 @@ pub fn carries_reference(topic: &str, reference: &str) -> bool {
     reference.len() >= 8 && topic_words(topic).any(|w| w == reference)
 }
 
-#[derive(Debug, FromJson)]
-#[serde(deny_unknown_fields)]
-pub struct ReserveInput {
-    pub appointment_id: u64,
-    pub doctor_id: Option<u64>,
-    pub patient_id: Option<u64>,
-    pub host: String,
-    pub now: i64,
-    /// Hex entropy for the correlation reference: at least 10 bytes.
-    pub random: String,
-}
-
-/// A pending row with a fresh correlation reference (`kc-` and 20 hex digits).
-pub fn reserve(input: &ReserveInput) -> Result<MappingRow> {
-    crate::meeting::validate_host(&input.host)?;
-    let mut random = HostRandom::from_hex(&input.random, "random", 10)?;
-    let mut row = MappingRow::new(input.appointment_id, input.now);
-    row.doctor_id = input.doctor_id;
-    row.patient_id = input.patient_id;
-    row.host = Some(input.host.clone());
-    row.correlation_ref = format!("kc-{}", encode_hex(random.take(10)));
-    Ok(row)
-}
-
-#[derive(Debug, FromJson)]
-#[serde(deny_unknown_fields)]
-pub struct ActivateInput {
-    pub row: MappingRow,
-    /// The meeting as Zoom returned it (create or get).
-    pub meeting: Value,
-    pub now: i64,
-}
-
-/// The row after Zoom created (or recovery found) its meeting.
-pub fn activate(input: &ActivateInput) -> Result<MappingRow> {
-    let m: MeetingRecord = parse_meeting(input.meeting.clone().into())?;
-    let mut row = input.row.clone();
-    row.status = Status::Active;
-    row.zoom_id = Some(m.zoom_id.as_str().to_string());
-    row.join_url = Some(m.join_url);
-    if m.start_url.is_some() {
-        row.start_url = m.start_url;
-        row.start_url_fetched_at = Some(input.now);
-    }
-    row.password = m.password.or(row.password);
-    row.start_time = m.start_time.or(row.start_time);
-    row.duration = m.duration.or(row.duration);
-    row.timezone = m.timezone.or(row.timezone);
-    row.meeting_state = Some("waiting".into());
-    row.last_error = None;
-    row.updated_at = input.now;
-    Ok(row)
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
@@ -202,44 +146,28 @@ pub enum Intent {
 
 #[derive(Debug, FromJson)]
 #[serde(deny_unknown_fields)]
-pub struct RecoverInput {
-    pub correlation_ref: String,
-    /// `result.meetings` of an interpreted `list_meetings` answer, or Zoom's raw list.
-    pub meetings: Vec<Value>,
-}
-
-/// The meeting whose topic carries the reference, if the list holds one.
-pub fn recover(input: &RecoverInput) -> Result<Option<MeetingRecord>> {
-    if input.correlation_ref.len() < 8 {
-        return Err(CoreError::field(
-            "correlation_ref_invalid",
-            "correlation_ref",
-            "correlation reference is too short to search by",
-        ));
-    }
-    Ok(input
-        .meetings
-        .iter()
-        .filter_map(|m| parse_meeting(m.clone().into()).ok())
-        .find(|m| carries_reference(&m.topic, &input.correlation_ref)))
-}
-
-#[derive(Debug, FromJson)]
-#[serde(deny_unknown_fields)]
 pub struct StartLinkInput {
     pub row: MappingRow,
     pub now: i64,
     pub max_age: Option<i64>,
+    /// After a `fetch`: the `start_url` of the meeting `meeting.get` answered (absent or
+    /// empty when Zoom gave none).
+    pub fetched_start_url: Option<String>,
 }
 
-#[derive(Debug, PartialEq, Eq, Serialize)]
+// One answer per call, written out and let go at once: a box would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum StartLink {
     /// Show the stored link to the host.
     Fresh { start_url: String },
-    /// Fetch the meeting (`meeting.get`) and store its `start_url` first.
+    /// Fetch the meeting (`meeting.get`), then ask again with its `fetched_start_url`.
     Fetch { zoom_id: String },
-    /// No live meeting: there is no start link to show.
+    /// Zoom gave a new link: write the row (compare-and-swap on the version read; losing
+    /// to another write only means the next view fetches again), then show its `start_url`.
+    Store { write: MappingRow },
+    /// No live meeting, or Zoom gave no link for it: there is no start link to show.
     Unavailable,
 }
 
@@ -252,38 +180,28 @@ pub fn start_link(input: &StartLinkInput) -> StartLink {
     let (Status::Active, Some(zoom_id)) = (row.status, row.zoom_id.clone()) else {
         return StartLink::Unavailable;
     };
-    match (&row.start_url, row.start_url_fetched_at) {
-        (Some(url), Some(at)) if !url.is_empty() && input.now - at < max_age && at <= input.now => {
+    match (
+        &input.fetched_start_url,
+        &row.start_url,
+        row.start_url_fetched_at,
+    ) {
+        (Some(url), ..) if url.is_empty() => StartLink::Unavailable,
+        (Some(url), ..) => {
+            let mut write = row.clone();
+            write.start_url = Some(url.clone());
+            write.start_url_fetched_at = Some(input.now);
+            write.updated_at = input.now;
+            StartLink::Store { write }
+        }
+        (None, Some(url), Some(at))
+            if !url.is_empty() && input.now - at < max_age && at <= input.now =>
+        {
             StartLink::Fresh {
                 start_url: url.clone(),
             }
         }
         _ => StartLink::Fetch { zoom_id },
     }
-}
-
-#[derive(Debug, FromJson)]
-#[serde(deny_unknown_fields)]
-pub struct FailInput {
-    pub row: MappingRow,
-    pub code: String,
-    pub message: String,
-    pub now: i64,
-}
-
-/// The row after a create failed for good; `last_error` is bounded and says what happened.
-pub fn fail(input: &FailInput) -> MappingRow {
-    let mut row = input.row.clone();
-    if row.status == Status::Pending {
-        row.status = Status::Failed;
-    }
-    let msg: String = format!("{}: {}", input.code, input.message)
-        .chars()
-        .take(500)
-        .collect();
-    row.last_error = Some(msg);
-    row.updated_at = input.now;
-    row
 }
 
 #[derive(Debug, FromJson)]
@@ -361,60 +279,14 @@ pub fn apply_event(input: &ApplyEventInput) -> Result<MappingRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn row(status: Status, zoom_id: Option<&str>, updated_at: i64) -> MappingRow {
-        let mut r = reserve(&ReserveInput {
-            appointment_id: 1,
-            doctor_id: Some(2),
-            patient_id: Some(3),
-            host: "me".into(),
-            now: updated_at,
-            random: "00".repeat(10),
-        })
-        .unwrap();
+        let mut r = MappingRow::new(1, updated_at);
+        (r.doctor_id, r.patient_id, r.host) = (Some(2), Some(3), Some("me".into()));
+        r.correlation_ref = format!("kc-{}", "00".repeat(10));
         r.status = status;
         r.zoom_id = zoom_id.map(str::to_string);
         r
-    }
-
-    /// Found by `make demo`: the record `api.interpret` returns (with `zoom_id`) must feed
-    /// `mapping.activate` and `mapping.recover` unchanged.
-    #[test]
-    fn interpreted_records_feed_activate_and_recover() {
-        let record = serde_json::to_value(
-            parse_meeting(
-                json!({"id": 77, "join_url": "j", "topic": "T kc-00000000000000000000"}).into(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        assert!(record.get("id").is_none());
-        let row = activate(&ActivateInput {
-            row: row(Status::Pending, None, 0),
-            meeting: record.clone(),
-            now: 1,
-        })
-        .unwrap();
-        assert_eq!(row.zoom_id.as_deref(), Some("77"));
-        let found = recover(&RecoverInput {
-            correlation_ref: "kc-00000000000000000000".into(),
-            meetings: vec![record],
-        })
-        .unwrap();
-        assert_eq!(found.unwrap().zoom_id.as_str(), "77");
-    }
-
-    #[test]
-    fn recovery_matches_the_whole_reference_only() {
-        let r = RecoverInput {
-            correlation_ref: "kc-00000000000000000000".into(),
-            meetings: vec![
-                json!({"id": 1, "join_url": "j1", "topic": "Telemedicine consultation kc-000000000000000000001"}),
-                json!({"id": 2, "join_url": "j2", "topic": "Telemedicine consultation kc-00000000000000000000"}),
-            ],
-        };
-        assert_eq!(recover(&r).unwrap().unwrap().zoom_id.as_str(), "2");
     }
 
     #[test]
@@ -426,12 +298,14 @@ mod tests {
             row: r.clone(),
             now: 1100,
             max_age: None,
+            fetched_start_url: None,
         });
         assert!(matches!(fresh, StartLink::Fresh { .. }));
         let old = start_link(&StartLinkInput {
-            row: r,
+            row: r.clone(),
             now: 1300,
             max_age: None,
+            fetched_start_url: None,
         });
         assert_eq!(
             old,
@@ -439,5 +313,25 @@ mod tests {
                 zoom_id: "9".into()
             }
         );
+        let fetched = |url: &str| {
+            start_link(&StartLinkInput {
+                row: r.clone(),
+                now: 1300,
+                max_age: None,
+                fetched_start_url: Some(url.into()),
+            })
+        };
+        let StartLink::Store { write } = fetched("https://zoom.us/s/9?zak=y") else {
+            panic!("a fetched link is stored");
+        };
+        assert_eq!(
+            write.start_url.as_deref(),
+            Some("https://zoom.us/s/9?zak=y")
+        );
+        assert_eq!(
+            (write.start_url_fetched_at, write.updated_at, write.version),
+            (Some(1300), 1300, r.version)
+        );
+        assert_eq!(fetched(""), StartLink::Unavailable, "Zoom gave no link");
     }
 }

@@ -13,10 +13,17 @@ if (!is_file((string) $basePath) || !is_file((string) $thisPath)) {
     fwrite(STDERR, "usage: php ab-steps.php <base.wasm> <this.wasm>\n");
     exit(2);
 }
-$builds = [
-    'base' => new \KCTApp\wasm\KCTZoomCore(\KCTApp\wasm\KCTWasmLoader::core($basePath)),
-    'this' => new \KCTApp\wasm\KCTZoomCore(\KCTApp\wasm\KCTWasmLoader::core($thisPath)),
-];
+$builds = [];
+foreach (['base' => $basePath, 'this' => $thisPath] as $name => $path) {
+    try {
+        $builds[$name] = new \KCTApp\wasm\KCTZoomCore(\KCTApp\wasm\KCTWasmLoader::core($path));
+    } catch (\KCTApp\wasm\KCTRuntimeException $e) {
+        // An older ABI (4 since the token and start-link answers changed): today's facade
+        // cannot drive it.
+        fwrite(STDERR, "the $name build cannot be loaded through today's facade ({$e->getMessage()}): pick a later base\n");
+        exit(1);
+    }
+}
 $steps = null;
 foreach ($builds as $name => $facade) {
     $steps = kct_bench_booking_steps($facade);

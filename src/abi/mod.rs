@@ -33,7 +33,7 @@ pub(crate) fn discard<T>(v: T) {
 }
 
 /// Bumped whenever an operation's input or output changes shape.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 /// Largest request the core accepts: far above any real input, small enough to bound work.
 pub const MAX_INPUT: usize = 1 << 20;
 
@@ -60,11 +60,7 @@ pub const OPS: &[&str] = &[
     "reconcile.orphans",
     "webhook.handle",
     "visit.apply",
-    "mapping.reserve",
-    "mapping.activate",
-    "mapping.recover",
     "mapping.start_link",
-    "mapping.fail",
     "mapping.apply_event",
     "settings.validate_admin",
     "settings.validate_doctor",
@@ -135,13 +131,9 @@ fn lookup(op: &str) -> Option<Op> {
         "api.interpret" => |i| run(i, api::interpret),
         "webhook.handle" => |i| run(i, webhook::handle),
         "visit.apply" => |i| run(i, visit::apply),
-        "mapping.reserve" => |i| run(i, mapping::reserve),
-        "mapping.activate" => |i| run(i, mapping::activate),
         "lifecycle.step" => |i| run(i, lifecycle::run),
         "reconcile.orphans" => |i| run(i, |i| Ok(reconcile::orphans(i))),
-        "mapping.recover" => |i| run(i, |i| Ok(json!({ "meeting": mapping::recover(i)? }))),
         "mapping.start_link" => |i| run(i, |i| Ok(mapping::start_link(i))),
-        "mapping.fail" => |i| run(i, |i| Ok(mapping::fail(i))),
         "mapping.apply_event" => |i| run(i, mapping::apply_event),
         "settings.validate_admin" => |i| run(i, |i| Ok(validation::validate_admin(i))),
         "settings.validate_doctor" => |i| run(i, |i| Ok(validation::validate_doctor(i))),

@@ -19,30 +19,39 @@ final class KCTStartLink
         if ($row === null) {
             return new \WP_Error('kct_no_meeting', __('This appointment has no Zoom meeting.', 'kivicare-telemed-zoom'), ['status' => 404]);
         }
-        $link = KCTCoreAccess::run(static function ($core) use ($row) {
-            return $core->mappingStartLink(['row' => $row, 'now' => time()]);
-        });
+        $link = self::decide($row, null);
+        if (!is_wp_error($link) && $link['action'] === 'fetch') {
+            $meeting = KCTZoomApi::call((int) $row['doctor_id'], 'get_meeting', static function ($core, $auth) use ($link) {
+                return $core->meetingGet(['auth' => $auth, 'meeting_id' => $link['zoom_id']]);
+            });
+            if (is_wp_error($meeting)) {
+                return $meeting;
+            }
+            $link = self::decide($row, (string) ($meeting['start_url'] ?? ''));
+        }
         if (is_wp_error($link)) {
             return $link;
         }
-        if ($link['action'] === 'fresh') {
-            return $link['start_url'];
+        switch ($link['action']) {
+            case 'store':
+                KCTMappingRepository::compareAndSwap($link['write'], $row['version']);
+                return (string) $link['write']['start_url'];
+            case 'fresh':
+                return $link['start_url'];
+            default:
+                return new \WP_Error('kct_no_meeting', __('This appointment has no live Zoom meeting.', 'kivicare-telemed-zoom'), ['status' => 404]);
         }
-        if ($link['action'] === 'unavailable') {
-            return new \WP_Error('kct_no_meeting', __('This appointment has no live Zoom meeting.', 'kivicare-telemed-zoom'), ['status' => 404]);
-        }
-        $meeting = KCTZoomApi::call((int) $row['doctor_id'], 'get_meeting', static function ($core, $auth) use ($link) {
-            return $core->meetingGet(['auth' => $auth, 'meeting_id' => $link['zoom_id']]);
+    }
+
+    /** @return array|\WP_Error the core's answer (`mapping.start_link`) */
+    private static function decide(array $row, ?string $fetched)
+    {
+        return KCTCoreAccess::run(static function ($core) use ($row, $fetched) {
+            $in = ['row' => $row, 'now' => time()];
+            if ($fetched !== null) {
+                $in['fetched_start_url'] = $fetched;
+            }
+            return $core->mappingStartLink($in);
         });
-        if (is_wp_error($meeting)) {
-            return $meeting;
-        }
-        $next = $row;
-        $next['start_url'] = $meeting['start_url'] ?? null;
-        $next['start_url_fetched_at'] = time();
-        $next['updated_at'] = time();
-        // Losing this write to a concurrent one only means the next view fetches again.
-        KCTMappingRepository::compareAndSwap($next, $row['version']);
-        return (string) $next['start_url'];
     }
 }

@@ -35,11 +35,7 @@ final class KCTZoomCore
         'reconcile.orphans' => 'reconcileOrphans',
         'webhook.handle' => 'webhookHandle',
         'visit.apply' => 'visitApply',
-        'mapping.reserve' => 'mappingReserve',
-        'mapping.activate' => 'mappingActivate',
-        'mapping.recover' => 'mappingRecover',
         'mapping.start_link' => 'mappingStartLink',
-        'mapping.fail' => 'mappingFail',
         'mapping.apply_event' => 'mappingApplyEvent',
         'settings.validate_admin' => 'settingsValidateAdmin',
         'settings.validate_doctor' => 'settingsValidateDoctor',
@@ -192,18 +188,6 @@ final class KCTZoomCore
         return $this->core->call('visit.apply', $input);
     }
 
-    /** A pending mapping row with a fresh correlation reference. (`mapping.reserve`) */
-    public function mappingReserve(array $input = []): array
-    {
-        return $this->core->call('mapping.reserve', $input);
-    }
-
-    /** The row after Zoom created (or recovery found) its meeting. (`mapping.activate`) */
-    public function mappingActivate(array $input = []): array
-    {
-        return $this->core->call('mapping.activate', self::rowWithoutNulls($input));
-    }
-
     /**
      * One step of an appointment's meeting lifecycle: the row to write, then one effect.
      * (`lifecycle.step`)
@@ -231,22 +215,10 @@ final class KCTZoomCore
         return $this->core->call($op, $input);
     }
 
-    /** The meeting an interrupted create left, if any. (`mapping.recover`) */
-    public function mappingRecover(array $input = []): array
-    {
-        return $this->core->call('mapping.recover', $input);
-    }
-
-    /** Whether the stored start link can be shown or must be fetched. (`mapping.start_link`) */
+    /** Whether the stored start link can be shown or must be fetched; after a fetch, the row that keeps the new one. (`mapping.start_link`) */
     public function mappingStartLink(array $input = []): array
     {
         return $this->core->call('mapping.start_link', self::rowWithoutNulls($input));
-    }
-
-    /** The row after a create failed for good. (`mapping.fail`) */
-    public function mappingFail(array $input = []): array
-    {
-        return $this->core->call('mapping.fail', self::rowWithoutNulls($input));
     }
 
     /** The row after a webhook event. (`mapping.apply_event`) */

