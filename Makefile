@@ -45,6 +45,7 @@ pot:
 # as regressions); make soak explores with random seeds.
 unit:
 	PROPTEST_RNG_SEED=20261201 cargo test
+	cargo run --quiet --example walkthrough > /dev/null
 
 # The core, import-free, built for speed; shipped inside the plugin's lib/.
 # One binaryen for both builds: npm's, pinned in package-lock.json (Debian's 108 corrupts

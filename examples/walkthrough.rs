@@ -1,6 +1,7 @@
-//! `make demo` before WordPress is up: one telemedicine appointment's life, driven through
-//! the same JSON operations the PHP host calls, with Zoom's answers played back. Every
-//! request printed is exactly what the host would send.
+//! `make walkthrough`: one telemedicine appointment's life through the core alone, driven
+//! through the same JSON operations the PHP host calls (`lifecycle.step` above all), with
+//! Zoom's answers played back. Every request printed is exactly what the host would send;
+//! every row printed is what it would write. `make test` runs it, so it stays true.
 
 use kc_telemed::abi::dispatch;
 use serde_json::{json, Value};
@@ -20,9 +21,40 @@ fn show(title: &str, v: &Value) {
     println!("\n== {title}\n{}", serde_json::to_string_pretty(v).unwrap());
 }
 
+/// Asserts what the walk relies on, so a change to the core that breaks the story fails
+/// `make test` instead of the walk printing nonsense.
+fn expect(what: &str, got: &Value, want: &str) {
+    assert_eq!(got.as_str(), Some(want), "{what}: {got}");
+}
+
+/// What the next step reads of a call, as the host hands it back: never the request (it
+/// carries the token) nor how to build it.
+fn call_echo(effect: &Value) -> Value {
+    let mut echo = effect.clone();
+    for k in ["request", "build", "renew_token"] {
+        echo.as_object_mut().unwrap().remove(k);
+    }
+    echo
+}
+
 fn main() {
     let now = 1_767_250_000; // 2026-01-01 06:46:40 UTC
-    let auth = json!({"access_token": "demo-access-token", "api_url": "https://api.zoom.us"});
+    let random = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0011";
+    let token = json!({"access_token": "demo-access-token", "api_url": "https://api.zoom.us",
+        "expires_at": now + 3600, "refresh_token": "demo-refresh-token"});
+    // As KiviCare has it: booked for 2026-01-02 09:00 UTC, 14:30 in Kolkata.
+    let appointment = json!({"exists": true, "known": true, "doctor_id": 7, "patient_id": 9,
+        "start_unix": 1_767_344_400, "duration_min": 30, "timezone": "Asia/Kolkata", "status": 1});
+    let step = |extra: Value, at: i64| {
+        let mut input = json!({"appointment_id": 42, "appointment": appointment, "host": "me",
+            "auth": {"doctor_id": 7, "mode": "oauth", "token": token},
+            "caller_mails": true, "now": at, "random": random});
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        call("lifecycle.step", input)
+    };
 
     let connect = call(
         "oauth.authorize",
@@ -38,68 +70,65 @@ fn main() {
         &connect["url"],
     );
 
-    let plan = call("mapping.plan", json!({"intent": "ensure", "now": now}));
-    show("2. Appointment 42 confirmed: the core's plan", &plan);
-    let row = call(
-        "mapping.reserve",
-        json!({
-            "appointment_id": 42, "doctor_id": 7, "patient_id": 9, "host": "me", "now": now,
-            "random": "c0ffee00112233445566"
-        }),
-    );
+    let first = step(json!({"intent": "ensure"}), now);
+    expect("the first step calls Zoom", &first["effect"]["do"], "call");
     show(
-        "3. Pending mapping row reserved before Zoom is called",
-        &row,
+        "2. Appointment 42 booked: the row to insert first (pending, claimed, with the reference \
+         Zoom's topic will carry), then the create request, built at once with the doctor's token \
+         (09:00 UTC is 14:30 in Kolkata; start_time stays UTC)",
+        &first,
     );
 
-    let create = call(
-        "meeting.create",
-        json!({
-            "auth": auth, "host": "me",
-            "appointment": {"id": 42, "doctor_id": 7, "patient_id": 9, "start_unix": 1_767_261_600,
-                "duration_min": 30, "timezone": "Asia/Kolkata", "correlation_ref": row["correlation_ref"]},
-            "random": "3f9a0c41d27be85613c4f09e7a2d5b61"
-        }),
-    );
-    show(
-        "4. Create request (10:00 UTC is 15:30 in Kolkata; start_time stays UTC)",
-        &create,
-    );
-
-    let body: Value = serde_json::from_str(create["body"].as_str().unwrap()).unwrap();
+    let body: Value =
+        serde_json::from_str(first["effect"]["request"]["body"].as_str().unwrap()).unwrap();
     let zoom_answer = json!({
         "id": 85746065123u64, "topic": body["topic"], "start_time": body["start_time"], "duration": 30,
         "timezone": "Asia/Kolkata", "password": body["password"],
         "join_url": "https://zoom.us/j/85746065123?pwd=demo", "start_url": "https://zoom.us/s/85746065123?zak=demo"
     });
-    let outcome = call(
-        "api.interpret",
-        json!({
-            "operation": "create_meeting", "now": now + 1, "random": "0000000000000000",
-            "response": {"status": 201, "headers": {}, "body": zoom_answer.to_string()}
-        }),
+    let echo = call_echo(&first["effect"]);
+    let answered = step(
+        json!({"row": first["write"], "last": {"call": echo,
+            "response": {"status": 201, "headers": {}, "body": zoom_answer.to_string()}}}),
+        now + 1,
     );
-    let row = call(
-        "mapping.activate",
-        json!({"row": row, "meeting": outcome["result"], "now": now + 1}),
+    let row = answered["write"].clone();
+    expect("Zoom's 201 makes the row active", &row["status"], "active");
+    show(
+        "3. Zoom answered 201: the second step reads it itself; the row to write is active",
+        &answered,
     );
-    show("5. Zoom's 201 interpreted; the row is active", &row);
     println!(
         "\n   patient join link: {}",
         row["join_url"].as_str().unwrap()
     );
     println!(
-        "   host start link:   {} (doctor only; refetched when older than 5 min)",
+        "   host start link:   {} (doctor only; fetched again when older than 5 min)",
         row["start_url"].as_str().unwrap()
     );
 
-    let again = call(
-        "mapping.plan",
-        json!({"intent": "ensure", "row": row, "now": now + 5}),
+    let again = step(json!({"intent": "ensure", "row": row}), now + 5);
+    expect("nothing is owed", &again["effect"]["do"], "finish");
+    assert_eq!(
+        again["write"]["zoom_id"], row["zoom_id"],
+        "the same meeting"
     );
     show(
-        "6. Same appointment confirmed again (payment webhook): no second meeting",
-        &again,
+        "4. Same appointment confirmed again (payment webhook): no Zoom call, no second meeting",
+        &again["effect"],
+    );
+
+    let link = call("mapping.start_link", json!({"row": row, "now": now + 900}));
+    expect("an old start link is fetched", &link["action"], "fetch");
+    let stored = call(
+        "mapping.start_link",
+        json!({"row": row, "now": now + 901,
+            "fetched_start_url": "https://zoom.us/s/85746065123?zak=fresh"}),
+    );
+    expect("a fetched link is stored", &stored["action"], "store");
+    show(
+        "5. The doctor opens Start fifteen minutes later: the link is fetched again, and the row keeps it",
+        &stored,
     );
 
     let throttled = call(
@@ -110,19 +139,38 @@ fn main() {
                 "body": "{\"code\":429,\"message\":\"Too many requests\"}"}
         }),
     );
+    expect("a 429 is retried later", &throttled["action"], "retry_at");
     show(
-        "7. Reschedule hits Zoom's rate limit: when to try again",
+        "6. A reschedule hits Zoom's rate limit: when to try again",
         &throttled,
     );
 
-    let cancel = call(
-        "mapping.plan",
-        json!({"intent": "cancel", "row": row, "now": now + 120}),
+    let cancelled = json!({"appointment": {"exists": true, "known": true, "doctor_id": 7,
+        "patient_id": 9, "start_unix": 1_767_344_400, "duration_min": 30,
+        "timezone": "Asia/Kolkata", "status": 0}});
+    let mut cancel_in = cancelled.clone();
+    cancel_in["intent"] = json!("cancel");
+    cancel_in["row"] = stored["write"].clone();
+    let cancel = step(cancel_in, now + 120);
+    expect(
+        "a cancel deletes at Zoom",
+        &cancel["effect"]["operation"],
+        "delete_meeting",
     );
-    show("8. Appointment cancelled: the plan reaches Zoom", &cancel);
-    let delete = call(
-        "meeting.delete",
-        json!({"auth": auth, "meeting_id": cancel["zoom_id"]}),
+    show(
+        "7. Appointment cancelled: the links go now, and the meeting is deleted at Zoom",
+        &cancel,
     );
-    show("9. Delete request", &delete);
+    let mut done_in = cancelled;
+    done_in["row"] = cancel["write"].clone();
+    done_in["last"] = json!({"call": call_echo(&cancel["effect"]),
+        "outcome": call("api.interpret", json!({"operation": "delete_meeting", "now": now + 121,
+            "random": "0000000000000000", "response": {"status": 204, "headers": {}, "body": ""}}))});
+    let done = step(done_in, now + 121);
+    expect(
+        "the delete settles the row",
+        &done["effect"]["do"],
+        "finish",
+    );
+    show("8. Zoom answered 204: the row is settled", &done["write"]);
 }
