@@ -9,6 +9,7 @@
 
 pub mod abi;
 pub mod api;
+pub mod connection;
 pub mod error;
 pub mod http;
 pub mod json;

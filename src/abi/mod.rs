@@ -7,7 +7,8 @@ use crate::error::{CoreError, Result};
 use crate::json::write;
 use crate::json::{self, FromJson, Json};
 use crate::{
-    api, lifecycle, mapping, meeting, oauth, reconcile, token, validation, visit, webhook,
+    api, connection, lifecycle, mapping, meeting, oauth, reconcile, token, validation, visit,
+    webhook,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -55,6 +56,7 @@ pub const OPS: &[&str] = &[
     "oauth.revoke",
     "token.decide",
     "token.after_refresh_failure",
+    "connection.change",
     "api.interpret",
     "lifecycle.step",
     "reconcile.orphans",
@@ -128,6 +130,7 @@ fn lookup(op: &str) -> Option<Op> {
         "oauth.revoke" => |i| run(i, oauth::revoke),
         "token.decide" => |i| run(i, |i| Ok(token::decide(i))),
         "token.after_refresh_failure" => |i| run(i, |i| Ok(token::after_refresh_failure(i))),
+        "connection.change" => |i| run(i, |i| Ok(connection::change(i))),
         "api.interpret" => |i| run(i, api::interpret),
         "webhook.handle" => |i| run(i, webhook::handle),
         "visit.apply" => |i| run(i, visit::apply),

@@ -5,6 +5,7 @@ namespace KCTApp\auth;
 use KCTApp\storage\KCTEncrypted;
 use KCTApp\storage\KCTSite;
 use KCTApp\storage\KCTSideDb;
+use KCTApp\zoom\KCTCoreAccess;
 
 /**
  * Doctors' OAuth token sets, encrypted in user meta, and the flags KiviCare core reads to
@@ -28,7 +29,7 @@ final class KCTTokenStore
         }
         if ($token === false) {
             // Fail closed: a token we cannot read means "connect again", never a crash.
-            self::setState($doctorId, 'reconnect_required');
+            self::change($doctorId, 'undecryptable', 'undecryptable');
             return ['state' => 'undecryptable', 'token' => null];
         }
         return ['state' => 'ok', 'token' => $token];
@@ -37,7 +38,7 @@ final class KCTTokenStore
     public static function put(int $doctorId, array $token, ?string $zoomUserId = null): void
     {
         KCTEncrypted::setSideUserMeta($doctorId, KCTSite::userKey(self::META), $token);
-        self::setState($doctorId, 'connected');
+        self::change($doctorId, 'stored', 'ok');
         update_user_meta($doctorId, self::CONNECTED_FLAG, 'on');
         update_user_meta($doctorId, 'telemed_type', 'zoom');
         // KiviCare's dashboard warns when both are on; connecting Zoom switches Meet off.
@@ -47,31 +48,55 @@ final class KCTTokenStore
         }
     }
 
-    /** Forgets the tokens; `$state` says why (disconnected, reconnect_required, deauthorized). */
-    public static function forget(int $doctorId, string $state): void
-    {
-        KCTSideDb::deleteUserMeta($doctorId, KCTSite::userKey(self::META));
-        self::setState($doctorId, $state);
-        update_user_meta($doctorId, self::CONNECTED_FLAG, 'off');
-    }
-
-    /** States in which the doctor must connect Zoom again (their meetings cannot be made). */
+    /**
+     * The recorded states the core counts as broken (`connection.rs`: connect again, and the
+     * doctor was told), for queries such as Site Health's; a bridge test holds the two together.
+     */
     public const BROKEN = ['reconnect_required', 'deauthorized'];
 
     /**
-     * Records the connection's state; when it breaks (it was not broken before), the doctor
-     * and the administrators are told once, with the way to reconnect.
+     * Moves the doctor's connection on as the core decides (`connection.change`): forgets
+     * the token set, records the state, and tells the doctor and the administrators when the
+     * connection just broke (once).
+     *
+     * @param string      $event  stored | undecryptable | reauthorize | disconnect | deauthorized
+     * @param string|null $stored what the store holds (none | ok | undecryptable); read when null
+     * @return string|\WP_Error the state recorded
      */
-    public static function setState(int $doctorId, string $state): void
+    public static function change(int $doctorId, string $event, ?string $stored = null)
     {
-        $before = (string) get_user_meta($doctorId, KCTSite::userKey(self::STATE), true);
-        if ($before === $state) {
-            return;
+        $key = KCTSite::userKey(self::STATE);
+        $before = (string) get_user_meta($doctorId, $key, true);
+        if ($stored === null) {
+            $token = KCTEncrypted::sideUserMeta($doctorId, KCTSite::userKey(self::META));
+            $stored = $token === null ? 'none' : ($token === false ? 'undecryptable' : 'ok');
         }
-        update_user_meta($doctorId, KCTSite::userKey(self::STATE), $state);
-        if (in_array($state, self::BROKEN, true) && !in_array($before, self::BROKEN, true)) {
-            \KCTApp\connection\KCTConnectionAlert::send($doctorId, $state);
+        $next = KCTCoreAccess::run(static function ($core) use ($before, $event, $stored) {
+            return $core->connectionChange(['event' => $event, 'stored' => $stored] + ($before !== '' ? ['before' => $before] : []));
+        });
+        if (is_wp_error($next)) {
+            if ($event === 'disconnect' || $event === 'deauthorized') {
+                // A revocation the doctor or Zoom asked for never waits for the core.
+                self::forgetTokens($doctorId);
+            }
+            return $next;
         }
+        if ($next['forget']) {
+            self::forgetTokens($doctorId);
+        }
+        if ($next['state'] !== $before) {
+            update_user_meta($doctorId, $key, $next['state']);
+        }
+        if ($next['alert']) {
+            \KCTApp\connection\KCTConnectionAlert::send($doctorId, $next['state']);
+        }
+        return $next['state'];
+    }
+
+    private static function forgetTokens(int $doctorId): void
+    {
+        KCTSideDb::deleteUserMeta($doctorId, KCTSite::userKey(self::META));
+        update_user_meta($doctorId, self::CONNECTED_FLAG, 'off');
     }
 
     public static function connection(int $doctorId): string

@@ -124,12 +124,7 @@ final class KCTZoomAuth
     private static function reconnect(array $ctx, string $reason): \WP_Error
     {
         if ($ctx['mode'] === 'oauth') {
-            $state = KCTTokenStore::get($ctx['doctor_id'])['state'];
-            if ($state === 'ok') {
-                KCTTokenStore::forget($ctx['doctor_id'], 'reconnect_required');
-            } else {
-                KCTTokenStore::setState($ctx['doctor_id'], $state === 'none' ? 'not_connected' : 'reconnect_required');
-            }
+            KCTTokenStore::change($ctx['doctor_id'], 'reauthorize');
         }
         return new \WP_Error('kct_reconnect_required', __('The doctor must connect Zoom again.', 'kivicare-telemed-zoom'), ['status' => 409, 'reason' => $reason]);
     }

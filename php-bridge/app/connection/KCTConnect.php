@@ -308,7 +308,7 @@ final class KCTConnect
                 return KCTHttp::send($core->oauthRevoke($client + ['token' => $token]));
             });
         }
-        KCTTokenStore::forget($doctorId, 'disconnected');
+        KCTTokenStore::change($doctorId, 'disconnect');
         return true;
     }
 

@@ -160,7 +160,7 @@ final class KCTDiagnostics
 
     public static function doctors(): array
     {
-        $broken = get_users(['meta_key' => KCTSite::userKey(KCTTokenStore::STATE), 'meta_value' => ['reconnect_required', 'deauthorized'], 'meta_compare' => 'IN', 'fields' => ['ID', 'display_name']]);
+        $broken = get_users(['meta_key' => KCTSite::userKey(KCTTokenStore::STATE), 'meta_value' => KCTTokenStore::BROKEN, 'meta_compare' => 'IN', 'fields' => ['ID', 'display_name']]);
         if (!$broken) {
             return self::result('good', __('Doctors\' Zoom connections work', 'kivicare-telemed-zoom'), __('No doctor has to connect Zoom again.', 'kivicare-telemed-zoom'));
         }

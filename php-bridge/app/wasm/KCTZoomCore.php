@@ -30,6 +30,7 @@ final class KCTZoomCore
         'oauth.revoke' => 'oauthRevoke',
         'token.decide' => 'tokenDecide',
         'token.after_refresh_failure' => 'tokenAfterRefreshFailure',
+        'connection.change' => 'connectionChange',
         'api.interpret' => 'apiInterpret',
         'lifecycle.step' => 'lifecycleStep',
         'reconcile.orphans' => 'reconcileOrphans',
@@ -162,6 +163,12 @@ final class KCTZoomCore
     public function tokenAfterRefreshFailure(array $input = []): array
     {
         return $this->core->call('token.after_refresh_failure', $input);
+    }
+
+    /** A doctor's connection moved on: forget the tokens, the state, tell them. (`connection.change`) */
+    public function connectionChange(array $input = []): array
+    {
+        return $this->core->call('connection.change', $input);
     }
 
     /** Zoom's answer (or a network error) as one outcome. (`api.interpret`) */

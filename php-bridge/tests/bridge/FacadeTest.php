@@ -22,6 +22,19 @@ final class FacadeTest extends TestCase
         $this->assertSame(KCTZoomCore::load()->metaInfo()['response_headers'], \KCTApp\zoom\KCTHttp::CORE_READS);
     }
 
+    /**
+     * The token store's list of broken states (Site Health's query) is the core's: a break
+     * is told only when the state before was not broken.
+     */
+    public function testTheBrokenStatesTheStoreQueriesAreTheCoresOwn(): void
+    {
+        $core = KCTZoomCore::load();
+        foreach (['connected', 'not_connected', 'reconnect_required', 'disconnected', 'deauthorized'] as $before) {
+            $next = $core->connectionChange(['before' => $before, 'event' => 'deauthorized', 'stored' => 'ok']);
+            $this->assertSame(!in_array($before, \KCTApp\auth\KCTTokenStore::BROKEN, true), $next['alert'], $before);
+        }
+    }
+
     public function testArraysInArraysOut(): void
     {
         $core = KCTZoomCore::load();

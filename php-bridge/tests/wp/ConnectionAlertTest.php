@@ -17,12 +17,12 @@ final class ConnectionAlertTest extends KCTWPTestCase
         $this->connectDoctor($doctor);
         $this->assertSame([], $this->mails, 'connecting sends nothing');
 
-        KCTTokenStore::forget($doctor, 'deauthorized'); // as the app_deauthorized webhook does
+        KCTTokenStore::change($doctor, 'deauthorized'); // as the app_deauthorized webhook does
         $this->assertCount(1, $this->mailsTo($doctor));
         $this->assertCount(1, $this->mailsTo($admin));
         $this->assertStringContainsString('admin.php?page=kct-zoom-doctor', $this->mailsTo($doctor)[0]['message']);
         $this->assertStringContainsString(get_userdata($doctor)->display_name, $this->mailsTo($admin)[0]['message']);
-        KCTTokenStore::forget($doctor, 'deauthorized');
+        KCTTokenStore::change($doctor, 'deauthorized');
         $this->assertCount(1, $this->mailsTo($doctor), 'once per break');
 
         // Connected again, then the stored token stops decrypting (a key change): told again, once.
@@ -35,5 +35,33 @@ final class ConnectionAlertTest extends KCTWPTestCase
         foreach ($this->mails as $m) {
             $this->assertStringNotContainsString('kct1:', $m['message'], 'no secret in a mail');
         }
+    }
+
+    /**
+     * Found moving the connection's states into the core: once Zoom's refusal had the tokens
+     * forgotten, the next call for the doctor found none and recorded "not connected", so the
+     * doctor's page, the status screen and Site Health stopped saying they must connect again.
+     */
+    public function testABrokenConnectionStaysBrokenWhenTheNextCallFindsNoTokens(): void
+    {
+        $this->captureMails();
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        KCTTokenStore::change($doctor, 'reauthorize'); // as a refresh Zoom refused does
+        $this->assertNull(KCTTokenStore::get($doctor, true)['token'], 'the refused tokens are forgotten');
+        $this->assertSame('reconnect_required', KCTTokenStore::connection($doctor));
+        $this->assertCount(1, $this->mailsTo($doctor));
+
+        $r = \KCTApp\connection\KCTConnect::testConnection($doctor);
+        $this->assertSame('kct_reconnect_required', $r->get_error_code());
+        $this->assertSame('reconnect_required', KCTTokenStore::connection($doctor), 'still broken, not "not connected"');
+        $this->assertContains($doctor, array_map('intval', get_users(['meta_key' => \KCTApp\storage\KCTSite::userKey(KCTTokenStore::STATE), 'meta_value' => KCTTokenStore::BROKEN, 'meta_compare' => 'IN', 'fields' => 'ID'])));
+        $this->assertCount(1, $this->mailsTo($doctor), 'told once');
+
+        KCTTokenStore::change($doctor, 'disconnect');
+        $this->assertSame('disconnected', KCTTokenStore::connection($doctor));
+        $this->assertSame('disconnected', (KCTTokenStore::change($doctor, 'reauthorize')), 'a chosen disconnect stands too');
     }
 }

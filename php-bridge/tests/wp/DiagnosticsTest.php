@@ -72,7 +72,7 @@ final class DiagnosticsTest extends KCTWPTestCase
         $this->assertStringContainsString('1 upcoming appointment has no meeting', self::health('kct_zoom_queue')['description']);
 
         $this->assertSame('good', self::health('kct_zoom_doctors')['status']);
-        KCTTokenStore::forget($doctor, 'reconnect_required');
+        KCTTokenStore::change($doctor, 'reauthorize'); // as a refresh Zoom refused does
         $r = self::health('kct_zoom_doctors');
         $this->assertSame('recommended', $r['status']);
         $this->assertStringContainsString('Dr. Broken Link', $r['description']);

@@ -75,7 +75,7 @@ final class KCTWebhookController
                 break;
             case 'deauthorize':
                 foreach (KCTTokenStore::doctorsForZoomUser($action['zoom_user_id']) as $doctor) {
-                    KCTTokenStore::forget($doctor, 'deauthorized');
+                    KCTTokenStore::change($doctor, 'deauthorized');
                 }
                 break;
         }

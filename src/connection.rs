@@ -1,0 +1,190 @@
+//! A doctor's OAuth connection to Zoom: the state recorded when something happens to it,
+//! whether the stored token set goes, and whether the doctor and the administrators are told.
+
+use crate::json::FromJson;
+use serde::Serialize;
+
+/// The connection's recorded state, as the doctor's page and the status screen show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, FromJson)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// A token set is stored and Zoom took it last time.
+    Connected,
+    /// The doctor never connected (or nothing is stored and nothing broke).
+    NotConnected,
+    /// The connection broke (Zoom refused the tokens, or they no longer decrypt): connect again.
+    ReconnectRequired,
+    /// The doctor disconnected on purpose.
+    Disconnected,
+    /// The doctor removed the app in Zoom (Zoom's `app_deauthorized`).
+    Deauthorized,
+}
+
+impl State {
+    /// Broken against the doctor's wish: their meetings cannot be made until they connect again.
+    fn broken(self) -> bool {
+        matches!(self, State::ReconnectRequired | State::Deauthorized)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromJson)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// A token set was stored: the doctor connected, or a refresh rotated it.
+    Stored,
+    /// The stored set no longer decrypts (the site's key changed).
+    Undecryptable,
+    /// The core said the doctor must connect again (`token.decide`'s `reauthorize`, an
+    /// interpreted answer's `reconnect`).
+    Reauthorize,
+    /// The doctor disconnected on their page.
+    Disconnect,
+    /// Zoom says the doctor removed the app.
+    Deauthorized,
+}
+
+/// What the token store holds when the event happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromJson)]
+#[serde(rename_all = "snake_case")]
+pub enum Stored {
+    None,
+    Ok,
+    Undecryptable,
+}
+
+#[derive(Debug, FromJson)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeInput {
+    /// The state recorded now; absent when none ever was.
+    pub before: Option<State>,
+    pub event: Event,
+    pub stored: Stored,
+}
+
+/// What the host does, in this order.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// Delete the stored token set (and KiviCare's "connected" flag with it).
+    pub forget: bool,
+    /// Record this state.
+    pub state: State,
+    /// Tell the doctor and the administrators, with the way to connect again: the
+    /// connection just broke (it was not broken before).
+    pub alert: bool,
+}
+
+pub fn change(input: &ChangeInput) -> Change {
+    let (forget, state) = match (input.event, input.stored) {
+        (Event::Stored, _) => (false, State::Connected),
+        // Kept: the key may come back (a restored wp-config.php), and then so do the tokens.
+        (Event::Undecryptable, _) => (false, State::ReconnectRequired),
+        (Event::Reauthorize, Stored::Ok) => (true, State::ReconnectRequired),
+        (Event::Reauthorize, Stored::Undecryptable) => (false, State::ReconnectRequired),
+        // Nothing stored: what was recorded stands (a break is not forgotten by the next
+        // call finding no tokens), unless it claims a connection that has lost its tokens.
+        (Event::Reauthorize, Stored::None) => match input.before {
+            None | Some(State::NotConnected) => (false, State::NotConnected),
+            Some(State::Connected) => (false, State::ReconnectRequired),
+            Some(s) => (false, s),
+        },
+        (Event::Disconnect, _) => (true, State::Disconnected),
+        (Event::Deauthorized, _) => (true, State::Deauthorized),
+    };
+    let was_broken = input.before.is_some_and(State::broken);
+    Change {
+        forget,
+        state,
+        alert: state.broken() && !was_broken,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after(before: Option<State>, event: Event, stored: Stored) -> Change {
+        change(&ChangeInput {
+            before,
+            event,
+            stored,
+        })
+    }
+
+    #[test]
+    fn a_connection_that_breaks_tells_once() {
+        let broke = after(Some(State::Connected), Event::Reauthorize, Stored::Ok);
+        assert_eq!(
+            broke,
+            Change {
+                forget: true,
+                state: State::ReconnectRequired,
+                alert: true
+            }
+        );
+        let again = after(
+            Some(State::ReconnectRequired),
+            Event::Reauthorize,
+            Stored::None,
+        );
+        assert!(!again.alert, "already broken: no second mail");
+        assert!(
+            !after(
+                Some(State::ReconnectRequired),
+                Event::Deauthorized,
+                Stored::None
+            )
+            .alert
+        );
+    }
+
+    /// Found moving this from PHP: once the tokens were forgotten, the next call for the
+    /// doctor found none and recorded "not connected", so the status screen and Site Health
+    /// no longer said they must connect again.
+    #[test]
+    fn a_broken_connection_stays_broken_when_the_next_call_finds_no_tokens() {
+        for broken in [State::ReconnectRequired, State::Deauthorized] {
+            let next = after(Some(broken), Event::Reauthorize, Stored::None);
+            assert_eq!(
+                (next.forget, next.state, next.alert),
+                (false, broken, false)
+            );
+        }
+        let chosen = after(Some(State::Disconnected), Event::Reauthorize, Stored::None);
+        assert_eq!(chosen.state, State::Disconnected);
+        let lost = after(Some(State::Connected), Event::Reauthorize, Stored::None);
+        assert_eq!((lost.state, lost.alert), (State::ReconnectRequired, true));
+    }
+
+    #[test]
+    fn only_a_stored_set_is_forgotten_when_zoom_refuses_it() {
+        assert!(!after(None, Event::Reauthorize, Stored::None).forget);
+        assert_eq!(
+            after(None, Event::Reauthorize, Stored::None).state,
+            State::NotConnected
+        );
+        let unreadable = after(None, Event::Reauthorize, Stored::Undecryptable);
+        assert_eq!(
+            (unreadable.forget, unreadable.state),
+            (false, State::ReconnectRequired)
+        );
+    }
+
+    #[test]
+    fn a_chosen_disconnect_forgets_without_alarm() {
+        let d = after(Some(State::Connected), Event::Disconnect, Stored::Ok);
+        assert_eq!(
+            (d.forget, d.state, d.alert),
+            (true, State::Disconnected, false)
+        );
+        let z = after(Some(State::Connected), Event::Deauthorized, Stored::Ok);
+        assert_eq!(
+            (z.forget, z.state, z.alert),
+            (true, State::Deauthorized, true)
+        );
+        let back = after(Some(State::Deauthorized), Event::Stored, Stored::Ok);
+        assert_eq!(
+            (back.forget, back.state, back.alert),
+            (false, State::Connected, false)
+        );
+    }
+}
