@@ -19,9 +19,9 @@ foreach (['base' => $basePath, 'this' => $thisPath] as $name => $path) {
         $builds[$name] = new \KCTApp\wasm\KCTZoomCore(\KCTApp\wasm\KCTWasmLoader::core($path));
     } catch (\KCTApp\wasm\KCTRuntimeException $e) {
         // An older ABI (4 since the token and start-link answers changed): today's facade
-        // cannot drive it.
-        fwrite(STDERR, "the $name build cannot be loaded through today's facade ({$e->getMessage()}): pick a later base\n");
-        exit(1);
+        // cannot drive it, but the figures in wasmi alone above still compare the two.
+        fwrite(STDERR, "through PHP: not compared, the $name build cannot be loaded through today's facade ({$e->getMessage()}); the figures above stand, and a later base compares through PHP too\n");
+        exit(0);
     }
 }
 $steps = null;
