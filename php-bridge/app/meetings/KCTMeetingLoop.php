@@ -174,7 +174,6 @@ final class KCTMeetingLoop
         self::run((int) $appointmentId, null);
     }
 
-    /** @return string|null the doctor's Zoom host, or null when the doctor has no usable connection */
     /**
      * The doctor's Zoom host, and their stored token for the step to build its call with
      * (null each when the doctor has no usable Zoom connection).
