@@ -147,4 +147,39 @@ final class ConcurrencyTest extends KCTHttpTestCase
         $this->assertSame('ok', $stored['state']);
         $this->assertSame($token, $stored['token'], 'the token is as it was');
     }
+
+    /**
+     * Found moving token renewal into the core: when Zoom refused the refresh token and the
+     * store held another set by then (the doctor connected again meanwhile) that was due too,
+     * the bridge disconnected the doctor. The core says refresh the stored set, and it is.
+     */
+    public function testARefusedRefreshCarriesOnWithTheNewerStoredSetEvenWhenItIsDue(): void
+    {
+        [$doctor, $old] = $this->doctorWithADueToken();
+        // Rotate once: the old refresh token dies at Zoom, a newer set is stored.
+        $this->assertIsArray(KCTConnect::testConnection($doctor));
+        $newer = KCTTokenStore::get($doctor, true)['token'];
+        $this->assertNotSame($old['refresh_token'], $newer['refresh_token']);
+        $newer['expires_at'] = time() - 10;
+        KCTTokenStore::put($doctor, $old);
+        $before = self::zoomStats()['calls']['oauth.token'];
+        // While the dead token goes to Zoom, the newer set (due too) lands in the store.
+        $swap = static function ($pre, $args, $url) use ($doctor, $old, $newer) {
+            if (strpos($url, '/oauth/token') !== false && strpos((string) ($args['body'] ?? ''), rawurlencode($old['refresh_token'])) !== false) {
+                \KCTApp\storage\KCTEncrypted::setSideUserMeta($doctor, \KCTApp\storage\KCTSite::userKey(KCTTokenStore::META), $newer);
+            }
+            return $pre;
+        };
+        add_filter('pre_http_request', $swap, 10, 3);
+        try {
+            $r = KCTConnect::testConnection($doctor);
+        } finally {
+            remove_filter('pre_http_request', $swap, 10);
+        }
+        $this->assertIsArray($r, is_wp_error($r) ? $r->get_error_code() : '');
+        $this->assertSame($before + 2, self::zoomStats()['calls']['oauth.token'], 'the dead token refused, then the newer one refreshed');
+        $stored = KCTTokenStore::get($doctor, true);
+        $this->assertSame('connected', KCTTokenStore::connection($doctor));
+        $this->assertNotContains($stored['token']['refresh_token'], [$old['refresh_token'], $newer['refresh_token']], 'rotated from the newer set');
+    }
 }
