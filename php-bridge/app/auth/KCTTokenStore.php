@@ -23,16 +23,20 @@ final class KCTTokenStore
     /** @return array{state: string, token: ?array} state: none | ok | undecryptable */
     public static function get(int $doctorId, bool $fresh = false): array
     {
-        $token = KCTEncrypted::sideUserMeta($doctorId, KCTSite::userKey(self::META));
-        if ($token === null) {
-            return ['state' => 'none', 'token' => null];
-        }
-        if ($token === false) {
+        $read = self::read($doctorId);
+        if ($read['state'] === 'undecryptable') {
             // Fail closed: a token we cannot read means "connect again", never a crash.
             self::change($doctorId, 'undecryptable', 'undecryptable');
-            return ['state' => 'undecryptable', 'token' => null];
         }
-        return ['state' => 'ok', 'token' => $token];
+        return $read;
+    }
+
+    /** @return array{state: string, token: ?array} what is stored, as get() says it, nothing recorded */
+    private static function read(int $doctorId): array
+    {
+        $token = KCTEncrypted::sideUserMeta($doctorId, KCTSite::userKey(self::META));
+        $state = $token === null ? 'none' : ($token === false ? 'undecryptable' : 'ok');
+        return ['state' => $state, 'token' => is_array($token) ? $token : null];
     }
 
     public static function put(int $doctorId, array $token, ?string $zoomUserId = null): void
@@ -67,10 +71,7 @@ final class KCTTokenStore
     {
         $key = KCTSite::userKey(self::STATE);
         $before = (string) get_user_meta($doctorId, $key, true);
-        if ($stored === null) {
-            $token = KCTEncrypted::sideUserMeta($doctorId, KCTSite::userKey(self::META));
-            $stored = $token === null ? 'none' : ($token === false ? 'undecryptable' : 'ok');
-        }
+        $stored = $stored ?? self::read($doctorId)['state'];
         $next = KCTCoreAccess::run(static function ($core) use ($before, $event, $stored) {
             return $core->connectionChange(['event' => $event, 'stored' => $stored] + ($before !== '' ? ['before' => $before] : []));
         });
