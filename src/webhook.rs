@@ -15,15 +15,44 @@ use subtle::ConstantTimeEq;
 
 pub const TOLERANCE: i64 = 300;
 
+/// How long the secret token a rotation replaced still verifies (seconds): Zoom's deliveries
+/// signed before the clinic saved the new one, and its retries of them, still land; an old
+/// secret does not stay valid for ever.
+pub const PREVIOUS_SECRET_GRACE: i64 = 86_400;
+
 #[derive(Debug, FromJson)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     pub headers: BTreeMap<String, String>,
     /// The raw request body, exactly as received.
     pub body: String,
-    /// The current secret token first, then the previous one during a rotation.
+    /// The current secret token first (empty when none is stored), then the one it
+    /// replaced, if any.
     pub secrets: Vec<Secret>,
+    /// When the current secret replaced the previous one (Unix seconds). The previous one
+    /// verifies for [`PREVIOUS_SECRET_GRACE`] after; without this time it does not verify.
+    pub rotated_at: Option<i64>,
     pub now: i64,
+}
+
+impl WebhookInput {
+    /// The secrets that verify now, in order: the current one, then the previous one while
+    /// its grace lasts; empty ones left out.
+    fn usable(&self) -> Vec<&Secret> {
+        let previous_counts = self
+            .rotated_at
+            .is_some_and(|at| self.now < at.saturating_add(PREVIOUS_SECRET_GRACE));
+        let upto = if previous_counts {
+            self.secrets.len()
+        } else {
+            1
+        };
+        self.secrets
+            .iter()
+            .take(upto)
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
 }
 
 #[derive(Debug, PartialEq, Serialize)]
@@ -137,10 +166,10 @@ fn mac(secret: &Secret, msg: &[u8]) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
-/// Returns the index of the secret that signed the request.
+/// Returns the index, among [`WebhookInput::usable`], of the secret that signed the request.
 pub fn verify(input: &WebhookInput) -> Result<usize> {
     let unsigned = |m: &str| CoreError::new("webhook_signature_invalid", m.to_string());
-    let secrets: Vec<&Secret> = input.secrets.iter().filter(|s| !s.is_empty()).collect();
+    let secrets = input.usable();
     if secrets.is_empty() {
         return Err(CoreError::field(
             "webhook_secret_missing",
@@ -279,11 +308,9 @@ fn read_delivery(body: &str) -> Result<Delivery> {
 
 fn action(input: &WebhookInput, which: usize, d: Result<Delivery>) -> Result<WebhookAction> {
     let secret = input
-        .secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .nth(which)
-        .cloned()
+        .usable()
+        .get(which)
+        .map(|s| (*s).clone())
         .unwrap_or_default();
     let bad = |m: &str| CoreError::new("webhook_payload_invalid", m.to_string());
     let d = d?;
@@ -391,6 +418,8 @@ mod tests {
             headers,
             body: body.into(),
             secrets: vec![Secret::new("current-secret"), Secret::new("old-secret")],
+            // The rotation was a minute before the deliveries these tests sign.
+            rotated_at: Some(now - 60),
             now,
         }
     }
@@ -405,6 +434,45 @@ mod tests {
         assert!(
             matches!(handled.action, WebhookAction::MeetingStarted { meeting_id, .. } if meeting_id.as_str() == "85746065")
         );
+    }
+
+    /// Decided in PHP before (`time() + DAY_IN_SECONDS` stored at the rotation): the rule
+    /// for how long a replaced secret verifies is the core's.
+    #[test]
+    fn the_previous_secret_verifies_for_a_day_after_the_rotation_and_not_after() {
+        let body = json!({"event":"meeting.ended","payload":{"object":{"id":"1"}}}).to_string();
+        let old = sign(&Secret::new("old-secret"), "500000", &body);
+        let current = sign(&Secret::new("current-secret"), "500000", &body);
+        let at = |rotated_at: Option<i64>, sig: &str| {
+            let mut i = input(&body, "500000", sig, 500_000);
+            i.rotated_at = rotated_at;
+            verify(&i).map_err(|e| e.code)
+        };
+        let day = PREVIOUS_SECRET_GRACE;
+        assert_eq!(at(Some(500_000 - day + 1), &old), Ok(1));
+        assert_eq!(
+            at(Some(500_000 - day), &old).unwrap_err(),
+            "webhook_signature_invalid"
+        );
+        // No rotation time: the previous secret does not verify at all.
+        assert_eq!(at(None, &old).unwrap_err(), "webhook_signature_invalid");
+        // The current one verifies whatever the rotation's time.
+        assert_eq!(at(Some(500_000 - day), &current), Ok(0));
+        assert_eq!(at(None, &current), Ok(0));
+    }
+
+    /// A current secret that cannot be read (stored under a key since lost) comes as empty:
+    /// the previous one must not take its place once its day is over.
+    #[test]
+    fn an_unreadable_current_secret_does_not_make_the_previous_one_current() {
+        let body = json!({"event":"meeting.ended","payload":{"object":{"id":"1"}}}).to_string();
+        let old = sign(&Secret::new("old-secret"), "500000", &body);
+        let mut i = input(&body, "500000", &old, 500_000);
+        i.secrets[0] = Secret::new("");
+        i.rotated_at = Some(500_000 - PREVIOUS_SECRET_GRACE);
+        assert_eq!(verify(&i).unwrap_err().code, "webhook_secret_missing");
+        i.rotated_at = Some(500_000 - 60);
+        assert_eq!(verify(&i).unwrap(), 0);
     }
 
     /// Found by the abuse review: an exact replay inside the window was applied again.

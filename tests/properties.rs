@@ -150,6 +150,7 @@ proptest! {
             headers: BTreeMap::from([("x-zm-signature".to_string(), sig), ("x-zm-request-timestamp".to_string(), ts)]),
             body,
             secrets: vec![Secret::new(secret.clone())],
+            rotated_at: None,
             now,
         };
         prop_assert_eq!(verify(&input(body.clone(), ts.clone(), sig.clone())).unwrap(), 0);

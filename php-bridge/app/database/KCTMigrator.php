@@ -8,6 +8,7 @@ use KCTApp\database\migrations\KCTMigration0003WebhookDeliveries;
 use KCTApp\database\migrations\KCTMigration0004StatusScreen;
 use KCTApp\database\migrations\KCTMigration0005Visits;
 use KCTApp\database\migrations\KCTMigration0006AutoloadSettings;
+use KCTApp\database\migrations\KCTMigration0007WebhookRotationDate;
 
 /**
  * Versioned migrations: each one runs once, in order, recorded in an option. Safe to run on
@@ -27,6 +28,7 @@ final class KCTMigrator
             4 => KCTMigration0004StatusScreen::class,
             5 => KCTMigration0005Visits::class,
             6 => KCTMigration0006AutoloadSettings::class,
+            7 => KCTMigration0007WebhookRotationDate::class,
         ];
     }
 

@@ -15,8 +15,6 @@ final class KCTSettings
 {
     public const OPTION = 'kiviCare_zoom_telemed_setting';
     public const S2S_FLAG = 'zoom_telemed_server_to_server_oauth_status';
-    /** How long the previous webhook secret still verifies after a rotation. */
-    public const PREVIOUS_SECRET_GRACE = DAY_IN_SECONDS;
 
     public static function defaults(): array
     {
@@ -30,7 +28,9 @@ final class KCTSettings
             'redirect_url' => '',
             'webhook_secret' => '',
             'webhook_secret_previous' => '',
-            'webhook_secret_previous_until' => 0,
+            // When the current webhook secret replaced the previous one (the core decides
+            // how long the previous one still verifies).
+            'webhook_secret_rotated_at' => 0,
             'policy' => [],
             // Check patients in and out from Zoom's events (issue 16); on unless turned off.
             'check_in_from_zoom' => true,
@@ -77,19 +77,24 @@ final class KCTSettings
         ];
     }
 
-    /** A stored secret in plain text, or null when absent or undecryptable. */
-    /** @return string[] the webhook secrets that verify now: the current one, and the previous one for a day */
+    /**
+     * What `webhook.handle` needs to verify a delivery: the current secret ('' when none is
+     * stored or it cannot be read) and the one it replaced, with when it was replaced.
+     *
+     * @return array{secrets: string[], rotated_at: int|null}
+     */
     public static function webhookSecrets(): array
     {
-        $secrets = [self::secret('webhook_secret')];
-        if ((int) (self::raw()['webhook_secret_previous_until'] ?? 0) > time()) {
-            $secrets[] = self::secret('webhook_secret_previous');
+        $raw = self::raw();
+        $secrets = [(string) self::secret('webhook_secret')];
+        $rotatedAt = (int) $raw['webhook_secret_rotated_at'];
+        if ($raw['webhook_secret_previous'] !== '' && $rotatedAt > 0) {
+            $secrets[] = (string) self::secret('webhook_secret_previous');
         }
-        return array_values(array_filter($secrets, static function ($s) {
-            return $s !== null && $s !== '';
-        }));
+        return ['secrets' => $secrets, 'rotated_at' => count($secrets) > 1 ? $rotatedAt : null];
     }
 
+    /** A stored secret in plain text, or null when absent or undecryptable. */
     public static function secret(string $key): ?string
     {
         $v = self::raw()[$key] ?? '';
@@ -159,11 +164,11 @@ final class KCTSettings
             KCTVault::acceptCurrentKey();
         }
         if ($next['webhook_secret'] !== '') {
-            // Keep the previous secret so Zoom's in-flight deliveries still verify.
+            // Keep the previous secret so Zoom's in-flight deliveries still verify (for as
+            // long as the core says, counted from now).
             if ($current['webhook_secret'] !== '') {
                 $stored['webhook_secret_previous'] = $current['webhook_secret'];
-                // Long enough for deliveries Zoom signed before the rotation; not for ever.
-                $stored['webhook_secret_previous_until'] = time() + self::PREVIOUS_SECRET_GRACE;
+                $stored['webhook_secret_rotated_at'] = time();
             }
             $stored['webhook_secret'] = KCTEncrypted::sealText($next['webhook_secret']);
         }

@@ -46,7 +46,7 @@ final class WebhookAbuseTest extends KCTHttpTestCase
         $this->assertTrue(KCTSettings::save(['webhook_secret' => self::SECRET]));
         $this->assertTrue(KCTSettings::save(['webhook_secret' => self::ROTATED]));
         $stored = get_option(KCTSettings::OPTION);
-        $stored['webhook_secret_previous_until'] = time() - 1; // the rotation was over a day ago
+        $stored['webhook_secret_rotated_at'] = time() - DAY_IN_SECONDS; // the rotation was a day ago
         update_option(KCTSettings::OPTION, $stored, false);
         $doctor = $this->makeUser('kiviCare_doctor');
         $this->connectDoctor($doctor);

@@ -106,16 +106,57 @@ final class WebhookTest extends KCTHttpTestCase
         $row = $this->liveMeeting(770004);
         try {
             $object = ['object' => ['id' => (int) $row['zoom_id']]];
+            $before = time();
             $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecretNew01234']));
-            $this->assertSame(200, self::deliver('kctWebhookSecret0123456', 'meeting.started', $object)['status'], 'still valid after the rotation');
             $stored = get_option(KCTSettings::OPTION);
-            $stored['webhook_secret_previous_until'] = time() - 1;
+            $this->assertGreaterThanOrEqual($before, $stored['webhook_secret_rotated_at'], 'the rotation is dated, and only dated');
+            $this->assertArrayNotHasKey('webhook_secret_previous_until', $stored);
+            $this->assertSame(200, self::deliver('kctWebhookSecret0123456', 'meeting.started', $object)['status'], 'still valid after the rotation');
+            $stored['webhook_secret_rotated_at'] = time() - DAY_IN_SECONDS + 120;
+            update_option(KCTSettings::OPTION, $stored, false);
+            $this->assertSame(200, self::deliver('kctWebhookSecret0123456', 'meeting.started', $object)['status'], 'valid until the day is over');
+            $stored['webhook_secret_rotated_at'] = time() - DAY_IN_SECONDS;
             update_option(KCTSettings::OPTION, $stored, false);
             $this->assertSame(401, self::deliver('kctWebhookSecret0123456', 'meeting.ended', $object)['status'], 'a day later it is refused');
             $this->assertSame('started', KCTMappingRepository::find(770004)['meeting_state']);
             $this->assertSame(200, self::deliver('kctWebhookSecretNew01234', 'meeting.ended', $object)['status']);
         } finally {
             KCTMappingRepository::delete(770004);
+        }
+    }
+
+    /**
+     * Settings saved by an earlier version hold when the previous secret stops verifying;
+     * migration 7 turns that into when the rotation happened, so a rotation in progress
+     * keeps its day and one that is over stays over.
+     */
+    public function testARotationSavedByAnEarlierVersionKeepsItsDay(): void
+    {
+        $row = $this->liveMeeting(770006);
+        $oldFormat = static function (int $until): void {
+            $stored = get_option(KCTSettings::OPTION);
+            unset($stored['webhook_secret_rotated_at']);
+            $stored['webhook_secret_previous_until'] = $until;
+            update_option(KCTSettings::OPTION, $stored);
+            (new \KCTApp\database\migrations\KCTMigration0007WebhookRotationDate())->up();
+        };
+        try {
+            $object = ['object' => ['id' => (int) $row['zoom_id']]];
+            $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecretNew01234']));
+            $until = time() + HOUR_IN_SECONDS;
+            $oldFormat($until);
+            $stored = get_option(KCTSettings::OPTION);
+            $this->assertSame($until - DAY_IN_SECONDS, $stored['webhook_secret_rotated_at']);
+            $this->assertArrayNotHasKey('webhook_secret_previous_until', $stored);
+            (new \KCTApp\database\migrations\KCTMigration0007WebhookRotationDate())->up();
+            $this->assertSame($stored, get_option(KCTSettings::OPTION), 'a second run changes nothing');
+            $this->assertSame(200, self::deliver('kctWebhookSecret0123456', 'meeting.started', $object)['status'], 'the hour left still counts');
+
+            $oldFormat(time() - 1);
+            $this->assertSame(401, self::deliver('kctWebhookSecret0123456', 'meeting.ended', $object)['status'], 'an ended rotation stays ended');
+            $this->assertSame(200, self::deliver('kctWebhookSecretNew01234', 'meeting.ended', $object)['status']);
+        } finally {
+            KCTMappingRepository::delete(770006);
         }
     }
 

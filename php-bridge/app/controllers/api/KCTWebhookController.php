@@ -34,12 +34,13 @@ final class KCTWebhookController
             // WordPress normalises names to lower_snake; Zoom's are x-zm-*.
             $headers[str_replace('_', '-', $name)] = is_array($values) ? (string) reset($values) : (string) $values;
         }
-        $secrets = KCTSettings::webhookSecrets() ?: [''];
+        $secrets = KCTSettings::webhookSecrets();
         $action = KCTCoreAccess::run(static function ($core) use ($headers, $request, $secrets) {
             return $core->webhookHandle([
                 'headers' => (object) $headers,
                 'body' => $request->get_body(),
-                'secrets' => $secrets,
+                'secrets' => $secrets['secrets'],
+                'rotated_at' => $secrets['rotated_at'],
                 'now' => time(),
             ]);
         });
