@@ -87,12 +87,14 @@ final class KCTVisits
     /**
      * A verified webhook action about a meeting (meeting_started, meeting_ended,
      * participant): the visit of the appointment that meeting belongs to.
+     *
+     * @return bool false when it could not be applied (Zoom should deliver it again)
      */
-    public static function apply(array $action): void
+    public static function apply(array $action): bool
     {
         $row = KCTMappingRepository::findByZoomId((string) $action['meeting_id']);
         if ($row === null || empty($row['appointment_id'])) {
-            return; // not one of ours: another account's meeting, or long gone
+            return true; // not one of ours: another account's meeting, or long gone
         }
         $appointmentId = (int) $row['appointment_id'];
         for ($try = 0; $try < 5; $try++) {
@@ -101,7 +103,7 @@ final class KCTVisits
                 return $core->visitApply(self::input($appointmentId, $row, $visit, $action));
             });
             if (is_wp_error($step)) {
-                return;
+                return false;
             }
             if ($step['write'] !== null && !self::write($step['write'], (int) ($visit['version'] ?? 0))) {
                 continue; // another delivery wrote first: read again, ask again
@@ -109,8 +111,9 @@ final class KCTVisits
             foreach ($step['effects'] as $effect) {
                 self::perform($appointmentId, $row, $step['write'] ?? $visit, $effect);
             }
-            return;
+            return true;
         }
+        return false;
     }
 
     private static function input(int $appointmentId, array $row, ?array $visit, array $action): array

@@ -174,6 +174,52 @@ final class WebhookTest extends KCTHttpTestCase
         $this->assertStringNotContainsString('.wasm', $text);
     }
 
+    /**
+     * Found by review: a delivery was recorded, then not applied (the row's write failed, or
+     * the core did), and still answered 200, so Zoom never sent it again and a byte-identical
+     * retry was acknowledged as a replay. Now it answers 503 and is forgotten, and the same
+     * delivery applies when it comes again.
+     */
+    public function testADeliveryThatCouldNotBeAppliedAnswers503AndAppliesWhenSentAgain(): void
+    {
+        $row = $this->liveMeeting(770007);
+        $table = KCTMappingRepository::table();
+        // Every write of the mapping row finds nothing to update, as if others kept winning.
+        $lose = static function ($q) use ($table) {
+            return strpos($q, "UPDATE $table ") === 0 ? preg_replace('/ WHERE /', ' WHERE 1 = 0 AND ', $q, 1) : $q;
+        };
+        $body = (string) wp_json_encode(['event' => 'meeting.started', 'event_ts' => time() * 1000,
+            'payload' => ['object' => ['id' => (int) $row['zoom_id']]]]);
+        $ts = (string) time();
+        $send = static function () use ($body, $ts) {
+            $request = new \WP_REST_Request('POST', '/kivicare/v1/settings/zoom-telemed/webhook');
+            $request->set_header('content-type', 'application/json');
+            $request->set_header('x-zm-request-timestamp', $ts);
+            $request->set_header('x-zm-signature', 'v0=' . hash_hmac('sha256', "v0:$ts:$body", 'kctWebhookSecret0123456'));
+            $request->set_body($body);
+            return \KCTApp\controllers\api\KCTWebhookController::handle($request);
+        };
+        try {
+            add_filter('query', $lose);
+            try {
+                $failed = $send();
+            } finally {
+                remove_filter('query', $lose);
+            }
+            $this->assertSame(503, $failed->get_status());
+            $this->assertSame('kct_webhook_unavailable', $failed->get_data()['data']['code']);
+            $this->assertNotSame('started', KCTMappingRepository::find(770007)['meeting_state'], 'nothing applied');
+
+            $again = $send();
+            $this->assertSame(200, $again->get_status());
+            $this->assertArrayNotHasKey('replay', $again->get_data()['data'], 'not taken for a replay');
+            $this->assertSame('started', KCTMappingRepository::find(770007)['meeting_state']);
+            $this->assertTrue($send()->get_data()['data']['replay'], 'once applied, the same delivery is a replay');
+        } finally {
+            KCTMappingRepository::delete(770007);
+        }
+    }
+
     /** KiviCare's base class answers anonymous admin-ajax kc_zoom_webhook; ours refuses. */
     public function testTheInheritedAjaxWebhookIsRefused(): void
     {

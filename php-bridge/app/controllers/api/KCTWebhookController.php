@@ -58,27 +58,36 @@ final class KCTWebhookController
             // An exact replay of a delivery already applied: acknowledged, nothing changes.
             return self::answer(true, 'already received', ['action' => $action['action'], 'replay' => true], 200);
         }
+        $applied = true;
         switch ($action['action']) {
             case 'url_validation':
                 // Zoom expects exactly this body.
                 return new \WP_REST_Response(['plainToken' => $action['plainToken'], 'encryptedToken' => $action['encryptedToken']], 200);
             case 'meeting_started':
             case 'meeting_ended':
-                self::applyToMapping($action);
-                \KCTApp\visits\KCTVisits::apply($action);
+                // Both, even when the first fails: each is safe to apply again.
+                $applied = self::applyToMapping($action);
+                $applied = \KCTApp\visits\KCTVisits::apply($action) && $applied;
                 break;
             case 'meeting_deleted':
             case 'meeting_updated':
-                self::applyToMapping($action);
+                $applied = self::applyToMapping($action);
                 break;
             case 'participant':
-                \KCTApp\visits\KCTVisits::apply($action);
+                $applied = \KCTApp\visits\KCTVisits::apply($action);
                 break;
             case 'deauthorize':
                 foreach (KCTTokenStore::doctorsForZoomUser($action['zoom_user_id']) as $doctor) {
                     KCTTokenStore::change($doctor, 'deauthorized');
                 }
                 break;
+        }
+        if (!$applied) {
+            // Not applied (the core or the database failed us, or other writers kept
+            // winning): forget the delivery and answer 5xx, so Zoom's retry is applied
+            // instead of being acknowledged as a replay of something that never happened.
+            self::forgetDelivery($action);
+            return self::answer(false, __('The webhook could not be processed now; please retry.', 'kivicare-telemed-zoom'), ['code' => 'kct_webhook_unavailable'], 503);
         }
         /**
          * Fires after a verified Zoom webhook was applied.
@@ -116,6 +125,12 @@ final class KCTWebhookController
         return (int) $inserted === 1;
     }
 
+    private static function forgetDelivery(array $action): void
+    {
+        global $wpdb;
+        $wpdb->delete(KCTMigration0003WebhookDeliveries::table(), ['delivery' => (string) $action['delivery']], ['%s']);
+    }
+
     /** The latest deliveries, newest first (the status screen). */
     public static function recent(int $limit = 20): array
     {
@@ -127,26 +142,28 @@ final class KCTWebhookController
         ), ARRAY_A);
     }
 
-    private static function applyToMapping(array $action): void
+    /** @return bool false when the event could not be applied (Zoom should deliver it again) */
+    private static function applyToMapping(array $action): bool
     {
         // Compare-and-swap like every row write: a lost write re-reads and applies again.
         for ($try = 0; $try < 5; $try++) {
             $row = KCTMappingRepository::findByZoomId((string) $action['meeting_id']);
             if ($row === null) {
-                return;
+                return true; // not one of ours: nothing to apply
             }
             $next = KCTCoreAccess::run(static function ($core) use ($row, $action) {
                 return $core->mappingApplyEvent(['row' => $row, 'event' => $action, 'now' => time()]);
             });
             if (is_wp_error($next)) {
-                return;
+                return false;
             }
             if (KCTMappingRepository::compareAndSwap($next, $row['version'])) {
                 // Let the core see what the event left: a meeting deleted in Zoom while the
                 // appointment is still booked is made again, with its links.
                 \KCTApp\meetings\KCTMeetingLoop::run((int) $row['appointment_id'], null);
-                return;
+                return true;
             }
         }
+        return false;
     }
 }
