@@ -177,10 +177,8 @@ final class KCTConnect
             return KCTZoomAuth::outcomeError($out);
         }
         KCTTokenStore::put($doctor, $out['result']);
-        $me = self::testConnection($doctor);
-        if (!is_wp_error($me)) {
-            update_user_meta($doctor, KCTSite::userKey(KCTTokenStore::ZOOM_USER), (string) $me['id']);
-        }
+        // If Zoom cannot say now, the daily job (or a deauthorization) asks again.
+        self::learnZoomUser($doctor);
         /**
          * Fires when a doctor has connected their Zoom account.
          *
@@ -189,6 +187,46 @@ final class KCTConnect
          */
         do_action('kct_zoom_doctor_connected', $doctor);
         return $doctor;
+    }
+
+    /**
+     * Records which Zoom user a doctor connected as: a deauthorization names only that user,
+     * and a visit tells the doctor from the patient by it.
+     *
+     * @return bool whether it is known now
+     */
+    public static function learnZoomUser(int $doctorId): bool
+    {
+        $me = self::testConnection($doctorId);
+        if (is_wp_error($me) || (string) ($me['id'] ?? '') === '') {
+            return false;
+        }
+        update_user_meta($doctorId, KCTSite::userKey(KCTTokenStore::ZOOM_USER), (string) $me['id']);
+        return true;
+    }
+
+    /**
+     * Asks Zoom who each doctor connected by OAuth is, where that was not learned when they
+     * connected (Zoom failed the question then). Daily, and before a deauthorization that
+     * names no doctor: a doctor whose grant Zoom ended has the token refused on the way, and
+     * the core has it forgotten.
+     *
+     * @return int[] the doctors whose Zoom user is known now
+     */
+    public static function learnMissingZoomUsers(): array
+    {
+        $learned = [];
+        foreach (get_users(['meta_key' => KCTSite::userKey(KCTTokenStore::META), 'fields' => 'ID']) as $id) {
+            $doctor = (int) $id;
+            $known = (string) get_user_meta($doctor, KCTSite::userKey(KCTTokenStore::ZOOM_USER), true) !== '';
+            if ($known || KCTTokenStore::get($doctor, true)['state'] !== 'ok') {
+                continue;
+            }
+            if (self::learnZoomUser($doctor)) {
+                $learned[] = $doctor;
+            }
+        }
+        return $learned;
     }
 
     public static function isDoctor(int $userId): bool

@@ -31,6 +31,7 @@ final class KCTAppointmentHooks
         // Retries queued by 4.0.0 carried (intent, facts): resume the row's own work instead.
         add_action('kct_zoom_retry', [self::class, 'legacyRetry'], 10, 2);
         add_action('kct_zoom_daily', [KCTConnect::class, 'purgeBurnt']);
+        add_action('kct_zoom_daily', [KCTConnect::class, 'learnMissingZoomUsers']);
         add_action('kct_zoom_daily', [\KCTApp\auth\KCTTokenStore::class, 'checkAll']);
         add_action('kct_zoom_daily', [\KCTApp\meetings\KCTReconcile::class, 'run'], 20);
         add_action('kct_zoom_daily', static function () {

@@ -1,5 +1,6 @@
 <?php
 use KCTApp\auth\KCTTokenStore;
+use KCTApp\connection\KCTConnect;
 use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
 use KCTApp\telemed\KCTAppointmentFacts;
@@ -218,6 +219,56 @@ final class WebhookTest extends KCTHttpTestCase
         } finally {
             KCTMappingRepository::delete(770007);
         }
+    }
+
+    /**
+     * Found by review: when Zoom failed the "who are you" call right after a doctor
+     * connected, their Zoom user was never recorded, so Zoom's deauthorization (which names
+     * only the Zoom user) reached no one and the tokens stayed. The daily job asks again.
+     */
+    public function testTheDailyJobLearnsTheZoomUserZoomCouldNotNameAtConnect(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $key = \KCTApp\storage\KCTSite::userKey(KCTTokenStore::ZOOM_USER);
+        self::zoom('fault', ['kind' => 'server_error', 'count' => 5, 'path_prefix' => '/v2/users/me']);
+        $this->connectDoctor($doctor);
+        self::zoom('clear-faults');
+        $this->assertSame('', get_user_meta($doctor, $key, true), 'Zoom did not say at connect');
+        $this->assertSame('ok', KCTTokenStore::get($doctor, true)['state'], 'connected all the same');
+
+        do_action('kct_zoom_daily');
+        $zoomUser = (string) get_user_meta($doctor, $key, true);
+        $this->assertNotSame('', $zoomUser);
+        $this->assertSame((string) KCTConnect::testConnection($doctor)['id'], $zoomUser);
+        $this->assertSame([], KCTConnect::learnMissingZoomUsers(), 'nothing left to ask');
+    }
+
+    /** The same doctor, deauthorized before the daily job ran: the webhook asks, and the tokens go. */
+    public function testADeauthorizationReachesADoctorWhoseZoomUserWasNotLearned(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecret0123456']));
+        $doctor = $this->makeUser('kiviCare_doctor');
+        self::zoom('fault', ['kind' => 'server_error', 'count' => 5, 'path_prefix' => '/v2/users/me']);
+        $this->connectDoctor($doctor);
+        self::zoom('clear-faults');
+        $zoomUser = (string) KCTConnect::testConnection($doctor)['id'];
+        $this->assertSame([], KCTTokenStore::doctorsForZoomUser($zoomUser));
+        // Zoom ends the grant (every token of that user for this app), then tells us.
+        $token = KCTTokenStore::get($doctor, true)['token'];
+        $revoked = wp_remote_post(getenv('KCT_ZOOM_URL') . '/oauth/revoke?token=' . rawurlencode($token['refresh_token']), [
+            'headers' => ['Authorization' => 'Basic ' . base64_encode(self::$clientId . ':' . self::$clientSecret)],
+        ]);
+        $this->assertSame(200, wp_remote_retrieve_response_code($revoked));
+        $d = self::deliver('kctWebhookSecret0123456', 'app_deauthorized', ['account_id' => 'fzAccountOAuth', 'user_id' => $zoomUser,
+            'client_id' => self::$clientId, 'deauthorization_time' => gmdate('c')]);
+        $this->assertSame(200, $d['status'], $d['body']);
+        wp_cache_delete($doctor, 'user_meta');
+        $this->assertSame('none', KCTTokenStore::get($doctor, true)['state'], 'the tokens are gone');
+        $this->assertContains(KCTTokenStore::connection($doctor), KCTTokenStore::BROKEN, 'and the doctor must connect again');
     }
 
     /** KiviCare's base class answers anonymous admin-ajax kc_zoom_webhook; ours refuses. */

@@ -77,7 +77,13 @@ final class KCTWebhookController
                 $applied = \KCTApp\visits\KCTVisits::apply($action);
                 break;
             case 'deauthorize':
-                foreach (KCTTokenStore::doctorsForZoomUser($action['zoom_user_id']) as $doctor) {
+                $doctors = KCTTokenStore::doctorsForZoomUser($action['zoom_user_id']);
+                if ($doctors === []) {
+                    // Perhaps a doctor whose Zoom user was never learned: ask now.
+                    \KCTApp\connection\KCTConnect::learnMissingZoomUsers();
+                    $doctors = KCTTokenStore::doctorsForZoomUser($action['zoom_user_id']);
+                }
+                foreach ($doctors as $doctor) {
                     KCTTokenStore::change($doctor, 'deauthorized');
                 }
                 break;
