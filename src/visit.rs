@@ -57,7 +57,9 @@ pub struct Visit {
     /// Seconds both were in the meeting, once it ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub together_seconds: Option<i64>,
-    /// `checked_in`, `checked_out` or `no_show`.
+    /// `checked_in`, `checked_out` or `no_show`; `checkin_refused` or `checkout_refused` when
+    /// KiviCare did not take the status change the visit asked for (someone sets it by hand).
+    /// Sixteen characters at most: the host's column.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
     /// Bumped by every change: the host writes with a compare-and-swap on it.
@@ -68,12 +70,16 @@ pub struct Visit {
 /// A meeting or participant event, as `webhook.handle` answered it.
 #[derive(Debug, Clone, FromJson)]
 pub struct VisitEvent {
-    /// meeting_started | meeting_ended | participant
+    /// meeting_started | meeting_ended | participant (Zoom's, as `webhook.handle` answered),
+    /// or status_refused: the host's report that KiviCare did not take the check-in or
+    /// check-out ([`VisitEffect::CheckIn`], [`VisitEffect::CheckOut`]) a step asked for.
     pub action: String,
     pub meeting_id: MeetingId,
     pub change: Option<ParticipantChange>,
     pub participant: Option<Participant>,
     pub at: Option<i64>,
+    /// status_refused: the status KiviCare refused (4 checked in, 3 checked out).
+    pub status: Option<u16>,
 }
 
 #[derive(Debug, FromJson)]
@@ -103,9 +109,10 @@ pub struct VisitInput {
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum VisitEffect {
     /// Set the appointment to checked in (status 4) through KiviCare's own status update, so
-    /// its hooks and mails run.
+    /// its hooks and mails run. If KiviCare refuses, apply a `status_refused` event (status
+    /// 4) to the record just written.
     CheckIn,
-    /// Set it to checked out (status 3) the same way.
+    /// Set it to checked out (status 3) the same way (refused: `status_refused`, status 3).
     CheckOut,
     /// Tell the doctor their patient is waiting (a notice with the Start button on their
     /// screens; a mail if they asked for one). Once per wait.
@@ -186,6 +193,21 @@ pub fn apply(input: &VisitInput) -> Result<VisitStep> {
             v.started_at = Some(v.started_at.map_or(at, |s| s.min(at)));
         }
         ("meeting_ended", _, _) => ended(input, &mut v, at, &mut effects),
+        // The visit said checked in (or out) and KiviCare did not take it: say so, rather than
+        // claim a status KiviCare does not have (and check out no one KiviCare has not
+        // checked in).
+        ("status_refused", _, _) => {
+            let refused = match ev.status {
+                Some(CHECKED_IN) => Some(("checked_in", "checkin_refused")),
+                Some(CHECKED_OUT) => Some(("checked_out", "checkout_refused")),
+                _ => None,
+            };
+            if let Some((claimed, instead)) = refused {
+                if v.outcome.as_deref() == Some(claimed) {
+                    v.outcome = Some(instead.into());
+                }
+            }
+        }
         ("participant", Some(change), Some(p)) => match who(input, p) {
             Who::Doctor => presence(
                 change,
@@ -408,8 +430,38 @@ mod tests {
         apply(&read::<VisitInput>(input).unwrap()).unwrap()
     }
 
+    fn ended_event(at: i64) -> serde_json::Value {
+        json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": at})
+    }
+
     fn joined(who: serde_json::Value, change: &str, at: i64) -> serde_json::Value {
         json!({"action": "participant", "meeting_id": "85000000001", "change": change, "participant": who, "at": at})
+    }
+
+    /// Found by review: when KiviCare refused the check-in, the visit still said checked in
+    /// (and the status screen with it) while KiviCare's appointment stayed booked.
+    #[test]
+    fn a_status_kivicare_refused_is_recorded_as_refused_and_nothing_is_checked_out() {
+        let patient = json!({"email": "pat@example.org"});
+        let doctor = json!({"zoom_user_id": "HOSTuser1"});
+        let s = step(None, BOOKED, joined(doctor, "joined", 1_000));
+        let s = step(s.write, BOOKED, joined(patient, "joined", 1_010));
+        assert_eq!(s.effects, vec![VisitEffect::CheckIn]);
+        let refused = |status: u16| json!({"action": "status_refused", "meeting_id": "85000000001", "status": status});
+        // A refusal of the other status changes nothing.
+        assert!(step(s.write.clone(), BOOKED, refused(CHECKED_OUT))
+            .write
+            .is_none());
+        let r = step(s.write, BOOKED, refused(CHECKED_IN));
+        assert!(r.effects.is_empty());
+        let v = r.write.unwrap();
+        assert_eq!(v.outcome.as_deref(), Some("checkin_refused"));
+        // KiviCare still says booked: the end checks no one out.
+        let end = step(Some(v), BOOKED, ended_event(2_000));
+        assert!(!end.effects.contains(&VisitEffect::CheckOut));
+        let v = end.write.unwrap();
+        assert_eq!(v.outcome.as_deref(), Some("checkin_refused"));
+        assert_eq!(v.together_seconds, Some(990));
     }
 
     #[test]
@@ -428,11 +480,7 @@ mod tests {
         assert_eq!(s.effects, vec![VisitEffect::WaitOver, VisitEffect::CheckIn]);
         let v = s.write.unwrap();
         assert_eq!(v.patient_known_by.as_deref(), Some("email"));
-        let s = step(
-            Some(v),
-            CHECKED_IN,
-            json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": 2_870}),
-        );
+        let s = step(Some(v), CHECKED_IN, ended_event(2_870));
         assert_eq!(s.effects, vec![VisitEffect::CheckOut]);
         let v = s.write.unwrap();
         assert_eq!(v.together_seconds, Some(1_800));
@@ -449,7 +497,7 @@ mod tests {
         let s = step(None, BOOKED, joined(doctor, "joined", 1_060));
         let s = step(s.write, BOOKED, joined(patient.clone(), "joined", 1_070));
         let s = step(s.write, CHECKED_IN, joined(patient, "left", 2_000));
-        let ended = json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": 2_100});
+        let ended = ended_event(2_100);
         let v = step(s.write, CHECKED_IN, ended).write.unwrap();
         assert_eq!(
             v.doctor_left_at,
@@ -473,7 +521,7 @@ mod tests {
         );
         let s = step(None, BOOKED, joined(doctor.clone(), "joined", 1_000));
         let s = step(s.write, BOOKED, joined(patient.clone(), "joined", 1_010));
-        let ended = json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": 2_000});
+        let ended = ended_event(2_000);
         let s = step(s.write, CHECKED_IN, ended.clone());
         let v = s.write.clone().unwrap();
         assert_eq!(
@@ -500,19 +548,11 @@ mod tests {
     fn the_doctor_alone_makes_a_no_show_and_late_events_change_nothing() {
         let doctor = json!({"email": "doc@example.org"});
         let s = step(None, BOOKED, joined(doctor, "joined", 1_000));
-        let s = step(
-            s.write,
-            BOOKED,
-            json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": 1_600}),
-        );
+        let s = step(s.write, BOOKED, ended_event(1_600));
         assert_eq!(s.effects, vec![VisitEffect::NoShow]);
         let v = s.write.unwrap();
         assert_eq!(v.doctor_left_at, Some(1_600), "in until the end");
-        let again = step(
-            Some(v),
-            BOOKED,
-            json!({"action": "meeting_ended", "meeting_id": "85000000001", "at": 1_500}),
-        );
+        let again = step(Some(v), BOOKED, ended_event(1_500));
         assert_eq!(again.write, None, "an older 'ended' changes nothing");
     }
 

@@ -26,8 +26,9 @@ final class KCTKiviCareStatus
             $request = new \WP_REST_Request('PUT', '/kivicare/v1/appointments/' . $appointmentId . '/status');
             $request->set_param('id', $appointmentId);
             $request->set_param('status', $status);
+            // A `rest_pre_dispatch` filter's refusal comes back as a bare WP_Error.
             $response = rest_do_request($request);
-            return !$response->is_error() && $response->get_status() < 300;
+            return !is_wp_error($response) && !$response->is_error() && $response->get_status() < 300;
         } finally {
             wp_set_current_user($previous);
         }

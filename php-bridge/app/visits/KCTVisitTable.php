@@ -18,6 +18,9 @@ final class KCTVisitTable
             'checked_in' => __('Checked in', 'kivicare-telemed-zoom'),
             'checked_out' => __('Checked out', 'kivicare-telemed-zoom'),
             'no_show' => __('No-show', 'kivicare-telemed-zoom'),
+            // The visit asked KiviCare for the status and KiviCare refused it: the fix is by hand.
+            'checkin_refused' => __('Attended; KiviCare refused the check-in: check the patient in by hand', 'kivicare-telemed-zoom'),
+            'checkout_refused' => __('Attended; KiviCare refused the check-out: check the patient out by hand', 'kivicare-telemed-zoom'),
         ];
         $head = [__('Appointment', 'kivicare-telemed-zoom'), __('Patient joined', 'kivicare-telemed-zoom'), __('Patient left', 'kivicare-telemed-zoom'),
             __('Doctor joined', 'kivicare-telemed-zoom'), __('Doctor left', 'kivicare-telemed-zoom'), __('Together', 'kivicare-telemed-zoom'),

@@ -96,11 +96,16 @@ final class KCTVisits
         if ($row === null || empty($row['appointment_id'])) {
             return true; // not one of ours: another account's meeting, or long gone
         }
-        $appointmentId = (int) $row['appointment_id'];
+        return self::step((int) $row['appointment_id'], $row, $action);
+    }
+
+    /** One event through `visit.apply`: the record written, then what it meant performed. */
+    private static function step(int $appointmentId, array $row, array $event): bool
+    {
         for ($try = 0; $try < 5; $try++) {
             $visit = self::find($appointmentId);
-            $step = KCTCoreAccess::run(static function ($core) use ($row, $visit, $action, $appointmentId) {
-                return $core->visitApply(self::input($appointmentId, $row, $visit, $action));
+            $step = KCTCoreAccess::run(static function ($core) use ($row, $visit, $event, $appointmentId) {
+                return $core->visitApply(self::input($appointmentId, $row, $visit, $event));
             });
             if (is_wp_error($step)) {
                 return false;
@@ -108,10 +113,16 @@ final class KCTVisits
             if ($step['write'] !== null && !self::write($step['write'], (int) ($visit['version'] ?? 0))) {
                 continue; // another delivery wrote first: read again, ask again
             }
+            $done = true;
             foreach ($step['effects'] as $effect) {
-                self::perform($appointmentId, $row, $step['write'] ?? $visit, $effect);
+                $refused = self::perform($appointmentId, $row, $step['write'] ?? $visit, $effect);
+                if ($refused !== null) {
+                    // KiviCare did not take the status: the core records that instead.
+                    $done = self::step($appointmentId, $row, ['action' => 'status_refused',
+                        'meeting_id' => (string) $row['zoom_id'], 'status' => $refused]) && $done;
+                }
             }
-            return true;
+            return $done;
         }
         return false;
     }
@@ -160,15 +171,18 @@ final class KCTVisits
         return array_values(array_unique(array_filter($ids, 'strlen')));
     }
 
-    private static function perform(int $appointmentId, array $row, ?array $visit, array $effect): void
+    /** @return int|null the KiviCare status the effect asked for and KiviCare refused */
+    private static function perform(int $appointmentId, array $row, ?array $visit, array $effect): ?int
     {
         $doctor = (int) ($row['doctor_id'] ?? 0);
+        $refused = null;
         switch ($effect['do']) {
             case 'check_in':
-                KCTKiviCareStatus::set($appointmentId, KCTKiviCareStatus::CHECKED_IN, $doctor);
-                break;
             case 'check_out':
-                KCTKiviCareStatus::set($appointmentId, KCTKiviCareStatus::CHECKED_OUT, $doctor);
+                $status = $effect['do'] === 'check_in' ? KCTKiviCareStatus::CHECKED_IN : KCTKiviCareStatus::CHECKED_OUT;
+                if (!KCTKiviCareStatus::set($appointmentId, $status, $doctor)) {
+                    $refused = $status;
+                }
                 break;
             case 'patient_waiting':
                 if ($doctor > 0 && get_user_meta($doctor, KCTSite::userKey(self::WAITING_MAIL), true) === '1') {
@@ -176,9 +190,12 @@ final class KCTVisits
                 }
                 break;
         }
+        if ($refused !== null) {
+            return $refused; // not done: nothing to announce
+        }
         /**
-         * Fires for each thing a visit event meant: check_in, check_out, patient_waiting,
-         * wait_over, no_show.
+         * Fires for each thing a visit event meant: check_in, check_out (once KiviCare took
+         * it), patient_waiting, wait_over, no_show.
          *
          * @since 4.1.0
          * @param int        $appointment_id
@@ -186,6 +203,7 @@ final class KCTVisits
          * @param array|null $visit  the visit record
          */
         do_action('kct_zoom_visit', $appointmentId, $effect, $visit);
+        return null;
     }
 
     /** @return array[] the doctor's patients waiting now, oldest first */

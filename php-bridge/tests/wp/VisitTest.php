@@ -158,6 +158,56 @@ final class VisitTest extends KCTHttpTestCase
         $this->assertGreaterThanOrEqual(3, $v['version'], 'inserted, then updated twice');
     }
 
+    /**
+     * Found by review: when KiviCare refused the check-in (its status route said no), the
+     * visit still said checked in, the hook announced it, and the status screen showed it,
+     * while KiviCare's appointment stayed booked. Now the core records the refusal, the end
+     * checks no one out, and the status screen says what to do.
+     */
+    public function testACheckInKiviCareRefusesIsRecordedAsRefusedNotAsDone(): void
+    {
+        $zoomId = $this->meeting(990109);
+        $email = get_userdata($this->patient)->user_email;
+        $at = strtotime('2030-01-01T10:00:00Z');
+        $event = static function (array $e) use ($zoomId): array {
+            return $e + ['meeting_id' => $zoomId, 'delivery' => hash('sha256', wp_json_encode($e)), 'event_ts' => $e['at'] * 1000];
+        };
+        $refuse = static function ($result, $server, \WP_REST_Request $request) {
+            return preg_match('#^/kivicare/v1/appointments/\d+/status$#', $request->get_route())
+                ? new \WP_Error('kc_refused', 'not now', ['status' => 409]) : $result;
+        };
+        $announced = [];
+        $listen = static function ($id, $effect) use (&$announced) {
+            $announced[] = $effect['do'];
+        };
+        add_action('kct_zoom_visit', $listen, 10, 2);
+        add_filter('rest_pre_dispatch', $refuse, 10, 3);
+        try {
+            $this->assertTrue(KCTVisits::apply($event(['action' => 'participant', 'change' => 'joined', 'at' => $at,
+                'participant' => ['zoom_user_id' => $this->doctorZoomId]])));
+            $this->assertTrue(KCTVisits::apply($event(['action' => 'participant', 'change' => 'joined', 'at' => $at + 5,
+                'participant' => ['email' => $email]])));
+        } finally {
+            remove_filter('rest_pre_dispatch', $refuse, 10);
+        }
+        $this->assertSame(1, self::status(990109), 'KiviCare kept it booked');
+        $this->assertSame('checkin_refused', KCTVisits::find(990109)['outcome']);
+        $this->assertNotContains('check_in', $announced, 'a refused check-in is not announced');
+
+        KCTVisits::apply($event(['action' => 'meeting_ended', 'at' => $at + 1500]));
+        remove_action('kct_zoom_visit', $listen, 10);
+        $this->assertSame(1, self::status(990109), 'no check-out of a patient KiviCare never checked in');
+        $v = KCTVisits::find(990109);
+        $this->assertSame('checkin_refused', $v['outcome']);
+        $this->assertSame(1495, $v['together_seconds']);
+        wp_set_current_user($this->makeUser('administrator'));
+        ob_start();
+        \KCTApp\visits\KCTVisitTable::render([$v]);
+        $table = (string) ob_get_clean();
+        wp_set_current_user(0);
+        $this->assertStringContainsString('KiviCare refused the check-in: check the patient in by hand', $table);
+    }
+
     /** Zoom fills omitted AI Companion, passcode and waiting-room fields from the account: a visit says them all. */
     public function testEveryPrivacySettingIsSentExplicitly(): void
     {

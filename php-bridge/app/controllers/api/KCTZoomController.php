@@ -106,7 +106,7 @@ class KCTZoomController extends \WP_REST_Controller
             // does not call it).
             register_rest_route($this->namespace, '/' . $this->rest_base . '/status', [
                 'methods' => \WP_REST_Server::READABLE, 'callback' => [$this, 'status'], 'permission_callback' => [$this, 'admin_permissions_check'],
-                'args' => ['outcome' => ['type' => 'string', 'enum' => ['checked_in', 'checked_out', 'no_show']]],
+                'args' => ['outcome' => ['type' => 'string', 'enum' => ['checked_in', 'checked_out', 'no_show', 'checkin_refused', 'checkout_refused']]],
             ]);
             register_rest_route($this->namespace, '/' . $this->rest_base . '/status/retry/(?P<appointment_id>\d+)', [
                 'methods' => \WP_REST_Server::CREATABLE, 'callback' => [$this, 'retry'], 'permission_callback' => [$this, 'admin_permissions_check'],
