@@ -153,6 +153,9 @@ pub struct StartLinkInput {
     /// After a `fetch`: the `start_url` of the meeting `meeting.get` answered (absent or
     /// empty when Zoom gave none).
     pub fetched_start_url: Option<String>,
+    /// After a `fetch`: Zoom answered that the meeting no longer exists.
+    #[serde(default)]
+    pub meeting_gone: bool,
 }
 
 // One answer per call, written out and let go at once: a box would only add an allocation.
@@ -169,6 +172,10 @@ pub enum StartLink {
     Store { write: MappingRow },
     /// No live meeting, or Zoom gave no link for it: there is no start link to show.
     Unavailable,
+    /// Zoom no longer has the meeting (deleted there, and no webhook said so): run the
+    /// lifecycle with intent `verify`, which makes it again for an appointment that still
+    /// needs one and tells the patient, then ask again once with the row it leaves.
+    Verify,
 }
 
 pub fn start_link(input: &StartLinkInput) -> StartLink {
@@ -180,6 +187,9 @@ pub fn start_link(input: &StartLinkInput) -> StartLink {
     let (Status::Active, Some(zoom_id)) = (row.status, row.zoom_id.clone()) else {
         return StartLink::Unavailable;
     };
+    if input.meeting_gone {
+        return StartLink::Verify;
+    }
     match (
         &input.fetched_start_url,
         &row.start_url,
@@ -299,6 +309,7 @@ mod tests {
             now: 1100,
             max_age: None,
             fetched_start_url: None,
+            meeting_gone: false,
         });
         assert!(matches!(fresh, StartLink::Fresh { .. }));
         let old = start_link(&StartLinkInput {
@@ -306,6 +317,7 @@ mod tests {
             now: 1300,
             max_age: None,
             fetched_start_url: None,
+            meeting_gone: false,
         });
         assert_eq!(
             old,
@@ -319,6 +331,7 @@ mod tests {
                 now: 1300,
                 max_age: None,
                 fetched_start_url: Some(url.into()),
+                meeting_gone: false,
             })
         };
         let StartLink::Store { write } = fetched("https://zoom.us/s/9?zak=y") else {
@@ -333,5 +346,25 @@ mod tests {
             (Some(1300), 1300, r.version)
         );
         assert_eq!(fetched(""), StartLink::Unavailable, "Zoom gave no link");
+    }
+
+    /// Found by review: a meeting deleted at Zoom behind our back (no webhook) left the
+    /// doctor's Start with "the meeting no longer exists" until the nightly reconcile.
+    #[test]
+    fn a_start_link_for_a_meeting_zoom_lost_asks_for_the_meeting_to_be_verified() {
+        let gone = |status: Status| {
+            let mut r = row(status, Some("9"), 0);
+            r.start_url_fetched_at = Some(1000);
+            start_link(&StartLinkInput {
+                row: r,
+                now: 1300,
+                max_age: None,
+                fetched_start_url: None,
+                meeting_gone: true,
+            })
+        };
+        assert_eq!(gone(Status::Active), StartLink::Verify);
+        // A meeting no longer live has no start link, gone or not.
+        assert_eq!(gone(Status::Cancelled), StartLink::Unavailable);
     }
 }

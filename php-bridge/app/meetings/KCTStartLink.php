@@ -12,22 +12,26 @@ use KCTApp\zoom\KCTZoomApi;
  */
 final class KCTStartLink
 {
-    /** @return string|\WP_Error */
-    public static function get(int $appointmentId)
+    /**
+     * @param bool $verified the lifecycle has just verified the meeting (ask it once only)
+     * @return string|\WP_Error
+     */
+    public static function get(int $appointmentId, bool $verified = false)
     {
         $row = KCTMappingRepository::find($appointmentId);
         if ($row === null) {
             return new \WP_Error('kct_no_meeting', __('This appointment has no Zoom meeting.', 'kivicare-telemed-zoom'), ['status' => 404]);
         }
-        $link = self::decide($row, null);
+        $link = self::decide($row, []);
         if (!is_wp_error($link) && $link['action'] === 'fetch') {
             $meeting = KCTZoomApi::call((int) $row['doctor_id'], 'get_meeting', static function ($core, $auth) use ($link) {
                 return $core->meetingGet(['auth' => $auth, 'meeting_id' => $link['zoom_id']]);
             });
-            if (is_wp_error($meeting)) {
+            $gone = is_wp_error($meeting) && $meeting->get_error_code() === 'kct_meeting_gone';
+            if (is_wp_error($meeting) && !$gone) {
                 return $meeting;
             }
-            $link = self::decide($row, (string) ($meeting['start_url'] ?? ''));
+            $link = self::decide($row, $gone ? ['meeting_gone' => true] : ['fetched_start_url' => (string) ($meeting['start_url'] ?? '')]);
         }
         if (is_wp_error($link)) {
             return $link;
@@ -38,20 +42,26 @@ final class KCTStartLink
                 return (string) $link['write']['start_url'];
             case 'fresh':
                 return $link['start_url'];
+            case 'verify':
+                if (!$verified) {
+                    $out = KCTMeetingLoop::run($appointmentId, 'verify');
+                    return is_wp_error($out) ? $out : self::get($appointmentId, true);
+                }
+                // Zoom lost the meeting the lifecycle just made: nothing more to try here.
+                return new \WP_Error('kct_meeting_gone', __('The Zoom meeting no longer exists.', 'kivicare-telemed-zoom'), ['status' => 404]);
             default:
                 return new \WP_Error('kct_no_meeting', __('This appointment has no live Zoom meeting.', 'kivicare-telemed-zoom'), ['status' => 404]);
         }
     }
 
-    /** @return array|\WP_Error the core's answer (`mapping.start_link`) */
-    private static function decide(array $row, ?string $fetched)
+    /**
+     * @param array $fetched what the fetch found: `fetched_start_url`, or `meeting_gone`
+     * @return array|\WP_Error the core's answer (`mapping.start_link`)
+     */
+    private static function decide(array $row, array $fetched)
     {
         return KCTCoreAccess::run(static function ($core) use ($row, $fetched) {
-            $in = ['row' => $row, 'now' => time()];
-            if ($fetched !== null) {
-                $in['fetched_start_url'] = $fetched;
-            }
-            return $core->mappingStartLink($in);
+            return $core->mappingStartLink(['row' => $row, 'now' => time()] + $fetched);
         });
     }
 }

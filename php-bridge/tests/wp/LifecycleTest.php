@@ -352,6 +352,35 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame($gets + 1, self::zoomStats()['calls']['meetings.get'], 'not fetched again');
     }
 
+    /**
+     * Found by review: a meeting deleted in Zoom behind our back (no webhook) left the
+     * doctor's Start answering "the meeting no longer exists" until the nightly reconcile.
+     * Now the core asks for the meeting to be verified: it is made again, the patient gets
+     * the new link, and the doctor starts the new meeting.
+     */
+    public function testTheDoctorsStartRemakesAMeetingZoomLostBehindOurBack(): void
+    {
+        $this->provider()->create_meeting($this->bookingData(517));
+        $lost = KCTMappingRepository::find(517);
+        $this->assertNull(\KCTApp\zoom\KCTZoomApi::call($this->doctor, 'delete_meeting', static function ($core, $auth) use ($lost) {
+            return $core->meetingDelete(['auth' => $auth, 'meeting_id' => $lost['zoom_id']]);
+        }));
+        $lost['start_url_fetched_at'] = time() - 600; // the stored link is old: Start fetches
+        $this->assertTrue(KCTMappingRepository::compareAndSwap($lost, $lost['version']));
+        $this->mails = [];
+
+        $url = KCTStartLink::get(517);
+        $this->assertIsString($url, is_wp_error($url) ? $url->get_error_message() : '');
+        $row = KCTMappingRepository::find(517);
+        $this->assertSame('active', $row['status']);
+        $this->assertNotSame($lost['zoom_id'], $row['zoom_id'], 'made again');
+        $this->assertStringContainsString('/s/' . $row['zoom_id'], $url, 'the new meeting\'s start link');
+        $this->assertSame([$row['zoom_id']], array_map('strval', array_column(self::zoomMeetings(), 'id')), 'one live meeting at Zoom');
+        $this->assertCount(1, $this->mailsTo($this->patient), 'the patient is told');
+        $this->assertStringContainsString($row['join_url'], $this->mailsTo($this->patient)[0]['message']);
+        $this->assertSame($url, KCTStartLink::get(517), 'then reused');
+    }
+
     public function testAnInterruptedCreateIsRecoveredNotRepeated(): void
     {
         self::zoom('fault', ['kind' => 'drop_after_create', 'path_prefix' => '/v2/users']);
