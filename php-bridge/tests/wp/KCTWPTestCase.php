@@ -129,7 +129,6 @@ abstract class KCTWPTestCase extends TestCase
         }));
     }
 
-    /** Forgets this process's loaded core, so the next use loads it again. */
     /**
      * Forgets what wpdb learnt about tables' columns, as a new request starts without it
      * (the test process keeps one wpdb for every test).
@@ -144,6 +143,7 @@ abstract class KCTWPTestCase extends TestCase
         }
     }
 
+    /** Forgets this process's loaded core, so the next use loads it again. */
     protected static function forgetCore(): void
     {
         $access = new \ReflectionProperty(\KCTApp\zoom\KCTCoreAccess::class, 'core');
