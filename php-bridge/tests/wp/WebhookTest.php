@@ -175,6 +175,56 @@ final class WebhookTest extends KCTHttpTestCase
         $this->assertStringNotContainsString('.wasm', $text);
     }
 
+    /** A signed delivery handed to the controller in this process (so a test's filters apply): call it to send, again to resend. */
+    private static function sendInProcess(string $event, array $payload): callable
+    {
+        $body = (string) wp_json_encode(['event' => $event, 'event_ts' => time() * 1000, 'payload' => $payload]);
+        $ts = (string) time();
+        return static function () use ($body, $ts) {
+            $request = new \WP_REST_Request('POST', '/kivicare/v1/settings/zoom-telemed/webhook');
+            $request->set_header('content-type', 'application/json');
+            $request->set_header('x-zm-request-timestamp', $ts);
+            $request->set_header('x-zm-signature', 'v0=' . hash_hmac('sha256', "v0:$ts:$body", 'kctWebhookSecret0123456'));
+            $request->set_body($body);
+            return \KCTApp\controllers\api\KCTWebhookController::handle($request);
+        };
+    }
+
+    /**
+     * Found by review: when the delivery could not be recorded (the database failed the
+     * insert), it was taken for a replay: 200 "already received", nothing applied, and Zoom
+     * never sent it again. Now it answers 503 and applies when sent again.
+     */
+    public function testADeliveryThatCouldNotBeRecordedAnswers503NotAReplay(): void
+    {
+        $row = $this->liveMeeting(770008);
+        $deliveries = \KCTApp\database\migrations\KCTMigration0003WebhookDeliveries::table();
+        $fail = static function ($q) use ($deliveries) {
+            return strpos($q, "INSERT IGNORE INTO $deliveries ") === 0 ? 'INSERT INTO kct_no_such_table VALUES (1)' : $q;
+        };
+        $send = self::sendInProcess('meeting.started', ['object' => ['id' => (int) $row['zoom_id']]]);
+        try {
+            global $wpdb;
+            $suppress = $wpdb->suppress_errors(true);
+            add_filter('query', $fail);
+            try {
+                $failed = $send();
+            } finally {
+                remove_filter('query', $fail);
+                $wpdb->suppress_errors($suppress);
+            }
+            $this->assertSame(503, $failed->get_status());
+            $this->assertSame('kct_webhook_unavailable', $failed->get_data()['data']['code']);
+            $this->assertNotSame('started', KCTMappingRepository::find(770008)['meeting_state'], 'nothing applied');
+            $again = $send();
+            $this->assertSame(200, $again->get_status());
+            $this->assertArrayNotHasKey('replay', $again->get_data()['data']);
+            $this->assertSame('started', KCTMappingRepository::find(770008)['meeting_state']);
+        } finally {
+            KCTMappingRepository::delete(770008);
+        }
+    }
+
     /**
      * Found by review: a delivery was recorded, then not applied (the row's write failed, or
      * the core did), and still answered 200, so Zoom never sent it again and a byte-identical
@@ -189,17 +239,7 @@ final class WebhookTest extends KCTHttpTestCase
         $lose = static function ($q) use ($table) {
             return strpos($q, "UPDATE $table ") === 0 ? preg_replace('/ WHERE /', ' WHERE 1 = 0 AND ', $q, 1) : $q;
         };
-        $body = (string) wp_json_encode(['event' => 'meeting.started', 'event_ts' => time() * 1000,
-            'payload' => ['object' => ['id' => (int) $row['zoom_id']]]]);
-        $ts = (string) time();
-        $send = static function () use ($body, $ts) {
-            $request = new \WP_REST_Request('POST', '/kivicare/v1/settings/zoom-telemed/webhook');
-            $request->set_header('content-type', 'application/json');
-            $request->set_header('x-zm-request-timestamp', $ts);
-            $request->set_header('x-zm-signature', 'v0=' . hash_hmac('sha256', "v0:$ts:$body", 'kctWebhookSecret0123456'));
-            $request->set_body($body);
-            return \KCTApp\controllers\api\KCTWebhookController::handle($request);
-        };
+        $send = self::sendInProcess('meeting.started', ['object' => ['id' => (int) $row['zoom_id']]]);
         try {
             add_filter('query', $lose);
             try {

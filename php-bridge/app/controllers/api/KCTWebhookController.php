@@ -51,10 +51,15 @@ final class KCTWebhookController
             }
             // Our failure (no runtime, a bug): 5xx so Zoom delivers again, and nothing about
             // this server (paths, versions) for an anonymous caller.
-            return self::answer(false, __('The webhook could not be processed now; please retry.', 'kivicare-telemed-zoom'), ['code' => 'kct_webhook_unavailable'], 503);
+            return self::unavailable();
         }
         update_option(\KCTApp\diagnostics\KCTDiagnostics::LAST_WEBHOOK, time(), false);
-        if ($action['action'] !== 'url_validation' && !self::firstDelivery($action)) {
+        $first = $action['action'] === 'url_validation' ? true : self::firstDelivery($action);
+        if ($first === null) {
+            // Not recorded (the database failed us): not applied either, so Zoom sends it again.
+            return self::unavailable();
+        }
+        if (!$first) {
             // An exact replay of a delivery already applied: acknowledged, nothing changes.
             return self::answer(true, 'already received', ['action' => $action['action'], 'replay' => true], 200);
         }
@@ -93,7 +98,7 @@ final class KCTWebhookController
             // winning): forget the delivery and answer 5xx, so Zoom's retry is applied
             // instead of being acknowledged as a replay of something that never happened.
             self::forgetDelivery($action);
-            return self::answer(false, __('The webhook could not be processed now; please retry.', 'kivicare-telemed-zoom'), ['code' => 'kct_webhook_unavailable'], 503);
+            return self::unavailable();
         }
         /**
          * Fires after a verified Zoom webhook was applied.
@@ -105,17 +110,23 @@ final class KCTWebhookController
         return self::answer(true, 'ok', ['action' => $action['action']], 200);
     }
 
+    /** Our failure, said the same way each time: 503, so Zoom delivers again. */
+    private static function unavailable(): \WP_REST_Response
+    {
+        return self::answer(false, __('The webhook could not be processed now; please retry.', 'kivicare-telemed-zoom'), ['code' => 'kct_webhook_unavailable'], 503);
+    }
+
     private static function answer(bool $ok, string $message, array $data, int $status): \WP_REST_Response
     {
         return new \WP_REST_Response(['status' => $ok, 'message' => $message, 'data' => $data], $status);
     }
 
     /**
-     * Records a delivery; false when it was recorded before (a replay). Deliveries are kept
-     * a day (well past the signature's 300 s window; the status screen lists them), then
-     * purged here.
+     * Records a delivery; false when it was recorded before (a replay), null when it could
+     * not be recorded. Deliveries are kept a day (well past the signature's 300 s window; the
+     * status screen lists them), then purged here.
      */
-    private static function firstDelivery(array $action): bool
+    private static function firstDelivery(array $action): ?bool
     {
         global $wpdb;
         $t = KCTMigration0003WebhookDeliveries::table();
@@ -128,7 +139,7 @@ final class KCTWebhookController
             substr((string) $action['action'] . (isset($action['change']) ? '_' . $action['change'] : ''), 0, 64),
             substr((string) ($action['meeting_id'] ?? ''), 0, 32)
         ));
-        return (int) $inserted === 1;
+        return $inserted === false ? null : (int) $inserted === 1;
     }
 
     private static function forgetDelivery(array $action): void
