@@ -215,14 +215,14 @@ final class KCTConnect
      */
     public static function learnMissingZoomUsers(): array
     {
+        // One query: doctors with a token set and no Zoom user recorded.
+        $unknown = get_users(['fields' => 'ID', 'meta_query' => [
+            ['key' => KCTSite::userKey(KCTTokenStore::META), 'compare' => 'EXISTS'],
+            ['key' => KCTSite::userKey(KCTTokenStore::ZOOM_USER), 'compare' => 'NOT EXISTS'],
+        ]]);
         $learned = [];
-        foreach (get_users(['meta_key' => KCTSite::userKey(KCTTokenStore::META), 'fields' => 'ID']) as $id) {
-            $doctor = (int) $id;
-            $known = (string) get_user_meta($doctor, KCTSite::userKey(KCTTokenStore::ZOOM_USER), true) !== '';
-            if ($known || KCTTokenStore::get($doctor, true)['state'] !== 'ok') {
-                continue;
-            }
-            if (self::learnZoomUser($doctor)) {
+        foreach (array_map('intval', $unknown) as $doctor) {
+            if (KCTTokenStore::get($doctor, true)['state'] === 'ok' && self::learnZoomUser($doctor)) {
                 $learned[] = $doctor;
             }
         }

@@ -23,6 +23,7 @@ final class KCTStartLink
             return new \WP_Error('kct_no_meeting', __('This appointment has no Zoom meeting.', 'kivicare-telemed-zoom'), ['status' => 404]);
         }
         $link = self::decide($row, []);
+        $meeting = null;
         if (!is_wp_error($link) && $link['action'] === 'fetch') {
             $meeting = KCTZoomApi::call((int) $row['doctor_id'], 'get_meeting', static function ($core, $auth) use ($link) {
                 return $core->meetingGet(['auth' => $auth, 'meeting_id' => $link['zoom_id']]);
@@ -43,12 +44,12 @@ final class KCTStartLink
             case 'fresh':
                 return $link['start_url'];
             case 'verify':
-                if (!$verified) {
-                    $out = KCTMeetingLoop::run($appointmentId, 'verify');
-                    return is_wp_error($out) ? $out : self::get($appointmentId, true);
+                if ($verified) {
+                    // Zoom lost the meeting the lifecycle just made: say what the fetch found.
+                    return $meeting;
                 }
-                // Zoom lost the meeting the lifecycle just made: nothing more to try here.
-                return new \WP_Error('kct_meeting_gone', __('The Zoom meeting no longer exists.', 'kivicare-telemed-zoom'), ['status' => 404]);
+                $out = KCTMeetingLoop::run($appointmentId, 'verify');
+                return is_wp_error($out) ? $out : self::get($appointmentId, true);
             default:
                 return new \WP_Error('kct_no_meeting', __('This appointment has no live Zoom meeting.', 'kivicare-telemed-zoom'), ['status' => 404]);
         }
