@@ -1009,6 +1009,10 @@ fn absorb(input: &StepInput, row: &mut Option<MappingRow>, cx: &mut Ctx) {
         // A cancellation the appointment has already left behind (booked again) asks for a
         // meeting: it must not replace a pending regenerate.
         Intent::Cancel if a.exists && matches!(a.status, Some(1 | 4)) => Intent::Ensure,
+        Intent::StatusChanged => match status_asks(a.status) {
+            Some(asked) => asked,
+            None => return,
+        },
         other => other,
     };
     let r = match row.as_mut() {
@@ -1029,6 +1033,17 @@ fn absorb(input: &StepInput, row: &mut Option<MappingRow>, cx: &mut Ctx) {
         r.intent = Some(merged);
         r.work_since = Some(input.now);
         r.attempt = 0;
+    }
+}
+
+/// What a change to KiviCare's status asks for (CONTRACT §8.1: KiviCare makes no meeting
+/// when an appointment is confirmed later): booked or checked in needs a meeting, cancelled
+/// ends it; pending and checked out ask for nothing new (work already owed goes on).
+fn status_asks(status: Option<u16>) -> Option<Intent> {
+    match status? {
+        1 | 4 => Some(Intent::Ensure),
+        0 => Some(Intent::Cancel),
+        _ => None,
     }
 }
 
@@ -1565,6 +1580,33 @@ mod tests {
         };
         assert!(unreadable.input(&token).is_none());
         assert!(unreadable.create(&token).is_none());
+    }
+
+    /// A status change is an ask the step translates (a meeting, its end, or nothing): it is
+    /// never written on a row, whatever the status and whether a row or a meeting exists.
+    #[test]
+    fn a_status_change_asks_by_the_status_and_is_never_written_on_a_row() {
+        let live = serde_json::json!({"appointment_id": 42, "status": "active", "zoom_id": "1",
+            "correlation_ref": "kc-0123456789abcdef0123",
+            "join_url": "https://zoom.us/j/1", "doctor_id": 7, "version": 3, "updated_at": 1});
+        for status in [None, Some(0), Some(1), Some(2), Some(3), Some(4)] {
+            for row in [None, Some(live.clone())] {
+                let input = serde_json::json!({"appointment_id": 42, "intent": "status_changed",
+                    "appointment": {"known": true, "exists": true, "status": status, "doctor_id": 7,
+                        "start_unix": 1_000, "duration_min": 30, "timezone": "UTC"},
+                    "row": row, "host": "me", "now": 100, "random": "ab".repeat(RANDOM_BYTES)});
+                let out = step(&read(Json::from(input)).unwrap()).unwrap();
+                let intent = out.write.as_ref().and_then(|w| w.intent);
+                assert_ne!(intent, Some(Intent::StatusChanged));
+                let expected = match status {
+                    // (the live row here has no times, so its meeting is to be moved)
+                    Some(1 | 4) => Some(Intent::Ensure),
+                    Some(0) if row.is_some() => Some(Intent::Cancel),
+                    _ => None,
+                };
+                assert_eq!(intent, expected, "status {status:?}, row {}", row.is_some());
+            }
+        }
     }
 
     /// The step's own reading of Zoom's answer names each outcome as `api.interpret` writes

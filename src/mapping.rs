@@ -142,6 +142,9 @@ pub enum Intent {
     /// Nightly reconcile: read the meeting at Zoom, then make sure it matches the
     /// appointment (made again if Zoom lost it, moved if its time drifted).
     Verify,
+    /// KiviCare changed the appointment's status (`appointment.status`, read after the
+    /// change): the step decides what it asks for. Never stored on a row.
+    StatusChanged,
 }
 
 #[derive(Debug, FromJson)]

@@ -59,6 +59,9 @@ final class KCTAppointments
                     $a[$k] = $passed[$k];
                 }
             }
+            if (isset($passed['status'])) {
+                $a['status'] = (int) $passed['status']; // 0 (cancelled) included
+            }
             return $a;
         }
         if (!$row) {

@@ -24,7 +24,7 @@ final class KCTMeetingLoop
     private static $written = [];
 
     /**
-     * @param string|null $intent ensure | regenerate | reschedule | cancel | delete; null resumes the row's work
+     * @param string|null $intent ensure | regenerate | reschedule | cancel | delete | verify | status_changed; null resumes the row's work
      * @param array       $passed facts KiviCare just passed (KCTAppointmentFacts shape)
      * @param array       $opts   caller_mails (KiviCare mails the links after this call),
      *                            times_from_passed (KiviCare has not written the new times yet)

@@ -100,21 +100,20 @@ final class KCTAppointmentHooks
         return (bool) apply_filters('kct_zoom_is_telemed_appointment', $known, $id, $appt);
     }
 
-    /** Status 1 (booked) and 4 (checked in) need a meeting; 0 (cancelled) ends it. */
+    /**
+     * KiviCare's status route, Pay Later, a payment or its auto-close changed the status: the
+     * core reads the status now (the one passed when KiviCare's table cannot be read) and
+     * decides what it asks for. KiviCare sends no mail here (§8.1, §8.11): the core announces
+     * a meeting it makes.
+     */
     public static function onStatus($id, $status, $appt = null): void
     {
         $id = (int) $id;
         if (!self::isTelemed($id, $appt)) {
             return;
         }
-        if ((int) $status === 0) {
-            self::end($id, 'cancel');
-            return;
-        }
-        if (in_array((int) $status, [1, 4], true)) {
-            // KiviCare sends no mail here (§8.1, §8.11): the core announces a new meeting.
-            KCTMeetingLoop::run($id, 'ensure', KCTAppointmentFacts::fromMeetingData(self::meetingData($id, $appt)));
-        }
+        $passed = KCTAppointmentFacts::fromMeetingData(self::meetingData($id, $appt)) + ['status' => (int) $status];
+        KCTMeetingLoop::run($id, 'status_changed', $passed);
     }
 
     public static function onPaid($id, $data = []): void

@@ -86,6 +86,14 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame($this->doctor, $a['doctor_id']);
     }
 
+    /** A `query` filter under which reads of KiviCare's appointments fail (the table is there, the query is not answered). */
+    private static function appointmentsUnanswered(): callable
+    {
+        return static function (string $q): string {
+            return (string) preg_replace('/\bFROM (\w*kc_appointments) WHERE/', 'FROM $1_unanswered WHERE', $q);
+        };
+    }
+
     /**
      * A read of KiviCare's table that fails (the table is there, the query is not answered)
      * leaves the appointment unknown: its meeting stays. It used to read as deleted.
@@ -94,9 +102,7 @@ final class LifecycleTest extends KCTWPTestCase
     {
         $this->assertIsArray($this->provider()->create_meeting($this->bookingData(592)));
         $meetings = count(self::zoomMeetings());
-        $unanswered = static function (string $q): string {
-            return (string) preg_replace('/\bFROM (\w*kc_appointments) WHERE/', 'FROM $1_unanswered WHERE', $q);
-        };
+        $unanswered = self::appointmentsUnanswered();
         add_filter('query', $unanswered);
         try {
             $a = \KCTApp\meetings\KCTAppointments::now(592);
@@ -315,6 +321,41 @@ final class LifecycleTest extends KCTWPTestCase
         $this->setAppointment(506, ['status' => 0]);
         do_action('kc_appointment_status_update', 506, 0, null);
         $this->assertSame('cancelled', KCTMappingRepository::find(506)['status']);
+    }
+
+    /**
+     * The status KiviCare set is read by the core, which decides what it asks for: pending asks
+     * for nothing, checked in for a meeting, checked out keeps the meeting; where KiviCare's
+     * table cannot be read, the status KiviCare passed stands in (a cancellation still ends
+     * the meeting). The hook used to spell KiviCare's statuses in PHP.
+     */
+    public function testTheStatusKiviCareSetIsDecidedByTheCoreEvenWhereItsTableCannotBeRead(): void
+    {
+        $id = 520;
+        $this->bookAppointment($id, $this->doctor, $this->patient, '2030-03-02 10:00:00', 20, 'Asia/Kolkata', 2);
+        $this->addTelemedService($id, $this->doctor);
+        $passed = (object) ['id' => $id, 'doctorId' => $this->doctor, 'patientId' => $this->patient];
+        do_action('kc_appointment_status_update', $id, 2, $passed);
+        $this->assertNull(KCTMappingRepository::find($id), 'pending: no meeting, no row');
+        $this->setAppointment($id, ['status' => 4]);
+        do_action('kc_appointment_status_update', $id, 4, $passed);
+        $this->assertTrue(KCTMappingRepository::isLive(KCTMappingRepository::find($id)), 'checked in without a meeting: one is made');
+        $this->assertCount(1, self::zoomMeetings());
+        $this->setAppointment($id, ['status' => 3]);
+        do_action('kc_appointment_status_update', $id, 3, $passed);
+        $this->assertTrue(KCTMappingRepository::isLive(KCTMappingRepository::find($id)), 'checked out: the meeting stays');
+        $this->assertCount(1, self::zoomMeetings());
+        $this->setAppointment($id, ['status' => 0]);
+        $unanswered = self::appointmentsUnanswered();
+        add_filter('query', $unanswered);
+        try {
+            $this->assertFalse(\KCTApp\meetings\KCTAppointments::now($id)['known']);
+            do_action('kc_appointment_status_update', $id, 0, $passed);
+        } finally {
+            remove_filter('query', $unanswered);
+        }
+        $this->assertSame('cancelled', KCTMappingRepository::find($id)['status'], 'the status KiviCare passed stands in');
+        $this->assertCount(0, self::zoomMeetings());
     }
 
     public function testPatientDeletionRemovesTheirMeetings(): void
