@@ -178,7 +178,7 @@ final class KCTAppointments
         $out = ['timezone' => $tz];
         if ($start) {
             $out['start_unix'] = $start;
-            $out['duration_min'] = ($end && $end > $start) ? (int) round(($end - $start) / 60) : 30;
+            $out['duration_min'] = KCTAppointmentFacts::minutesBetween($start, $end);
         }
         return $out;
     }

@@ -15,6 +15,12 @@ final class KCTAppointmentFacts
         return is_string($tz) && in_array($tz, timezone_identifiers_list(), true) ? $tz : 'UTC';
     }
 
+    /** An appointment's minutes from its start to its end: 30 when the end is unknown or not after the start. */
+    public static function minutesBetween($start, $end): int
+    {
+        return (is_int($start) && is_int($end) && $end > $start) ? (int) round(($end - $start) / 60) : 30;
+    }
+
     /**
      * @param array $data KiviCare's meeting data (appointment_id, doctor_id, patient_id,
      *                    start_time local "Y-m-d H:i:s", duration minutes, timezone)

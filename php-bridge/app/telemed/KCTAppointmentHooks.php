@@ -73,7 +73,12 @@ final class KCTAppointmentHooks
         $date = self::field($appt, ['appointmentStartDate', 'appointment_start_date']);
         $time = self::field($appt, ['appointmentStartTime', 'appointment_start_time']);
         $end = self::field($appt, ['appointmentEndTime', 'appointment_end_time']);
-        $duration = ($time && $end) ? (int) round((strtotime("2000-01-01 $end") - strtotime("2000-01-01 $time")) / 60) : 30;
+        // The end's own date: an appointment that runs past midnight ends the next day.
+        $endDate = self::field($appt, ['appointmentEndDate', 'appointment_end_date']) ?? $date;
+        $at = static function ($d, $t) {
+            return $d && $t ? strtotime("$d $t UTC") : false;
+        };
+        $duration = KCTAppointmentFacts::minutesBetween($at($date, $time), $at($endDate, $end));
         return [
             'appointment_id' => $id,
             'doctor_id' => (int) self::field($appt, ['doctorId', 'doctor_id']),

@@ -358,6 +358,32 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertCount(0, self::zoomMeetings());
     }
 
+    /**
+     * Where KiviCare's table cannot be read, the meeting's length comes from what KiviCare
+     * passed: an appointment that runs past midnight ends the next day. It used to be made
+     * one minute long (its end time read on the start's date).
+     */
+    public function testAnAppointmentPastMidnightKeepsItsLengthFromWhatKiviCarePassed(): void
+    {
+        $id = 521;
+        $this->bookAppointment($id, $this->doctor, $this->patient, '2030-03-02 23:40:00', 30, 'Asia/Kolkata', 1);
+        $this->addTelemedService($id, $this->doctor);
+        global $wpdb;
+        $passed = $wpdb->get_row($wpdb->prepare("SELECT * FROM {$wpdb->prefix}kc_appointments WHERE id = %d", $id));
+        $this->assertSame('2030-03-03', $passed->appointment_end_date);
+        $unanswered = self::appointmentsUnanswered();
+        add_filter('query', $unanswered);
+        try {
+            do_action('kc_appointment_status_update', $id, 1, $passed);
+        } finally {
+            remove_filter('query', $unanswered);
+        }
+        $this->assertTrue(KCTMappingRepository::isLive(KCTMappingRepository::find($id)));
+        $m = self::zoomMeetings()[0];
+        $this->assertSame(30, $m['duration']);
+        $this->assertSame('2030-03-02T18:10:00Z', $m['start_time']);
+    }
+
     public function testPatientDeletionRemovesTheirMeetings(): void
     {
         $p = $this->provider();
