@@ -221,9 +221,13 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
         return $row !== null ? $id : false;
     }
 
+    /**
+     * KiviCare 4.3 never calls this (CONTRACT §2); a subclass that does gets the meeting deleted
+     * at Zoom and the row kept as its record. Dropping the row, as it once did, left the
+     * meeting at Zoom with nothing to find it by.
+     */
     protected function delete_meeting_record($meeting_id)
     {
-        $row = KCTMappingRepository::findByZoomId((string) $meeting_id);
-        return $row !== null && KCTMappingRepository::delete($row['appointment_id']);
+        return $this->delete_meeting($meeting_id);
     }
 }

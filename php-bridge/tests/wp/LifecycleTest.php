@@ -384,6 +384,28 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame('2030-03-02T18:10:00Z', $m['start_time']);
     }
 
+    /**
+     * A subclass of the provider that deletes a meeting's record (KiviCare never does) deletes
+     * the meeting at Zoom and keeps the row: dropping the row used to leave the meeting
+     * orphaned at Zoom.
+     */
+    public function testDeletingAMeetingsRecordLeavesNoMeetingAtZoomAndKeepsTheRow(): void
+    {
+        $this->provider()->create_meeting($this->bookingData(522));
+        $zoomId = KCTMappingRepository::find(522)['zoom_id'];
+        $subclass = new class (\KCTApp\settings\KCTSettings::OPTION) extends KCTZoom {
+            public function deleteRecord($id)
+            {
+                return $this->delete_meeting_record($id);
+            }
+        };
+        $this->assertTrue($subclass->deleteRecord($zoomId));
+        $row = KCTMappingRepository::find(522);
+        $this->assertNotNull($row, 'the row is kept');
+        $this->assertSame('deleted', $row['status']);
+        $this->assertCount(0, self::zoomMeetings());
+    }
+
     public function testPatientDeletionRemovesTheirMeetings(): void
     {
         $p = $this->provider();
