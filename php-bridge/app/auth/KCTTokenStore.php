@@ -94,6 +94,12 @@ final class KCTTokenStore
         return $next['state'];
     }
 
+    /** The Zoom user recorded for the doctor no longer known (learned again by KCTConnect). */
+    public static function forgetZoomUser(int $doctorId): void
+    {
+        delete_user_meta($doctorId, KCTSite::userKey(self::ZOOM_USER));
+    }
+
     private static function forgetTokens(int $doctorId): void
     {
         KCTSideDb::deleteUserMeta($doctorId, KCTSite::userKey(self::META));

@@ -311,6 +311,37 @@ final class WebhookTest extends KCTHttpTestCase
         $this->assertContains(KCTTokenStore::connection($doctor), KCTTokenStore::BROKEN, 'and the doctor must connect again');
     }
 
+    /**
+     * Found by review: a doctor who connected again (as another Zoom account, say) while Zoom
+     * could not say who they are kept the Zoom user of the earlier grant. Zoom's deauthorization
+     * of that earlier account then deleted the new grant's tokens. A new grant now forgets the
+     * earlier user, and the deauthorization's own question finds the doctor's current one.
+     */
+    public function testADeauthorizationOfADoctorsEarlierZoomAccountLeavesTheNewGrant(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $this->assertTrue(KCTSettings::save(['webhook_secret' => 'kctWebhookSecret0123456']));
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $key = \KCTApp\storage\KCTSite::userKey(KCTTokenStore::ZOOM_USER);
+        $this->connectDoctor($doctor);
+        $earlier = (string) get_user_meta($doctor, $key, true);
+        $this->assertNotSame('', $earlier);
+        self::zoom('fault', ['kind' => 'server_error', 'count' => 5, 'path_prefix' => '/v2/users/me']);
+        $this->connectDoctor($doctor); // the fake Zoom's consent is another Zoom user
+        self::zoom('clear-faults');
+        $this->assertSame('', get_user_meta($doctor, $key, true), 'the earlier account is not this grant\'s');
+
+        $d = self::deliver('kctWebhookSecret0123456', 'app_deauthorized', ['account_id' => 'fzAccountOAuth', 'user_id' => $earlier,
+            'client_id' => self::$clientId, 'deauthorization_time' => gmdate('c')]);
+        $this->assertSame(200, $d['status'], $d['body']);
+        wp_cache_delete($doctor, 'user_meta');
+        $this->assertSame('ok', KCTTokenStore::get($doctor, true)['state'], 'the new grant\'s tokens stay');
+        $now = (string) get_user_meta($doctor, $key, true);
+        $this->assertNotSame($earlier, $now);
+        $this->assertSame((string) KCTConnect::testConnection($doctor)['id'], $now, 'learned when the deauthorization named no doctor');
+    }
+
     /** KiviCare's base class answers anonymous admin-ajax kc_zoom_webhook; ours refuses. */
     public function testTheInheritedAjaxWebhookIsRefused(): void
     {
