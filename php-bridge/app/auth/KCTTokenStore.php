@@ -39,17 +39,31 @@ final class KCTTokenStore
         return ['state' => $state, 'token' => is_array($token) ? $token : null];
     }
 
+    /** Stores a doctor's token set (a new grant's, or one Zoom just renewed). */
     public static function put(int $doctorId, array $token, ?string $zoomUserId = null): void
     {
         KCTEncrypted::setSideUserMeta($doctorId, KCTSite::userKey(self::META), $token);
         self::change($doctorId, 'stored', 'ok');
         update_user_meta($doctorId, self::CONNECTED_FLAG, 'on');
-        update_user_meta($doctorId, 'telemed_type', 'zoom');
-        // KiviCare's dashboard warns when both are on; connecting Zoom switches Meet off.
-        update_user_meta($doctorId, 'kiviCare_google_meet_connect', 'off');
         if ($zoomUserId !== null) {
             update_user_meta($doctorId, KCTSite::userKey(self::ZOOM_USER), $zoomUserId);
         }
+    }
+
+    /**
+     * A doctor's new grant: stored, and KiviCare told that Zoom is their telemedicine now
+     * (CONTRACT §1). Only here, not at a renewal: a doctor who later chose Google Meet keeps
+     * it when a Zoom token of theirs is renewed. The Zoom user recorded for an earlier grant
+     * is forgotten: the new grant may be another Zoom account, and a deauthorization naming
+     * the earlier one would end this one (KCTConnect learns the new one).
+     */
+    public static function connect(int $doctorId, array $token): void
+    {
+        delete_user_meta($doctorId, KCTSite::userKey(self::ZOOM_USER));
+        self::put($doctorId, $token);
+        update_user_meta($doctorId, 'telemed_type', 'zoom');
+        // KiviCare's dashboard warns when both are on; connecting Zoom switches Meet off.
+        update_user_meta($doctorId, 'kiviCare_google_meet_connect', 'off');
     }
 
     /**
@@ -92,12 +106,6 @@ final class KCTTokenStore
             \KCTApp\connection\KCTConnectionAlert::send($doctorId, $next['state']);
         }
         return $next['state'];
-    }
-
-    /** The Zoom user recorded for the doctor no longer known (learned again by KCTConnect). */
-    public static function forgetZoomUser(int $doctorId): void
-    {
-        delete_user_meta($doctorId, KCTSite::userKey(self::ZOOM_USER));
     }
 
     private static function forgetTokens(int $doctorId): void

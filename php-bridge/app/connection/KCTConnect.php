@@ -176,10 +176,7 @@ final class KCTConnect
         if ($out['action'] !== 'done') {
             return KCTZoomAuth::outcomeError($out);
         }
-        // A new grant may be another Zoom account: the one recorded for an earlier grant no
-        // longer stands for this doctor (a deauthorization naming it would end this one).
-        KCTTokenStore::forgetZoomUser($doctor);
-        KCTTokenStore::put($doctor, $out['result']);
+        KCTTokenStore::connect($doctor, $out['result']);
         // If Zoom cannot say now, the daily job (or a deauthorization) asks again.
         self::learnZoomUser($doctor);
         /**

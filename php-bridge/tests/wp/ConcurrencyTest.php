@@ -1,5 +1,6 @@
 <?php
 use KCTApp\auth\KCTTokenStore;
+use KCTApp\auth\KCTZoomAuth;
 use KCTApp\connection\KCTConnect;
 
 /**
@@ -49,6 +50,29 @@ final class ConcurrencyTest extends KCTHttpTestCase
         KCTTokenStore::put($doctor, $token);
         $before = self::zoomStats()['calls']['oauth.token'];
         return [$doctor, $token, $before];
+    }
+
+    /**
+     * Found by review: every renewal of a doctor's Zoom token told KiviCare again that Zoom is
+     * their telemedicine and switched Google Meet off, so a doctor who had since chosen Meet
+     * was moved back to Zoom by the nightly check of an old Zoom meeting. Only connecting does
+     * that now.
+     */
+    public function testARenewedTokenLeavesTheDoctorsChoiceOfGoogleMeet(): void
+    {
+        [$doctor, $token, $before] = $this->doctorWithADueToken();
+        $this->assertSame('zoom', get_user_meta($doctor, 'telemed_type', true), 'connecting chose Zoom');
+        // The doctor connects Google Meet in KiviCare afterwards.
+        update_user_meta($doctor, 'telemed_type', 'googlemeet');
+        update_user_meta($doctor, 'kiviCare_google_meet_connect', 'on');
+        $renewed = KCTZoomAuth::token(KCTZoomAuth::context($doctor));
+        $this->assertIsArray($renewed);
+        $this->assertNotSame($token['access_token'], $renewed['access_token']);
+        $this->assertSame($before + 1, self::zoomStats()['calls']['oauth.token'], 'renewed at Zoom');
+        wp_cache_delete($doctor, 'user_meta');
+        $this->assertSame('googlemeet', get_user_meta($doctor, 'telemed_type', true));
+        $this->assertSame('on', get_user_meta($doctor, 'kiviCare_google_meet_connect', true));
+        $this->assertSame('on', get_user_meta($doctor, KCTTokenStore::CONNECTED_FLAG, true), 'Zoom stays connected');
     }
 
     /**
