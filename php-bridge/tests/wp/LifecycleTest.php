@@ -406,6 +406,31 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertCount(0, self::zoomMeetings());
     }
 
+    /**
+     * While Zoom has not yet confirmed a cancelled appointment's meeting deleted (the delete is
+     * retried), the row still holds its link: the patient's meeting route no longer hands it out.
+     */
+    public function testACancelledMeetingsLinkIsNotHandedOutWhileZoomHasNotDeletedIt(): void
+    {
+        $this->provider()->create_meeting($this->bookingData(523));
+        self::zoom('fault', ['kind' => 'server_error', 'count' => 5, 'path_prefix' => '/v2/meetings/']);
+        try {
+            $this->setAppointment(523, ['status' => 0]);
+            do_action('kc_appointment_cancelled', 523);
+        } finally {
+            self::zoom('clear-faults');
+        }
+        $row = KCTMappingRepository::find(523);
+        $this->assertSame('cancelled', $row['status']);
+        $this->assertNotEmpty($row['join_url'], 'the delete is still owed');
+        $this->assertCount(1, self::zoomMeetings());
+        wp_set_current_user($this->patient);
+        $links = rest_do_request(new \WP_REST_Request('GET', '/kct-zoom/v1/settings/zoom-telemed/meeting/523'))->get_data()['data'];
+        wp_set_current_user(0);
+        $this->assertSame('cancelled', $links['status']);
+        $this->assertNull($links['join_url']);
+    }
+
     public function testPatientDeletionRemovesTheirMeetings(): void
     {
         $p = $this->provider();

@@ -305,12 +305,16 @@ class KCTZoomController extends \WP_REST_Controller
         return self::envelope(true, __('Zoom is disconnected.', 'kivicare-telemed-zoom'), ['connection_status' => KCTTokenStore::connection(get_current_user_id())]);
     }
 
-    /** The host gets a fresh start link; the patient gets the join link. */
+    /**
+     * The host gets a fresh start link; the patient gets the join link, while the meeting is
+     * live (a cancelled or deleted one's link leads nowhere).
+     */
     public function meeting_links(\WP_REST_Request $request): \WP_REST_Response
     {
         $id = (int) $request['appointment_id'];
         $row = KCTMappingRepository::find($id);
-        $data = ['appointment_id' => $id, 'join_url' => KCTMappingRepository::patientJoinUrl($row), 'status' => $row['status'] ?? null];
+        $join = KCTMappingRepository::isLive($row) ? KCTMappingRepository::patientJoinUrl($row) : null;
+        $data = ['appointment_id' => $id, 'join_url' => $join, 'status' => $row['status'] ?? null];
         if ((int) ($row['doctor_id'] ?? 0) === get_current_user_id()) {
             $start = KCTStartLink::get($id);
             if (is_wp_error($start)) {
