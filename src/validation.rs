@@ -37,6 +37,10 @@ pub struct AdminSettings {
     pub client_secret: String,
     #[serde(default)]
     pub client_secret_stored: bool,
+    /// The client id the stored secret was saved with: once the client id changes, the
+    /// stored secret is another app's and no longer counts.
+    #[serde(default)]
+    pub stored_client_id: Option<String>,
     #[serde(default)]
     pub account_id: String,
     #[serde(default)]
@@ -64,8 +68,40 @@ pub struct DoctorSettings {
     pub client_secret: String,
     #[serde(default)]
     pub client_secret_stored: bool,
+    /// As for the clinic's app: the client id the stored secret was saved with.
+    #[serde(default)]
+    pub stored_client_id: Option<String>,
     #[serde(default)]
     pub zoom_user: String,
+}
+
+/// Whether a secret is stored for the app the form names.
+#[derive(Clone, Copy, PartialEq)]
+enum Stored {
+    /// None is: the field is required.
+    No,
+    /// One is: an empty field keeps it.
+    Yes,
+    /// One is, saved with another client id: the new app's secret is required.
+    OtherApp,
+}
+
+impl Stored {
+    fn of(stored: bool) -> Self {
+        if stored {
+            Stored::Yes
+        } else {
+            Stored::No
+        }
+    }
+
+    /// A client secret: stored for this app only if it was saved with this client id.
+    fn client_secret(stored: bool, stored_client_id: Option<&str>, client_id: &str) -> Self {
+        match (stored, stored_client_id) {
+            (true, Some(id)) if id != client_id => Stored::OtherApp,
+            _ => Stored::of(stored),
+        }
+    }
 }
 
 fn token_like(s: &str, min: usize, max: usize) -> bool {
@@ -106,16 +142,24 @@ fn secret(
     field: &str,
     label: &str,
     value: &str,
-    stored: bool,
+    stored: Stored,
     min: usize,
 ) {
     if value.is_empty() {
-        if !stored {
-            errors.push(CoreError::field(
+        match stored {
+            Stored::Yes => {}
+            Stored::No => errors.push(CoreError::field(
                 "required",
                 field,
                 format!("{label} is required"),
-            ));
+            )),
+            Stored::OtherApp => errors.push(CoreError::field(
+                "required",
+                field,
+                format!(
+                    "{label} is required: the stored one is the previous app's (the client id changed)"
+                ),
+            )),
         }
     } else if !token_like(value, min, 128) {
         errors.push(CoreError::field(
@@ -188,7 +232,7 @@ fn redirect(errors: &mut Vec<CoreError>, url: &str, expected: Option<&str>) {
 }
 
 /// A Server-to-Server app's three credentials, wherever they are entered.
-fn s2s_app(errors: &mut Vec<CoreError>, account_id: &str, id: &str, sec: &str, stored: bool) {
+fn s2s_app(errors: &mut Vec<CoreError>, account_id: &str, id: &str, sec: &str, stored: Stored) {
     if let Err(m) = check_account_id(account_id) {
         errors.push(CoreError::field("account_id_invalid", "account_id", m));
     }
@@ -198,6 +242,11 @@ fn s2s_app(errors: &mut Vec<CoreError>, account_id: &str, id: &str, sec: &str, s
 
 pub fn validate_admin(s: &AdminSettings) -> Report {
     let mut errors = Vec::new();
+    let stored = Stored::client_secret(
+        s.client_secret_stored,
+        s.stored_client_id.as_deref(),
+        &s.client_id,
+    );
     match s.auth_type.as_str() {
         "none" => {}
         "oauth" => {
@@ -207,7 +256,7 @@ pub fn validate_admin(s: &AdminSettings) -> Report {
                 "client_secret",
                 "client secret",
                 &s.client_secret,
-                s.client_secret_stored,
+                stored,
                 16,
             );
             redirect(
@@ -221,7 +270,7 @@ pub fn validate_admin(s: &AdminSettings) -> Report {
             &s.account_id,
             &s.client_id,
             &s.client_secret,
-            s.client_secret_stored,
+            stored,
         ),
         _ => errors.push(CoreError::field(
             "value_not_allowed",
@@ -241,7 +290,7 @@ pub fn validate_admin(s: &AdminSettings) -> Report {
             "webhook_secret",
             "webhook secret token",
             &s.webhook_secret,
-            s.webhook_secret_stored,
+            Stored::of(s.webhook_secret_stored),
             16,
         );
     }
@@ -258,7 +307,11 @@ pub fn validate_doctor(s: &DoctorSettings) -> Report {
                 &s.account_id,
                 &s.client_id,
                 &s.client_secret,
-                s.client_secret_stored,
+                Stored::client_secret(
+                    s.client_secret_stored,
+                    s.stored_client_id.as_deref(),
+                    &s.client_id,
+                ),
             );
             if s.zoom_user.is_empty() {
                 errors.push(CoreError::field(
@@ -321,6 +374,46 @@ mod tests {
         let r = admin(serde_json::json!({"auth_type": "server-to-server"}));
         let fields: Vec<_> = r.errors.iter().filter_map(|e| e.field.clone()).collect();
         assert_eq!(fields, ["account_id", "client_id", "client_secret"]);
+    }
+
+    /// A stored secret belongs to the client id it was saved with: a form that names another
+    /// app must bring that app's secret, with a message that says why (clinic and doctor alike).
+    #[test]
+    fn a_stored_secret_does_not_stand_for_another_apps() {
+        let oauth = |client_id: &str, secret: &str| {
+            admin(serde_json::json!({
+                "auth_type": "oauth", "client_id": client_id, "client_secret": secret,
+                "client_secret_stored": true, "stored_client_id": "AbCdEfGhIjKl",
+                "redirect_url": "https://clinic.example/cb"
+            }))
+        };
+        assert!(
+            oauth("AbCdEfGhIjKl", "").valid,
+            "the same app keeps its secret"
+        );
+        let other = oauth("ZyXwVuTsRqPo", "");
+        assert_eq!(other.errors.len(), 1);
+        assert_eq!(other.errors[0].code, "required");
+        assert_eq!(other.errors[0].field.as_deref(), Some("client_secret"));
+        assert!(other.errors[0].message.contains("client id changed"));
+        assert!(oauth("ZyXwVuTsRqPo", "n3w-s3cr3t-n3w-s3cr3t").valid);
+        let doctor = |client_id: &str| {
+            validate_doctor(&crate::json::read(serde_json::json!({
+                "auth_type": "server-to-server", "account_id": "AbCdEfGhIjKl", "client_id": client_id,
+                "client_secret_stored": true, "stored_client_id": "AbCdEfGhIjKl", "zoom_user": "dr@clinic.example"
+            })).unwrap())
+        };
+        assert!(doctor("AbCdEfGhIjKl").valid);
+        assert_eq!(
+            doctor("ZyXwVuTsRqPo").errors[0].field.as_deref(),
+            Some("client_secret")
+        );
+        // Without the stored id (an older host), a stored secret counts as before.
+        let legacy = admin(serde_json::json!({
+            "auth_type": "server-to-server", "account_id": "AbCdEfGhIjKl", "client_id": "ZyXwVuTsRqPo",
+            "client_secret_stored": true
+        }));
+        assert!(legacy.valid, "{:?}", legacy.errors);
     }
 
     #[test]

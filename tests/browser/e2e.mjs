@@ -60,6 +60,11 @@ try {
   await page.waitForFunction(() => document.getElementById('kct-core-version')?.textContent.includes('Zoom core'));
   assert.equal(await page.inputValue('#kct-client_secret'), '', 'the secret is never sent back');
   assert.match(await page.getAttribute('#kct-client_secret', 'placeholder'), /stored/);
+  // Another app's client id: the stored secret is the previous app's, as the server says too.
+  await page.fill('#kct-client_id', 'kctS2sClient002');
+  assert.match(await errorFor(page, 'client_secret').textContent(), /client id changed/);
+  await page.fill('#kct-client_id', 'kctS2sClient001');
+  assert.equal(await errorFor(page, 'client_secret').textContent(), '', 'its own app keeps the stored secret');
   await page.screenshot({ path: `${out}admin-settings.png`, fullPage: true });
 
   // A doctor hosted by the clinic's Server-to-Server app tests the connection.

@@ -40,6 +40,14 @@ fn valid_settings_are_valid() {
 }
 
 #[wasm_bindgen_test]
+fn a_stored_secret_is_only_its_own_apps() {
+    let r = validate_admin_settings(Ts::new_unchecked(js(r#"{"auth_type":"server-to-server","account_id":"AcCoUnT_1234","client_id":"ZyXwVuTsRqPo","client_secret_stored":true,"stored_client_id":"AbCdEfGhIjKl"}"#))).unwrap();
+    let r = back(r.into());
+    assert_eq!(r["errors"][0]["field"], "client_secret");
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("client id changed"));
+}
+
+#[wasm_bindgen_test]
 fn policy_conflicts_are_named() {
     let r = validate_policy(Ts::new_unchecked(js(r#"{"join_before_host":true,"jbh_time":7}"#))).unwrap();
     let fields: Vec<String> = back(r.into())["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();

@@ -269,6 +269,7 @@ final class KCTConnect
                 'client_id' => trim((string) ($in['client_id'] ?? $current['client_id'])),
                 'client_secret' => $secret,
                 'client_secret_stored' => $current['client_secret'] !== null,
+                'stored_client_id' => $current['client_id'],
                 'zoom_user' => $zoomUser,
             ]);
         });

@@ -128,6 +128,7 @@ final class KCTSettings
                 'client_id' => $next['client_id'],
                 'client_secret' => $next['client_secret'],
                 'client_secret_stored' => $current['client_secret'] !== '',
+                'stored_client_id' => $current['client_id'],
                 'account_id' => $next['account_id'],
                 'redirect_url' => $next['redirect_url'],
                 'expected_redirect_url' => $next['auth_type'] === 'oauth' ? self::callbackUrl() : '',

@@ -73,6 +73,7 @@ if (cfg.view === 'admin') {
     client_id: value('client_id').trim(),
     client_secret: value('client_secret'),
     client_secret_stored: Boolean(cfg.data.client_secret_set),
+    stored_client_id: cfg.data.client_id ?? '',
     account_id: value('account_id').trim(),
     redirect_url: value('redirect_url'),
     expected_redirect_url: value('auth_type') === 'oauth' ? d.expected_redirect_url : '',
@@ -138,6 +139,7 @@ if (cfg.view === 'doctor') {
     client_id: value('client_id').trim(),
     client_secret: value('client_secret'),
     client_secret_stored: Boolean(cfg.data.client_secret_set),
+    stored_client_id: cfg.data.client_id ?? '',
     zoom_user: value('zoom_user').trim(),
   });
   const check = () => {

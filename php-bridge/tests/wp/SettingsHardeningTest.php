@@ -1,4 +1,5 @@
 <?php
+use KCTApp\connection\KCTDoctorSettings;
 use KCTApp\settings\KCTSettings;
 
 /** Settings are checked in every mode, and an oversized field is refused by name. */
@@ -13,6 +14,36 @@ final class SettingsHardeningTest extends KCTWPTestCase
         $this->assertSame('redirect_url', $r->get_data()['data']['errors'][0]['field']);
         $stored = get_option(KCTSettings::OPTION);
         $this->assertStringNotContainsString('javascript', is_array($stored) ? (string) ($stored['redirect_url'] ?? '') : '', 'nothing stored');
+    }
+
+    /**
+     * Found by review: a stored client secret stood for any client id, so an administrator (or
+     * a doctor with their own app) who changed the app and left the secret empty saved the new
+     * client id with the old app's secret, and every call to Zoom then failed. The core now
+     * asks for the new app's secret, saying why, and nothing is stored.
+     */
+    public function testAChangedClientIdNeedsItsOwnSecretAndNothingIsStored(): void
+    {
+        $this->actAs($this->makeUser('administrator'));
+        $s2s = ['auth_type' => 'server-to-server', 'account_id' => 'AcCoUnT_1234', 'client_id' => 'AbCdEfGhIjKlMn'];
+        $this->assertSame(200, $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', $s2s + ['client_secret' => 'S2sSecret0123456789abc'])->get_status());
+        $this->assertSame(200, $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', $s2s)->get_status(), 'the same app keeps its secret');
+        $before = get_option(KCTSettings::OPTION);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', ['client_id' => 'ZyXwVuTsRqPoNm'] + $s2s);
+        $this->assertSame(400, $r->get_status());
+        $error = $r->get_data()['data']['errors'][0];
+        $this->assertSame(['required', 'client_secret'], [$error['code'], $error['field']]);
+        $this->assertStringContainsString('client id changed', $error['message']);
+        $this->assertSame($before, get_option(KCTSettings::OPTION), 'nothing stored');
+
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->actAs($doctor);
+        $own = ['auth_type' => 'server-to-server', 'account_id' => 'AcCoUnT_5678', 'client_id' => 'DoCtOrApP0001', 'zoom_user' => 'dr@clinic.example'];
+        KCTDoctorSettings::saveS2s($doctor, true, $own['account_id'], $own['client_id'], 'DoctorSecret0123456789');
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', ['client_id' => 'DoCtOrApP0002'] + $own);
+        $this->assertSame(400, $r->get_status());
+        $this->assertSame('client_secret', $r->get_data()['data']['errors'][0]['field']);
+        $this->assertSame('DoCtOrApP0001', KCTDoctorSettings::s2s($doctor)['client_id'], 'the doctor\'s app unchanged');
     }
 
     public function testAnOversizedFieldIsRefusedByName(): void
