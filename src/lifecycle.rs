@@ -959,11 +959,15 @@ fn finish(result: Finish, reason: &str) -> Effect {
 
 /// The work to do given what was asked, what the row owes, and the appointment now.
 fn effective(input: &StepInput, row: &Option<MappingRow>) -> Option<Intent> {
-    let asked = row.as_ref().and_then(|r| r.intent);
+    let a = &input.appointment;
+    let asked = match row.as_ref().and_then(|r| r.intent) {
+        // Recorded by a host that could not ask the core: what the status asks now.
+        Some(Intent::StatusChanged) => status_asks(a.status),
+        other => other,
+    };
     let live = row
         .as_ref()
         .is_some_and(|r| r.status == Status::Active && r.zoom_id.is_some());
-    let a = &input.appointment;
     match asked {
         // Deleted appointments never come back (KiviCare asks before it deletes the row).
         Some(Intent::Delete) => asked,

@@ -143,7 +143,8 @@ pub enum Intent {
     /// appointment (made again if Zoom lost it, moved if its time drifted).
     Verify,
     /// KiviCare changed the appointment's status (`appointment.status`, read after the
-    /// change): the step decides what it asks for. Never stored on a row.
+    /// change): the step decides what it asks for. The step never writes it on a row; one
+    /// the host recorded while the core was unavailable is read as what the status asks now.
     StatusChanged,
 }
 

@@ -41,6 +41,8 @@ final class KCTStatusWords
             'cancel' => __('cancel the meeting', 'kivicare-telemed-zoom'),
             'delete' => __('delete the meeting', 'kivicare-telemed-zoom'),
             'verify' => __('check the meeting at Zoom', 'kivicare-telemed-zoom'),
+            // Recorded while the runtime was unavailable; the core reads the status when it runs.
+            'status_changed' => __('act on the appointment\'s new status', 'kivicare-telemed-zoom'),
         ];
         return $words[$intent] ?? $intent;
     }

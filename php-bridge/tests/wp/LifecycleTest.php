@@ -647,6 +647,29 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertCount(1, $this->mailsTo($this->patient));
     }
 
+    /**
+     * A later confirmation while the runtime is unavailable: the status change is recorded
+     * as asked (the status screen names it), and once the runtime works the core reads the
+     * status and makes the meeting.
+     */
+    public function testAStatusChangeWithoutARuntimeIsDecidedOnceItWorks(): void
+    {
+        $this->bookAppointment(571, $this->doctor, $this->patient, '2030-03-04 10:00:00', 20, 'Asia/Kolkata', 1);
+        $this->addTelemedService(571, $this->doctor);
+        self::withoutRuntime(function () {
+            do_action('kc_appointment_status_update', 571, 1, (object) ['id' => 571, 'doctorId' => $this->doctor, 'patientId' => $this->patient]);
+        });
+        $row = KCTMappingRepository::find(571);
+        $this->assertSame('status_changed', $row['intent']);
+        $this->assertSame("act on the appointment's new status", \KCTApp\admin\KCTStatusWords::work($row['intent']));
+        $this->assertCount(0, self::zoomMeetings());
+        $this->runQueue();
+        $row = KCTMappingRepository::find(571);
+        $this->assertTrue(KCTMappingRepository::isLive($row), 'made once the runtime works');
+        $this->assertNull($row['intent']);
+        $this->assertCount(1, self::zoomMeetings());
+    }
+
     public function testAnExpiredTokenIsRefreshedAndRotated(): void
     {
         $before = KCTSideDb::getUserMeta($this->doctor, 'kct_zoom_oauth_tokens');
