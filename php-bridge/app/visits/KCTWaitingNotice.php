@@ -51,9 +51,9 @@ final class KCTWaitingNotice
             $appointmentId
         );
         $body = sprintf(
-            /* translators: 1: time the patient started waiting (UTC), 2: the link that starts the meeting */
-            __("Your patient has been waiting since %1\$s (UTC).\n\nStart the meeting: %2\$s\n", 'kivicare-telemed-zoom'),
-            gmdate('H:i', $since),
+            /* translators: 1: when the patient started waiting, in the site's time zone (zone named), 2: the link that starts the meeting */
+            __("Your patient has been waiting since %1\$s.\n\nStart the meeting: %2\$s\n", 'kivicare-telemed-zoom'),
+            \KCTApp\admin\KCTStatusWords::siteTime($since),
             KCTAppointmentLinks::hostLink($appointmentId)
         );
         wp_mail($doctor->user_email, $subject, $body);

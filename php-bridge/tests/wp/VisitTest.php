@@ -365,15 +365,21 @@ final class VisitTest extends KCTHttpTestCase
             return true;
         };
         add_filter('pre_wp_mail', $keep, 5, 2);
+        $zone = get_option('timezone_string');
+        update_option('timezone_string', 'Asia/Kolkata');
+        $at = time();
         try {
             $action = ['action' => 'participant', 'meeting_id' => $zoomId, 'change' => 'waiting',
-                'participant' => ['email' => get_userdata($this->patient)->user_email], 'at' => time()];
+                'participant' => ['email' => get_userdata($this->patient)->user_email], 'at' => $at];
             KCTVisits::apply($action);
             KCTVisits::apply($action + ['at' => time() + 30]); // still waiting: no second mail
         } finally {
             remove_filter('pre_wp_mail', $keep, 5);
+            update_option('timezone_string', $zone);
         }
         $this->assertCount(1, $mails);
+        $local = (new \DateTimeImmutable('@' . $at))->setTimezone(new \DateTimeZone('Asia/Kolkata'))->format('Y-m-d H:i');
+        $this->assertStringContainsString("since $local IST", $mails[0]['message'], 'in the clinic\'s time, not UTC');
         $this->assertSame(get_userdata($this->doctor)->user_email, $mails[0]['to']);
         $this->assertStringContainsString('appointment_id=990105', $mails[0]['message']);
         $this->assertStringNotContainsString('zak=', $mails[0]['message']);
