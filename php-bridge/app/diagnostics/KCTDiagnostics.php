@@ -131,7 +131,7 @@ final class KCTDiagnostics
         }
         $last = (int) get_option(self::LAST_WEBHOOK, 0);
         return self::result('good', __('Zoom webhooks are set up', 'kivicare-telemed-zoom'), $last
-            ? sprintf(__('Last verified delivery: %s (UTC).', 'kivicare-telemed-zoom'), gmdate('Y-m-d H:i', $last))
+            ? sprintf(__('Last verified delivery: %s.', 'kivicare-telemed-zoom'), KCTStatusWords::siteTime($last))
             : __('No verified delivery yet.', 'kivicare-telemed-zoom'));
     }
 
@@ -152,7 +152,7 @@ final class KCTDiagnostics
                 'recommended',
                 __('Some Zoom meetings could not be created', 'kivicare-telemed-zoom'),
                 sprintf(_n('%d upcoming appointment has no meeting.', '%d upcoming appointments have no meeting.', $failed, 'kivicare-telemed-zoom'), $failed),
-                __('Each one\'s reason is on its mapping row (last_error); fix the cause, then regenerate the meeting from the appointment.', 'kivicare-telemed-zoom')
+                __('Settings → Zoom telemedicine status lists each one with its reason: fix the cause, then press its Retry now.', 'kivicare-telemed-zoom')
             );
         }
         return self::result('good', __('Zoom meetings are up to date', 'kivicare-telemed-zoom'), __('No overdue retries and no failed upcoming meetings.', 'kivicare-telemed-zoom'));

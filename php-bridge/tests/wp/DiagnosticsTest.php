@@ -70,6 +70,7 @@ final class DiagnosticsTest extends KCTWPTestCase
         $row['status'] = 'failed';
         $this->assertTrue(KCTMappingRepository::compareAndSwap($row, $row['version']));
         $this->assertStringContainsString('1 upcoming appointment has no meeting', self::health('kct_zoom_queue')['description']);
+        $this->assertStringContainsString('Retry now', self::health('kct_zoom_queue')['description'], 'the fix names the screen that retries');
 
         $this->assertSame('good', self::health('kct_zoom_doctors')['status']);
         KCTTokenStore::change($doctor, 'reauthorize'); // as a refresh Zoom refused does
