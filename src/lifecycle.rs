@@ -308,6 +308,11 @@ pub struct Step {
     /// gone).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<&'static str>,
+    /// Delete the row (compare-and-swap on the `version` read, as for a write): it never
+    /// reached Zoom (a host recorded it while the core was unavailable) and nothing is owed
+    /// now. `write` is null then.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub forget: bool,
 }
 
 /// Zoom's meeting create + update cap: 100 per host user per UTC day (ZOOM-FACTS, rate limits).
@@ -503,6 +508,8 @@ struct Ctx<'a> {
     random: HostRandom,
     /// Zoom refused the token the last request carried: the next call renews it first.
     renew: bool,
+    /// The row never reached Zoom and nothing is owed: the host deletes it.
+    forget: bool,
 }
 
 pub fn step(input: &StepInput) -> Result<Step> {
@@ -514,6 +521,7 @@ pub fn step(input: &StepInput) -> Result<Step> {
         input,
         random,
         renew: false,
+        forget: false,
     };
     let mut row = input.row.clone();
     let read = input.last.as_ref().and_then(|l| interpret(&mut cx, l));
@@ -582,6 +590,7 @@ pub fn step(input: &StepInput) -> Result<Step> {
         write,
         effect,
         events,
+        forget: cx.forget,
     })
 }
 
@@ -1040,6 +1049,15 @@ fn absorb(input: &StepInput, row: &mut Option<MappingRow>, cx: &mut Ctx) {
     }
 }
 
+/// A row a host recorded without the core: still pending, no reference (every create the
+/// core sends carries one), no meeting, no create unaccounted for.
+fn never_reached_zoom(r: &MappingRow) -> bool {
+    r.status == Status::Pending
+        && r.correlation_ref.is_empty()
+        && r.zoom_id.is_none()
+        && !r.unconfirmed
+}
+
 /// What a change to KiviCare's status asks for (CONTRACT §8.1: KiviCare makes no meeting
 /// when an appointment is confirmed later): booked or checked in needs a meeting, cancelled
 /// ends it; pending and checked out ask for nothing new (work already owed goes on).
@@ -1067,6 +1085,13 @@ fn plan(cx: &mut Ctx, row: &mut Option<MappingRow>) -> Effect {
     if eff.is_none() && cx.input.row.is_none() {
         // Nothing is owed and there was no row: write none.
         *row = None;
+    }
+    if matches!(eff, None | Some(Intent::Cancel | Intent::Delete))
+        && cx.input.row.as_ref().is_some_and(never_reached_zoom)
+    {
+        // Nothing to make, and nothing at Zoom to end: the row has no reason to exist.
+        *row = None;
+        cx.forget = true;
     }
     let Some(r) = row.as_mut() else {
         return finish(Finish::Nothing, "");
@@ -1611,6 +1636,44 @@ mod tests {
                 assert_eq!(intent, expected, "status {status:?}, row {}", row.is_some());
             }
         }
+    }
+
+    /// Only a row that never reached Zoom is ever forgotten, and only when it owes nothing
+    /// now: a failed row (administrators retry it), one with a create unaccounted for, one
+    /// with a meeting, or one whose appointment wants a meeting is kept.
+    #[test]
+    fn only_a_row_that_never_reached_zoom_and_owes_nothing_is_forgotten() {
+        let run = |row: serde_json::Value, status: u16| {
+            let input = serde_json::json!({"appointment_id": 42, "row": row, "host": "me",
+                "appointment": {"known": true, "exists": true, "status": status, "doctor_id": 7,
+                    "start_unix": 1_000, "duration_min": 30, "timezone": "UTC"},
+                "now": 100, "random": "ab".repeat(RANDOM_BYTES)});
+            step(&read(Json::from(input)).unwrap()).unwrap()
+        };
+        let placeholder = serde_json::json!({"appointment_id": 42, "status": "pending",
+            "correlation_ref": "", "intent": "status_changed", "version": 1, "updated_at": 1});
+        for status in [0, 2, 3] {
+            let out = run(placeholder.clone(), status);
+            assert!(out.forget, "status {status}");
+            assert_eq!(out.write, None);
+            assert!(matches!(out.effect, Effect::Finish { .. }));
+        }
+        assert!(
+            !run(placeholder.clone(), 1).forget,
+            "booked: the meeting is made"
+        );
+        let mut kept = Vec::new();
+        for (field, value) in [
+            ("status", serde_json::json!("failed")),
+            ("correlation_ref", serde_json::json!("kc-0011223344556677")),
+            ("unconfirmed", serde_json::json!(true)),
+            ("zoom_id", serde_json::json!("85746065123")),
+        ] {
+            let mut row = placeholder.clone();
+            row[field] = value;
+            kept.push(run(row, 0).forget);
+        }
+        assert_eq!(kept, [false; 4]);
     }
 
     /// The step's own reading of Zoom's answer names each outcome as `api.interpret` writes

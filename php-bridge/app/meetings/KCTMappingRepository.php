@@ -301,6 +301,17 @@ final class KCTMappingRepository
         );
     }
 
+    /**
+     * Deletes the row if the stored version is still `$version` (the core's `forget`: a row
+     * that never reached Zoom); false when another write won.
+     */
+    public static function forgetAtVersion(int $appointmentId, int $version): bool
+    {
+        global $wpdb;
+        $t = self::table();
+        return $wpdb->query($wpdb->prepare("DELETE FROM $t WHERE appointment_id = %d AND version = %d", $appointmentId, $version)) === 1;
+    }
+
     public static function delete(int $appointmentId): bool
     {
         global $wpdb;

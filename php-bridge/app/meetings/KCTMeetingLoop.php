@@ -64,6 +64,13 @@ final class KCTMeetingLoop
                 return $step;
             }
             $write = $step['write'];
+            if (!empty($step['forget']) && $row !== null) {
+                if (!KCTMappingRepository::forgetAtVersion($appointmentId, (int) $row['version'])) {
+                    $current = true; // another worker wrote first: read again, ask again
+                    continue;
+                }
+                $row = null;
+            }
             if ($write !== null) {
                 if (!($row === null ? KCTMappingRepository::insert($write) : KCTMappingRepository::compareAndSwap($write, $row['version']))) {
                     $current = true; // another worker wrote first: read again, ask again

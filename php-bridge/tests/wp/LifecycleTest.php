@@ -648,19 +648,26 @@ final class LifecycleTest extends KCTWPTestCase
     }
 
     /**
-     * A later confirmation while the runtime is unavailable: the status change is recorded
-     * as asked (the status screen names it), and once the runtime works the core reads the
-     * status and makes the meeting.
+     * Status changes while the runtime is unavailable: each is recorded as asked (the status
+     * screen names it), and once the runtime works the core reads the status. A confirmation
+     * gets its meeting; a move to pending payment asks for nothing, and its row, which never
+     * reached Zoom, is deleted instead of staying listed as a meeting being made.
      */
     public function testAStatusChangeWithoutARuntimeIsDecidedOnceItWorks(): void
     {
-        $this->bookAppointment(571, $this->doctor, $this->patient, '2030-03-04 10:00:00', 20, 'Asia/Kolkata', 1);
-        $this->addTelemedService(571, $this->doctor);
+        foreach ([571 => 1, 572 => 2] as $id => $status) {
+            $this->bookAppointment($id, $this->doctor, $this->patient, '2030-03-04 10:00:00', 20, 'Asia/Kolkata', $status);
+            $this->addTelemedService($id, $this->doctor);
+        }
         self::withoutRuntime(function () {
-            do_action('kc_appointment_status_update', 571, 1, (object) ['id' => 571, 'doctorId' => $this->doctor, 'patientId' => $this->patient]);
+            foreach ([571 => 1, 572 => 2] as $id => $status) {
+                do_action('kc_appointment_status_update', $id, $status, (object) ['id' => $id, 'doctorId' => $this->doctor, 'patientId' => $this->patient]);
+            }
         });
-        $row = KCTMappingRepository::find(571);
-        $this->assertSame('status_changed', $row['intent']);
+        foreach ([571, 572] as $id) {
+            $row = KCTMappingRepository::find($id);
+            $this->assertSame('status_changed', $row['intent']);
+        }
         $this->assertSame("act on the appointment's new status", \KCTApp\admin\KCTStatusWords::work($row['intent']));
         $this->assertCount(0, self::zoomMeetings());
         $this->runQueue();
@@ -668,6 +675,7 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertTrue(KCTMappingRepository::isLive($row), 'made once the runtime works');
         $this->assertNull($row['intent']);
         $this->assertCount(1, self::zoomMeetings());
+        $this->assertNull(KCTMappingRepository::find(572), 'pending payment: no meeting and no row');
     }
 
     public function testAnExpiredTokenIsRefreshedAndRotated(): void
