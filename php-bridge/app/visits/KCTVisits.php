@@ -164,7 +164,14 @@ final class KCTVisits
             $ids[] = (string) $row['host'];
         }
         if ($doctor > 0) {
-            $ids[] = (string) get_user_meta($doctor, KCTSite::userKey(KCTTokenStore::ZOOM_USER), true);
+            $key = KCTSite::userKey(KCTTokenStore::ZOOM_USER);
+            $zoomUser = (string) get_user_meta($doctor, $key, true);
+            if ($zoomUser === '' && KCTTokenStore::get($doctor)['state'] === 'ok' && \KCTApp\connection\KCTConnect::learnZoomUser($doctor)) {
+                // Zoom could not say who they are when they connected: unknown, the doctor
+                // joining would pass for the patient.
+                $zoomUser = (string) get_user_meta($doctor, $key, true);
+            }
+            $ids[] = $zoomUser;
             $ids[] = KCTDoctorSettings::clinicAppUser($doctor);
             $ids[] = KCTDoctorSettings::ownAppUser($doctor);
         }

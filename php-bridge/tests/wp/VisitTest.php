@@ -264,6 +264,23 @@ final class VisitTest extends KCTHttpTestCase
         $this->assertTrue(KCTVisits::find(990107)['patient_in']);
     }
 
+    /**
+     * Found by review: a doctor whose Zoom user was not learned when they connected (Zoom
+     * could not say then) was not known as the host, so their joining passed for the patient
+     * and checked the patient in. The visit asks Zoom who the doctor is first.
+     */
+    public function testADoctorWhoseZoomUserWasNotLearnedIsNotTakenForThePatient(): void
+    {
+        $zoomId = $this->meeting(990110);
+        $key = KCTSite::userKey(KCTTokenStore::ZOOM_USER);
+        delete_user_meta($this->doctor, $key);
+        $this->participant('meeting.participant_joined', $zoomId, ['id' => $this->doctorZoomId], '2030-01-01T10:00:00Z');
+        $this->assertSame(1, self::status(990110), 'the doctor joining checks no one in');
+        $this->assertFalse((bool) (KCTVisits::find(990110)['patient_in'] ?? false));
+        wp_cache_delete($this->doctor, 'user_meta');
+        $this->assertSame($this->doctorZoomId, get_user_meta($this->doctor, $key, true), 'learned on the way');
+    }
+
     public function testTheDoctorAloneIsANoShowAdministratorsCanFilter(): void
     {
         $zoomId = $this->meeting(990102);
