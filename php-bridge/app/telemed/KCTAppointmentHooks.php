@@ -156,11 +156,18 @@ final class KCTAppointmentHooks
         }
     }
 
-    /** After the row update: times, doctor and patient as KiviCare now stores them. */
+    /**
+     * After the row update: times, doctor, patient and status as KiviCare now stores them.
+     * KiviCare's edit form (and its bills) change the status here without its status hook:
+     * an appointment with no meeting yet goes the status hook's way.
+     */
     public static function onUpdated($id, $changes = [], $appt = null): void
     {
         $id = (int) $id;
         if (KCTMappingRepository::find($id) === null) {
+            if (is_array($changes) && isset($changes['status'])) {
+                self::onStatus($id, $changes['status'], $appt);
+            }
             return;
         }
         KCTMeetingLoop::run($id, 'reschedule', KCTAppointmentFacts::fromMeetingData(self::meetingData($id, $appt ?: $changes)));

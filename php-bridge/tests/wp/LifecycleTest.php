@@ -431,6 +431,28 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertNull($links['join_url']);
     }
 
+    /**
+     * Found by review: KiviCare's appointment edit form sets the status through
+     * `PUT appointments/{id}`, which fires only `kc_appointment_updated`. A pending appointment
+     * confirmed there had no meeting yet, so the update was ignored and none was ever made.
+     */
+    public function testAnAppointmentConfirmedInKiviCaresEditFormGetsItsMeeting(): void
+    {
+        $this->bookAppointment(524, $this->doctor, $this->patient, '2030-03-05 10:00:00', 20, 'Asia/Kolkata', 2);
+        $this->addTelemedService(524, $this->doctor);
+        // KiviCare writes the row, then fires the hook with the fields it changed.
+        $this->setAppointment(524, ['status' => 1]);
+        do_action('kc_appointment_updated', 524, ['status' => '1'], (object) ['id' => 524, 'doctorId' => $this->doctor, 'patientId' => $this->patient]);
+        $this->assertTrue(KCTMappingRepository::isLive(KCTMappingRepository::find(524)));
+        $this->assertCount(1, self::zoomMeetings());
+        $this->assertCount(1, $this->mailsTo($this->patient), 'KiviCare sends no link here: the addon does');
+        // An edit that leaves a pending appointment pending makes nothing.
+        $this->bookAppointment(525, $this->doctor, $this->patient, '2030-03-05 11:00:00', 20, 'Asia/Kolkata', 2);
+        $this->addTelemedService(525, $this->doctor);
+        do_action('kc_appointment_updated', 525, ['status' => '2'], (object) ['id' => 525]);
+        $this->assertNull(KCTMappingRepository::find(525));
+    }
+
     public function testPatientDeletionRemovesTheirMeetings(): void
     {
         $p = $this->provider();
