@@ -193,16 +193,17 @@ final class KCTConnect
      * Records which Zoom user a doctor connected as: a deauthorization names only that user,
      * and a visit tells the doctor from the patient by it.
      *
-     * @return bool whether it is known now
+     * @return string|null the Zoom user id, or null when Zoom could not say
      */
-    public static function learnZoomUser(int $doctorId): bool
+    public static function learnZoomUser(int $doctorId): ?string
     {
         $me = self::testConnection($doctorId);
-        if (is_wp_error($me) || (string) ($me['id'] ?? '') === '') {
-            return false;
+        $id = is_wp_error($me) ? '' : (string) ($me['id'] ?? '');
+        if ($id === '') {
+            return null;
         }
-        update_user_meta($doctorId, KCTSite::userKey(KCTTokenStore::ZOOM_USER), (string) $me['id']);
-        return true;
+        update_user_meta($doctorId, KCTSite::userKey(KCTTokenStore::ZOOM_USER), $id);
+        return $id;
     }
 
     /**
@@ -222,7 +223,7 @@ final class KCTConnect
         ]]);
         $learned = [];
         foreach (array_map('intval', $unknown) as $doctor) {
-            if (KCTTokenStore::get($doctor, true)['state'] === 'ok' && self::learnZoomUser($doctor)) {
+            if (KCTTokenStore::get($doctor, true)['state'] === 'ok' && self::learnZoomUser($doctor) !== null) {
                 $learned[] = $doctor;
             }
         }

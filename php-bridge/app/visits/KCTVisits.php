@@ -164,12 +164,12 @@ final class KCTVisits
             $ids[] = (string) $row['host'];
         }
         if ($doctor > 0) {
-            $key = KCTSite::userKey(KCTTokenStore::ZOOM_USER);
-            $zoomUser = (string) get_user_meta($doctor, $key, true);
-            if ($zoomUser === '' && KCTTokenStore::get($doctor)['state'] === 'ok' && \KCTApp\connection\KCTConnect::learnZoomUser($doctor)) {
-                // Zoom could not say who they are when they connected: unknown, the doctor
-                // joining would pass for the patient.
-                $zoomUser = (string) get_user_meta($doctor, $key, true);
+            $zoomUser = (string) get_user_meta($doctor, KCTSite::userKey(KCTTokenStore::ZOOM_USER), true);
+            if ($zoomUser === '' && get_user_meta($doctor, KCTTokenStore::CONNECTED_FLAG, true) === 'on') {
+                // Connected by OAuth, but Zoom could not say who they are then: unknown, the
+                // doctor joining would pass for the patient. (The flag is in the user meta
+                // already loaded; no token is read for the many doctors who have no grant.)
+                $zoomUser = (string) \KCTApp\connection\KCTConnect::learnZoomUser($doctor);
             }
             $ids[] = $zoomUser;
             $ids[] = KCTDoctorSettings::clinicAppUser($doctor);
