@@ -108,12 +108,12 @@ pub struct VisitInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum VisitEffect {
-    /// Set the appointment to checked in (status 4) through KiviCare's own status update, so
-    /// its hooks and mails run. If KiviCare refuses, apply a `status_refused` event (status
-    /// 4) to the record just written.
-    CheckIn,
-    /// Set it to checked out (status 3) the same way (refused: `status_refused`, status 3).
-    CheckOut,
+    /// Set the appointment to `status` (KiviCare's checked in) through KiviCare's own status
+    /// update, so its hooks and mails run. If KiviCare refuses, apply a `status_refused` event
+    /// with that `status` to the record just written.
+    CheckIn { status: u16 },
+    /// Set it to `status` (checked out) the same way (refused: `status_refused` with it).
+    CheckOut { status: u16 },
     /// Tell the doctor their patient is waiting (a notice with the Start button on their
     /// screens; a mail if they asked for one). Once per wait.
     PatientWaiting { since: i64 },
@@ -121,6 +121,15 @@ pub enum VisitEffect {
     WaitOver,
     /// The meeting ended with the doctor there and no patient: administrators see a no-show.
     NoShow,
+}
+
+impl VisitEffect {
+    /// The check-in and check-out as the host is asked for them: KiviCare's status spelled
+    /// here, so the host sets and reports back a number it never names itself.
+    pub const CHECK_IN: Self = Self::CheckIn { status: CHECKED_IN };
+    pub const CHECK_OUT: Self = Self::CheckOut {
+        status: CHECKED_OUT,
+    };
 }
 
 #[derive(Debug, PartialEq, Serialize)]
@@ -343,7 +352,7 @@ fn patient(
                     && input.appointment_status == Some(BOOKED)
                 {
                     v.outcome = Some("checked_in".into());
-                    effects.push(VisitEffect::CheckIn);
+                    effects.push(VisitEffect::CHECK_IN);
                 } else if !was_joined && undecided {
                     // Already checked in at the clinic (or the policy is off): the visit
                     // still counts as attended.
@@ -390,10 +399,10 @@ fn settle(input: &VisitInput, v: &mut Visit, effects: &mut Vec<VisitEffect>) {
     v.together_seconds = Some(both);
     // Checked in by now: before this event, or by it (a late join).
     let checked_in =
-        input.appointment_status == Some(CHECKED_IN) || effects.contains(&VisitEffect::CheckIn);
+        input.appointment_status == Some(CHECKED_IN) || effects.contains(&VisitEffect::CHECK_IN);
     if input.check_in && v.outcome.as_deref() == Some("checked_in") && checked_in {
         v.outcome = Some("checked_out".into());
-        effects.push(VisitEffect::CheckOut);
+        effects.push(VisitEffect::CHECK_OUT);
     }
 }
 
@@ -446,7 +455,7 @@ mod tests {
         let doctor = json!({"zoom_user_id": "HOSTuser1"});
         let s = step(None, BOOKED, joined(doctor, "joined", 1_000));
         let s = step(s.write, BOOKED, joined(patient, "joined", 1_010));
-        assert_eq!(s.effects, vec![VisitEffect::CheckIn]);
+        assert_eq!(s.effects, vec![VisitEffect::CHECK_IN]);
         let refused = |status: u16| json!({"action": "status_refused", "meeting_id": "85000000001", "status": status});
         // A refusal of the other status changes nothing.
         assert!(step(s.write.clone(), BOOKED, refused(CHECKED_OUT))
@@ -458,7 +467,7 @@ mod tests {
         assert_eq!(v.outcome.as_deref(), Some("checkin_refused"));
         // KiviCare still says booked: the end checks no one out.
         let end = step(Some(v), BOOKED, ended_event(2_000));
-        assert!(!end.effects.contains(&VisitEffect::CheckOut));
+        assert!(!end.effects.contains(&VisitEffect::CHECK_OUT));
         let v = end.write.unwrap();
         assert_eq!(v.outcome.as_deref(), Some("checkin_refused"));
         assert_eq!(v.together_seconds, Some(990));
@@ -477,11 +486,14 @@ mod tests {
         let s = step(Some(v), BOOKED, joined(doctor.clone(), "joined", 1_060));
         assert!(s.effects.is_empty());
         let s = step(s.write, BOOKED, joined(patient.clone(), "joined", 1_070));
-        assert_eq!(s.effects, vec![VisitEffect::WaitOver, VisitEffect::CheckIn]);
+        assert_eq!(
+            s.effects,
+            vec![VisitEffect::WaitOver, VisitEffect::CHECK_IN]
+        );
         let v = s.write.unwrap();
         assert_eq!(v.patient_known_by.as_deref(), Some("email"));
         let s = step(Some(v), CHECKED_IN, ended_event(2_870));
-        assert_eq!(s.effects, vec![VisitEffect::CheckOut]);
+        assert_eq!(s.effects, vec![VisitEffect::CHECK_OUT]);
         let v = s.write.unwrap();
         assert_eq!(v.together_seconds, Some(1_800));
         assert_eq!(v.outcome.as_deref(), Some("checked_out"));
@@ -577,7 +589,7 @@ mod tests {
             ..Participant::default()
         });
         let s = apply(&input).unwrap();
-        assert_eq!(s.effects, vec![VisitEffect::CheckIn]);
+        assert_eq!(s.effects, vec![VisitEffect::CHECK_IN]);
         assert_eq!(
             s.write.unwrap().patient_known_by.as_deref(),
             Some("registrant")

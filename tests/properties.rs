@@ -585,8 +585,15 @@ proptest! {
             for effect in step["effects"].as_array().unwrap() {
                 let what = effect["do"].as_str().unwrap().to_string();
                 match what.as_str() {
-                    "check_in" => status = 4,
-                    "check_out" => status = 3,
+                    // The host sets the status the effect names (KiviCare's own numbers).
+                    "check_in" => {
+                        prop_assert_eq!(&effect["status"], 4);
+                        status = 4;
+                    }
+                    "check_out" => {
+                        prop_assert_eq!(&effect["status"], 3);
+                        status = 3;
+                    }
                     "patient_waiting" => {
                         prop_assert!(!past_the_wait, "told the patient waits after they joined or the meeting ended");
                         notice = true;

@@ -34,7 +34,7 @@ pub(crate) fn discard<T>(v: T) {
 }
 
 /// Bumped whenever an operation's input or output changes shape.
-pub const ABI_VERSION: u32 = 6;
+pub const ABI_VERSION: u32 = 7;
 /// Largest request the core accepts: far above any real input, small enough to bound work.
 pub const MAX_INPUT: usize = 1 << 20;
 

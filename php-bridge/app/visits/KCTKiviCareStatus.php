@@ -11,9 +11,6 @@ namespace KCTApp\visits;
  */
 final class KCTKiviCareStatus
 {
-    public const CHECKED_OUT = 3;
-    public const CHECKED_IN = 4;
-
     /** @return bool whether KiviCare took the new status */
     public static function set(int $appointmentId, int $status, int $doctorId): bool
     {

@@ -186,7 +186,8 @@ final class KCTVisits
         switch ($effect['do']) {
             case 'check_in':
             case 'check_out':
-                $status = $effect['do'] === 'check_in' ? KCTKiviCareStatus::CHECKED_IN : KCTKiviCareStatus::CHECKED_OUT;
+                // The status is the core's (KiviCare's checked in or out): set and reported back as given.
+                $status = (int) $effect['status'];
                 if (!KCTKiviCareStatus::set($appointmentId, $status, $doctor)) {
                     $refused = $status;
                 }

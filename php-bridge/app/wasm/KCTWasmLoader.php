@@ -12,7 +12,7 @@ final class KCTWasmLoader
     /** The FFI scope name preload.php registers. */
     public const SCOPE = 'KCT_WASM';
     /** The core ABI this bridge speaks (src/abi: ABI_VERSION). */
-    public const ABI_VERSION = 6;
+    public const ABI_VERSION = 7;
     public const LIBRARY_FILE = 'libkct_wasm_runtime.so';
     public const CORE_FILE = 'kc_telemed.wasm';
 
