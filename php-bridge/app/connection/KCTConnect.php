@@ -21,6 +21,8 @@ final class KCTConnect
     public const BURN_PREFIX = 'kct_zoom_burn_';
     /** The cookie binding an OAuth flow to the browser that started it. */
     public const BINDER_COOKIE = 'kct_zoom_oauth';
+    /** What a doctor's save may carry about Zoom (KiviCare's form adds `enable_server_to_server`). */
+    public const DOCTOR_FIELDS = ['auth_type', 'enable_server_to_server', 'account_id', 'client_id', 'client_secret', 'zoom_user'];
 
     /** The HMAC key for OAuth states: derived from WordPress's salts with a label. */
     private static function siteKey(): string
@@ -254,7 +256,11 @@ final class KCTConnect
     public static function saveDoctorConfig(int $doctorId, array $in)
     {
         $current = KCTDoctorSettings::s2s($doctorId);
-        $enabled = ($in['auth_type'] ?? '') === 'server-to-server' || in_array($in['enable_server_to_server'] ?? '', ['Yes', 'yes', 'true', true, 1, '1'], true);
+        // Absent, as every absent field, means as stored: a save that names no mode does not
+        // switch the doctor's own app off.
+        $enabled = array_key_exists('auth_type', $in) || array_key_exists('enable_server_to_server', $in)
+            ? ($in['auth_type'] ?? '') === 'server-to-server' || in_array($in['enable_server_to_server'] ?? '', ['Yes', 'yes', 'true', true, 1, '1'], true)
+            : $current['enabled'];
         $secret = (string) ($in['client_secret'] ?? '');
         $named = trim((string) ($in['zoom_user'] ?? ''));
         if (!$enabled && $named !== '' && $named !== (string) get_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::ZOOM_USER), true)) {

@@ -1,6 +1,8 @@
 <?php
 use KCTApp\connection\KCTDoctorSettings;
 use KCTApp\settings\KCTSettings;
+use KCTApp\storage\KCTSite;
+use KCTApp\visits\KCTVisits;
 
 /** Settings are checked in every mode, and an oversized field is refused by name. */
 final class SettingsHardeningTest extends KCTWPTestCase
@@ -44,6 +46,42 @@ final class SettingsHardeningTest extends KCTWPTestCase
         $this->assertSame(400, $r->get_status());
         $this->assertSame('client_secret', $r->get_data()['data']['errors'][0]['field']);
         $this->assertSame('DoCtOrApP0001', KCTDoctorSettings::s2s($doctor)['client_id'], 'the doctor\'s app unchanged');
+    }
+
+    /**
+     * Found by review: the doctor's waiting-mail preference was written before the Zoom
+     * fields were checked, so a save refused with 400 had changed it all the same.
+     */
+    public function testARefusedDoctorSaveLeavesTheWaitingMailPreferenceAsItWas(): void
+    {
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->actAs($doctor);
+        $key = KCTSite::userKey(KCTVisits::WAITING_MAIL);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', ['waiting_mail' => true,
+            'auth_type' => 'server-to-server', 'account_id' => '', 'client_id' => '']);
+        $this->assertSame(400, $r->get_status());
+        $this->assertSame('', get_user_meta($doctor, $key, true), 'the preference is not changed by a refused save');
+        $this->assertFalse(KCTDoctorSettings::s2s($doctor)['enabled']);
+    }
+
+    /**
+     * Found by review: a save that named no mode (the preference alone, as a plugin or a
+     * script might send it) read as "no app of my own" and switched the doctor's own
+     * Server-to-Server app off. Absent means as stored, as for every other field.
+     */
+    public function testADoctorSaveThatNamesNoModeLeavesTheirOwnAppOn(): void
+    {
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->actAs($doctor);
+        KCTDoctorSettings::saveS2s($doctor, true, 'AcCoUnT_5678', 'DoCtOrApP0001', 'DoctorSecret0123456789');
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', ['waiting_mail' => true]);
+        $this->assertSame(200, $r->get_status(), wp_json_encode($r->get_data()));
+        $this->assertSame('1', get_user_meta($doctor, KCTSite::userKey(KCTVisits::WAITING_MAIL), true));
+        $this->assertTrue(KCTDoctorSettings::s2s($doctor)['enabled'], 'the doctor\'s own app is still on');
+        $this->assertSame('server-to-server', $r->get_data()['data']['auth_type']);
+        $this->assertSame(200, $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', ['waiting_mail' => false])->get_status());
+        $this->assertSame('0', get_user_meta($doctor, KCTSite::userKey(KCTVisits::WAITING_MAIL), true));
+        $this->assertTrue(KCTDoctorSettings::s2s($doctor)['enabled']);
     }
 
     public function testAnOversizedFieldIsRefusedByName(): void

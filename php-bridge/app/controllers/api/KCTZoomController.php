@@ -234,14 +234,19 @@ class KCTZoomController extends \WP_REST_Controller
     public function update_doctor_config(\WP_REST_Request $request): \WP_REST_Response
     {
         $params = $request->get_params();
-        if (isset($params['waiting_mail'])) {
-            // A preference, not a Zoom setting: kept whatever the Zoom fields come to.
-            update_user_meta(get_current_user_id(), KCTSite::userKey(\KCTApp\visits\KCTVisits::WAITING_MAIL), $params['waiting_mail'] ? '1' : '0');
-            unset($params['waiting_mail']);
+        $mail = $params['waiting_mail'] ?? null;
+        unset($params['waiting_mail']);
+        // The Zoom fields are checked (and the doctor's own app asked) only when some are
+        // sent: a request that changes only the preference needs neither.
+        if (array_intersect_key($params, array_flip(KCTConnect::DOCTOR_FIELDS)) !== []) {
+            $r = KCTConnect::saveDoctorConfig(get_current_user_id(), $params);
+            if (is_wp_error($r)) {
+                return self::failure($r); // refused: the preference is not changed either
+            }
         }
-        $r = KCTConnect::saveDoctorConfig(get_current_user_id(), $params);
-        if (is_wp_error($r)) {
-            return self::failure($r);
+        if ($mail !== null) {
+            // A preference, not a Zoom setting.
+            update_user_meta(get_current_user_id(), KCTSite::userKey(\KCTApp\visits\KCTVisits::WAITING_MAIL), $mail ? '1' : '0');
         }
         return self::envelope(true, __('Zoom configuration saved.', 'kivicare-telemed-zoom'), KCTConnect::doctorView(get_current_user_id()));
     }
