@@ -269,11 +269,13 @@ final class KCTConnect
             return new \WP_Error('kct_invalid_settings', $message, ['status' => 403, 'errors' => [['code' => 'not_allowed', 'field' => 'zoom_user', 'message' => $message]]]);
         }
         $zoomUser = $named !== '' ? $named : KCTDoctorSettings::ownAppUser($doctorId);
-        $report = KCTCoreAccess::run(static function ($core) use ($in, $enabled, $secret, $current, $zoomUser) {
+        $accountId = trim((string) ($in['account_id'] ?? $current['account_id']));
+        $clientId = trim((string) ($in['client_id'] ?? $current['client_id']));
+        $report = KCTCoreAccess::run(static function ($core) use ($enabled, $secret, $current, $zoomUser, $accountId, $clientId) {
             return $core->settingsValidateDoctor([
                 'auth_type' => $enabled ? 'server-to-server' : 'none',
-                'account_id' => trim((string) ($in['account_id'] ?? $current['account_id'])),
-                'client_id' => trim((string) ($in['client_id'] ?? $current['client_id'])),
+                'account_id' => $accountId,
+                'client_id' => $clientId,
                 'client_secret' => $secret,
                 'client_secret_stored' => $current['client_secret'] !== null,
                 'stored_client_id' => $current['client_id'],
@@ -286,20 +288,22 @@ final class KCTConnect
         if (!$report['valid']) {
             return new \WP_Error('kct_invalid_settings', $report['errors'][0]['message'], ['status' => 400, 'errors' => $report['errors']]);
         }
-        $before = [get_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::S2S), true), get_user_meta($doctorId, KCTDoctorSettings::LEGACY_S2S, true), get_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::ZOOM_USER), true)];
-        KCTDoctorSettings::saveS2s($doctorId, $enabled, trim((string) ($in['account_id'] ?? $current['account_id'])), trim((string) ($in['client_id'] ?? $current['client_id'])), $secret);
+        if ($enabled) {
+            // The doctor's own app, as the form names it: Zoom must know the user in that app's
+            // account before anything is stored (a refused save leaves the doctor as they were,
+            // their choice of Google Meet included).
+            $user = KCTZoomApi::callWith([
+                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => $zoomUser, 'account_id' => $accountId,
+                'client_id' => $clientId, 'client_secret' => $secret !== '' ? $secret : (string) $current['client_secret'],
+            ], 'get_user', static function ($core, $auth, $host) {
+                return $core->userGet(['auth' => $auth, 'user' => $host]);
+            });
+            if (is_wp_error($user)) {
+                return self::hostRefused($user);
+            }
+        }
+        KCTDoctorSettings::saveS2s($doctorId, $enabled, $accountId, $clientId, $secret);
         update_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::ZOOM_USER), $enabled ? $zoomUser : '');
-        if (!$enabled) {
-            return true;
-        }
-        // The doctor's own app: Zoom must know the user in that app's account.
-        $user = self::testConnection($doctorId);
-        if (is_wp_error($user)) {
-            update_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::S2S), $before[0]);
-            update_user_meta($doctorId, KCTDoctorSettings::LEGACY_S2S, $before[1]);
-            update_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::ZOOM_USER), $before[2]);
-            return self::hostRefused($user);
-        }
         return true;
     }
 

@@ -97,13 +97,9 @@ final class ServerToServerTest extends KCTWPTestCase
 
     public function testADoctorsOwnAppHostMustBelongToThatAppsAccount(): void
     {
-        $this->resetZoom();
-        $this->configureS2s(['dr.colleague@clinic.example']);
-        self::zoom('s2s', ['client_id' => 'kctOwnClient0001', 'client_secret' => 'kctOwnSecret0123456789', 'account_id' => 'kctOwnAccount01',
-            'users' => [['id' => 'kctOwnHost000001', 'email' => 'dr.own@own.example']]]);
+        $own = $this->ownApp();
         $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.own@clinic.example']);
         $this->actAs($doctor);
-        $own = ['auth_type' => 'server-to-server', 'account_id' => 'kctOwnAccount01', 'client_id' => 'kctOwnClient0001', 'client_secret' => 'kctOwnSecret0123456789'];
         $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', $own + ['zoom_user' => 'dr.colleague@clinic.example']);
         $this->assertSame(400, $r->get_status(), 'a user of another account');
         $this->assertSame('zoom_user', $r->get_data()['data']['errors'][0]['field']);
@@ -113,5 +109,46 @@ final class ServerToServerTest extends KCTWPTestCase
         $this->actAs(0);
         $this->assertIsArray($this->ensureMeeting($this->facts(612, $doctor)));
         $this->assertSame('dr.own@own.example', self::zoomMeetings()[0]['host_email']);
+    }
+
+    /**
+     * Found by review: the doctor's own app was stored first and put back when Zoom refused
+     * its user, but storing it had also made Zoom the doctor's telemedicine (KiviCare's
+     * `telemed_type`), which was not put back: a doctor on Google Meet who mistyped their
+     * app's user was switched to Zoom by a save answered 400. Zoom is asked first now.
+     */
+    public function testARefusedOwnAppChangesNothingNotEvenTheDoctorsChoiceOfGoogleMeet(): void
+    {
+        $own = $this->ownApp();
+        $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.meet@clinic.example']);
+        update_user_meta($doctor, 'telemed_type', 'googlemeet');
+        $this->actAs($doctor);
+        $meta = static function () use ($doctor): array {
+            $all = get_user_meta($doctor);
+            unset($all['session_tokens']);
+            ksort($all);
+            return $all;
+        };
+        $before = $meta();
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', $own + ['zoom_user' => 'dr.colleague@clinic.example']);
+        $this->assertSame(400, $r->get_status());
+        $this->assertSame('googlemeet', get_user_meta($doctor, 'telemed_type', true), 'still on Google Meet');
+        $this->assertSame($before, $meta(), 'no user meta written by a refused save');
+    }
+
+    /**
+     * The clinic's app (which knows dr.colleague), and a doctor's own app at the fake Zoom
+     * whose one user is dr.own@own.example.
+     *
+     * @return array the doctor-config fields that name the own app
+     */
+    private function ownApp(): array
+    {
+        $this->resetZoom();
+        $this->configureS2s(['dr.colleague@clinic.example']);
+        $own = ['auth_type' => 'server-to-server', 'account_id' => 'kctOwnAccount01', 'client_id' => 'kctOwnClient0001', 'client_secret' => 'kctOwnSecret0123456789'];
+        self::zoom('s2s', ['client_id' => $own['client_id'], 'client_secret' => $own['client_secret'], 'account_id' => $own['account_id'],
+            'users' => [['id' => 'kctOwnHost000001', 'email' => 'dr.own@own.example']]]);
+        return $own;
     }
 }
