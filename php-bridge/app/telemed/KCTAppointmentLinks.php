@@ -24,6 +24,7 @@ final class KCTAppointmentLinks
         add_filter('kivicare_custom_email_key_value', [self::class, 'emailValue'], 10, 3);
         add_filter('kivicare_template_dynamic_keys', [self::class, 'emailKeys']);
         add_filter('kivicare_process_email_template', [self::class, 'doctorMail'], 10, 2);
+        add_filter('wp_mail', [self::class, 'patientMail']);
         add_action('admin_post_' . self::START_ACTION, [self::class, 'start']);
         // A logged-out doctor following the mailed link logs in first, then lands here again.
         add_action('admin_post_nopriv_' . self::START_ACTION, 'auth_redirect');
@@ -115,6 +116,43 @@ final class KCTAppointmentLinks
         $host = self::hostLink($id);
         // The mail is HTML: every form of the join link becomes the escaped host link.
         return str_replace(array_unique([esc_url($join), esc_html($join), $join]), esc_url($host), $html);
+    }
+
+    /**
+     * KiviCare mails the meeting's own join link, the mapping's `joinUrl`, to whoever its
+     * booking mail or a reminder goes to (CONTRACT §6), and its templates cannot tell the
+     * recipient. A patient the addon registered on the meeting gets their own link in a mail
+     * to them alone (they are not asked to register again, and Zoom's events name them for
+     * certain); every other recipient's mail keeps the meeting's link.
+     *
+     * @param array $atts wp_mail's to, subject, message, headers, attachments
+     */
+    public static function patientMail($atts)
+    {
+        $message = is_array($atts) ? ($atts['message'] ?? null) : null;
+        // Cheap tests first: every mail the site sends passes here.
+        if (!is_string($message) || strpos($message, '/j/') === false || !preg_match_all('#/j/(\d{9,12})#', $message, $ids)) {
+            return $atts;
+        }
+        $to = is_array($atts['to']) ? $atts['to'] : explode(',', (string) $atts['to']);
+        if (count($to) !== 1) {
+            return $atts;
+        }
+        $to = trim((string) reset($to));
+        $to = preg_match('/<([^>]+)>/', $to, $named) ? trim($named[1]) : $to;
+        foreach (array_unique($ids[1]) as $zoomId) {
+            $row = KCTMappingRepository::findByZoomId($zoomId);
+            $own = (string) ($row['patient_join_url'] ?? '');
+            if ($own === '' || !KCTMappingRepository::isLive($row) || strcasecmp($to, (string) $row['registered_email']) !== 0) {
+                continue;
+            }
+            $join = (string) $row['join_url'];
+            // Each form the link may take in the mail (plain, or escaped in HTML) becomes the same form of theirs.
+            // (A form equal to the plain one maps to the plain one: it comes last.)
+            $message = strtr($message, [esc_html($join) => esc_html($own), esc_url($join) => esc_url($own), $join => $own]);
+        }
+        $atts['message'] = $message;
+        return $atts;
     }
 
     /** The fresh start link for the appointment's own doctor, or why not. */

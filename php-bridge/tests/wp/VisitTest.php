@@ -231,6 +231,36 @@ final class VisitTest extends KCTHttpTestCase
         $this->assertNotSame('', (string) $made['password'], 'a passcode, as the policy says');
     }
 
+    /**
+     * Found by review: KiviCare's own mails (its booking link mail, its reminders) carry the
+     * mapping's `joinUrl`, the meeting's own link, so a patient the addon had registered was
+     * mailed a link that asked them to register again, and joined by it unknown to the visit.
+     * A mail to that patient alone now carries their own link; anyone else's is unchanged.
+     */
+    public function testKiviCaresMailToARegisteredPatientCarriesTheirOwnLink(): void
+    {
+        $this->assertTrue(KCTSettings::save(['policy' => ['register_patient' => true]]));
+        try {
+            $this->meeting(990109);
+        } finally {
+            KCTSettings::save(['policy' => []]);
+        }
+        $row = KCTMappingRepository::find(990109);
+        $this->assertNotEmpty($row['patient_join_url']);
+        $this->captureMails();
+        // As KiviCare's template processor leaves it: the link in HTML, as stored.
+        $html = '<p>Zoom video conference</p><p>Zoom Link: ' . $row['join_url'] . '</p><a href="' . esc_url($row['join_url']) . '">Join</a>';
+        $patient = get_userdata($this->patient);
+        wp_mail('"' . $patient->display_name . '" <' . strtoupper($patient->user_email) . '>', 'Video Conference Link', $html);
+        wp_mail(get_userdata($this->doctor)->user_email, 'Video Conference Link', $html);
+        wp_mail([$patient->user_email, 'front.desk@example.org'], 'Video Conference Link', $html);
+        [$toPatient, $toDoctor, $toBoth] = $this->mails;
+        $this->assertStringNotContainsString($row['join_url'], $toPatient['message']);
+        $this->assertSame(2, substr_count($toPatient['message'], $row['patient_join_url']), 'both forms of the link are theirs');
+        $this->assertSame($html, $toDoctor['message'], 'the doctor\'s mail keeps the meeting\'s link');
+        $this->assertSame($html, $toBoth['message'], 'a mail to others as well keeps it');
+    }
+
     /** With the clinic's policy, the patient is registered: their own link, and events name them for certain. */
     public function testARegisteredPatientGetsTheirOwnLinkAndIsKnownByIt(): void
     {
