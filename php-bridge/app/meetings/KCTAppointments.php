@@ -124,7 +124,10 @@ final class KCTAppointments
     public static function isClinicStaff(int $id, int $userId): bool
     {
         global $wpdb;
-        if ($userId <= 0 || !self::tableExists()) {
+        $user = $userId > 0 ? get_userdata($userId) : false;
+        $roles = $user ? (array) $user->roles : [];
+        // The roles first (loaded with the user): a patient's list asks the database nothing here.
+        if (!array_intersect(['kiviCare_clinic_admin', 'kiviCare_receptionist'], $roles) || !self::tableExists()) {
             return false;
         }
         $t = self::table();
@@ -132,8 +135,6 @@ final class KCTAppointments
         if ($clinic <= 0) {
             return false;
         }
-        $user = get_userdata($userId);
-        $roles = $user ? (array) $user->roles : [];
         $clinics = $wpdb->prefix . 'kc_clinics';
         $reception = $wpdb->prefix . 'kc_receptionist_clinic_mappings';
         $suppress = $wpdb->suppress_errors(true);

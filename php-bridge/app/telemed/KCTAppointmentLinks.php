@@ -48,7 +48,13 @@ final class KCTAppointmentLinks
         return is_numeric($appt) ? (int) $appt : 0;
     }
 
-    /** Adds `video_url` and `zoom_data` for the current user's role in the appointment. */
+    /**
+     * Adds `video_url` and `zoom_data` for the current user's role in the appointment: the
+     * patient their join link, the doctor the click-to-start link, administrators and the
+     * staff of the appointment's clinic the meeting's link. KiviCare shows every non-patient
+     * without a `video_url` its regenerate button, which for staff replaced the live meeting
+     * (the patient's link with it) while the patient waited.
+     */
     public static function listItem($row, $appt = null)
     {
         $id = self::appointmentId($row, $appt);
@@ -60,7 +66,7 @@ final class KCTAppointmentLinks
         if ($me && $me === (int) $m['patient_id']) {
             $row['video_url'] = KCTMappingRepository::patientJoinUrl($m);
             $row['zoom_data'] = ['joinUrl' => KCTMappingRepository::patientJoinUrl($m)];
-        } elseif ($me && ($me === (int) $m['doctor_id'] || current_user_can('manage_options'))) {
+        } elseif ($me && ($me === (int) $m['doctor_id'] || current_user_can('manage_options') || KCTAppointments::isClinicStaff($id, $me))) {
             $row['video_url'] = $me === (int) $m['doctor_id'] ? self::hostLink($id) : $m['join_url'];
             $row['zoom_data'] = ['joinUrl' => $m['join_url'], 'startUrl' => $me === (int) $m['doctor_id'] ? self::hostLink($id) : ''];
         }

@@ -30,6 +30,17 @@ final class IntegrationPointsTest extends KCTWPTestCase
         $this->assertContains('updated_at', $columns);
     }
 
+    /** @return array{0: int, 1: int, 2: array} a connected doctor, a patient, and their appointment's meeting row */
+    private function connectedMeeting(int $id): array
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $patient = $this->makeUser('kiviCare_patient');
+        $this->connectDoctor($doctor);
+        return [$doctor, $patient, $this->meeting($id, $doctor, $patient)];
+    }
+
     private function meeting(int $id, int $doctor, int $patient): array
     {
         $row = $this->ensureMeeting((['appointment_id' => $id, 'doctor_id' => $doctor,
@@ -40,12 +51,7 @@ final class IntegrationPointsTest extends KCTWPTestCase
 
     public function testEachRoleGetsItsOwnLink(): void
     {
-        $this->resetZoom();
-        $this->configureOAuth();
-        $doctor = $this->makeUser('kiviCare_doctor');
-        $patient = $this->makeUser('kiviCare_patient');
-        $this->connectDoctor($doctor);
-        $m = $this->meeting(901, $doctor, $patient);
+        [$doctor, $patient, $m] = $this->connectedMeeting(901);
 
         $this->actAs($patient);
         $row = apply_filters('kc_appointment_list_item', ['id' => 901], null);
@@ -81,6 +87,32 @@ final class IntegrationPointsTest extends KCTWPTestCase
         $this->assertStringNotContainsString(esc_url($m['join_url']), $doctorMail);
         $this->assertStringContainsString(esc_url(KCTAppointmentLinks::hostLink(901)), $doctorMail);
         $this->assertSame($html, apply_filters('kivicare_process_email_template', $html, $data), 'the patient\'s mail keeps the join link');
+    }
+
+    /**
+     * Found by review: the staff of the appointment's clinic got no `video_url`, so KiviCare
+     * showed them its regenerate button on a checked-in appointment, which replaced the live
+     * meeting (and the patient's link) while the patient waited. They see the meeting's link
+     * now, as administrators do; staff of another clinic still see nothing.
+     */
+    public function testTheClinicsStaffSeeTheMeetingNotARegenerateButton(): void
+    {
+        global $wpdb;
+        [$doctor, $patient, $m] = $this->connectedMeeting(903);
+        $this->setAppointment(903, ['clinic_id' => 7]);
+        $reception = $this->makeUser('kiviCare_receptionist');
+        $elsewhere = $this->makeUser('kiviCare_receptionist');
+        $wpdb->insert($wpdb->prefix . 'kc_receptionist_clinic_mappings', ['receptionist_id' => $reception, 'clinic_id' => 7]);
+        $wpdb->insert($wpdb->prefix . 'kc_receptionist_clinic_mappings', ['receptionist_id' => $elsewhere, 'clinic_id' => 8]);
+
+        $this->actAs($reception);
+        $row = apply_filters('kc_appointment_list_item', ['id' => 903], null);
+        $this->assertSame($m['join_url'], $row['video_url']);
+        $this->assertSame('', $row['zoom_data']['startUrl'], 'no host link for staff');
+        $this->actAs($elsewhere);
+        $this->assertArrayNotHasKey('video_url', apply_filters('kc_appointment_list_item', ['id' => 903], null));
+        $this->actAs($patient);
+        $this->assertSame($m['join_url'], apply_filters('kc_appointment_list_item', ['id' => 903], null)['video_url']);
     }
 
     public function testRegeneratePermissionIsPatched(): void
