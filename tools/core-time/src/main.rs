@@ -5,6 +5,9 @@
 //!   turns within one process, so machine noise hits them alike. Prints
 //!   `request<TAB>build<TAB>median µs`.
 //!
+//!   A build named `fuel:<a.wasm>` runs metered with fuel, as the runtime runs every production
+//!   call (the same file plain beside it shows what the budget costs).
+//!
 //! `core-time --cold <a.wasm> [<b.wasm>...] -- <request.json>...`
 //!   The same, but each timed call comes alone, right after 64 MB of other memory is written:
 //!   the CPU's caches as a web request leaves them (WordPress ran before the core is called).
@@ -44,9 +47,25 @@ impl<T> Core<T> {
         data: T,
         linker: impl FnOnce(&Engine) -> Linker<T>,
     ) -> Result<Self, String> {
-        let engine = Engine::default();
+        Self::with_fuel(wasm, request, data, linker, false)
+    }
+
+    /// `fuel`: metered as the runtime meters every production call (a budget per call).
+    fn with_fuel(
+        wasm: &[u8],
+        request: &[u8],
+        data: T,
+        linker: impl FnOnce(&Engine) -> Linker<T>,
+        fuel: bool,
+    ) -> Result<Self, String> {
+        let mut config = wasmi::Config::default();
+        config.consume_fuel(fuel);
+        let engine = Engine::new(&config);
         let module = Module::new(&engine, wasm).map_err(|e| e.to_string())?;
         let mut store = Store::new(&engine, data);
+        if fuel {
+            store.set_fuel(u64::MAX / 2).map_err(|e| e.to_string())?;
+        }
         let instance = linker(&engine)
             .instantiate_and_start(&mut store, &module)
             .map_err(|e| e.to_string())?;
@@ -110,10 +129,14 @@ fn plain(wasm: &[u8], request: &[u8]) -> Result<Core<()>, String> {
 
 /// Medians of the builds for one request, timed in turns; `cold`: one call at a time, each
 /// after the caches are filled with other data.
-fn side_by_side(builds: &[Vec<u8>], request: &[u8], cold: bool) -> Result<Vec<f64>, String> {
+fn side_by_side(
+    builds: &[(Vec<u8>, bool)],
+    request: &[u8],
+    cold: bool,
+) -> Result<Vec<f64>, String> {
     let mut cores = builds
         .iter()
-        .map(|w| plain(w, request))
+        .map(|(w, fuel)| Core::with_fuel(w, request, (), Linker::new, *fuel))
         .collect::<Result<Vec<_>, _>>()?;
     let mut times = vec![Vec::new(); cores.len()];
     let mut other = if cold {
@@ -363,9 +386,13 @@ fn run(args: &[String]) -> Result<(), String> {
     if wasm_paths.is_empty() || requests.is_empty() {
         return Err("usage: core-time <a.wasm> [<b.wasm>...] -- <request.json>...".into());
     }
+    // `fuel:<path>`: that build metered with fuel, as the runtime runs every call.
     let builds = wasm_paths
         .iter()
-        .map(|p| read(p))
+        .map(|p| match p.strip_prefix("fuel:") {
+            Some(path) => read(path).map(|w| (w, true)),
+            None => read(p).map(|w| (w, false)),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     for request in requests {
         let medians = side_by_side(&builds, &read(request)?, cold)?;
