@@ -140,7 +140,8 @@ final class KCTAppointmentLinks
         if (!is_string($message) || strpos($message, '/j/') === false || !preg_match_all('#/j/(\d{9,12})#', $message, $ids)) {
             return $atts;
         }
-        $to = is_array($atts['to']) ? $atts['to'] : explode(',', (string) $atts['to']);
+        $to = $atts['to'] ?? '';
+        $to = is_array($to) ? $to : explode(',', (string) $to);
         if (count($to) !== 1) {
             return $atts;
         }
