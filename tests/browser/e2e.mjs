@@ -66,6 +66,17 @@ try {
   await page.fill('#kct-client_id', 'kctS2sClient001');
   assert.equal(await errorFor(page, 'client_secret').textContent(), '', 'its own app keeps the stored secret');
   await page.screenshot({ path: `${out}admin-settings.png`, fullPage: true });
+  // Found by review: an answer that was not JSON (a PHP error page) made the save throw, and
+  // the page said nothing at all. It says what happened now, and the form is left as it was.
+  const settingsRoute = (url) => decodeURIComponent(url.href).endsWith('kct-zoom/v1/settings/zoom-telemed');
+  await page.route(settingsRoute, (route) => route.fulfill({ status: 500, contentType: 'text/html',
+    body: '<html><body>There has been a critical error on this website.</body></html>' }));
+  await page.evaluate(() => { document.getElementById('kct-status').textContent = ''; });
+  await page.click('#kct-save');
+  await page.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
+  assert.match(await page.locator('#kct-status').textContent(), /answered with an error \(HTTP 500\)/);
+  assert.equal(await page.getAttribute('#kct-status', 'class'), 'kct-bad');
+  await page.unroute(settingsRoute);
 
   // A doctor hosted by the clinic's Server-to-Server app tests the connection.
   const doctor = process.env.KCT_E2E_DOCTOR;

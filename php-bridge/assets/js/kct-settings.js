@@ -29,14 +29,27 @@ function say(text, ok) {
   status.className = ok ? 'kct-ok' : 'kct-bad';
 }
 
+/**
+ * The route's envelope `{status, message, data}`. An answer that is not JSON (a PHP error
+ * page, a proxy's) or no answer at all comes back as a failed envelope that says so: the
+ * page always tells the user what happened, instead of failing silently.
+ */
 async function rest(method, path = '', body = undefined) {
-  const r = await fetch(cfg.rest + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-WP-Nonce': cfg.nonce },
-    credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return r.json();
+  let r = null;
+  try {
+    r = await fetch(cfg.rest + path, {
+      method,
+      headers: { 'Content-Type': 'application/json', 'X-WP-Nonce': cfg.nonce },
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return await r.json();
+  } catch {
+    const message = r
+      ? sprintf(/* translators: %d: the HTTP status code */ __('The site answered with an error (HTTP %d). Nothing was changed; please try again.', 'kivicare-telemed-zoom'), r.status)
+      : __('The site could not be reached. Check the connection and try again.', 'kivicare-telemed-zoom');
+    return { status: false, message, data: null };
+  }
 }
 
 function placeholders(data) {
@@ -175,6 +188,7 @@ if (cfg.view === 'doctor') {
   $('kct-disconnect').addEventListener('click', async () => {
     const r = await rest('GET', '/disconnect');
     say(r.message, r.status);
-    showConnection({ ...cfg.data, connection_status: r.data?.connection_status ?? 'disconnected', is_connected: false });
+    // Only what the server did: a request that failed leaves the connection as it was shown.
+    if (r.status) showConnection({ ...cfg.data, connection_status: r.data?.connection_status ?? 'disconnected', is_connected: false });
   });
 }
