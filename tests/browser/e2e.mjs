@@ -53,6 +53,14 @@ try {
   assert.match(await errorFor(page, 'client_secret').textContent(), /client secret must be 16 to 128/);
   await page.fill('#kct-client_secret', 'kctS2sSecret0123456789');
   assert.match(await page.locator('#kct-preview').textContent(), /"waiting_room": true/);
+  // Found by review: the preview was drawn once, from the stored policy and the mode the page
+  // opened with. It follows the form now: the mode names the host, the policy the settings.
+  assert.match(await page.locator('#kct-preview').textContent(), /users\/doctor@clinic\.example\/meetings/);
+  assert.match(await page.locator('#kct-preview').textContent(), /"approval_type": 2/);
+  await page.check('#kct-register_patient');
+  assert.match(await page.locator('#kct-preview').textContent(), /"approval_type": 0/);
+  await page.uncheck('#kct-register_patient');
+  assert.match(await page.locator('#kct-preview').textContent(), /"approval_type": 2/);
   await page.click('#kct-save');
   await page.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
   assert.equal(await page.locator('#kct-status').textContent(), 'Zoom settings saved.');

@@ -98,13 +98,15 @@ if (cfg.view === 'admin') {
     show(report.errors);
     return report.valid;
   };
+  // The policy as the form would save it.
+  const policy = () => ({ ...(cfg.data.policy || {}), register_patient: form.elements.register_patient.checked });
   const preview = () => {
     try {
       const p = core.previewCreateMeeting({
         host: value('auth_type') === 'server-to-server' ? 'doctor@clinic.example' : 'me',
         appointment: { id: 1, start_unix: Math.floor(Date.now() / 1000) + 86400, duration_min: 30,
           timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC', correlation_ref: 'kc-preview0000000000' },
-        policy: cfg.data.policy || {},
+        policy: policy(),
       });
       $('kct-preview').textContent = `${p.method} ${p.url}\n${JSON.stringify(p.body, null, 2)}`;
     } catch (e) {
@@ -112,13 +114,14 @@ if (cfg.view === 'admin') {
     }
   };
   form.addEventListener('input', check);
+  // The preview follows the form (the mode names the host, the policy the meeting's settings).
+  form.addEventListener('change', preview);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!check()) return say(__('Please fix the fields marked above.', 'kivicare-telemed-zoom'), false);
     const s = settings();
     const body = { auth_type: s.auth_type, client_id: s.client_id, account_id: s.account_id, redirect_url: s.redirect_url,
-      check_in_from_zoom: form.elements.check_in_from_zoom.checked,
-      policy: { ...(cfg.data.policy || {}), register_patient: form.elements.register_patient.checked } };
+      check_in_from_zoom: form.elements.check_in_from_zoom.checked, policy: policy() };
     if (s.client_secret) body.client_secret = s.client_secret;
     if (s.webhook_secret) body.webhook_secret = s.webhook_secret;
     await save('', body, (data) => { cfg.data = data; });
