@@ -107,6 +107,14 @@ final class KCTSettingsPages
         $view['clinic_auth_type'] = KCTSettings::raw()['auth_type'];
         self::enqueue('doctor', $view);
         echo '<div class="wrap kct-zoom"><h1>' . esc_html__('Your Zoom connection', 'kivicare-telemed-zoom') . '</h1>';
+        // Where Zoom's consent sends the browser back (the OAuth callback): say how it went.
+        $result = sanitize_key((string) wp_unslash($_GET['kct_zoom'] ?? ''));
+        if ($result === 'connected') {
+            echo '<div class="notice notice-success"><p>' . esc_html__('Zoom is connected.', 'kivicare-telemed-zoom') . '</p></div>';
+        } elseif ($result === 'error') {
+            $code = sanitize_key((string) wp_unslash($_GET['kct_zoom_error'] ?? ''));
+            echo '<div class="notice notice-error"><p>' . esc_html(KCTStatusWords::connectFailure($code)) . '</p></div>';
+        }
         echo '<p id="kct-connection" class="kct-connection"></p>';
         echo '<p><button type="button" class="button button-primary" id="kct-connect">' . esc_html__('Connect Zoom', 'kivicare-telemed-zoom') . '</button> ';
         echo '<button type="button" class="button" id="kct-test">' . esc_html__('Test connection', 'kivicare-telemed-zoom') . '</button> ';

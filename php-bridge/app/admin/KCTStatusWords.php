@@ -60,6 +60,30 @@ final class KCTStatusWords
         return $words[$state] ?? $state;
     }
 
+    /**
+     * Why the doctor's Zoom connection did not complete, from the code the OAuth callback sends
+     * the browser back with, and what to do about it.
+     */
+    public static function connectFailure(string $code): string
+    {
+        $again = __('Select Connect Zoom to start again.', 'kivicare-telemed-zoom');
+        $words = [
+            'kct_state_expired' => __('The authorization at Zoom took too long.', 'kivicare-telemed-zoom') . ' ' . $again,
+            'kct_state_replayed' => __('This authorization was already used.', 'kivicare-telemed-zoom') . ' ' . $again,
+            'kct_state_invalid' => __('The answer from Zoom was not one this site asked for.', 'kivicare-telemed-zoom') . ' ' . $again,
+            'kct_state_browser_mismatch' => __('The authorization was finished in another browser than the one that started it.', 'kivicare-telemed-zoom') . ' ' . __('Select Connect Zoom again in this browser.', 'kivicare-telemed-zoom'),
+            'kct_state_login_required' => __('You were logged out while Zoom asked for your consent.', 'kivicare-telemed-zoom') . ' ' . $again,
+            'kct_state_user_mismatch' => __('The authorization was started by another WordPress user.', 'kivicare-telemed-zoom') . ' ' . __('Log in as yourself and select Connect Zoom again.', 'kivicare-telemed-zoom'),
+            'kct_oauth_not_configured' => __('The clinic has not set up a Zoom OAuth app.', 'kivicare-telemed-zoom') . ' ' . __('Ask an administrator to set it up in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom'),
+            'kct_not_a_doctor' => __('Only doctors connect a Zoom account.', 'kivicare-telemed-zoom'),
+        ];
+        return $words[$code] ?? sprintf(
+            /* translators: %s: the error code */
+            __('Zoom could not be connected (%s). Select Connect Zoom to try again; if it fails again, an administrator finds the cause under Tools → Site Health.', 'kivicare-telemed-zoom'),
+            $code
+        );
+    }
+
     /** A webhook delivery's event as the deliveries table keeps it. */
     public static function event(string $event): string
     {

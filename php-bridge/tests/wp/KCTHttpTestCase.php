@@ -52,7 +52,7 @@ abstract class KCTHttpTestCase extends KCTWPTestCase
     }
 
     /**
-     * A real HTTP request to the test bed. Returns [status, decoded body, headers].
+     * A real HTTP request to the test bed. Returns [status, decoded body, headers (and `raw`: the body as it came)].
      *
      * @param array|null $auth [login, application password]
      */
@@ -90,6 +90,8 @@ abstract class KCTHttpTestCase extends KCTWPTestCase
                 }
             }
         }
+        // The body as it came, for a page that is not JSON.
+        $out['raw'] = (string) $raw;
         return [$status, json_decode((string) $raw, true), $out];
     }
 }

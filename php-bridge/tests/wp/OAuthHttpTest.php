@@ -43,12 +43,23 @@ final class OAuthHttpTest extends KCTHttpTestCase
             $this->assertStringContainsString('kct_zoom_error=' . $why, $headers['location']);
             $this->assertStringStartsWith(admin_url(), $headers['location'], 'no redirect off the site');
             $this->assertSame('none', KCTTokenStore::get($doctorId, true)['state'], "$why: no token stored");
+            $landed[$why] = $headers['location'];
         }
+        // Found by review: the doctor's page, where the browser lands, said nothing about why.
+        $page = function (string $location) use ($doctorId): string {
+            [$status, , $headers] = $this->http('GET', substr($location, strlen(site_url())), null, null, ['Cookie' => $this->loggedInCookie($doctorId, true)]);
+            $this->assertSame(200, $status);
+            return $headers['raw'];
+        };
+        $this->assertStringContainsString('finished in another browser', $page($landed['kct_state_browser_mismatch']));
+        $this->assertStringContainsString('started by another WordPress user', $page($landed['kct_state_user_mismatch']));
+        $this->assertMatchesRegularExpression('/\(kct_zoom_invalid_client\).*Site Health/', \KCTApp\admin\KCTStatusWords::connectFailure('kct_zoom_invalid_client'), 'a code without words is named, with where to look');
 
         // The browser that started it, with the doctor logged in, completes it.
         [$status, , $headers] = $this->http('GET', $path, null, null, $browser);
         $this->assertSame(302, $status);
         $this->assertStringContainsString('kct_zoom=connected', $headers['location']);
+        $this->assertStringContainsString('notice-success', $page($headers['location']));
         wp_cache_delete($doctorId, 'user_meta');
         $this->assertSame('ok', KCTTokenStore::get($doctorId, true)['state']);
         $this->assertSame('on', get_user_meta($doctorId, 'kiviCare_zoom_telemed_connect', true));
