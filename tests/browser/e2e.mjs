@@ -52,6 +52,9 @@ try {
   await page.fill('#kct-client_secret', 'short');
   assert.match(await errorFor(page, 'client_secret').textContent(), /client secret must be 16 to 128/);
   await page.fill('#kct-client_secret', 'kctS2sSecret0123456789');
+  // The uninstall opt-in was settable only through the REST route: it is on the page now.
+  assert.equal(await page.isChecked('#kct-delete_data_on_uninstall'), false, 'off unless the owner opts in');
+  await page.check('#kct-delete_data_on_uninstall');
   assert.match(await page.locator('#kct-preview').textContent(), /"waiting_room": true/);
   // Found by review: the preview was drawn once, from the stored policy and the mode the page
   // opened with. It follows the form now: the mode names the host, the policy the settings.
@@ -68,6 +71,7 @@ try {
   await page.waitForFunction(() => document.getElementById('kct-core-version')?.textContent.includes('Zoom core'));
   assert.equal(await page.inputValue('#kct-client_secret'), '', 'the secret is never sent back');
   assert.match(await page.getAttribute('#kct-client_secret', 'placeholder'), /stored/);
+  assert.equal(await page.isChecked('#kct-delete_data_on_uninstall'), true, 'the opt-in was saved');
   // Another app's client id: the stored secret is the previous app's, as the server says too.
   await page.fill('#kct-client_id', 'kctS2sClient002');
   assert.match(await errorFor(page, 'client_secret').textContent(), /client id changed/);

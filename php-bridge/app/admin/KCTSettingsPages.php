@@ -93,6 +93,7 @@ final class KCTSettingsPages
         self::field('webhook_secret', __('Webhook secret token', 'kivicare-telemed-zoom'), 'password', sprintf(__('Event notification endpoint: %s', 'kivicare-telemed-zoom'), KCTSettings::webhookUrl()));
         self::checkbox('check_in_from_zoom', __('Check-in from Zoom', 'kivicare-telemed-zoom'), __('Check patients in when they join the meeting, and out when it ends after both were there (subscribe to the participant events in the Zoom app).', 'kivicare-telemed-zoom'));
         self::checkbox('register_patient', __('Register patients', 'kivicare-telemed-zoom'), __('Give each patient their own join link, so Zoom names them for certain when they join or wait.', 'kivicare-telemed-zoom'));
+        self::checkbox('delete_data_on_uninstall', __('Uninstall', 'kivicare-telemed-zoom'), __('Delete the meeting records, Zoom connections and these settings when the plugin is deleted (the meetings at Zoom stay).', 'kivicare-telemed-zoom'));
         echo '</table><p class="submit"><button type="submit" class="button button-primary" id="kct-save">' . esc_html__('Save', 'kivicare-telemed-zoom') . '</button></p>';
         echo '<p id="kct-status" role="status"></p></form>';
         echo '<h2>' . esc_html__('What a meeting will look like', 'kivicare-telemed-zoom') . '</h2><pre id="kct-preview" class="kct-preview"></pre></div>';

@@ -80,6 +80,7 @@ if (cfg.view === 'admin') {
   for (const k of ['auth_type', 'client_id', 'account_id', 'redirect_url']) form.elements[k].value = d[k] ?? '';
   form.elements.check_in_from_zoom.checked = Boolean(d.check_in_from_zoom);
   form.elements.register_patient.checked = Boolean(d.policy?.register_patient);
+  form.elements.delete_data_on_uninstall.checked = Boolean(d.delete_data_on_uninstall);
   placeholders(d);
   const settings = () => ({
     auth_type: value('auth_type'),
@@ -121,7 +122,8 @@ if (cfg.view === 'admin') {
     if (!check()) return say(__('Please fix the fields marked above.', 'kivicare-telemed-zoom'), false);
     const s = settings();
     const body = { auth_type: s.auth_type, client_id: s.client_id, account_id: s.account_id, redirect_url: s.redirect_url,
-      check_in_from_zoom: form.elements.check_in_from_zoom.checked, policy: policy() };
+      check_in_from_zoom: form.elements.check_in_from_zoom.checked, policy: policy(),
+      delete_data_on_uninstall: form.elements.delete_data_on_uninstall.checked };
     if (s.client_secret) body.client_secret = s.client_secret;
     if (s.webhook_secret) body.webhook_secret = s.webhook_secret;
     await save('', body, (data) => { cfg.data = data; });
