@@ -46,7 +46,7 @@ async function rest(method, path = '', body = undefined) {
     return await r.json();
   } catch {
     const message = r
-      ? sprintf(/* translators: %d: the HTTP status code */ __('The site answered with an error (HTTP %d). Nothing was changed; please try again.', 'kivicare-telemed-zoom'), r.status)
+      ? sprintf(/* translators: %d: the HTTP status code */ __('The site answered with an error (HTTP %d). Please try again; if it happens again, an administrator finds the cause under Tools → Site Health.', 'kivicare-telemed-zoom'), r.status)
       : __('The site could not be reached. Check the connection and try again.', 'kivicare-telemed-zoom');
     return { status: false, message, data: null };
   }
