@@ -299,7 +299,8 @@ final class KCTConnect
                 return $core->userGet(['auth' => $auth, 'user' => $host]);
             });
             if (is_wp_error($user)) {
-                return self::hostRefused($user);
+                // The app's own credentials refused: say so at them, not at the Zoom user.
+                return $user->get_error_code() === 'kct_zoom_invalid_client' ? self::appRefused() : self::hostRefused($user);
             }
         }
         KCTDoctorSettings::saveS2s($doctorId, $enabled, $accountId, $clientId, $secret);
@@ -337,6 +338,15 @@ final class KCTConnect
         }
         update_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::CLINIC_ZOOM_USER), $zoomUser);
         return true;
+    }
+
+    private static function appRefused(): \WP_Error
+    {
+        $message = __('Zoom refused this app\'s client id or client secret. Copy both again from the app\'s page in the Zoom App Marketplace.', 'kivicare-telemed-zoom');
+        return new \WP_Error('kct_invalid_settings', $message, ['status' => 400, 'errors' => [
+            ['code' => 'zoom_refused', 'field' => 'client_id', 'message' => $message],
+            ['code' => 'zoom_refused', 'field' => 'client_secret', 'message' => $message],
+        ]]);
     }
 
     private static function hostRefused(\WP_Error $e): \WP_Error

@@ -137,6 +137,24 @@ final class ServerToServerTest extends KCTWPTestCase
     }
 
     /**
+     * Found by review: Zoom refusing the doctor's own app (a mistyped secret) was reported at
+     * the Zoom user field, as if Zoom did not know the user. It is reported at the client id
+     * and secret now, and nothing is stored.
+     */
+    public function testARefusedOwnAppSecretIsReportedAtTheAppsCredentials(): void
+    {
+        $own = $this->ownApp();
+        $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.typo@clinic.example']);
+        $this->actAs($doctor);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', ['client_secret' => 'kctOwnSecretMistyped0'] + $own + ['zoom_user' => 'dr.own@own.example']);
+        $this->assertSame(400, $r->get_status());
+        $errors = $r->get_data()['data']['errors'];
+        $this->assertSame(['client_id', 'client_secret'], array_column($errors, 'field'));
+        $this->assertStringContainsString('client secret', $errors[0]['message']);
+        $this->assertFalse(\KCTApp\connection\KCTDoctorSettings::s2s($doctor)['enabled'], 'nothing was kept');
+    }
+
+    /**
      * The clinic's app (which knows dr.colleague), and a doctor's own app at the fake Zoom
      * whose one user is dr.own@own.example.
      *
