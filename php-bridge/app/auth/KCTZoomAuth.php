@@ -23,28 +23,32 @@ final class KCTZoomAuth
      */
     public static function context(int $doctorId)
     {
-        $clinic = KCTSettings::raw();
         $own = KCTDoctorSettings::s2s($doctorId);
         if ($own['enabled'] && $own['client_secret'] !== null) {
-            return [
-                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::ownAppUser($doctorId),
-                'client_id' => $own['client_id'], 'client_secret' => $own['client_secret'], 'account_id' => $own['account_id'],
-            ];
+            return self::s2sContext($doctorId, KCTDoctorSettings::ownAppUser($doctorId), $own['client_id'], $own['client_secret'], $own['account_id']);
         }
+        // The clinic's secret is opened once (this runs at every lifecycle step).
+        $settings = KCTSettings::raw();
         $secret = KCTSettings::secret('client_secret');
-        if ($clinic['auth_type'] === 'server-to-server' && $secret !== null) {
-            return [
-                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::clinicAppUser($doctorId),
-                'client_id' => $clinic['client_id'], 'client_secret' => $secret, 'account_id' => $clinic['account_id'],
-            ];
+        if ($settings['auth_type'] === 'server-to-server' && $secret !== null) {
+            return self::s2sContext($doctorId, KCTDoctorSettings::clinicAppUser($doctorId), $settings['client_id'], $secret, $settings['account_id']);
         }
-        if ($clinic['auth_type'] === 'oauth' && $secret !== null) {
+        if ($settings['auth_type'] === 'oauth' && $secret !== null) {
             return [
                 'mode' => 'oauth', 'doctor_id' => $doctorId, 'host' => 'me',
-                'client_id' => $clinic['client_id'], 'client_secret' => $secret, 'account_id' => '',
+                'client_id' => $settings['client_id'], 'client_secret' => $secret, 'account_id' => '',
             ];
         }
         return new \WP_Error('kct_not_configured', __('Zoom is not configured for this doctor.', 'kivicare-telemed-zoom'), ['status' => 409]);
+    }
+
+    /** A Server-to-Server app's context, hosting the doctor's meetings as `$host`. */
+    public static function s2sContext(int $doctorId, string $host, string $clientId, string $clientSecret, string $accountId): array
+    {
+        return [
+            'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => $host,
+            'client_id' => $clientId, 'client_secret' => $clientSecret, 'account_id' => $accountId,
+        ];
     }
 
     /**
@@ -65,10 +69,7 @@ final class KCTZoomAuth
         if ($clinic['auth_type'] !== 'server-to-server' || $secret === null) {
             return new \WP_Error('kct_not_clinic_s2s', __('The clinic does not use a Server-to-Server Zoom app.', 'kivicare-telemed-zoom'), ['status' => 409]);
         }
-        return [
-            'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => KCTDoctorSettings::clinicAppUser($doctorId),
-            'client_id' => $clinic['client_id'], 'client_secret' => $secret, 'account_id' => $clinic['account_id'],
-        ];
+        return self::s2sContext($doctorId, KCTDoctorSettings::clinicAppUser($doctorId), $clinic['client_id'], $secret, $clinic['account_id']);
     }
 
     private static function client(array $ctx): array

@@ -292,10 +292,8 @@ final class KCTConnect
             // The doctor's own app, as the form names it: Zoom must know the user in that app's
             // account before anything is stored (a refused save leaves the doctor as they were,
             // their choice of Google Meet included).
-            $user = KCTZoomApi::callWith([
-                'mode' => 's2s', 'doctor_id' => $doctorId, 'host' => $zoomUser, 'account_id' => $accountId,
-                'client_id' => $clientId, 'client_secret' => $secret !== '' ? $secret : (string) $current['client_secret'],
-            ], 'get_user', static function ($core, $auth, $host) {
+            $app = KCTZoomAuth::s2sContext($doctorId, $zoomUser, $clientId, $secret !== '' ? $secret : (string) $current['client_secret'], $accountId);
+            $user = KCTZoomApi::callWith($app, 'get_user', static function ($core, $auth, $host) {
                 return $core->userGet(['auth' => $auth, 'user' => $host]);
             });
             if (is_wp_error($user)) {

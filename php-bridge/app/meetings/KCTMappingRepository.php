@@ -242,6 +242,18 @@ final class KCTMappingRepository
         return array_map('intval', $wpdb->get_col($wpdb->prepare("SELECT appointment_id FROM $t WHERE patient_id = %d", $patientId)));
     }
 
+    /** @return array[] the rows whose patient was registered on the meeting with `$email`, as the core shapes them */
+    public static function registeredTo(string $email): array
+    {
+        global $wpdb;
+        $t = self::table();
+        $rows = (array) $wpdb->get_results($wpdb->prepare(
+            "SELECT * FROM $t WHERE registered_email = %s AND patient_join_url IS NOT NULL",
+            strtolower($email)
+        ));
+        return array_map([self::class, 'toCore'], $rows);
+    }
+
     /**
      * The varchar columns (the migrations' schema) and their lengths in characters: a value
      * that does not fit is refused, as wpdb would refuse it (see KCTRowWrite, which writes

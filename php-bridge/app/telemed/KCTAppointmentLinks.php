@@ -136,24 +136,20 @@ final class KCTAppointmentLinks
     public static function patientMail($atts)
     {
         $message = is_array($atts) ? ($atts['message'] ?? null) : null;
-        // Cheap tests first: every mail the site sends passes here.
-        if (!is_string($message) || strpos($message, '/j/') === false || !preg_match_all('#/j/(\d{9,12})#', $message, $ids)) {
-            return $atts;
-        }
-        $to = $atts['to'] ?? '';
+        $to = is_array($atts) ? ($atts['to'] ?? '') : '';
         $to = is_array($to) ? $to : explode(',', (string) $to);
-        if (count($to) !== 1) {
+        if (!is_string($message) || $message === '' || count($to) !== 1) {
             return $atts;
         }
         $to = trim((string) reset($to));
         $to = preg_match('/<([^>]+)>/', $to, $named) ? trim($named[1]) : $to;
-        foreach (array_unique($ids[1]) as $zoomId) {
-            $row = KCTMappingRepository::findByZoomId($zoomId);
-            $own = (string) ($row['patient_join_url'] ?? '');
-            if ($own === '' || !KCTMappingRepository::isLive($row) || strcasecmp($to, (string) $row['registered_email']) !== 0) {
+        // The rows say which links are this recipient's own: no Zoom link format is read here.
+        foreach (KCTMappingRepository::registeredTo($to) as $row) {
+            $join = (string) $row['join_url'];
+            $own = (string) $row['patient_join_url'];
+            if ($join === '' || !KCTMappingRepository::isLive($row)) {
                 continue;
             }
-            $join = (string) $row['join_url'];
             // Each form the link may take in the mail (plain, or escaped in HTML) becomes the same form of theirs.
             // (A form equal to the plain one maps to the plain one: it comes last.)
             $message = strtr($message, [esc_html($join) => esc_html($own), esc_url($join) => esc_url($own), $join => $own]);
