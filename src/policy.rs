@@ -121,7 +121,8 @@ impl<'a> MeetingPolicy<'a> {
         Self::merge(layers).check()
     }
 
-    fn merge(layers: &[&'a PolicyLayer]) -> Self {
+    /// The layers merged over the defaults, valid or not: what a settings form shows.
+    pub(crate) fn merge(layers: &[&'a PolicyLayer]) -> Self {
         let mut p = Self::default();
         for layer in layers {
             overlay!(
@@ -152,6 +153,31 @@ impl<'a> MeetingPolicy<'a> {
             }
         }
         p
+    }
+
+    /// Every setting spelt out as a layer (a form fills its fields from it, and compares
+    /// against the defaults' to send only what differs).
+    pub fn as_layer(&self) -> PolicyLayer {
+        PolicyLayer {
+            waiting_room: Some(self.waiting_room),
+            join_before_host: Some(self.join_before_host),
+            jbh_time: Some(self.jbh_time),
+            mute_upon_entry: Some(self.mute_upon_entry),
+            host_video: Some(self.host_video),
+            participant_video: Some(self.participant_video),
+            auto_recording: Some(self.auto_recording.to_string()),
+            encryption_type: Some(self.encryption_type.to_string()),
+            meeting_authentication: Some(self.meeting_authentication),
+            audio: Some(self.audio.to_string()),
+            alternative_hosts: Some(self.alternative_hosts.to_vec()),
+            passcode_length: Some(self.passcode_length),
+            passcode_alphabet: Some(self.passcode_alphabet.to_string()),
+            max_duration: Some(self.max_duration),
+            topic_template: Some(self.topic_template.to_string()),
+            agenda: self.agenda.map(str::to_string),
+            password: self.password.map(str::to_string),
+            register_patient: Some(self.register_patient),
+        }
     }
 
     fn check(&self) -> Vec<CoreError> {
@@ -488,6 +514,44 @@ mod tests {
         let e = MeetingPolicy::resolve(&[&blank]).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("topic_template"));
         assert!(MeetingPolicy::problems(&[]).is_empty());
+    }
+
+    /// The settings form fills its fields from a policy spelt out as a layer and saves what
+    /// differs from the defaults': spelling a policy out must change nothing it resolves to.
+    #[test]
+    fn a_policy_spelt_out_as_a_layer_resolves_to_itself() {
+        let layers = [
+            json!({}),
+            json!({"waiting_room": false, "join_before_host": true, "jbh_time": 5}),
+            json!({"auto_recording": "cloud", "passcode_length": 6, "passcode_alphabet": "numeric",
+                   "topic_template": "Visit {appointment_id}", "agenda": "Bring your list",
+                   "alternative_hosts": ["nurse@clinic.example"], "register_patient": true}),
+            // Invalid combinations are spelt out as they are; the check still names them.
+            json!({"encryption_type": "e2ee", "auto_recording": "cloud", "max_duration": 0}),
+        ];
+        for v in layers {
+            let l = layer(v.clone());
+            let merged = MeetingPolicy::merge(&[&l]);
+            let spelt = merged.as_layer();
+            assert_eq!(MeetingPolicy::merge(&[&spelt]), merged, "{v}");
+            let fields =
+                |p: &MeetingPolicy| p.check().into_iter().map(|e| e.field).collect::<Vec<_>>();
+            assert_eq!(
+                fields(&MeetingPolicy::merge(&[&spelt])),
+                fields(&merged),
+                "{v}"
+            );
+        }
+        let defaults = MeetingPolicy::default().as_layer();
+        assert_eq!(defaults.waiting_room, Some(true));
+        assert_eq!(
+            defaults.topic_template.as_deref(),
+            Some(DEFAULT_TOPIC_TEMPLATE)
+        );
+        assert_eq!(
+            defaults.password, None,
+            "no fixed passcode unless a layer sets one"
+        );
     }
 
     #[test]

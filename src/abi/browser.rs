@@ -5,7 +5,7 @@
 use crate::error::CoreError;
 use crate::json::FromJson;
 use crate::meeting::{self, ApiAuth, AppointmentFacts, CreateInput};
-use crate::policy::PolicyLayer;
+use crate::policy::{MeetingPolicy, PolicyLayer};
 use crate::secret::Secret;
 use crate::validation::{self, AdminSettings, DoctorSettings, Report};
 use serde::Serialize;
@@ -46,6 +46,15 @@ pub fn validate_doctor_settings(settings: Ts<DoctorSettings>) -> Result<Ts<Repor
 #[wasm_bindgen(js_name = validatePolicy)]
 pub fn validate_policy(policy: Ts<PolicyLayer>) -> Result<Ts<Report>, JsValue> {
     output(&validation::validate_policy(&input(policy)?))
+}
+
+/// The policy a layer makes over the defaults, every setting spelt out (`effectivePolicy({})`
+/// is the defaults): the settings form shows it, and saves only what differs from them.
+/// Invalid combinations are kept as they are; `validatePolicy` names them.
+#[wasm_bindgen(js_name = effectivePolicy)]
+pub fn effective_policy(policy: Ts<PolicyLayer>) -> Result<Ts<PolicyLayer>, JsValue> {
+    let layer = input(policy)?;
+    output(&MeetingPolicy::merge(&[&layer]).as_layer())
 }
 
 /// What the settings page shows: the meeting the server would create for an appointment.

@@ -4,6 +4,7 @@ import init, {
   validateAdminSettings,
   validateDoctorSettings,
   validatePolicy,
+  effectivePolicy,
   previewCreateMeeting,
   coreVersion,
   type AdminSettings,
@@ -20,7 +21,8 @@ export async function demo(): Promise<string> {
   const first: CoreError | undefined = report.errors[0];
   const field: string | undefined = first?.field ?? undefined;
   const policy: PolicyLayer = { waiting_room: true, jbh_time: 0 };
-  const valid: boolean = validatePolicy(policy).valid && validateDoctorSettings({ auth_type: 'none' }).valid;
+  const effective: PolicyLayer = effectivePolicy(policy);
+  const valid: boolean = effective.waiting_room === true && validatePolicy(policy).valid && validateDoctorSettings({ auth_type: 'none' }).valid;
   const preview: MeetingPreview = previewCreateMeeting({
     host: 'me',
     appointment: { id: 1, start_unix: 1767261600, duration_min: 30, timezone: 'UTC', correlation_ref: 'kc-0123456789abcdef0123' },
@@ -34,3 +36,5 @@ validateAdminSettings({ auth_type: 42 });
 previewCreateMeeting({ host: 'me' });
 // @ts-expect-error reports have no `ok` field
 validatePolicy({}).ok;
+// @ts-expect-error a policy's waiting room is a flag
+effectivePolicy({ waiting_room: 'yes' });

@@ -64,9 +64,58 @@ try {
   assert.match(await page.locator('#kct-preview').textContent(), /"approval_type": 0/);
   await page.uncheck('#kct-register_patient');
   assert.match(await page.locator('#kct-preview').textContent(), /"approval_type": 2/);
+  // Only the chosen mode's fields: the OAuth redirect URL is not a Server-to-Server setting.
+  assert.equal(await page.isVisible('#kct-account_id'), true);
+  assert.equal(await page.isVisible('#kct-redirect_url'), false, 'no redirect URL for a Server-to-Server app');
+  // Found by review: the meeting policy (waiting room, recording, passcode...) could be set
+  // only through the REST route. The page shows the policy in effect, checked as it is typed.
+  assert.equal(await page.isChecked('#kct-waiting_room'), true, 'the safe default is shown');
+  assert.equal(await page.inputValue('#kct-auto_recording'), 'none');
+  assert.equal(await page.inputValue('#kct-passcode_length'), '10');
+  await page.check('#kct-join_before_host');
+  assert.match(await errorFor(page, 'join_before_host').textContent(), /join before host cannot be on while the waiting room is on/);
+  await page.uncheck('#kct-waiting_room');
+  assert.equal(await errorFor(page, 'join_before_host').textContent(), '');
+  await page.selectOption('#kct-encryption_type', 'e2ee');
+  await page.selectOption('#kct-auto_recording', 'cloud');
+  assert.match(await errorFor(page, 'auto_recording').textContent(), /cloud recording is not available with end-to-end encryption/);
+  await page.selectOption('#kct-encryption_type', 'enhanced_encryption');
+  assert.equal(await errorFor(page, 'auto_recording').textContent(), '');
+  await page.fill('#kct-passcode_length', '');
+  assert.match(await errorFor(page, 'passcode_length').textContent(), /between 6 and 10/, 'an emptied number is named, not defaulted');
+  await page.fill('#kct-passcode_length', '6');
+  await page.selectOption('#kct-passcode_alphabet', 'numeric');
+  const preview = await page.locator('#kct-preview').textContent();
+  assert.match(preview, /"waiting_room": false/);
+  assert.match(preview, /"join_before_host": true/);
+  assert.match(preview, /"auto_recording": "cloud"/);
   await page.click('#kct-save');
   await page.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
   assert.equal(await page.locator('#kct-status').textContent(), 'Zoom settings saved.');
+  // What the server keeps: only what differs from the core's defaults.
+  const storedPolicy = () => page.evaluate(async () => {
+    const r = await fetch(window.kctZoom.rest, { headers: { 'X-WP-Nonce': window.kctZoom.nonce } });
+    return (await r.json()).data.policy;
+  });
+  assert.deepEqual(await storedPolicy(), { waiting_room: false, join_before_host: true, auto_recording: 'cloud',
+    passcode_length: 6, passcode_alphabet: 'numeric' });
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('kct-core-version')?.textContent.includes('Zoom core'));
+  assert.equal(await page.isChecked('#kct-waiting_room'), false, 'the policy was kept');
+  assert.equal(await page.isChecked('#kct-join_before_host'), true);
+  assert.equal(await page.inputValue('#kct-auto_recording'), 'cloud');
+  assert.equal(await page.inputValue('#kct-passcode_length'), '6');
+  // Back to the defaults: nothing of the policy is stored, so it follows the core's defaults.
+  await page.check('#kct-waiting_room');
+  await page.uncheck('#kct-join_before_host');
+  await page.selectOption('#kct-auto_recording', 'none');
+  await page.fill('#kct-passcode_length', '10');
+  await page.selectOption('#kct-passcode_alphabet', 'alphanumeric');
+  await page.evaluate(() => { document.getElementById('kct-status').textContent = ''; });
+  await page.click('#kct-save');
+  await page.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
+  assert.equal(await page.locator('#kct-status').textContent(), 'Zoom settings saved.');
+  assert.deepEqual(await storedPolicy(), {});
   await page.reload();
   await page.waitForFunction(() => document.getElementById('kct-core-version')?.textContent.includes('Zoom core'));
   assert.equal(await page.inputValue('#kct-client_secret'), '', 'the secret is never sent back');

@@ -1,7 +1,7 @@
 // The browser face's tests, shared by the Node run (web_node.rs) and the headless Chromium
 // run (web_browser.rs). They call the exported functions as JavaScript would.
 
-use kc_telemed::abi::browser::{preview_create_meeting, validate_admin_settings, validate_doctor_settings, validate_policy};
+use kc_telemed::abi::browser::{effective_policy, preview_create_meeting, validate_admin_settings, validate_doctor_settings, validate_policy};
 use tsify::Ts;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -52,6 +52,21 @@ fn policy_conflicts_are_named() {
     let r = validate_policy(Ts::new_unchecked(js(r#"{"join_before_host":true,"jbh_time":7}"#))).unwrap();
     let fields: Vec<String> = back(r.into())["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
     assert!(fields.contains(&"jbh_time".to_string()) && fields.contains(&"join_before_host".to_string()));
+}
+
+#[wasm_bindgen_test]
+fn the_effective_policy_spells_out_the_defaults_under_a_layer() {
+    let d = back(effective_policy(Ts::new_unchecked(js("{}"))).unwrap().into());
+    assert_eq!(d["waiting_room"], true);
+    assert_eq!(d["auto_recording"], "none");
+    assert_eq!(d["passcode_length"], 10);
+    let p = back(effective_policy(Ts::new_unchecked(js(r#"{"waiting_room":false,"auto_recording":"cloud"}"#))).unwrap().into());
+    assert_eq!(p["waiting_room"], false);
+    assert_eq!(p["auto_recording"], "cloud");
+    assert_eq!(p["mute_upon_entry"], d["mute_upon_entry"]);
+    // A misspelt setting is the same error validatePolicy throws.
+    let e = back(effective_policy(Ts::new_unchecked(js(r#"{"waitingroom":false}"#))).unwrap_err());
+    assert_eq!(e["code"], "input_invalid");
 }
 
 #[wasm_bindgen_test]

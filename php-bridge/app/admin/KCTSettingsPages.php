@@ -51,25 +51,85 @@ final class KCTSettingsPages
         ]) . ';', 'before');
     }
 
-    private static function field(string $name, string $label, string $type = 'text', string $help = ''): void
+    /** One row: label, input, help, and the place its error is shown. */
+    private static function row(string $name, string $label, string $input, string $help = ''): void
     {
         printf(
-            '<tr><th scope="row"><label for="kct-%1$s">%2$s</label></th><td><input type="%3$s" id="kct-%1$s" name="%1$s" class="regular-text" autocomplete="off">%4$s<p class="kct-error" data-for="%1$s" role="alert"></p></td></tr>',
+            '<tr id="kct-row-%1$s"><th scope="row"><label for="kct-%1$s">%2$s</label></th><td>%3$s%4$s<p class="kct-error" data-for="%1$s" role="alert"></p></td></tr>',
             esc_attr($name),
             esc_html($label),
-            esc_attr($type),
+            $input,
             $help !== '' ? '<p class="description">' . esc_html($help) . '</p>' : ''
         );
+    }
+
+    private static function field(string $name, string $label, string $type = 'text', string $help = '', string $attributes = ''): void
+    {
+        $class = $type === 'number' ? 'small-text' : 'regular-text';
+        self::row($name, $label, sprintf('<input type="%1$s" id="kct-%2$s" name="%2$s" class="%3$s" autocomplete="off"%4$s>', esc_attr($type), esc_attr($name), $class, $attributes), $help);
     }
 
     private static function checkbox(string $name, string $label, string $help): void
     {
         printf(
-            '<tr><th scope="row">%2$s</th><td><label><input type="checkbox" id="kct-%1$s" name="%1$s"> %3$s</label></td></tr>',
+            '<tr id="kct-row-%1$s"><th scope="row">%2$s</th><td><label><input type="checkbox" id="kct-%1$s" name="%1$s"> %3$s</label><p class="kct-error" data-for="%1$s" role="alert"></p></td></tr>',
             esc_attr($name),
             esc_html($label),
             esc_html($help)
         );
+    }
+
+    /** @param array<string, string> $options value => label */
+    private static function select(string $name, string $label, array $options, string $help = ''): void
+    {
+        $html = sprintf('<select id="kct-%1$s" name="%1$s">', esc_attr($name));
+        foreach ($options as $value => $text) {
+            $html .= sprintf('<option value="%s">%s</option>', esc_attr((string) $value), esc_html($text));
+        }
+        self::row($name, $label, $html . '</select>', $help);
+    }
+
+    /**
+     * The clinic's meeting policy: every setting the core's policy has a form for (a fixed
+     * passcode, an agenda and alternative hosts stay with the REST route and the
+     * `kct_zoom_meeting_policy` filter). The page shows the policy in effect and saves only
+     * what differs from the core's defaults.
+     */
+    private static function meetingFields(): void
+    {
+        self::checkbox('waiting_room', __('Waiting room', 'kivicare-telemed-zoom'), __('Patients wait until the doctor lets them in.', 'kivicare-telemed-zoom'));
+        self::checkbox('join_before_host', __('Join before the doctor', 'kivicare-telemed-zoom'), __('Patients may join before the doctor starts the meeting (not with the waiting room on).', 'kivicare-telemed-zoom'));
+        self::select('jbh_time', __('How early', 'kivicare-telemed-zoom'), [
+            '0' => __('Any time before the start', 'kivicare-telemed-zoom'),
+            '5' => __('Up to 5 minutes before the start', 'kivicare-telemed-zoom'),
+            '10' => __('Up to 10 minutes before the start', 'kivicare-telemed-zoom'),
+        ], __('Only with join before the doctor on.', 'kivicare-telemed-zoom'));
+        self::checkbox('mute_upon_entry', __('Mute on entry', 'kivicare-telemed-zoom'), __('Participants join muted.', 'kivicare-telemed-zoom'));
+        self::checkbox('host_video', __('Doctor\'s video', 'kivicare-telemed-zoom'), __('The doctor\'s video is on when they join.', 'kivicare-telemed-zoom'));
+        self::checkbox('participant_video', __('Patient\'s video', 'kivicare-telemed-zoom'), __('The patient\'s video is on when they join.', 'kivicare-telemed-zoom'));
+        self::select('auto_recording', __('Recording', 'kivicare-telemed-zoom'), [
+            'none' => __('Off', 'kivicare-telemed-zoom'),
+            'local' => __('On the doctor\'s computer', 'kivicare-telemed-zoom'),
+            'cloud' => __('In the Zoom cloud', 'kivicare-telemed-zoom'),
+        ], __('Recording a consultation usually needs the patient\'s consent.', 'kivicare-telemed-zoom'));
+        self::select('encryption_type', __('Encryption', 'kivicare-telemed-zoom'), [
+            'enhanced_encryption' => __('Enhanced', 'kivicare-telemed-zoom'),
+            'e2ee' => __('End-to-end (no cloud recording, no telephone dial-in)', 'kivicare-telemed-zoom'),
+        ]);
+        self::select('audio', __('Audio', 'kivicare-telemed-zoom'), [
+            'voip' => __('Computer audio', 'kivicare-telemed-zoom'),
+            'telephony' => __('Telephone', 'kivicare-telemed-zoom'),
+            'both' => __('Computer audio and telephone', 'kivicare-telemed-zoom'),
+        ]);
+        self::checkbox('meeting_authentication', __('Signed-in users only', 'kivicare-telemed-zoom'), __('Only people signed in to Zoom can join (patients then need a Zoom account).', 'kivicare-telemed-zoom'));
+        self::field('passcode_length', __('Passcode length', 'kivicare-telemed-zoom'), 'number', __('6 to 10 characters; every meeting gets a passcode of its own.', 'kivicare-telemed-zoom'), ' min="6" max="10" step="1"');
+        self::select('passcode_alphabet', __('Passcode characters', 'kivicare-telemed-zoom'), [
+            'alphanumeric' => __('Letters and digits', 'kivicare-telemed-zoom'),
+            'numeric' => __('Digits only (easier to type on a phone)', 'kivicare-telemed-zoom'),
+        ]);
+        self::field('max_duration', __('Longest meeting (minutes)', 'kivicare-telemed-zoom'), 'number', __('An appointment longer than this gets no meeting (at most 1440).', 'kivicare-telemed-zoom'), ' min="1" max="1440" step="1"');
+        self::field('topic_template', __('Meeting topic', 'kivicare-telemed-zoom'), 'text', __('Zoom shows it to both and in calendars. {appointment_id}, {doctor_name} and {patient_name} are filled in; the reference {ref} is added when left out. The default names no patient.', 'kivicare-telemed-zoom'), ' maxlength="200"');
+        self::checkbox('register_patient', __('Register patients', 'kivicare-telemed-zoom'), __('Give each patient their own join link, so Zoom names them for certain when they join or wait.', 'kivicare-telemed-zoom'));
     }
 
     public static function renderAdmin(): void
@@ -92,8 +152,9 @@ final class KCTSettingsPages
         self::field('redirect_url', __('Redirect URL (OAuth)', 'kivicare-telemed-zoom'), 'url', sprintf(__('Register exactly this URL in the Zoom app: %s', 'kivicare-telemed-zoom'), KCTSettings::callbackUrl()));
         self::field('webhook_secret', __('Webhook secret token', 'kivicare-telemed-zoom'), 'password', sprintf(__('Event notification endpoint: %s', 'kivicare-telemed-zoom'), KCTSettings::webhookUrl()));
         self::checkbox('check_in_from_zoom', __('Check-in from Zoom', 'kivicare-telemed-zoom'), __('Check patients in when they join the meeting, and out when it ends after both were there (subscribe to the participant events in the Zoom app).', 'kivicare-telemed-zoom'));
-        self::checkbox('register_patient', __('Register patients', 'kivicare-telemed-zoom'), __('Give each patient their own join link, so Zoom names them for certain when they join or wait.', 'kivicare-telemed-zoom'));
         self::checkbox('delete_data_on_uninstall', __('Uninstall', 'kivicare-telemed-zoom'), __('Delete the meeting records, Zoom connections and these settings when the plugin is deleted (the meetings at Zoom stay).', 'kivicare-telemed-zoom'));
+        echo '</table><h2>' . esc_html__('Meetings', 'kivicare-telemed-zoom') . '</h2><table class="form-table" role="presentation">';
+        self::meetingFields();
         echo '</table><p class="submit"><button type="submit" class="button button-primary" id="kct-save">' . esc_html__('Save', 'kivicare-telemed-zoom') . '</button></p>';
         echo '<p id="kct-status" role="status"></p></form>';
         echo '<h2>' . esc_html__('What a meeting will look like', 'kivicare-telemed-zoom') . '</h2><pre id="kct-preview" class="kct-preview"></pre></div>';

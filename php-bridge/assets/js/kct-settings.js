@@ -12,16 +12,26 @@ const form = $('kct-form');
 const status = $('kct-status');
 const value = (name) => (form.elements[name] ? form.elements[name].value : '');
 
+/**
+ * Each error beside its field; one whose field is not on the page, or hidden (a setting
+ * made through the REST route, a field of another mode), in the status line instead.
+ */
 function show(errors) {
   form.querySelectorAll('.kct-error').forEach((p) => { p.textContent = ''; });
   form.querySelectorAll('.kct-invalid').forEach((i) => i.classList.remove('kct-invalid'));
+  const elsewhere = [];
   for (const e of errors) {
-    const p = form.querySelector(`.kct-error[data-for="${e.field}"]`);
-    if (p && !p.textContent) {
+    // `alternative_hosts[1]` is reported at its list.
+    const field = String(e.field ?? '').replace(/\[\d+\]$/, '');
+    const p = form.querySelector(`.kct-error[data-for="${field}"]`);
+    if (!p || p.offsetParent === null) {
+      elsewhere.push(e.message);
+    } else if (!p.textContent) {
       p.textContent = e.message;
-      form.elements[e.field]?.classList.add('kct-invalid');
+      form.elements[field]?.classList.add('kct-invalid');
     }
   }
+  if (elsewhere.length) say(elsewhere.join(' '), false);
 }
 
 function say(text, ok) {
@@ -56,7 +66,7 @@ function placeholders(data) {
   for (const [name, set] of [['client_secret', data.client_secret_set], ['webhook_secret', data.webhook_secret_set]]) {
     if (form.elements[name]) {
       form.elements[name].value = '';
-      form.elements[name].placeholder = set ? 'stored — leave empty to keep' : '';
+      form.elements[name].placeholder = set ? __('stored — leave empty to keep', 'kivicare-telemed-zoom') : '';
     }
   }
 }
@@ -79,9 +89,60 @@ if (cfg.view === 'admin') {
   const d = cfg.data;
   for (const k of ['auth_type', 'client_id', 'account_id', 'redirect_url']) form.elements[k].value = d[k] ?? '';
   form.elements.check_in_from_zoom.checked = Boolean(d.check_in_from_zoom);
-  form.elements.register_patient.checked = Boolean(d.policy?.register_patient);
   form.elements.delete_data_on_uninstall.checked = Boolean(d.delete_data_on_uninstall);
   placeholders(d);
+
+  // The meeting policy's fields and how each reads. The form shows the policy in effect
+  // (the stored layer over the core's defaults) and saves only what differs from the
+  // defaults, so a clinic that changed nothing follows the core's safe defaults as they
+  // improve; settings the form has no field for (set through the REST route) are kept.
+  const POLICY = {
+    waiting_room: 'flag', join_before_host: 'flag', jbh_time: 'number', mute_upon_entry: 'flag',
+    host_video: 'flag', participant_video: 'flag', auto_recording: 'text', encryption_type: 'text',
+    audio: 'text', meeting_authentication: 'flag', passcode_length: 'number', passcode_alphabet: 'text',
+    max_duration: 'number', topic_template: 'text', register_patient: 'flag',
+  };
+  const defaults = core.effectivePolicy({});
+  const fillPolicy = (layer) => {
+    let p = defaults;
+    try {
+      p = core.effectivePolicy(layer || {});
+    } catch (e) {
+      say(e.message ?? String(e), false);
+    }
+    for (const [k, kind] of Object.entries(POLICY)) {
+      if (kind === 'flag') form.elements[k].checked = Boolean(p[k]);
+      else form.elements[k].value = String(p[k] ?? '');
+    }
+  };
+  fillPolicy(d.policy);
+  const read = (k) => {
+    const el = form.elements[k];
+    if (POLICY[k] === 'flag') return el.checked;
+    // An emptied number is 0, out of every range, so the core names the field and its range
+    // (leaving it out would take the default silently).
+    if (POLICY[k] === 'number') return el.value.trim() === '' ? 0 : Number(el.value);
+    return el.value;
+  };
+  // The policy as the form would save it.
+  const policy = () => {
+    const layer = { ...(cfg.data.policy || {}) };
+    for (const k of Object.keys(POLICY)) {
+      const v = read(k);
+      if (v === defaults[k]) delete layer[k];
+      else layer[k] = v;
+    }
+    return layer;
+  };
+
+  // Only the fields of the chosen mode.
+  const MODES = { client_id: ['oauth', 'server-to-server'], client_secret: ['oauth', 'server-to-server'],
+    account_id: ['server-to-server'], redirect_url: ['oauth'], webhook_secret: ['oauth', 'server-to-server'] };
+  const showMode = () => {
+    for (const [k, modes] of Object.entries(MODES)) $(`kct-row-${k}`).style.display = modes.includes(value('auth_type')) ? '' : 'none';
+  };
+  showMode();
+
   const settings = () => ({
     auth_type: value('auth_type'),
     client_id: value('client_id').trim(),
@@ -95,12 +156,18 @@ if (cfg.view === 'admin') {
     webhook_secret_stored: Boolean(cfg.data.webhook_secret_set),
   });
   const check = () => {
-    const report = core.validateAdminSettings(settings());
+    let report = core.validateAdminSettings(settings());
+    try {
+      const p = core.validatePolicy(policy());
+      report = { valid: report.valid && p.valid, errors: [...report.errors, ...p.errors] };
+    } catch (e) {
+      // A field of the wrong type (an empty number): thrown, with the field named.
+      report = { valid: false, errors: [...report.errors, e] };
+    }
+    say('', true);
     show(report.errors);
     return report.valid;
   };
-  // The policy as the form would save it.
-  const policy = () => ({ ...(cfg.data.policy || {}), register_patient: form.elements.register_patient.checked });
   const preview = () => {
     try {
       const p = core.previewCreateMeeting({
@@ -116,17 +183,24 @@ if (cfg.view === 'admin') {
   };
   form.addEventListener('input', check);
   // The preview follows the form (the mode names the host, the policy the meeting's settings).
-  form.addEventListener('change', preview);
+  form.addEventListener('change', () => { showMode(); check(); preview(); });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    if (!check()) return say(__('Please fix the fields marked above.', 'kivicare-telemed-zoom'), false);
+    if (!check()) {
+      // Errors shown in the status line (no field of theirs on the page) stay there.
+      if (!status.textContent) say(__('Please fix the fields marked above.', 'kivicare-telemed-zoom'), false);
+      return;
+    }
     const s = settings();
     const body = { auth_type: s.auth_type, client_id: s.client_id, account_id: s.account_id, redirect_url: s.redirect_url,
       check_in_from_zoom: form.elements.check_in_from_zoom.checked, policy: policy(),
       delete_data_on_uninstall: form.elements.delete_data_on_uninstall.checked };
     if (s.client_secret) body.client_secret = s.client_secret;
     if (s.webhook_secret) body.webhook_secret = s.webhook_secret;
-    await save('', body, (data) => { cfg.data = data; });
+    await save('', body, (data) => {
+      cfg.data = data;
+      fillPolicy(data.policy);
+    });
   });
   preview();
 }
