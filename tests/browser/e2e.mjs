@@ -152,11 +152,16 @@ try {
   // Found in a screenshot: WordPress's .button rule showed buttons marked `hidden`.
   assert.equal(await doc.isVisible('#kct-connect'), false, 'no OAuth connect button for a Server-to-Server doctor');
   assert.equal(await doc.isVisible('#kct-disconnect'), false);
+  // The own app's fields show only while it is on.
+  assert.equal(await doc.isVisible('#kct-account_id'), false, 'no own-app fields until the doctor turns it on');
+  assert.equal(await doc.isVisible('#kct-waiting_mail'), true, 'the mail preference is not part of the own app');
   await doc.check('#kct-enable');
+  assert.equal(await doc.isVisible('#kct-account_id'), true);
   await doc.fill('#kct-zoom_user', 'me');
   assert.match(await errorFor(doc, 'zoom_user').textContent(), /email address or a Zoom user id/);
-  await doc.uncheck('#kct-enable');
   await doc.fill('#kct-zoom_user', '');
+  await doc.uncheck('#kct-enable');
+  assert.equal(await doc.isVisible('#kct-zoom_user'), false);
   await doc.click('#kct-test');
   await doc.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
   assert.equal(await doc.locator('#kct-status').textContent(), `Connected to Zoom as ${doctor}@example.org.`);

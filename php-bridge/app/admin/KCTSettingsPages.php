@@ -188,6 +188,7 @@ final class KCTSettingsPages
         self::field('client_id', __('Client ID', 'kivicare-telemed-zoom'));
         self::field('client_secret', __('Client secret', 'kivicare-telemed-zoom'), 'password');
         self::field('zoom_user', __('Zoom user (email or id) hosting my meetings', 'kivicare-telemed-zoom'), 'text');
+        echo '</table><h2>' . esc_html__('Notifications', 'kivicare-telemed-zoom') . '</h2><table class="form-table" role="presentation">';
         self::checkbox('waiting_mail', __('Waiting patients', 'kivicare-telemed-zoom'), __('Mail me when my patient is waiting (the notice on these screens is always shown).', 'kivicare-telemed-zoom'));
         echo '</table><p class="submit"><button type="submit" class="button button-primary" id="kct-save">' . esc_html__('Save', 'kivicare-telemed-zoom') . '</button></p>';
         echo '<p id="kct-status" role="status"></p></form>';

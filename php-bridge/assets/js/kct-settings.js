@@ -16,6 +16,7 @@ const value = (name) => (form.elements[name] ? form.elements[name].value : '');
  * Each error beside its field; one whose field is not on the page, or hidden (a setting
  * made through the REST route, a field of another mode), in the status line instead.
  */
+let inStatus = false;
 function show(errors) {
   form.querySelectorAll('.kct-error').forEach((p) => { p.textContent = ''; });
   form.querySelectorAll('.kct-invalid').forEach((i) => i.classList.remove('kct-invalid'));
@@ -32,6 +33,8 @@ function show(errors) {
     }
   }
   if (elsewhere.length) say(elsewhere.join(' '), false);
+  else if (inStatus) say('', true);
+  inStatus = elsewhere.length > 0;
 }
 
 function say(text, ok) {
@@ -142,6 +145,8 @@ if (cfg.view === 'admin') {
     for (const [k, modes] of Object.entries(MODES)) $(`kct-row-${k}`).style.display = modes.includes(value('auth_type')) ? '' : 'none';
   };
   showMode();
+  // On `input`, which comes before the form's checks: they find the fields of the new mode.
+  form.elements.auth_type.addEventListener('input', showMode);
 
   const settings = () => ({
     auth_type: value('auth_type'),
@@ -164,7 +169,6 @@ if (cfg.view === 'admin') {
       // A field of the wrong type (an empty number): thrown, with the field named.
       report = { valid: false, errors: [...report.errors, e] };
     }
-    say('', true);
     show(report.errors);
     return report.valid;
   };
@@ -183,7 +187,7 @@ if (cfg.view === 'admin') {
   };
   form.addEventListener('input', check);
   // The preview follows the form (the mode names the host, the policy the meeting's settings).
-  form.addEventListener('change', () => { showMode(); check(); preview(); });
+  form.addEventListener('change', () => { check(); preview(); });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!check()) {
@@ -225,6 +229,14 @@ if (cfg.view === 'doctor') {
   form.elements.enable_server_to_server.checked = d.auth_type === 'server-to-server';
   form.elements.waiting_mail.checked = Boolean(d.waiting_mail);
   placeholders(d);
+  // The own app's fields only while it is on.
+  const showOwnApp = () => {
+    for (const k of ['account_id', 'client_id', 'client_secret', 'zoom_user']) {
+      $(`kct-row-${k}`).style.display = form.elements.enable_server_to_server.checked ? '' : 'none';
+    }
+  };
+  showOwnApp();
+  form.elements.enable_server_to_server.addEventListener('input', showOwnApp);
   const settings = () => ({
     auth_type: form.elements.enable_server_to_server.checked ? 'server-to-server' : 'none',
     account_id: value('account_id').trim(),
