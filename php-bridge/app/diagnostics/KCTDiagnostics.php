@@ -178,6 +178,15 @@ final class KCTDiagnostics
     public static function reconcile(): array
     {
         $last = get_option(\KCTApp\meetings\KCTReconcile::LAST);
+        $next = wp_next_scheduled('kct_zoom_daily');
+        if (!is_array($last) && $next !== false && $next > time() - HOUR_IN_SECONDS) {
+            // A new install: the first run is scheduled and not yet late.
+            return self::result(
+                'good',
+                __('The nightly Zoom reconcile is scheduled', 'kivicare-telemed-zoom'),
+                sprintf(__('Its first run is due at %s.', 'kivicare-telemed-zoom'), KCTStatusWords::siteTime((int) $next))
+            );
+        }
         if (!is_array($last) || (int) $last['at'] < time() - 2 * DAY_IN_SECONDS) {
             return self::result(
                 'recommended',

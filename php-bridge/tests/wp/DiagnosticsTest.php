@@ -79,6 +79,30 @@ final class DiagnosticsTest extends KCTWPTestCase
         $this->assertStringContainsString('Dr. Broken Link', $r['description']);
     }
 
+    /**
+     * Found in Site Health on a new install: the reconcile, first due an hour after
+     * activation, was reported as "has not run lately" with a fix for a cron that worked.
+     */
+    public function testANewInstallsFirstReconcileIsScheduledNotLate(): void
+    {
+        delete_option(\KCTApp\meetings\KCTReconcile::LAST);
+        wp_clear_scheduled_hook('kct_zoom_daily');
+        wp_schedule_event(time() + HOUR_IN_SECONDS, 'daily', 'kct_zoom_daily');
+        $r = self::health('kct_zoom_reconcile');
+        $this->assertSame('good', $r['status']);
+        $this->assertStringContainsString('is scheduled', $r['label']);
+        // The first run two hours late: WordPress's scheduled tasks are not running.
+        wp_clear_scheduled_hook('kct_zoom_daily');
+        wp_schedule_event(time() - 2 * HOUR_IN_SECONDS, 'daily', 'kct_zoom_daily');
+        $this->assertSame('recommended', self::health('kct_zoom_reconcile')['status']);
+        wp_clear_scheduled_hook('kct_zoom_daily');
+        $this->assertSame('recommended', self::health('kct_zoom_reconcile')['status'], 'not scheduled at all');
+        // A run three days ago, with the next one scheduled: late all the same.
+        update_option(\KCTApp\meetings\KCTReconcile::LAST, ['at' => time() - 3 * DAY_IN_SECONDS, 'failed' => 0]);
+        wp_schedule_event(time() + HOUR_IN_SECONDS, 'daily', 'kct_zoom_daily');
+        $this->assertSame('recommended', self::health('kct_zoom_reconcile')['status']);
+    }
+
     /** Issue 14: with no failure recorded, loading the core asks the database nothing. */
     public function testALoadedCoreAsksTheDatabaseNothing(): void
     {
