@@ -138,7 +138,7 @@ final class KCTStatusScreen
             __('None.', 'kivicare-telemed-zoom')
         );
 
-        echo '<h2>' . esc_html__('Upcoming telemedicine appointments', 'kivicare-telemed-zoom') . '</h2>';
+        echo '<h2>' . esc_html__('Upcoming and current telemedicine appointments', 'kivicare-telemed-zoom') . '</h2>';
         echo '<table class="widefat striped"><thead><tr>';
         foreach ([__('Appointment', 'kivicare-telemed-zoom'), __('Doctor', 'kivicare-telemed-zoom'), __('Starts', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom'), __('Owed work', 'kivicare-telemed-zoom'), __('Last error', 'kivicare-telemed-zoom'), ''] as $h) {
             echo '<th>' . esc_html($h) . '</th>';

@@ -70,6 +70,15 @@ final class StatusScreenTest extends KCTWPTestCase
         $this->assertFalse(self::upcoming($this->status(), 580)['retry']);
     }
 
+    /** Found in a screenshot: a meeting under way left the list the moment it started. */
+    public function testAMeetingUnderWayIsListedUntilItEnds(): void
+    {
+        $this->assertIsArray($this->meeting(585, gmdate('Y-m-d H:i:s', time() - 600)));
+        $this->assertIsArray($this->meeting(586, gmdate('Y-m-d H:i:s', time() - 3600)));
+        $this->assertNotNull(self::upcoming($this->status(), 585), 'started ten minutes ago, thirty minutes long');
+        $this->assertNull(self::upcoming($this->status(), 586), 'over half an hour ago');
+    }
+
     public function testRetryNowForACancelledAppointmentMakesNoMeeting(): void
     {
         $this->assertIsArray($this->meeting(581));
