@@ -19,6 +19,9 @@ final class KCTStatusScreen
 {
     public const SLUG = 'kct-zoom-status';
     public const RETRY_ACTION = 'kct_zoom_retry';
+    public const HOST_ACTION = 'kct_zoom_doctor_host';
+    /** The outcome of an assignment, for the page it returns to (per administrator). */
+    private const HOST_RESULT = 'kct_zoom_host_result_';
 
     public static function register(): void
     {
@@ -32,12 +35,14 @@ final class KCTStatusScreen
             );
         });
         add_action('admin_post_' . self::RETRY_ACTION, [self::class, 'retryFromForm']);
+        add_action('admin_post_' . self::HOST_ACTION, [self::class, 'hostFromForm']);
     }
 
     /** @param array{outcome?: string} $filter which visits to list (`no_show` for no-shows) */
     public static function data(int $now, array $filter = []): array
     {
         $usage = KCTHostUsage::today($now);
+        $clinicS2s = \KCTApp\settings\KCTSettings::raw()['auth_type'] === 'server-to-server';
         $doctors = [];
         $names = [];
         foreach (get_users(['role' => 'kiviCare_doctor', 'fields' => ['ID', 'display_name'], 'number' => 500]) as $u) {
@@ -48,6 +53,8 @@ final class KCTStatusScreen
                 'name' => $u->display_name,
                 'connection' => $view['connection_status'],
                 'zoom_user' => $view['zoom_user'],
+                // Under the clinic's app an administrator names it (a doctor's own app, the doctor).
+                'host_assignable' => $clinicS2s && $view['zoom_user_set_by'] === 'administrator',
                 'calls_today' => $usage[(int) $u->ID]['calls'] ?? 0,
                 'daily_cap' => $usage[(int) $u->ID]['daily_cap'] ?? null,
             ];
@@ -102,6 +109,55 @@ final class KCTStatusScreen
         exit;
     }
 
+    public static function hostFromForm(): void
+    {
+        $id = (int) ($_POST['doctor_id'] ?? 0);
+        if (!current_user_can('manage_options') || !check_admin_referer(self::HOST_ACTION . '_' . $id)) {
+            wp_die(esc_html__('Only administrators can assign a doctor\'s Zoom user.', 'kivicare-telemed-zoom'), '', ['response' => 403]);
+        }
+        wp_safe_redirect(self::assignHost($id, sanitize_text_field(wp_unslash((string) ($_POST['zoom_user'] ?? '')))));
+        exit;
+    }
+
+    /**
+     * Assigns the Zoom user hosting a doctor's meetings under the clinic's app (checked with
+     * Zoom, as the REST route does) and keeps the outcome for the page the form returns to:
+     * in the database, since another web server may serve that page.
+     *
+     * @return string where the browser goes next
+     */
+    public static function assignHost(int $doctorId, string $zoomUser): string
+    {
+        $r = KCTConnect::assignClinicHost($doctorId, $zoomUser);
+        set_transient(self::HOST_RESULT . get_current_user_id(), [
+            'doctor_id' => $doctorId,
+            'ok' => !is_wp_error($r),
+            'message' => is_wp_error($r) ? $r->get_error_message() : __('The doctor\'s Zoom user is saved.', 'kivicare-telemed-zoom'),
+        ], 5 * MINUTE_IN_SECONDS);
+        return admin_url('options-general.php?page=' . self::SLUG) . '#kct-doctors';
+    }
+
+    /** The Zoom user cell: a form where an administrator names it, else the user as text. */
+    private static function hostCell(array $r)
+    {
+        if (!$r['host_assignable']) {
+            return $r['zoom_user'];
+        }
+        return static function () use ($r) {
+            $id = (int) $r['doctor_id'];
+            echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
+            wp_nonce_field(self::HOST_ACTION . '_' . $id);
+            echo '<input type="hidden" name="action" value="' . esc_attr(self::HOST_ACTION) . '"><input type="hidden" name="doctor_id" value="' . $id . '">';
+            printf(
+                '<label class="screen-reader-text" for="kct-host-%1$d">%2$s</label><input type="text" id="kct-host-%1$d" name="zoom_user" class="regular-text" value="%3$s"> ',
+                $id,
+                esc_html(sprintf(/* translators: %s: the doctor's name */ __('Zoom user hosting the meetings of %s', 'kivicare-telemed-zoom'), $r['name'])),
+                esc_attr((string) $r['zoom_user'])
+            );
+            echo '<button class="button">' . esc_html__('Save', 'kivicare-telemed-zoom') . '</button></form>';
+        };
+    }
+
     public static function render(): void
     {
         if (!current_user_can('manage_options')) {
@@ -128,12 +184,20 @@ final class KCTStatusScreen
             );
         }
 
-        echo '<h2>' . esc_html__('Doctors', 'kivicare-telemed-zoom') . '</h2>';
+        echo '<h2 id="kct-doctors">' . esc_html__('Doctors', 'kivicare-telemed-zoom') . '</h2>';
+        $host = get_transient(self::HOST_RESULT . get_current_user_id());
+        if (is_array($host)) {
+            delete_transient(self::HOST_RESULT . get_current_user_id());
+            printf('<div class="notice %s"><p>%s</p></div>', $host['ok'] ? 'notice-success' : 'notice-error', esc_html((string) $host['message']));
+        }
+        if (\KCTApp\settings\KCTSettings::raw()['auth_type'] === 'server-to-server') {
+            echo '<p>' . esc_html__('Under the clinic\'s Server-to-Server app, each doctor\'s meetings are hosted by the Zoom user named here (by default the doctor\'s own email); Zoom must know that user in the clinic\'s account. Leave it empty to go back to the doctor\'s email.', 'kivicare-telemed-zoom') . '</p>';
+        }
         KCTTable::render(
             [__('Doctor', 'kivicare-telemed-zoom'), __('Connection', 'kivicare-telemed-zoom'), __('Zoom user', 'kivicare-telemed-zoom'), __('Creates and updates today (UTC)', 'kivicare-telemed-zoom')],
             array_map(static function ($r) {
                 $cap = $r['daily_cap'] !== null ? ' / ' . $r['daily_cap'] : '';
-                return [$r['name'], KCTStatusWords::connection((string) $r['connection']), $r['zoom_user'], $r['calls_today'] . $cap];
+                return [$r['name'], KCTStatusWords::connection((string) $r['connection']), self::hostCell($r), $r['calls_today'] . $cap];
             }, $d['doctors']),
             __('None.', 'kivicare-telemed-zoom')
         );

@@ -2,12 +2,12 @@
 
 namespace KCTApp\admin;
 
-/** A plain WordPress admin table of text cells, every cell escaped. */
+/** A plain WordPress admin table of text cells, every cell escaped (a form is a closure that prints its own). */
 final class KCTTable
 {
     /**
      * @param string[]   $head
-     * @param string[][] $rows
+     * @param array[]    $rows text cells, or a \Closure that prints a cell's escaped markup
      * @param string     $empty shown in one row when there are no rows
      */
     public static function render(array $head, array $rows, string $empty, string $class = ''): void
@@ -20,7 +20,10 @@ final class KCTTable
         foreach ($rows as $row) {
             echo '<tr>';
             foreach ($row as $cell) {
-                echo '<td>' . esc_html((string) $cell) . '</td>';
+                echo '<td>';
+                // Only a Closure: a string such as a doctor's name is never called.
+                $cell instanceof \Closure ? $cell() : print(esc_html((string) $cell));
+                echo '</td>';
             }
             echo '</tr>';
         }

@@ -70,6 +70,48 @@ final class StatusScreenTest extends KCTWPTestCase
         $this->assertFalse(self::upcoming($this->status(), 580)['retry']);
     }
 
+    /**
+     * Found by review: under the clinic's Server-to-Server app only administrators name the
+     * Zoom user hosting a doctor's meetings, and they could do it only through the REST route.
+     */
+    public function testAnAdministratorAssignsADoctorsZoomUserOnTheStatusScreen(): void
+    {
+        $this->configureS2s(['dr.host@clinic.example', 'room.two@clinic.example']);
+        $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.host@clinic.example', 'display_name' => 'Dr. Host Form']);
+        ob_start();
+        KCTStatusScreen::render();
+        $page = (string) ob_get_clean();
+        $this->assertStringContainsString('name="action" value="' . KCTStatusScreen::HOST_ACTION . '"', $page);
+        $this->assertMatchesRegularExpression('/id="kct-host-' . $doctor . '" name="zoom_user" class="regular-text" value="dr\.host@clinic\.example"/', $page, 'the doctor\'s email hosts by default');
+
+        KCTStatusScreen::assignHost($doctor, 'stranger@elsewhere.example');
+        ob_start();
+        KCTStatusScreen::render();
+        $page = (string) ob_get_clean();
+        $this->assertStringContainsString('notice-error', $page);
+        $this->assertStringContainsString('Zoom has no such user', $page, 'Zoom\'s answer, said where the form returns');
+        $this->assertStringContainsString('value="dr.host@clinic.example"', $page, 'nothing changed');
+
+        $this->assertStringEndsWith('#kct-doctors', KCTStatusScreen::assignHost($doctor, 'room.two@clinic.example'));
+        ob_start();
+        KCTStatusScreen::render();
+        $page = (string) ob_get_clean();
+        $this->assertStringContainsString('notice-success', $page);
+        $this->assertMatchesRegularExpression('/id="kct-host-' . $doctor . '" name="zoom_user" class="regular-text" value="room\.two@clinic\.example"/', $page);
+        ob_start();
+        KCTStatusScreen::render();
+        $this->assertStringNotContainsString('notice-success', (string) ob_get_clean(), 'said once');
+        $this->assertIsArray($this->ensureMeeting(['appointment_id' => 587, 'doctor_id' => $doctor,
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
+        $this->assertSame('room.two@clinic.example', self::zoomMeetings()[0]['host_email']);
+
+        // Under OAuth every doctor connects their own account: nothing to assign.
+        $this->configureOAuth();
+        ob_start();
+        KCTStatusScreen::render();
+        $this->assertStringNotContainsString('name="zoom_user"', (string) ob_get_clean());
+    }
+
     /** Found in a screenshot: a meeting under way left the list the moment it started. */
     public function testAMeetingUnderWayIsListedUntilItEnds(): void
     {
