@@ -46,6 +46,21 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Zoom's granular scope for this call made with a user's token (a Server-to-Server app
+    /// needs the same one with `:admin`); token and revoke calls need none.
+    pub fn scope(self) -> Option<&'static str> {
+        Some(match self {
+            Self::CreateMeeting => "meeting:write:meeting",
+            Self::UpdateMeeting => "meeting:update:meeting",
+            Self::DeleteMeeting => "meeting:delete:meeting",
+            Self::GetMeeting => "meeting:read:meeting",
+            Self::ListMeetings => "meeting:read:list_meetings",
+            Self::GetUser => "user:read:user",
+            Self::AddRegistrant => "meeting:write:registrant",
+            Self::ExchangeCode | Self::RefreshToken | Self::S2sToken | Self::Revoke => return None,
+        })
+    }
+
     fn is_token(self) -> bool {
         matches!(
             self,

@@ -9,6 +9,7 @@
 
 pub mod abi;
 pub mod api;
+pub mod app_setup;
 pub mod connection;
 pub mod error;
 pub mod http;

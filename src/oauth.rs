@@ -17,9 +17,6 @@ use subtle::ConstantTimeEq;
 type HmacSha256 = Hmac<Sha256>;
 
 pub const DEFAULT_OAUTH_BASE: &str = "https://zoom.us";
-/// The granular scopes the addon needs: create, update, delete and read meetings, read the user.
-pub const SCOPES: &str =
-    "meeting:write:meeting meeting:update:meeting meeting:delete:meeting meeting:read:meeting user:read:user";
 const STATE_PREFIX: &str = "v1";
 const STATE_DEFAULT_TTL: i64 = 600;
 const STATE_MAX_TTL: i64 = 3600;

@@ -299,6 +299,24 @@ struct ParticipantIn {
     date_time: Lenient<String>,
 }
 
+/// Zoom's deauthorization of a user-managed app.
+pub const DEAUTHORIZED: &str = "app_deauthorized";
+
+/// The events the webhook acts on: the ones to subscribe the Zoom app to (any other is
+/// acknowledged and ignored).
+pub const EVENTS: [&str; 10] = [
+    "meeting.started",
+    "meeting.ended",
+    "meeting.updated",
+    "meeting.deleted",
+    "meeting.participant_joined",
+    "meeting.participant_left",
+    "meeting.participant_put_in_waiting_room",
+    "meeting.participant_jbh_waiting",
+    "meeting.participant_admitted",
+    DEAUTHORIZED,
+];
+
 /// The body, read once: not JSON, or JSON that is not an object, is refused.
 fn read_delivery(body: &str) -> Result<Delivery> {
     let bad = |m: &str| CoreError::new("webhook_payload_invalid", m.to_string());
@@ -386,7 +404,7 @@ fn action(input: &WebhookInput, which: usize, d: Result<Delivery>) -> Result<Web
             duration: object.duration.get(),
             timezone: object.timezone.get(),
         },
-        "app_deauthorized" => WebhookAction::Deauthorize {
+        DEAUTHORIZED => WebhookAction::Deauthorize {
             zoom_user_id: payload
                 .user_id
                 .get()
@@ -421,6 +439,22 @@ mod tests {
             // The rotation was a minute before the deliveries these tests sign.
             rotated_at: Some(now - 60),
             now,
+        }
+    }
+
+    /// The settings page tells administrators to subscribe to `EVENTS`: each must be acted on.
+    #[test]
+    fn every_event_to_subscribe_to_is_acted_on() {
+        for event in EVENTS {
+            let body = json!({"event": event, "event_ts": 1_000_000,
+                "payload": {"user_id": "zu1", "object": {"id": "85746065", "participant": {"id": "p1"}}}})
+            .to_string();
+            let sig = sign(&Secret::new("current-secret"), "1000", &body);
+            let handled = handle(&input(&body, "1000", &sig, 1000)).unwrap();
+            assert!(
+                !matches!(handled.action, WebhookAction::Ignore { .. }),
+                "{event}"
+            );
         }
     }
 

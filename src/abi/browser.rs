@@ -2,6 +2,7 @@
 //! path calls through `dispatch`, exported with wasm-bindgen under camelCase names, with
 //! TypeScript types generated from the Rust types. It translates; it decides nothing.
 
+use crate::app_setup::{self, AppSetup, AppSetupInput};
 use crate::error::CoreError;
 use crate::json::FromJson;
 use crate::meeting::{self, ApiAuth, AppointmentFacts, CreateInput};
@@ -55,6 +56,14 @@ pub fn validate_policy(policy: Ts<PolicyLayer>) -> Result<Ts<Report>, JsValue> {
 pub fn effective_policy(policy: Ts<PolicyLayer>) -> Result<Ts<PolicyLayer>, JsValue> {
     let layer = input(policy)?;
     output(&MeetingPolicy::merge(&[&layer]).as_layer())
+}
+
+/// What the Zoom app needs for a mode (and whether patients are registered): the kind of
+/// app, its scopes and the events to subscribe to, from the calls and events the core makes
+/// and acts on.
+#[wasm_bindgen(js_name = zoomAppSetup)]
+pub fn zoom_app_setup(setup: Ts<AppSetupInput>) -> Result<Ts<AppSetup>, JsValue> {
+    output(&app_setup::app_setup(&input(setup)?).map_err(error)?)
 }
 
 /// What the settings page shows: the meeting the server would create for an appointment.

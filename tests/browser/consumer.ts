@@ -5,6 +5,8 @@ import init, {
   validateDoctorSettings,
   validatePolicy,
   effectivePolicy,
+  zoomAppSetup,
+  type AppSetup,
   previewCreateMeeting,
   coreVersion,
   type AdminSettings,
@@ -22,12 +24,14 @@ export async function demo(): Promise<string> {
   const field: string | undefined = first?.field ?? undefined;
   const policy: PolicyLayer = { waiting_room: true, jbh_time: 0 };
   const effective: PolicyLayer = effectivePolicy(policy);
+  const setup: AppSetup = zoomAppSetup({ auth_type: 'oauth' });
+  const scopes: string[] = setup.scopes;
   const valid: boolean = effective.waiting_room === true && validatePolicy(policy).valid && validateDoctorSettings({ auth_type: 'none' }).valid;
   const preview: MeetingPreview = previewCreateMeeting({
     host: 'me',
     appointment: { id: 1, start_unix: 1767261600, duration_min: 30, timezone: 'UTC', correlation_ref: 'kc-0123456789abcdef0123' },
   });
-  return `${coreVersion()} ${field ?? ''} ${valid} ${preview.method} ${first?.code ?? ''}`;
+  return `${coreVersion()} ${scopes.join(' ')} ${field ?? ''} ${valid} ${preview.method} ${first?.code ?? ''}`;
 }
 
 // @ts-expect-error auth_type is a string, not a number
@@ -36,5 +40,7 @@ validateAdminSettings({ auth_type: 42 });
 previewCreateMeeting({ host: 'me' });
 // @ts-expect-error reports have no `ok` field
 validatePolicy({}).ok;
+// @ts-expect-error the app setup needs the mode
+zoomAppSetup({ register_patient: true });
 // @ts-expect-error a policy's waiting room is a flag
 effectivePolicy({ waiting_room: 'yes' });

@@ -64,6 +64,22 @@ try {
   assert.match(await page.locator('#kct-preview').textContent(), /"approval_type": 0/);
   await page.uncheck('#kct-register_patient');
   assert.match(await page.locator('#kct-preview').textContent(), /"approval_type": 2/);
+  // Found by review: nothing said how to set up the Zoom app (its kind, scopes, events). The
+  // page says it for the chosen mode, from the core's own list of calls and events.
+  const setupText = () => page.locator('#kct-app-setup').textContent();
+  assert.match(await setupText(), /Server-to-Server OAuth app/);
+  assert.match(await setupText(), /meeting:write:meeting:admin/);
+  assert.match(await setupText(), /meeting\.participant_joined/);
+  assert.doesNotMatch(await setupText(), /app_deauthorized|registrant/, 'no deauthorization for Server-to-Server; no registrants yet');
+  await page.check('#kct-register_patient');
+  assert.match(await setupText(), /meeting:write:registrant:admin/);
+  await page.uncheck('#kct-register_patient');
+  await page.selectOption('#kct-auth_type', 'oauth');
+  assert.match(await setupText(), /General app/);
+  assert.match(await setupText(), /settings\/zoom-telemed\/callback/);
+  assert.match(await setupText(), /app_deauthorized/);
+  assert.doesNotMatch(await setupText(), /:admin/);
+  await page.selectOption('#kct-auth_type', 'server-to-server');
   // Only the chosen mode's fields: the OAuth redirect URL is not a Server-to-Server setting.
   assert.equal(await page.isVisible('#kct-account_id'), true);
   assert.equal(await page.isVisible('#kct-redirect_url'), false, 'no redirect URL for a Server-to-Server app');

@@ -1,7 +1,7 @@
 // The browser face's tests, shared by the Node run (web_node.rs) and the headless Chromium
 // run (web_browser.rs). They call the exported functions as JavaScript would.
 
-use kc_telemed::abi::browser::{effective_policy, preview_create_meeting, validate_admin_settings, validate_doctor_settings, validate_policy};
+use kc_telemed::abi::browser::{effective_policy, preview_create_meeting, zoom_app_setup, validate_admin_settings, validate_doctor_settings, validate_policy};
 use tsify::Ts;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -67,6 +67,16 @@ fn the_effective_policy_spells_out_the_defaults_under_a_layer() {
     // A misspelt setting is the same error validatePolicy throws.
     let e = back(effective_policy(Ts::new_unchecked(js(r#"{"waitingroom":false}"#))).unwrap_err());
     assert_eq!(e["code"], "input_invalid");
+}
+
+#[wasm_bindgen_test]
+fn the_zoom_app_setup_follows_the_mode() {
+    let s = back(zoom_app_setup(Ts::new_unchecked(js(r#"{"auth_type":"server-to-server","register_patient":true}"#))).unwrap().into());
+    assert_eq!(s["app_type"], "server_to_server");
+    assert!(s["scopes"].as_array().unwrap().iter().any(|x| x == "meeting:write:registrant:admin"));
+    assert!(s["events"].as_array().unwrap().iter().any(|x| x == "meeting.participant_joined"));
+    let e = back(zoom_app_setup(Ts::new_unchecked(js(r#"{"auth_type":"none"}"#))).unwrap_err());
+    assert_eq!(e["field"], "auth_type");
 }
 
 #[wasm_bindgen_test]

@@ -146,6 +146,8 @@ final class KCTSettingsPages
             . '<option value="oauth">' . esc_html__('OAuth: each doctor connects their own Zoom account', 'kivicare-telemed-zoom') . '</option>'
             . '<option value="server-to-server">' . esc_html__('Server-to-Server: one Zoom account for the clinic', 'kivicare-telemed-zoom') . '</option>'
             . '</select><p class="kct-error" data-for="auth_type" role="alert"></p></td></tr>';
+        // Filled by the page from the core's list of what the app needs in the chosen mode.
+        echo '<tr id="kct-row-app_setup"><th scope="row">' . esc_html__('Setting up the Zoom app', 'kivicare-telemed-zoom') . '</th><td><ol id="kct-app-setup" class="kct-app-setup"></ol></td></tr>';
         self::field('client_id', __('Client ID', 'kivicare-telemed-zoom'));
         self::field('client_secret', __('Client secret', 'kivicare-telemed-zoom'), 'password');
         self::field('account_id', __('Account ID (Server-to-Server)', 'kivicare-telemed-zoom'));

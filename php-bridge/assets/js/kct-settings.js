@@ -148,6 +148,41 @@ if (cfg.view === 'admin') {
   // On `input`, which comes before the form's checks: they find the fields of the new mode.
   form.elements.auth_type.addEventListener('input', showMode);
 
+  // How to set up the Zoom app for the chosen mode: the kind of app, its scopes and events
+  // come from the core (the calls it makes and the events it acts on).
+  const appSetup = () => {
+    const list = $('kct-app-setup');
+    list.replaceChildren();
+    const mode = value('auth_type');
+    $('kct-row-app_setup').style.display = mode === 'none' ? 'none' : '';
+    if (mode === 'none') return;
+    const setup = core.zoomAppSetup({ auth_type: mode, register_patient: form.elements.register_patient.checked });
+    const step = (text, code) => {
+      const li = document.createElement('li');
+      li.append(text);
+      if (code) {
+        const c = document.createElement('code');
+        c.textContent = code;
+        li.append(' ', c);
+      }
+      list.append(li);
+    };
+    if (setup.app_type === 'general') {
+      step(__('In the Zoom App Marketplace (Develop → Build App), create a General app, user-managed.', 'kivicare-telemed-zoom'));
+      step(__('Under OAuth, enter this redirect URL, and add it to the OAuth allow list:', 'kivicare-telemed-zoom'), d.expected_redirect_url);
+      step(__('Copy the app\'s Client ID and Client secret into the fields below.', 'kivicare-telemed-zoom'));
+    } else {
+      step(__('In the Zoom App Marketplace (Develop → Build App), create a Server-to-Server OAuth app.', 'kivicare-telemed-zoom'));
+      step(__('Copy the app\'s Account ID, Client ID and Client secret into the fields below.', 'kivicare-telemed-zoom'));
+    }
+    step(__('Add these scopes:', 'kivicare-telemed-zoom'), setup.scopes.join(' '));
+    step(__('Under Event subscriptions, add this endpoint URL:', 'kivicare-telemed-zoom'), d.webhook_url);
+    step(__('Subscribe it to these events:', 'kivicare-telemed-zoom'), setup.events.join(' '));
+    step(__('Copy the subscription\'s Secret Token into "Webhook secret token" below, save here, then validate the endpoint in Zoom.', 'kivicare-telemed-zoom'));
+    if (setup.app_type !== 'general') step(__('Activate the app.', 'kivicare-telemed-zoom'));
+  };
+  appSetup();
+
   const settings = () => ({
     auth_type: value('auth_type'),
     client_id: value('client_id').trim(),
@@ -187,7 +222,7 @@ if (cfg.view === 'admin') {
   };
   form.addEventListener('input', check);
   // The preview follows the form (the mode names the host, the policy the meeting's settings).
-  form.addEventListener('change', () => { check(); preview(); });
+  form.addEventListener('change', () => { check(); preview(); appSetup(); });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!check()) {
