@@ -289,13 +289,16 @@ pub fn interpret_as(
         return Ok(token_failure(input.operation, status, &err));
     }
     if let Some(code @ 4700..=4799) = err.code {
-        return Ok(Outcome::Reconnect {
-            reason: if code == 4711 {
-                "scopes_missing"
-            } else {
-                "oauth_error"
-            },
-            message: reconnect_message(&err),
+        return Ok(if code == 4711 {
+            Outcome::Reconnect {
+                reason: "scopes_missing",
+                message: scopes_message(input.operation),
+            }
+        } else {
+            Outcome::Reconnect {
+                reason: "oauth_error",
+                message: reconnect_message(&err),
+            }
         });
     }
     if status == 401 {
@@ -339,6 +342,17 @@ fn fail(code: &str, message: &str, status: u16) -> Outcome {
         code: code.into(),
         message: message.into(),
         http_status: Some(status),
+    }
+}
+
+/// What a missing scope asks of the administrator, named for the call that needed it: a
+/// connection made again without it would be refused the same way.
+fn scopes_message(op: Operation) -> String {
+    match op.scope() {
+        Some(scope) => format!(
+            "the Zoom app lacks the scope {scope} ({scope}:admin for a Server-to-Server app): add it to the app in the Zoom App Marketplace, then connect Zoom again"
+        ),
+        None => "the Zoom app lacks a scope this call needs: add the scopes listed on the addon's settings page, then connect Zoom again".into(),
     }
 }
 
@@ -549,11 +563,11 @@ mod tests {
             json!({}),
         );
         assert!(matches!(
-            o,
+            &o,
             Outcome::Reconnect {
                 reason: "scopes_missing",
-                ..
-            }
+                message,
+            } if message.contains("meeting:write:meeting (meeting:write:meeting:admin")
         ));
     }
 
