@@ -112,6 +112,19 @@ final class StatusScreenTest extends KCTWPTestCase
         $this->assertStringNotContainsString('name="zoom_user"', (string) ob_get_clean());
     }
 
+    /** Zoom's 4711 said only "does not contain scopes"; the administrator is told which to add. */
+    public function testAMissingScopeIsNamedInTheMeetingsLastError(): void
+    {
+        self::zoom('fault', ['kind' => 'scope_missing', 'count' => 5, 'path_prefix' => '/v2/users']);
+        $this->assertInstanceOf(\WP_Error::class, $this->meeting(588));
+        $listed = self::upcoming($this->status(), 588);
+        $this->assertSame('failed', $listed['status'], 'not retried: the same call would be refused again');
+        $this->assertStringContainsString('meeting:write:meeting', $listed['last_error']);
+        $this->assertStringContainsString('Zoom App Marketplace', $listed['last_error']);
+        $this->assertTrue($listed['retry'], 'Retry now, once the scope is added');
+        $this->assertSame([], self::zoomMeetings());
+    }
+
     /** Found in a screenshot: a meeting under way left the list the moment it started. */
     public function testAMeetingUnderWayIsListedUntilItEnds(): void
     {

@@ -90,6 +90,7 @@ impl FakeZoom {
                     "latency",
                     "expire_token",
                     "drop_after_create",
+                    "scope_missing",
                 ];
                 if !known.contains(&f.kind.as_str()) {
                     return Reply::json(

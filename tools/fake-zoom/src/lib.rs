@@ -203,6 +203,10 @@ impl FakeZoom {
             Some("rate_limit") => self.rate_limited(fault.as_ref().unwrap(), false),
             Some("daily_cap") => self.rate_limited(fault.as_ref().unwrap(), true),
             Some("server_error") => zoom_error(500, 500, "Internal Server Error"),
+            // An app without the call's scope (ZOOM-FACTS: 400/4711).
+            Some("scope_missing") => {
+                zoom_error(400, 4711, "Invalid access token, does not contain scopes.")
+            }
             _ => self.route(req, fault.as_ref().map(|f| f.kind.as_str())),
         };
         let mut w = self.world();

@@ -565,6 +565,9 @@ fn faults_server_error_latency_and_expiring_token() {
     let t = std::time::Instant::now();
     assert_eq!(z.api("GET", "/users/me", &at, None).status, 200);
     assert!(t.elapsed().as_millis() >= 300);
+    z.admin("fault", json!({"kind": "scope_missing"}));
+    let r = z.api("GET", "/users/me", &at, None);
+    assert_eq!((r.status, r.json()["code"].clone()), (400, json!(4711)));
     z.admin("fault", json!({"kind": "expire_token"}));
     assert_eq!(z.api("GET", "/users/me", &at, None).json()["code"], 124);
     assert_eq!(
