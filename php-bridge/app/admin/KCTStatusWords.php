@@ -10,6 +10,21 @@ namespace KCTApp\admin;
  */
 final class KCTStatusWords
 {
+    /**
+     * An appointment's start for its patient and doctor: in the appointment's own zone (the
+     * doctor's, as KiviCare books it), in the site's date and time formats, the zone named;
+     * '' when it has none.
+     */
+    public static function appointmentTime($utc, ?string $zone): string
+    {
+        $t = is_string($utc) && $utc !== '' ? strtotime(preg_match('/[zZ]|[+-]\d\d:?\d\d$/', $utc) ? $utc : $utc . ' UTC') : false;
+        if ($t === false) {
+            return '';
+        }
+        $tz = $zone !== null && in_array($zone, timezone_identifiers_list(), true) ? new \DateTimeZone($zone) : wp_timezone();
+        return (string) wp_date(get_option('date_format') . ' ' . get_option('time_format') . ' T', $t, $tz);
+    }
+
     /** A UTC time as the database (`Y-m-d H:i:s`) or Zoom (RFC 3339) keeps it, in the site's zone, the zone named. */
     public static function siteTime($utc): string
     {

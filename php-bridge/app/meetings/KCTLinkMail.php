@@ -49,21 +49,29 @@ final class KCTLinkMail
         $sent = [];
         $site = wp_specialchars_decode(get_bloginfo('name'), ENT_QUOTES);
         $patient = get_userdata((int) ($row['patient_id'] ?? 0));
+        $doctor = get_userdata((int) ($row['doctor_id'] ?? 0));
+        // When, and with whom: a link alone left the patient to guess which appointment.
+        $when = \KCTApp\admin\KCTStatusWords::appointmentTime($row['start_time'] ?? null, $row['timezone'] ?? null);
         if ($patient && $patient->user_email && $join !== '') {
             /* translators: %s: the clinic's site name */
             $subject = sprintf(__('[%s] Your video consultation link', 'kivicare-telemed-zoom'), $site);
-            /* translators: %s: the Zoom join link */
-            $body = sprintf(__("Your telemedicine appointment has a Zoom meeting.\n\nJoin it here: %s\n", 'kivicare-telemed-zoom'), $join);
+            $body = $when !== '' && $doctor
+                /* translators: 1: the doctor's name, 2: the appointment's date and time, 3: the Zoom join link */
+                ? sprintf(__("Your video consultation with %1\$s is on %2\$s.\n\nJoin it here: %3\$s\n", 'kivicare-telemed-zoom'), $doctor->display_name, $when, $join)
+                /* translators: %s: the Zoom join link */
+                : sprintf(__("Your telemedicine appointment has a Zoom meeting.\n\nJoin it here: %s\n", 'kivicare-telemed-zoom'), $join);
             if (wp_mail($patient->user_email, $subject, $body)) {
                 $sent[] = 'patient';
             }
         }
-        $doctor = get_userdata((int) ($row['doctor_id'] ?? 0));
         if ($doctor && $doctor->user_email) {
             /* translators: %s: the clinic's site name */
             $subject = sprintf(__('[%s] Start link for a video consultation', 'kivicare-telemed-zoom'), $site);
-            /* translators: 1: appointment number, 2: the click-to-start link */
-            $body = sprintf(__("Appointment #%1\$d has a Zoom meeting.\n\nStart it here (log in first): %2\$s\n", 'kivicare-telemed-zoom'), $appointmentId, $host);
+            $body = $when !== '' && $patient
+                /* translators: 1: appointment number, 2: the patient's name, 3: the appointment's date and time, 4: the click-to-start link */
+                ? sprintf(__("Appointment #%1\$d with %2\$s on %3\$s has a Zoom meeting.\n\nStart it here (log in first): %4\$s\n", 'kivicare-telemed-zoom'), $appointmentId, $patient->display_name, $when, $host)
+                /* translators: 1: appointment number, 2: the click-to-start link */
+                : sprintf(__("Appointment #%1\$d has a Zoom meeting.\n\nStart it here (log in first): %2\$s\n", 'kivicare-telemed-zoom'), $appointmentId, $host);
             if (wp_mail($doctor->user_email, $subject, $body)) {
                 $sent[] = 'doctor';
             }

@@ -318,6 +318,13 @@ final class LifecycleTest extends KCTWPTestCase
         $this->assertSame(20, $m['duration']);
         $this->assertCount(1, $this->mailsTo($this->patient), 'KiviCare sends nothing here (§8.11): the addon does');
         $this->assertCount(1, $this->mailsTo($this->doctor));
+        // Found by review: the addon's own mail was a bare link, with no word of when or with whom.
+        $toPatient = $this->mailsTo($this->patient)[0]['message'];
+        $this->assertStringContainsString('March 1, 2030 10:00 am IST', $toPatient, 'in the appointment\'s own zone');
+        $this->assertStringContainsString(get_userdata($this->doctor)->display_name, $toPatient);
+        $toDoctor = $this->mailsTo($this->doctor)[0]['message'];
+        $this->assertStringContainsString('March 1, 2030 10:00 am IST', $toDoctor);
+        $this->assertStringContainsString(get_userdata($this->patient)->display_name, $toDoctor);
         $this->setAppointment(506, ['status' => 0]);
         do_action('kc_appointment_status_update', 506, 0, null);
         $this->assertSame('cancelled', KCTMappingRepository::find(506)['status']);
