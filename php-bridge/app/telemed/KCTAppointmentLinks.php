@@ -194,12 +194,22 @@ final class KCTAppointmentLinks
             }
             return ['status' => 302, 'redirect' => $url];
         }
+        if (!KCTMappingRepository::isLive($m)) {
+            // No button that can only fail: say why, and what happens next.
+            return ['status' => 404, 'html' => esc_html__('This appointment has no Zoom meeting now: it was cancelled, or its meeting is still being made (you are mailed the start link once it exists).', 'kivicare-telemed-zoom')];
+        }
+        $patient = get_userdata((int) $m['patient_id']);
+        $when = \KCTApp\admin\KCTStatusWords::appointmentTime($m['start_time'] ?? null, $m['timezone'] ?? null);
+        $about = $patient && $when !== ''
+            /* translators: 1: the patient's name, 2: the appointment's date and time, 3: appointment number */
+            ? sprintf(__('Video consultation with %1$s on %2$s (appointment #%3$d).', 'kivicare-telemed-zoom'), $patient->display_name, $when, $id)
+            /* translators: %d: appointment number */
+            : sprintf(__('Video consultation for appointment #%d.', 'kivicare-telemed-zoom'), $id);
         $form = '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">'
             . '<input type="hidden" name="action" value="' . esc_attr(self::START_ACTION) . '">'
             . '<input type="hidden" name="appointment_id" value="' . esc_attr((string) $id) . '">'
             . wp_nonce_field(self::START_ACTION . '_' . $id, '_wpnonce', false, false)
-            /* translators: %d: appointment number */
-            . '<p>' . esc_html(sprintf(__('Video consultation for appointment #%d.', 'kivicare-telemed-zoom'), $id)) . '</p>'
+            . '<p>' . esc_html($about) . '</p>'
             . '<p><button type="submit" class="button button-primary">' . esc_html__('Start the Zoom meeting', 'kivicare-telemed-zoom') . '</button></p>'
             . '</form>';
         return ['status' => 200, 'html' => $form];

@@ -17,7 +17,8 @@ final class StartActionTest extends KCTWPTestCase
         $this->configureOAuth();
         $doctor = $this->makeUser('kiviCare_doctor');
         $this->connectDoctor($doctor);
-        $row = $this->ensureMeeting(['appointment_id' => 930, 'doctor_id' => $doctor, 'patient_id' => $this->makeUser('kiviCare_patient'),
+        $patient = $this->makeUser('kiviCare_patient', ['display_name' => 'Pat Startpage']);
+        $row = $this->ensureMeeting(['appointment_id' => 930, 'doctor_id' => $doctor, 'patient_id' => $patient,
             'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']);
         $this->assertIsArray($row);
         $this->actAs($doctor);
@@ -27,6 +28,8 @@ final class StartActionTest extends KCTWPTestCase
         $this->assertArrayNotHasKey('redirect', $get, 'a GET never goes to Zoom');
         $this->assertStringNotContainsString('zak=', $get['html']);
         $this->assertMatchesRegularExpression('/name="_wpnonce" value="[0-9a-f]+"/', $get['html']);
+        // Which consultation the doctor is about to start: the patient and the time.
+        $this->assertStringContainsString('Video consultation with Pat Startpage on January 1, 2030 10:00 am UTC', $get['html']);
         preg_match('/name="_wpnonce" value="([0-9a-f]+)"/', $get['html'], $m);
 
         $this->assertSame(403, KCTAppointmentLinks::startResponse('POST', ['appointment_id' => 930], $doctor)['status'], 'no nonce');
@@ -42,6 +45,25 @@ final class StartActionTest extends KCTWPTestCase
         $this->actAs($colleague);
         $this->assertSame(403, KCTAppointmentLinks::startResponse('GET', ['appointment_id' => 930], $colleague)['status']);
         $this->assertSame(403, KCTAppointmentLinks::startResponse('POST', ['appointment_id' => 930, '_wpnonce' => $m[1]], $colleague)['status']);
+    }
+
+    /** Found by review: a cancelled appointment's page offered a Start button that could only fail. */
+    public function testACancelledAppointmentsPageSaysSoInsteadOfOfferingStart(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $this->assertIsArray($this->ensureMeeting(['appointment_id' => 932, 'doctor_id' => $doctor, 'patient_id' => $this->makeUser('kiviCare_patient'),
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
+        // Cancelled in KiviCare, as its status route does it.
+        $this->setAppointment(932, ['status' => 0]);
+        do_action('kc_appointment_status_update', 932, 0, null);
+        $this->assertSame('cancelled', \KCTApp\meetings\KCTMappingRepository::find(932)['status']);
+        $get = KCTAppointmentLinks::startResponse('GET', ['appointment_id' => 932], $doctor);
+        $this->assertSame(404, $get['status']);
+        $this->assertStringNotContainsString('<button', $get['html']);
+        $this->assertStringContainsString('cancelled', $get['html']);
     }
 
     /** Named locks are hashed, not truncated: long names never collide. */
