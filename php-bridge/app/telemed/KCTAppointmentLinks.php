@@ -196,7 +196,11 @@ final class KCTAppointmentLinks
         }
         if (!KCTMappingRepository::isLive($m)) {
             // No button that can only fail: say why, and what happens next.
-            return ['status' => 404, 'html' => esc_html__('This appointment has no Zoom meeting now: it was cancelled, or its meeting is still being made (you are mailed the start link once it exists).', 'kivicare-telemed-zoom')];
+            return ['status' => 404, 'html' => esc_html(sprintf(
+                /* translators: %s: the meeting's state (being made, failed, cancelled, deleted) */
+                __('This appointment has no Zoom meeting to start: its meeting is %s. A meeting being made is mailed to you once it exists; a failed one can be retried by an administrator on the Zoom telemedicine status screen.', 'kivicare-telemed-zoom'),
+                \KCTApp\admin\KCTStatusWords::meeting((string) $m['status'])
+            ))];
         }
         $patient = get_userdata((int) $m['patient_id']);
         $when = \KCTApp\admin\KCTStatusWords::appointmentTime($m['start_time'] ?? null, $m['timezone'] ?? null);
