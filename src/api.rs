@@ -61,6 +61,20 @@ impl Operation {
         })
     }
 
+    /// The classic scope that also covers this call, on apps made before granular scopes
+    /// (`:admin` for Server-to-Server, as for the granular ones).
+    pub fn classic_scope(self) -> Option<&'static str> {
+        Some(match self {
+            Self::CreateMeeting
+            | Self::UpdateMeeting
+            | Self::DeleteMeeting
+            | Self::AddRegistrant => "meeting:write",
+            Self::GetMeeting | Self::ListMeetings => "meeting:read",
+            Self::GetUser => "user:read",
+            Self::ExchangeCode | Self::RefreshToken | Self::S2sToken | Self::Revoke => return None,
+        })
+    }
+
     fn is_token(self) -> bool {
         matches!(
             self,

@@ -67,6 +67,7 @@ pub const OPS: &[&str] = &[
     "settings.validate_admin",
     "settings.validate_doctor",
     "policy.validate",
+    "app.missing_scopes",
     "debug.panic",
 ];
 
@@ -141,6 +142,7 @@ fn lookup(op: &str) -> Option<Op> {
         "settings.validate_admin" => |i| run(i, |i| Ok(validation::validate_admin(i))),
         "settings.validate_doctor" => |i| run(i, |i| Ok(validation::validate_doctor(i))),
         "policy.validate" => |i| run(i, |i| Ok(validation::validate_policy(i))),
+        "app.missing_scopes" => |i| run(i, crate::app_setup::missing_scopes),
         // Lets a host prove it survives a guest trap and reads the panic message.
         "debug.panic" => |_| panic!("debug.panic was called: this trap is deliberate"),
         _ => return None,

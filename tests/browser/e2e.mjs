@@ -34,6 +34,10 @@ const browser = await chromium.launch({
 let failed = false;
 try {
   await zoom('reset', {});
+  // The clinic's Server-to-Server app at Zoom (a save asks it for a token).
+  const doctor = process.env.KCT_E2E_DOCTOR;
+  await zoom('s2s', { client_id: 'kctS2sClient001', client_secret: 'kctS2sSecret0123456789', account_id: 'kctAccount0001',
+    users: [{ id: 'kctE2eHost0001', email: `${doctor}@example.org` }] });
   const page = await browser.newPage();
   const consoleErrors = [];
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
@@ -156,9 +160,6 @@ try {
   await page.unroute(settingsRoute);
 
   // A doctor hosted by the clinic's Server-to-Server app tests the connection.
-  const doctor = process.env.KCT_E2E_DOCTOR;
-  await zoom('s2s', { client_id: 'kctS2sClient001', client_secret: 'kctS2sSecret0123456789', account_id: 'kctAccount0001',
-    users: [{ id: 'kctE2eHost0001', email: `${doctor}@example.org` }] });
   const doc = await browser.newPage();
   doc.on('pageerror', (e) => consoleErrors.push(String(e)));
   await login(doc, doctor, process.env.KCT_E2E_DOCTOR_PASSWORD);

@@ -223,6 +223,17 @@ final class KCTZoomAuth
         }
     }
 
+    /**
+     * A new Server-to-Server token, asked of Zoom whatever is stored (tokens of one app
+     * coexist, so no lock): what the app's credentials get from Zoom now.
+     *
+     * @return array|\WP_Error
+     */
+    public static function fetchNew(array $ctx)
+    {
+        return self::fetch($ctx);
+    }
+
     private static function fetch(array $ctx)
     {
         $out = KCTCoreAccess::run(static function ($core) use ($ctx) {

@@ -338,7 +338,8 @@ final class KCTConnect
         return true;
     }
 
-    private static function appRefused(): \WP_Error
+    /** Zoom refused a Server-to-Server app's credentials: said at the client id and secret. */
+    public static function appRefused(): \WP_Error
     {
         $message = __('Zoom refused this app\'s client id or client secret. Copy both again from the app\'s page in the Zoom App Marketplace.', 'kivicare-telemed-zoom');
         return new \WP_Error('kct_invalid_settings', $message, ['status' => 400, 'errors' => [

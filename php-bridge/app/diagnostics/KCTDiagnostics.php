@@ -96,6 +96,15 @@ final class KCTDiagnostics
                 __('Complete them in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom')
             );
         }
+        $check = \KCTApp\settings\KCTAppCheck::last();
+        if ($check !== null && !empty($check['missing'])) {
+            return self::result(
+                'critical',
+                __('The Zoom app lacks scopes', 'kivicare-telemed-zoom'),
+                \KCTApp\settings\KCTAppCheck::words($check),
+                __('Add the scopes to the app in the Zoom App Marketplace, then save Settings → Zoom telemedicine again.', 'kivicare-telemed-zoom')
+            );
+        }
         return self::result(
             'good',
             __('The Zoom app is configured', 'kivicare-telemed-zoom'),

@@ -74,6 +74,8 @@ final class KCTSettings
             'policy' => $s['policy'] ?: new \stdClass(),
             'delete_data_on_uninstall' => (bool) get_option(\KCTApp\database\KCTUninstaller::OPT_IN, false),
             'check_in_from_zoom' => (bool) $s['check_in_from_zoom'],
+            // What Zoom said of the app at the last save (missing scopes), in words.
+            'app_check' => KCTAppCheck::words(KCTAppCheck::last()),
         ];
     }
 
@@ -153,6 +155,16 @@ final class KCTSettings
         if (!$report['valid']) {
             return new \WP_Error('kct_invalid_settings', $report['errors'][0]['message'], ['status' => 400, 'errors' => $report['errors']]);
         }
+        // A Server-to-Server app is asked for a token before anything is stored: one Zoom
+        // refuses is not saved, and the scopes its token carries are checked.
+        $check = null;
+        if ($next['auth_type'] === 'server-to-server') {
+            $secret = $next['client_secret'] !== '' ? $next['client_secret'] : (string) self::secret('client_secret');
+            $check = KCTAppCheck::s2s($next['client_id'], $secret, $next['account_id'], is_array($policy) && !empty($policy['register_patient']));
+            if (is_wp_error($check)) {
+                return $check;
+            }
+        }
         $stored = $current;
         $stored['auth_type'] = $next['auth_type'];
         $stored['client_id'] = $next['client_id'];
@@ -188,6 +200,7 @@ final class KCTSettings
         [$settings, $flag] = self::autoloadedOptions();
         update_option($settings, $stored, true);
         update_option($flag, $stored['auth_type'] === 'server-to-server' ? 'Yes' : 'No', true);
+        KCTAppCheck::record($check);
         return true;
     }
 

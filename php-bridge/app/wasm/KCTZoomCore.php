@@ -41,6 +41,7 @@ final class KCTZoomCore
         'settings.validate_admin' => 'settingsValidateAdmin',
         'settings.validate_doctor' => 'settingsValidateDoctor',
         'policy.validate' => 'policyValidate',
+        'app.missing_scopes' => 'appMissingScopes',
     ];
 
     /** @var KCTCore */
@@ -250,5 +251,14 @@ final class KCTZoomCore
     public function policyValidate(array $input = []): array
     {
         return $this->core->call('policy.validate', $input);
+    }
+
+    /**
+     * The scopes a Zoom app's token (`granted`) lacks for the calls the core makes in a mode
+     * (`auth_type`, `register_patient`). (`app.missing_scopes`)
+     */
+    public function appMissingScopes(array $input = []): array
+    {
+        return $this->core->call('app.missing_scopes', $input);
     }
 }

@@ -83,7 +83,8 @@ async function save(path, body, onSaved) {
   } else if (r.data?.errors) {
     show(r.data.errors);
   }
-  say(r.message, r.status);
+  // Saved, with what Zoom said of the app (missing scopes): shown as a problem.
+  say(r.message, r.status && !r.data?.app_check);
 }
 
 $('kct-core-version')?.append(sprintf(/* translators: %s: the core's version */ __('Validation by the Zoom core %s', 'kivicare-telemed-zoom'), core.coreVersion()));
@@ -94,6 +95,7 @@ if (cfg.view === 'admin') {
   form.elements.check_in_from_zoom.checked = Boolean(d.check_in_from_zoom);
   form.elements.delete_data_on_uninstall.checked = Boolean(d.delete_data_on_uninstall);
   placeholders(d);
+  if (d.app_check) say(d.app_check, false);
 
   // The meeting policy's fields and how each reads. The form shows the policy in effect
   // (the stored layer over the core's defaults) and saves only what differs from the

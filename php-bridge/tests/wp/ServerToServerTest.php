@@ -31,6 +31,55 @@ final class ServerToServerTest extends KCTWPTestCase
         $this->assertSame(0, self::zoomStats()['invalid_bodies']);
     }
 
+    /**
+     * Found by review: the clinic's Server-to-Server app was stored unchecked, so a mistyped
+     * secret or account id showed only when bookings failed. Zoom is asked for a token first.
+     */
+    public function testAClinicAppZoomRefusesIsNotSaved(): void
+    {
+        $this->resetZoom();
+        $this->configureS2s(['dr.rao@clinic.example']);
+        $this->actAs($this->makeUser('administrator'));
+        $before = get_option(\KCTApp\settings\KCTSettings::OPTION);
+        $app = ['auth_type' => 'server-to-server', 'client_id' => 'kctS2sClient001', 'account_id' => 'kctAccount0001'];
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', $app + ['client_secret' => 'kctWrongSecret0123456789']);
+        $this->assertSame(400, $r->get_status());
+        $this->assertSame(['client_id', 'client_secret'], array_column($r->get_data()['data']['errors'], 'field'));
+        $this->assertSame($before, get_option(\KCTApp\settings\KCTSettings::OPTION), 'nothing stored');
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', ['account_id' => 'kctOtherAccount1'] + $app + ['client_secret' => 'kctS2sSecret0123456789']);
+        $this->assertSame(400, $r->get_status());
+        $this->assertSame('account_id', $r->get_data()['data']['errors'][0]['field']);
+        $this->assertSame($before, get_option(\KCTApp\settings\KCTSettings::OPTION), 'nothing stored');
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', $app + ['client_secret' => 'kctS2sSecret0123456789']);
+        $this->assertSame(200, $r->get_status());
+        $this->assertSame('Zoom settings saved.', $r->get_data()['message']);
+    }
+
+    /** The app's token names its scopes: one lacking some is saved, and the admin told which. */
+    public function testAClinicAppWithoutSomeScopesIsSavedAndSaysWhichItLacks(): void
+    {
+        $this->resetZoom();
+        self::zoom('s2s', ['client_id' => 'kctS2sClient009', 'client_secret' => 'kctS2sSecret0123456789', 'account_id' => 'kctAccount0009',
+            'scopes' => 'meeting:write:admin meeting:read:meeting:admin user:read:user:admin']);
+        $this->actAs($this->makeUser('administrator'));
+        $app = ['auth_type' => 'server-to-server', 'client_id' => 'kctS2sClient009', 'account_id' => 'kctAccount0009', 'client_secret' => 'kctS2sSecret0123456789'];
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', $app);
+        $this->assertSame(200, $r->get_status(), 'the credentials are right: saved');
+        $message = $r->get_data()['message'];
+        $this->assertStringContainsString('meeting:read:list_meetings:admin', $message);
+        $this->assertStringNotContainsString('meeting:update:meeting:admin', $message, 'the classic meeting:write:admin covers it');
+        $tests = apply_filters('site_status_tests', ['direct' => [], 'async' => []]);
+        $health = call_user_func($tests['direct']['kct_zoom_credentials']['test']);
+        $this->assertSame('critical', $health['status']);
+        $this->assertStringContainsString('meeting:read:list_meetings:admin', $health['description']);
+
+        // The app gets the scope: saved again, all is well.
+        self::zoom('s2s', ['client_id' => 'kctS2sClient010', 'client_secret' => 'kctS2sSecret0123456789', 'account_id' => 'kctAccount0009']);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', ['client_id' => 'kctS2sClient010'] + $app);
+        $this->assertSame('Zoom settings saved.', $r->get_data()['message']);
+        $this->assertSame('good', call_user_func($tests['direct']['kct_zoom_credentials']['test'])['status']);
+    }
+
     public function testAnUnknownHostFailsClearlyAndIsRecorded(): void
     {
         $this->resetZoom();

@@ -27,6 +27,8 @@ final class SettingsHardeningTest extends KCTWPTestCase
     public function testAChangedClientIdNeedsItsOwnSecretAndNothingIsStored(): void
     {
         $this->actAs($this->makeUser('administrator'));
+        // The app exists at Zoom (a save asks it for a token).
+        self::zoom('s2s', ['client_id' => 'AbCdEfGhIjKlMn', 'client_secret' => 'S2sSecret0123456789abc', 'account_id' => 'AcCoUnT_1234']);
         $s2s = ['auth_type' => 'server-to-server', 'account_id' => 'AcCoUnT_1234', 'client_id' => 'AbCdEfGhIjKlMn'];
         $this->assertSame(200, $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', $s2s + ['client_secret' => 'S2sSecret0123456789abc'])->get_status());
         $this->assertSame(200, $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed', $s2s)->get_status(), 'the same app keeps its secret');

@@ -39,6 +39,11 @@ impl FakeZoom {
                     S2sApp {
                         secret: s("client_secret"),
                         account_id: account_id.clone(),
+                        scope: body
+                            .get("scopes")
+                            .and_then(Value::as_str)
+                            .unwrap_or(crate::ADMIN_SCOPES)
+                            .to_string(),
                     },
                 );
                 for u in body

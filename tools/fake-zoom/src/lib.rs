@@ -41,7 +41,14 @@ struct App {
 struct S2sApp {
     secret: String,
     account_id: String,
+    /// The scopes its tokens carry (an app set up without some of them).
+    scope: String,
 }
+
+/// What a fully set-up app is granted: every granular scope of the calls the addon makes
+/// (`:admin` for Server-to-Server).
+pub(crate) const USER_SCOPES: &str = "meeting:write:meeting meeting:update:meeting meeting:delete:meeting meeting:read:meeting meeting:read:list_meetings user:read:user meeting:write:registrant";
+pub(crate) const ADMIN_SCOPES: &str = "meeting:write:meeting:admin meeting:update:meeting:admin meeting:delete:meeting:admin meeting:read:meeting:admin meeting:read:list_meetings:admin user:read:user:admin meeting:write:registrant:admin";
 
 #[derive(Clone)]
 struct User {

@@ -130,7 +130,7 @@ impl FakeZoom {
         let mut params = req.query_map();
         params.extend(req.form_map());
         let now = self.now();
-        let scope = "meeting:write:meeting meeting:update:meeting meeting:delete:meeting meeting:read:meeting user:read:user";
+        let scope = crate::USER_SCOPES;
         match params.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
                 if !self.app_credentials_ok(&client_id, &secret) {
@@ -200,11 +200,7 @@ impl FakeZoom {
                     account_id: app.account_id,
                     expires_at: now + TOKEN_TTL,
                 };
-                self.issue(
-                    t,
-                    false,
-                    "meeting:write:meeting:admin meeting:read:meeting:admin user:read:user:admin",
-                )
+                self.issue(t, false, &app.scope)
             }
             _ => Reply::json(
                 400,

@@ -272,6 +272,13 @@ fn server_to_server_tokens_and_named_hosts() {
     assert_eq!(a.status, 200, "{}", a.body);
     let tok = a.json();
     assert!(tok.get("refresh_token").is_none());
+    assert!(
+        tok["scope"]
+            .as_str()
+            .unwrap()
+            .contains("meeting:read:list_meetings:admin"),
+        "a fully set-up app"
+    );
     let at = tok["access_token"].as_str().unwrap();
     assert_eq!(
         z.api("POST", "/users/me/meetings", at, Some(meeting()))
@@ -292,6 +299,26 @@ fn server_to_server_tokens_and_named_hosts() {
             .json()["code"],
         1001
     );
+}
+
+#[test]
+fn an_app_set_up_without_some_scopes_gets_tokens_that_say_so() {
+    let z = zoom();
+    z.admin("s2s", json!({"client_id": "fzS2sClient2", "client_secret": "fzS2sSecret0123456789", "account_id": "fzAccount02",
+        "scopes": "meeting:write:meeting:admin"}));
+    let basic = h(&[(
+        "Authorization",
+        &format!(
+            "Basic {}",
+            STANDARD.encode("fzS2sClient2:fzS2sSecret0123456789")
+        ),
+    )]);
+    let url = format!(
+        "{}/oauth/token?grant_type=account_credentials&account_id=fzAccount02",
+        z.base
+    );
+    let tok = send("POST", &url, &basic, b"").unwrap().json();
+    assert_eq!(tok["scope"], "meeting:write:meeting:admin");
 }
 
 #[test]

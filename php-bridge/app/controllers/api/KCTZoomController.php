@@ -223,7 +223,8 @@ class KCTZoomController extends \WP_REST_Controller
         if (is_wp_error($result)) {
             return self::failure($result);
         }
-        return self::envelope(true, __('Zoom settings saved.', 'kivicare-telemed-zoom'), KCTSettings::publicView());
+        $view = KCTSettings::publicView();
+        return self::envelope(true, trim(__('Zoom settings saved.', 'kivicare-telemed-zoom') . ' ' . $view['app_check']), $view);
     }
 
     public function get_doctor_config(\WP_REST_Request $request): \WP_REST_Response

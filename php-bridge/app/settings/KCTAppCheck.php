@@ -1,0 +1,97 @@
+<?php
+
+namespace KCTApp\settings;
+
+use KCTApp\auth\KCTZoomAuth;
+use KCTApp\zoom\KCTCoreAccess;
+
+/**
+ * The clinic's Server-to-Server app, checked with Zoom when its settings are saved: Zoom
+ * must issue it a token (else nothing is saved), and the core compares the scopes that
+ * token carries with those its calls need. What the check found is kept (an option) for
+ * the settings page and Site Health, until the next save.
+ */
+final class KCTAppCheck
+{
+    public const OPTION = 'kct_zoom_app_check';
+
+    /**
+     * @return array{at: int, missing: string[], unchecked: ?string}|\WP_Error a refusal by
+     *         Zoom of the app's credentials (save nothing); else what the check found
+     */
+    public static function s2s(string $clientId, string $secret, string $accountId, bool $registerPatient)
+    {
+        $ctx = KCTZoomAuth::s2sContext(0, '', $clientId, $secret, $accountId);
+        // Asked anew: a stored token of this app says nothing of the secret typed now.
+        $token = KCTZoomAuth::fetchNew($ctx);
+        if (is_wp_error($token)) {
+            switch ($token->get_error_code()) {
+                case 'kct_zoom_invalid_client':
+                    return \KCTApp\connection\KCTConnect::appRefused();
+                case 'kct_zoom_token_error':
+                    // Zoom knows the client but not with this account (or refuses the grant).
+                    $message = sprintf(
+                        /* translators: %s: Zoom's own words */
+                        __('Zoom refused this app\'s account id (%s). Copy the Account ID again from the app\'s page in the Zoom App Marketplace.', 'kivicare-telemed-zoom'),
+                        $token->get_error_message()
+                    );
+                    return new \WP_Error('kct_invalid_settings', $message, ['status' => 400, 'errors' => [
+                        ['code' => 'zoom_refused', 'field' => 'account_id', 'message' => $message],
+                    ]]);
+                default:
+                    // Zoom or the network failing us is no verdict on the app: saved, said.
+                    return ['at' => time(), 'missing' => [], 'unchecked' => $token->get_error_message()];
+            }
+        }
+        if (!isset($token['scope'])) {
+            // Zoom named no scopes: nothing to compare.
+            return ['at' => time(), 'missing' => [], 'unchecked' => null];
+        }
+        $missing = KCTCoreAccess::run(static function ($core) use ($registerPatient, $token) {
+            return $core->appMissingScopes(['auth_type' => 'server-to-server', 'register_patient' => $registerPatient, 'granted' => (string) $token['scope']]);
+        });
+        if (is_wp_error($missing)) {
+            return ['at' => time(), 'missing' => [], 'unchecked' => $missing->get_error_message()];
+        }
+        return ['at' => time(), 'missing' => $missing, 'unchecked' => null];
+    }
+
+    /** What the last save's check found (null: no check, the clinic's mode is not Server-to-Server). */
+    public static function last(): ?array
+    {
+        $c = get_option(self::OPTION, null);
+        return is_array($c) ? $c : null;
+    }
+
+    public static function record(?array $check): void
+    {
+        if ($check === null) {
+            delete_option(self::OPTION);
+        } else {
+            update_option(self::OPTION, $check, false);
+        }
+    }
+
+    /** The check in words for the administrator ('' when all is well or nothing was checked). */
+    public static function words(?array $check): string
+    {
+        if ($check === null) {
+            return '';
+        }
+        if (!empty($check['missing'])) {
+            return sprintf(
+                /* translators: %s: Zoom scopes, space-separated */
+                __('The Zoom app lacks these scopes, so some of its calls will be refused: %s. Add them to the app in the Zoom App Marketplace, then save here again.', 'kivicare-telemed-zoom'),
+                implode(' ', $check['missing'])
+            );
+        }
+        if (!empty($check['unchecked'])) {
+            return sprintf(
+                /* translators: %s: why */
+                __('Zoom could not be asked about the app (%s); it is asked again at the next save.', 'kivicare-telemed-zoom'),
+                $check['unchecked']
+            );
+        }
+        return '';
+    }
+}
