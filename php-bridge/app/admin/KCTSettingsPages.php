@@ -175,6 +175,15 @@ final class KCTSettingsPages
         $result = sanitize_key((string) wp_unslash($_GET['kct_zoom'] ?? ''));
         if ($result === 'connected') {
             echo '<div class="notice notice-success"><p>' . esc_html__('Zoom is connected.', 'kivicare-telemed-zoom') . '</p></div>';
+            $check = \KCTApp\settings\KCTAppCheck::last();
+            if ($check !== null && !empty($check['missing'])) {
+                // What Zoom granted lacks scopes: some calls will be refused until the app has them.
+                echo '<div class="notice notice-warning"><p>' . esc_html(sprintf(
+                    /* translators: %s: Zoom scopes, space-separated */
+                    __('The clinic\'s Zoom app lacks these scopes, so some of your meetings\' calls will be refused: %s. Ask an administrator to add them to the app in the Zoom App Marketplace, then connect Zoom again here.', 'kivicare-telemed-zoom'),
+                    implode(' ', $check['missing'])
+                )) . '</p></div>';
+            }
         } elseif ($result === 'error') {
             $code = sanitize_key((string) wp_unslash($_GET['kct_zoom_error'] ?? ''));
             echo '<div class="notice notice-error"><p>' . esc_html(KCTStatusWords::connectFailure($code)) . '</p></div>';

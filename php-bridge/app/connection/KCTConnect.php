@@ -179,6 +179,8 @@ final class KCTConnect
             return KCTZoomAuth::outcomeError($out);
         }
         KCTTokenStore::connect($doctor, $out['result']);
+        // The scopes the doctor granted are the clinic app's: what they lack is recorded.
+        \KCTApp\settings\KCTAppCheck::oauth($out['result']);
         // If Zoom cannot say now, the daily job (or a deauthorization) asks again.
         self::learnZoomUser($doctor);
         /**

@@ -102,7 +102,9 @@ final class KCTDiagnostics
                 'critical',
                 __('The Zoom app lacks scopes', 'kivicare-telemed-zoom'),
                 \KCTApp\settings\KCTAppCheck::words($check),
-                __('Add the scopes to the app in the Zoom App Marketplace, then save Settings → Zoom telemedicine again.', 'kivicare-telemed-zoom')
+                ($check['mode'] ?? '') === 'oauth'
+                    ? __('Add the scopes to the app in the Zoom App Marketplace; each doctor then connects Zoom again on their Zoom page.', 'kivicare-telemed-zoom')
+                    : __('Add the scopes to the app in the Zoom App Marketplace, then save Settings → Zoom telemedicine again.', 'kivicare-telemed-zoom')
             );
         }
         return self::result(

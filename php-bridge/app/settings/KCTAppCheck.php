@@ -6,10 +6,11 @@ use KCTApp\auth\KCTZoomAuth;
 use KCTApp\zoom\KCTCoreAccess;
 
 /**
- * The clinic's Server-to-Server app, checked with Zoom when its settings are saved: Zoom
- * must issue it a token (else nothing is saved), and the core compares the scopes that
- * token carries with those its calls need. What the check found is kept (an option) for
- * the settings page and Site Health, until the next save.
+ * The clinic's Zoom app, checked by the scopes of the tokens Zoom issues it: a
+ * Server-to-Server app when its settings are saved (Zoom must issue it a token, else nothing
+ * is saved), an OAuth app when a doctor connects. The core compares the token's scopes with
+ * those its calls need; what it found is kept (an option) for the settings page and Site
+ * Health, until the next save or connection.
  */
 final class KCTAppCheck
 {
@@ -40,20 +41,38 @@ final class KCTAppCheck
                     ]]);
                 default:
                     // Zoom or the network failing us is no verdict on the app: saved, said.
-                    return ['at' => time(), 'missing' => [], 'unchecked' => $token->get_error_message()];
+                    return ['at' => time(), 'mode' => 'server-to-server', 'missing' => [], 'unchecked' => $token->get_error_message()];
             }
         }
+        return self::of('server-to-server', $token, $registerPatient);
+    }
+
+    /**
+     * A doctor's OAuth token, just issued: what it lacks is the clinic's app's (scopes are
+     * set on the app), so it is recorded for the administrators and shown to the doctor.
+     */
+    public static function oauth(array $token): array
+    {
+        $policy = KCTSettings::raw()['policy'];
+        $check = self::of('oauth', $token, is_array($policy) && !empty($policy['register_patient']));
+        self::record($check);
+        return $check;
+    }
+
+    /** What the core finds a token's scopes lack in a mode. */
+    private static function of(string $mode, array $token, bool $registerPatient): array
+    {
+        $check = ['at' => time(), 'mode' => $mode, 'missing' => [], 'unchecked' => null];
         if (!isset($token['scope'])) {
-            // Zoom named no scopes: nothing to compare.
-            return ['at' => time(), 'missing' => [], 'unchecked' => null];
+            return $check; // Zoom named no scopes: nothing to compare
         }
-        $missing = KCTCoreAccess::run(static function ($core) use ($registerPatient, $token) {
-            return $core->appMissingScopes(['auth_type' => 'server-to-server', 'register_patient' => $registerPatient, 'granted' => (string) $token['scope']]);
+        $missing = KCTCoreAccess::run(static function ($core) use ($mode, $registerPatient, $token) {
+            return $core->appMissingScopes(['auth_type' => $mode, 'register_patient' => $registerPatient, 'granted' => (string) $token['scope']]);
         });
         if (is_wp_error($missing)) {
-            return ['at' => time(), 'missing' => [], 'unchecked' => $missing->get_error_message()];
+            return ['unchecked' => $missing->get_error_message()] + $check;
         }
-        return ['at' => time(), 'missing' => $missing, 'unchecked' => null];
+        return ['missing' => $missing] + $check;
     }
 
     /** What the last save's check found (null: no check, the clinic's mode is not Server-to-Server). */
@@ -77,6 +96,13 @@ final class KCTAppCheck
     {
         if ($check === null) {
             return '';
+        }
+        if (!empty($check['missing']) && ($check['mode'] ?? '') === 'oauth') {
+            return sprintf(
+                /* translators: %s: Zoom scopes, space-separated */
+                __('The Zoom app lacks these scopes (as a doctor\'s connection showed), so some of its calls will be refused: %s. Add them to the app in the Zoom App Marketplace; each doctor then connects Zoom again.', 'kivicare-telemed-zoom'),
+                implode(' ', $check['missing'])
+            );
         }
         if (!empty($check['missing'])) {
             return sprintf(

@@ -200,7 +200,10 @@ final class KCTSettings
         [$settings, $flag] = self::autoloadedOptions();
         update_option($settings, $stored, true);
         update_option($flag, $stored['auth_type'] === 'server-to-server' ? 'Yes' : 'No', true);
-        KCTAppCheck::record($check);
+        // An OAuth app is checked when doctors connect: that finding stands while the app does.
+        if ($check !== null || $next['auth_type'] !== $current['auth_type'] || $next['client_id'] !== $current['client_id']) {
+            KCTAppCheck::record($check);
+        }
         return true;
     }
 

@@ -29,6 +29,37 @@ final class DiagnosticsTest extends KCTWPTestCase
         $this->assertSame('good', self::health('kct_zoom_runtime')['status']);
     }
 
+    /** A doctor's consent shows what the clinic's OAuth app lacks: the doctor and Site Health say which scopes. */
+    public function testADoctorsConnectionShowsTheScopesTheOAuthAppLacks(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        self::zoom('app', ['client_id' => self::$clientId, 'client_secret' => self::$clientSecret, 'redirect_uri' => KCTSettings::callbackUrl(),
+            'scopes' => 'meeting:write:meeting meeting:read:meeting user:read:user']);
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $r = self::health('kct_zoom_credentials');
+        $this->assertSame('critical', $r['status']);
+        $this->assertStringContainsString('meeting:read:list_meetings', $r['description']);
+        $this->assertStringContainsString('each doctor then connects Zoom again', $r['description']);
+        $this->actAs($doctor);
+        $_GET['kct_zoom'] = 'connected';
+        ob_start();
+        \KCTApp\admin\KCTSettingsPages::renderDoctor();
+        $page = (string) ob_get_clean();
+        unset($_GET['kct_zoom']);
+        $this->assertStringContainsString('notice-warning', $page);
+        $this->assertStringContainsString('meeting:update:meeting', $page);
+        // Saving the OAuth settings unchanged keeps the finding: the doctors' tokens still lack them.
+        $this->assertTrue(KCTSettings::save(['auth_type' => 'oauth']));
+        $this->assertSame('critical', self::health('kct_zoom_credentials')['status']);
+
+        // The app gets its scopes and the doctor connects again: all is well.
+        self::zoom('app', ['client_id' => self::$clientId, 'client_secret' => self::$clientSecret, 'redirect_uri' => KCTSettings::callbackUrl()]);
+        $this->connectDoctor($doctor);
+        $this->assertSame('good', self::health('kct_zoom_credentials')['status']);
+    }
+
     public function testCredentialsNotSetUpThenGoodThenUndecryptable(): void
     {
         update_option(KCTSettings::OPTION, KCTSettings::defaults());

@@ -27,6 +27,11 @@ impl FakeZoom {
                     App {
                         secret: s("client_secret"),
                         redirect_uri: s("redirect_uri"),
+                        scope: body
+                            .get("scopes")
+                            .and_then(Value::as_str)
+                            .unwrap_or(crate::USER_SCOPES)
+                            .to_string(),
                     },
                 );
                 ok()

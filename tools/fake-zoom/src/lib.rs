@@ -35,6 +35,8 @@ const LOG_SIZE: usize = 200;
 struct App {
     secret: String,
     redirect_uri: String,
+    /// The scopes a user's consent grants it.
+    scope: String,
 }
 
 #[derive(Clone)]

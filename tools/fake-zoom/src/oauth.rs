@@ -130,7 +130,13 @@ impl FakeZoom {
         let mut params = req.query_map();
         params.extend(req.form_map());
         let now = self.now();
-        let scope = crate::USER_SCOPES;
+        // What the app's consent grants (every scope, unless it was registered with fewer).
+        let scope = self
+            .world()
+            .apps
+            .get(&client_id)
+            .map_or_else(|| crate::USER_SCOPES.to_string(), |a| a.scope.clone());
+        let scope = scope.as_str();
         match params.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
                 if !self.app_credentials_ok(&client_id, &secret) {
