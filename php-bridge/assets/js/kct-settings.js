@@ -12,11 +12,13 @@ const form = $('kct-form');
 const status = $('kct-status');
 const value = (name) => (form.elements[name] ? form.elements[name].value : '');
 
+// Whether the status line holds errors show() put there (cleared once they are gone).
+let inStatus = false;
+
 /**
  * Each error beside its field; one whose field is not on the page, or hidden (a setting
  * made through the REST route, a field of another mode), in the status line instead.
  */
-let inStatus = false;
 function show(errors) {
   form.querySelectorAll('.kct-error').forEach((p) => { p.textContent = ''; });
   form.querySelectorAll('.kct-invalid').forEach((i) => i.classList.remove('kct-invalid'));
