@@ -254,7 +254,7 @@ final class KCTConnect
         });
     }
 
-    /** @return true|\WP_Error */
+    /** @return array{missing: string[]}|\WP_Error the scopes the doctor's own app lacks, once saved */
     public static function saveDoctorConfig(int $doctorId, array $in)
     {
         $current = KCTDoctorSettings::s2s($doctorId);
@@ -295,6 +295,13 @@ final class KCTConnect
             // account before anything is stored (a refused save leaves the doctor as they were,
             // their choice of Google Meet included).
             $app = KCTZoomAuth::s2sContext($doctorId, $zoomUser, $clientId, $secret !== '' ? $secret : (string) $current['client_secret'], $accountId);
+            // Found by review: a token stored for this app stood for any secret typed now, so
+            // a mistyped one was saved while that token lasted. Zoom is asked with it anew.
+            $token = \KCTApp\settings\KCTAppCheck::token($app);
+            if (is_wp_error($token)) {
+                return \KCTApp\settings\KCTAppCheck::refusal($token) ?? $token;
+            }
+            $check = \KCTApp\settings\KCTAppCheck::ownApp($token);
             $user = KCTZoomApi::callWith($app, 'get_user', static function ($core, $auth, $host) {
                 return $core->userGet(['auth' => $auth, 'user' => $host]);
             });
@@ -305,7 +312,8 @@ final class KCTConnect
         }
         KCTDoctorSettings::saveS2s($doctorId, $enabled, $accountId, $clientId, $secret);
         update_user_meta($doctorId, KCTSite::userKey(KCTDoctorSettings::ZOOM_USER), $enabled ? $zoomUser : '');
-        return true;
+        // Saved; what the app's token lacks is said with it.
+        return ['missing' => $enabled ? $check['missing'] : []];
     }
 
     /**

@@ -23,28 +23,54 @@ final class KCTAppCheck
     public static function s2s(string $clientId, string $secret, string $accountId, bool $registerPatient)
     {
         $ctx = KCTZoomAuth::s2sContext(0, '', $clientId, $secret, $accountId);
-        // Asked anew: a stored token of this app says nothing of the secret typed now.
-        $token = KCTZoomAuth::fetchNew($ctx);
+        $token = self::token($ctx);
         if (is_wp_error($token)) {
-            switch ($token->get_error_code()) {
-                case 'kct_zoom_invalid_client':
-                    return \KCTApp\connection\KCTConnect::appRefused();
-                case 'kct_zoom_token_error':
-                    // Zoom knows the client but not with this account (or refuses the grant).
-                    $message = sprintf(
-                        /* translators: %s: Zoom's own words */
-                        __('Zoom refused this app\'s account id (%s). Copy the Account ID again from the app\'s page in the Zoom App Marketplace.', 'kivicare-telemed-zoom'),
-                        $token->get_error_message()
-                    );
-                    return new \WP_Error('kct_invalid_settings', $message, ['status' => 400, 'errors' => [
-                        ['code' => 'zoom_refused', 'field' => 'account_id', 'message' => $message],
-                    ]]);
-                default:
-                    // Zoom or the network failing us is no verdict on the app: saved, said.
-                    return ['at' => time(), 'mode' => 'server-to-server', 'missing' => [], 'unchecked' => $token->get_error_message()];
-            }
+            // Zoom or the network failing us is no verdict on the app: saved, said.
+            return self::refusal($token) ?? ['at' => time(), 'mode' => 'server-to-server', 'missing' => [], 'unchecked' => $token->get_error_message()];
         }
         return self::of('server-to-server', $token, $registerPatient);
+    }
+
+    /**
+     * A new token for a Server-to-Server app as typed: asked anew, since a stored token of
+     * the app says nothing of the secret typed now.
+     *
+     * @return array|\WP_Error
+     */
+    public static function token(array $ctx)
+    {
+        return KCTZoomAuth::fetchNew($ctx);
+    }
+
+    /**
+     * Zoom's refusal of a Server-to-Server app's credentials, said at the field at fault; null
+     * when the failure is no verdict on them (Zoom or the network failing).
+     */
+    public static function refusal(\WP_Error $e): ?\WP_Error
+    {
+        switch ($e->get_error_code()) {
+            case 'kct_zoom_invalid_client':
+                return \KCTApp\connection\KCTConnect::appRefused();
+            case 'kct_zoom_token_error':
+                // Zoom knows the client but not with this account (or refuses the grant).
+                $message = sprintf(
+                    /* translators: %s: Zoom's own words */
+                    __('Zoom refused this app\'s account id (%s). Copy the Account ID again from the app\'s page in the Zoom App Marketplace.', 'kivicare-telemed-zoom'),
+                    $e->get_error_message()
+                );
+                return new \WP_Error('kct_invalid_settings', $message, ['status' => 400, 'errors' => [
+                    ['code' => 'zoom_refused', 'field' => 'account_id', 'message' => $message],
+                ]]);
+            default:
+                return null;
+        }
+    }
+
+    /** What a doctor's own app's token lacks (not recorded: the app is the doctor's). */
+    public static function ownApp(array $token): array
+    {
+        $policy = KCTSettings::raw()['policy'];
+        return self::of('server-to-server', $token, is_array($policy) && !empty($policy['register_patient']));
     }
 
     /**

@@ -204,6 +204,35 @@ final class ServerToServerTest extends KCTWPTestCase
     }
 
     /**
+     * Found by review: a token stored for the doctor's own app stood for any secret typed
+     * later, so a mistyped secret was saved, and failed only when that token expired.
+     */
+    public function testAMistypedSecretIsRefusedEvenWhileTheAppHasAToken(): void
+    {
+        $own = $this->ownApp();
+        $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.retype@clinic.example']);
+        $this->actAs($doctor);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', $own + ['zoom_user' => 'dr.own@own.example']);
+        $this->assertSame(200, $r->get_status(), wp_json_encode($r->get_data()));
+        $this->assertSame('Zoom configuration saved.', $r->get_data()['message'], 'every scope: nothing to add');
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', ['client_secret' => 'kctOwnSecretMistyped0'] + $own + ['zoom_user' => 'dr.own@own.example']);
+        $this->assertSame(400, $r->get_status());
+        $this->assertSame(['client_id', 'client_secret'], array_column($r->get_data()['data']['errors'], 'field'));
+        $stored = \KCTApp\connection\KCTDoctorSettings::s2s($doctor);
+        $this->assertSame($own['client_secret'], $stored['client_secret'], 'the working secret is kept');
+
+        // An app without some scopes is saved, and the doctor told which it lacks.
+        self::zoom('s2s', ['client_id' => 'kctOwnClient0002', 'client_secret' => $own['client_secret'], 'account_id' => $own['account_id'],
+            'users' => [['id' => 'kctOwnHost000001', 'email' => 'dr.own@own.example']], 'scopes' => 'meeting:write:admin user:read:user:admin']);
+        $r = $this->rest('PUT', '/kivicare/v1/settings/zoom-telemed/doctor-config', ['client_id' => 'kctOwnClient0002'] + $own + ['zoom_user' => 'dr.own@own.example']);
+        $this->assertSame(200, $r->get_status());
+        $this->assertSame('kctOwnClient0002', \KCTApp\connection\KCTDoctorSettings::s2s($doctor)['client_id']);
+        $this->assertStringContainsString('lacks these scopes', $r->get_data()['message']);
+        $this->assertStringContainsString('meeting:read:list_meetings:admin', $r->get_data()['message']);
+        $this->assertStringNotContainsString('meeting:write:meeting:admin', $r->get_data()['message'], 'covered by meeting:write:admin');
+    }
+
+    /**
      * The clinic's app (which knows dr.colleague), and a doctor's own app at the fake Zoom
      * whose one user is dr.own@own.example.
      *

@@ -6,6 +6,7 @@ use KCTApp\admin\KCTStatusScreen;
 use KCTApp\auth\KCTTokenStore;
 use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\settings\KCTSettings;
+use KCTApp\settings\KCTAppCheck;
 use KCTApp\storage\KCTSite;
 use KCTApp\meetings\KCTStartLink;
 use KCTApp\connection\KCTConnect;
@@ -239,17 +240,20 @@ class KCTZoomController extends \WP_REST_Controller
         unset($params['waiting_mail']);
         // The Zoom fields are checked (and the doctor's own app asked) only when some are
         // sent: a request that changes only the preference needs neither.
+        $warning = '';
         if (array_intersect_key($params, array_flip(KCTConnect::DOCTOR_FIELDS)) !== []) {
             $r = KCTConnect::saveDoctorConfig(get_current_user_id(), $params);
             if (is_wp_error($r)) {
                 return self::failure($r); // refused: the preference is not changed either
             }
+            $warning = KCTAppCheck::words(['missing' => $r['missing'], 'mode' => 'server-to-server']);
         }
         if ($mail !== null) {
             // A preference, not a Zoom setting.
             update_user_meta(get_current_user_id(), KCTSite::userKey(\KCTApp\visits\KCTVisits::WAITING_MAIL), $mail ? '1' : '0');
         }
-        return self::envelope(true, __('Zoom configuration saved.', 'kivicare-telemed-zoom'), KCTConnect::doctorView(get_current_user_id()));
+        $view = KCTConnect::doctorView(get_current_user_id());
+        return self::envelope(true, trim(__('Zoom configuration saved.', 'kivicare-telemed-zoom') . ' ' . $warning), $view + ['app_check' => $warning]);
     }
 
     public function assign_doctor_host(\WP_REST_Request $request): \WP_REST_Response
