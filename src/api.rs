@@ -395,6 +395,16 @@ fn token_failure(op: Operation, status: u16, err: &ZoomError) -> Outcome {
             "Zoom refused the client id or client secret",
             status,
         ),
+        // The client and secret are right, the account id is not the app's.
+        Operation::S2sToken if err.error.as_deref() == Some("invalid_request") => fail(
+            "account_invalid",
+            &if err.message.is_empty() {
+                "Zoom refused the account id".to_string()
+            } else {
+                err.message.clone()
+            },
+            status,
+        ),
         _ if err.code == Some(4709) => fail(
             "redirect_uri_mismatch",
             "the redirect URL does not match the one registered in the Zoom app",

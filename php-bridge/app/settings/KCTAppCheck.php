@@ -51,8 +51,7 @@ final class KCTAppCheck
         switch ($e->get_error_code()) {
             case 'kct_zoom_invalid_client':
                 return \KCTApp\connection\KCTConnect::appRefused();
-            case 'kct_zoom_token_error':
-                // Zoom knows the client but not with this account (or refuses the grant).
+            case 'kct_zoom_account_invalid':
                 $message = sprintf(
                     /* translators: %s: Zoom's own words */
                     __('Zoom refused this app\'s account id (%s). Copy the Account ID again from the app\'s page in the Zoom App Marketplace.', 'kivicare-telemed-zoom'),
@@ -61,6 +60,13 @@ final class KCTAppCheck
                 return new \WP_Error('kct_invalid_settings', $message, ['status' => 400, 'errors' => [
                     ['code' => 'zoom_refused', 'field' => 'account_id', 'message' => $message],
                 ]]);
+            case 'kct_zoom_token_error':
+                // Another refusal by Zoom's token endpoint: a verdict all the same, in its words.
+                return new \WP_Error('kct_invalid_settings', sprintf(
+                    /* translators: %s: Zoom's own words */
+                    __('Zoom refused this app: %s', 'kivicare-telemed-zoom'),
+                    $e->get_error_message()
+                ), ['status' => 400]);
             default:
                 return null;
         }
