@@ -136,8 +136,25 @@ try {
   await page.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
   assert.equal(await page.locator('#kct-status').textContent(), 'Zoom settings saved.');
   assert.deepEqual(await storedPolicy(), {});
+  // An app Zoom grants fewer scopes than the calls need: saved, and said, on save and on load.
+  const s2sApp = { client_id: 'kctS2sClient001', client_secret: 'kctS2sSecret0123456789', account_id: 'kctAccount0001',
+    users: [{ id: 'kctE2eHost0001', email: `${doctor}@example.org` }] };
+  await zoom('s2s', { ...s2sApp, scopes: 'meeting:write:admin user:read:user:admin' });
+  await page.evaluate(() => { document.getElementById('kct-status').textContent = ''; });
+  await page.click('#kct-save');
+  await page.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
+  assert.match(await page.locator('#kct-status').textContent(), /saved\. The Zoom app lacks these scopes.*meeting:read:list_meetings:admin/);
+  assert.equal(await page.getAttribute('#kct-status', 'class'), 'kct-bad');
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('kct-status')?.textContent.length > 0);
+  assert.match(await page.locator('#kct-status').textContent(), /lacks these scopes/, 'said again when the page opens');
+  await zoom('s2s', s2sApp);
+  await page.click('#kct-save');
+  await page.waitForFunction(() => document.getElementById('kct-status')?.textContent === 'Zoom settings saved.');
+  assert.equal(await page.getAttribute('#kct-status', 'class'), 'kct-ok');
   await page.reload();
   await page.waitForFunction(() => document.getElementById('kct-core-version')?.textContent.includes('Zoom core'));
+  assert.equal(await page.locator('#kct-status').textContent(), '', 'nothing to say once the app has every scope');
   assert.equal(await page.inputValue('#kct-client_secret'), '', 'the secret is never sent back');
   assert.match(await page.getAttribute('#kct-client_secret', 'placeholder'), /stored/);
   assert.equal(await page.isChecked('#kct-delete_data_on_uninstall'), true, 'the opt-in was saved');
