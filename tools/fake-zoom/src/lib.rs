@@ -74,6 +74,8 @@ struct Token {
     user_id: Option<String>,
     account_id: String,
     expires_at: i64,
+    /// The scopes it was issued with (set when issued): a call needs its own.
+    scope: String,
 }
 
 #[derive(Clone)]
@@ -253,24 +255,36 @@ impl FakeZoom {
             ("GET", ["oauth", "authorize"]) => self.authorize(req),
             ("POST", ["oauth", "token"]) => self.token_endpoint(req),
             ("POST", ["oauth", "revoke"]) => self.revoke(req),
-            ("GET", ["v2", "users", who]) => self.with_token(req, fault, |t| self.get_user(t, who)),
-            ("POST", ["v2", "users", who, "meetings"]) => self.with_token(req, fault, |t| {
-                self.create(t, who, req, fault == Some("drop_after_create"))
-            }),
+            ("GET", ["v2", "users", who]) => {
+                self.with_token(req, fault, "user:read:user", |t| self.get_user(t, who))
+            }
+            ("POST", ["v2", "users", who, "meetings"]) => {
+                self.with_token(req, fault, "meeting:write:meeting", |t| {
+                    self.create(t, who, req, fault == Some("drop_after_create"))
+                })
+            }
             ("GET", ["v2", "users", who, "meetings"]) => {
-                self.with_token(req, fault, |t| self.list(t, who, req))
+                self.with_token(req, fault, "meeting:read:list_meetings", |t| {
+                    self.list(t, who, req)
+                })
             }
             ("GET", ["v2", "meetings", id]) => {
-                self.with_token(req, fault, |t| self.get_meeting(t, id))
+                self.with_token(req, fault, "meeting:read:meeting", |t| {
+                    self.get_meeting(t, id)
+                })
             }
             ("PATCH", ["v2", "meetings", id]) => {
-                self.with_token(req, fault, |t| self.update(t, id, req))
+                self.with_token(req, fault, "meeting:update:meeting", |t| {
+                    self.update(t, id, req)
+                })
             }
             ("DELETE", ["v2", "meetings", id]) => {
-                self.with_token(req, fault, |t| self.delete(t, id))
+                self.with_token(req, fault, "meeting:delete:meeting", |t| self.delete(t, id))
             }
             ("POST", ["v2", "meetings", id, "registrants"]) => {
-                self.with_token(req, fault, |t| self.add_registrant(t, id, req))
+                self.with_token(req, fault, "meeting:write:registrant", |t| {
+                    self.add_registrant(t, id, req)
+                })
             }
             _ => zoom_error(404, 404, "No such endpoint in the fake Zoom."),
         }

@@ -99,7 +99,8 @@ impl FakeZoom {
             .is_some_and(|a| a.secret == secret)
     }
 
-    pub(crate) fn issue(&self, t: Token, with_refresh: bool, scope: &str) -> Reply {
+    pub(crate) fn issue(&self, mut t: Token, with_refresh: bool, scope: &str) -> Reply {
+        t.scope = scope.to_string();
         let access = self.token("at");
         let mut w = self.world();
         w.access.insert(access.clone(), t.clone());
@@ -167,6 +168,7 @@ impl FakeZoom {
                     user_id: Some(code.user_id),
                     account_id: "fzAccountOAuth".into(),
                     expires_at: now + TOKEN_TTL,
+                    scope: String::new(),
                 };
                 self.issue(t, true, scope)
             }
@@ -205,6 +207,7 @@ impl FakeZoom {
                     user_id: None,
                     account_id: app.account_id,
                     expires_at: now + TOKEN_TTL,
+                    scope: String::new(),
                 };
                 self.issue(t, false, &app.scope)
             }

@@ -319,6 +319,11 @@ fn an_app_set_up_without_some_scopes_gets_tokens_that_say_so() {
     );
     let tok = send("POST", &url, &basic, b"").unwrap().json();
     assert_eq!(tok["scope"], "meeting:write:meeting:admin");
+    // A call outside its scopes is refused as Zoom does (400/4711), naming the scope.
+    let at = tok["access_token"].as_str().unwrap();
+    let r = z.api("GET", "/users/someone@x.org", at, None);
+    assert_eq!((r.status, r.json()["code"].clone()), (400, json!(4711)));
+    assert!(r.body.contains("user:read:user:admin"), "{}", r.body);
 }
 
 #[test]
