@@ -80,6 +80,24 @@ final class ServerToServerTest extends KCTWPTestCase
         $this->assertSame('good', call_user_func($tests['direct']['kct_zoom_credentials']['test'])['status']);
     }
 
+    /** An app without the create scope: the save says so, and the booking's meeting fails naming it. */
+    public function testAnAppWithoutTheCreateScopeFailsTheMeetingNamingTheScope(): void
+    {
+        $this->resetZoom();
+        self::zoom('s2s', ['client_id' => 'kctS2sClient011', 'client_secret' => 'kctS2sSecret0123456789', 'account_id' => 'kctAccount0011',
+            'users' => [['id' => 'kctS2sHost000011', 'email' => 'dr.scope@clinic.example']], 'scopes' => 'user:read:user:admin meeting:read:admin']);
+        $saved = \KCTApp\settings\KCTSettings::save(['auth_type' => 'server-to-server', 'client_id' => 'kctS2sClient011',
+            'client_secret' => 'kctS2sSecret0123456789', 'account_id' => 'kctAccount0011']);
+        $this->assertTrue($saved);
+        $this->assertContains('meeting:write:meeting:admin', \KCTApp\settings\KCTAppCheck::last()['missing']);
+        $doctor = $this->makeUser('kiviCare_doctor', ['user_email' => 'dr.scope@clinic.example']);
+        $this->assertInstanceOf(\WP_Error::class, $this->ensureMeeting($this->facts(612, $doctor)));
+        $row = KCTMappingRepository::find(612);
+        $this->assertSame('failed', $row['status']);
+        $this->assertStringContainsString('meeting:write:meeting', $row['last_error']);
+        $this->assertSame([], self::zoomMeetings());
+    }
+
     public function testAnUnknownHostFailsClearlyAndIsRecorded(): void
     {
         $this->resetZoom();
