@@ -20,8 +20,9 @@ final class KCTStatusScreen
     public const SLUG = 'kct-zoom-status';
     public const RETRY_ACTION = 'kct_zoom_retry';
     public const HOST_ACTION = 'kct_zoom_doctor_host';
-    /** The outcome of an assignment, for the page it returns to (per administrator). */
-    private const HOST_RESULT = 'kct_zoom_host_result_';
+    public const RESEND_ACTION = 'kct_zoom_resend';
+    /** The outcome of a form's action, for the page it returns to (per administrator). */
+    private const NOTICE = 'kct_zoom_status_notice_';
 
     public static function register(): void
     {
@@ -36,6 +37,7 @@ final class KCTStatusScreen
         });
         add_action('admin_post_' . self::RETRY_ACTION, [self::class, 'retryFromForm']);
         add_action('admin_post_' . self::HOST_ACTION, [self::class, 'hostFromForm']);
+        add_action('admin_post_' . self::RESEND_ACTION, [self::class, 'resendFromForm']);
     }
 
     /** @param array{outcome?: string} $filter which visits to list (`no_show` for no-shows) */
@@ -72,6 +74,7 @@ final class KCTStatusScreen
                 'next_attempt_at' => $row['next_attempt_at'],
                 'last_error' => $row['last_error'],
                 'retry' => KCTMappingRepository::hasFailed($row),
+                'resend' => KCTMappingRepository::isLive($row),
             ];
         }
         return [
@@ -129,12 +132,50 @@ final class KCTStatusScreen
     public static function assignHost(int $doctorId, string $zoomUser): string
     {
         $r = KCTConnect::assignClinicHost($doctorId, $zoomUser);
-        set_transient(self::HOST_RESULT . get_current_user_id(), [
-            'doctor_id' => $doctorId,
-            'ok' => !is_wp_error($r),
-            'message' => is_wp_error($r) ? $r->get_error_message() : __('The doctor\'s Zoom user is saved.', 'kivicare-telemed-zoom'),
-        ], 5 * MINUTE_IN_SECONDS);
+        self::notice(!is_wp_error($r), is_wp_error($r) ? $r->get_error_message() : __('The doctor\'s Zoom user is saved.', 'kivicare-telemed-zoom'));
         return admin_url('options-general.php?page=' . self::SLUG) . '#kct-doctors';
+    }
+
+    /**
+     * The outcome of a form's action, kept for the page it returns to: in the database,
+     * since another web server may serve that page.
+     */
+    private static function notice(bool $ok, string $message): void
+    {
+        set_transient(self::NOTICE . get_current_user_id(), ['ok' => $ok, 'message' => $message], 5 * MINUTE_IN_SECONDS);
+    }
+
+    public static function resendFromForm(): void
+    {
+        $id = (int) ($_POST['appointment_id'] ?? 0);
+        if (!current_user_can('manage_options') || !check_admin_referer(self::RESEND_ACTION . '_' . $id)) {
+            wp_die(esc_html__('Only administrators can send a meeting\'s links again.', 'kivicare-telemed-zoom'), '', ['response' => 403]);
+        }
+        wp_safe_redirect(self::resend($id));
+        exit;
+    }
+
+    /**
+     * "Send the links again" (a patient who lost the mail): the links of a live meeting,
+     * mailed as when it was made; the outcome is said on the page it returns to.
+     *
+     * @return string where the browser goes next
+     */
+    public static function resend(int $appointmentId): string
+    {
+        $row = KCTMappingRepository::find($appointmentId);
+        if (!KCTMappingRepository::isLive($row)) {
+            /* translators: %d: appointment id */
+            self::notice(false, sprintf(__('Appointment %d has no live Zoom meeting: there are no links to send.', 'kivicare-telemed-zoom'), $appointmentId));
+        } else {
+            $sent = \KCTApp\meetings\KCTLinkMail::send($appointmentId, $row);
+            self::notice($sent !== [], $sent !== []
+                /* translators: 1: appointment id, 2: who was mailed (patient, doctor) */
+                ? sprintf(__('Appointment %1$d: the links were sent again (%2$s).', 'kivicare-telemed-zoom'), $appointmentId, implode(', ', array_map([KCTStatusWords::class, 'recipient'], $sent)))
+                /* translators: %d: appointment id */
+                : sprintf(__('Appointment %d: no mail could be sent (check that this site can send mail).', 'kivicare-telemed-zoom'), $appointmentId));
+        }
+        return admin_url('options-general.php?page=' . self::SLUG) . '#kct-upcoming';
     }
 
     /** The Zoom user cell: a form where an administrator names it, else the user as text. */
@@ -185,10 +226,10 @@ final class KCTStatusScreen
         }
 
         echo '<h2 id="kct-doctors">' . esc_html__('Doctors', 'kivicare-telemed-zoom') . '</h2>';
-        $host = get_transient(self::HOST_RESULT . get_current_user_id());
-        if (is_array($host)) {
-            delete_transient(self::HOST_RESULT . get_current_user_id());
-            printf('<div class="notice %s"><p>%s</p></div>', $host['ok'] ? 'notice-success' : 'notice-error', esc_html((string) $host['message']));
+        $notice = get_transient(self::NOTICE . get_current_user_id());
+        if (is_array($notice)) {
+            delete_transient(self::NOTICE . get_current_user_id());
+            printf('<div class="notice %s"><p>%s</p></div>', $notice['ok'] ? 'notice-success' : 'notice-error', esc_html((string) $notice['message']));
         }
         if (\KCTApp\settings\KCTSettings::raw()['auth_type'] === 'server-to-server') {
             echo '<p>' . esc_html__('Under the clinic\'s Server-to-Server app, each doctor\'s meetings are hosted by the Zoom user named here (by default the doctor\'s own email); Zoom must know that user in the clinic\'s account. Leave it empty to go back to the doctor\'s email.', 'kivicare-telemed-zoom') . '</p>';
@@ -202,7 +243,7 @@ final class KCTStatusScreen
             __('None.', 'kivicare-telemed-zoom')
         );
 
-        echo '<h2>' . esc_html__('Upcoming and current telemedicine appointments', 'kivicare-telemed-zoom') . '</h2>';
+        echo '<h2 id="kct-upcoming">' . esc_html__('Upcoming and current telemedicine appointments', 'kivicare-telemed-zoom') . '</h2>';
         echo '<table class="widefat striped"><thead><tr>';
         foreach ([__('Appointment', 'kivicare-telemed-zoom'), __('Doctor', 'kivicare-telemed-zoom'), __('Starts', 'kivicare-telemed-zoom'), __('Meeting', 'kivicare-telemed-zoom'), __('Owed work', 'kivicare-telemed-zoom'), __('Last error', 'kivicare-telemed-zoom'), ''] as $h) {
             echo '<th>' . esc_html($h) . '</th>';
@@ -224,6 +265,12 @@ final class KCTStatusScreen
                 wp_nonce_field(self::RETRY_ACTION . '_' . $r['appointment_id']);
                 echo '<input type="hidden" name="action" value="' . esc_attr(self::RETRY_ACTION) . '"><input type="hidden" name="appointment_id" value="' . (int) $r['appointment_id'] . '">';
                 echo '<button class="button">' . esc_html__('Retry now', 'kivicare-telemed-zoom') . '</button></form>';
+            }
+            if ($r['resend']) {
+                echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
+                wp_nonce_field(self::RESEND_ACTION . '_' . $r['appointment_id']);
+                echo '<input type="hidden" name="action" value="' . esc_attr(self::RESEND_ACTION) . '"><input type="hidden" name="appointment_id" value="' . (int) $r['appointment_id'] . '">';
+                echo '<button class="button">' . esc_html__('Send the links again', 'kivicare-telemed-zoom') . '</button></form>';
             }
             echo '</td></tr>';
         }

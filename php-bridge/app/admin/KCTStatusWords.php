@@ -35,6 +35,13 @@ final class KCTStatusWords
         return $t === false ? (string) $utc : (string) wp_date('Y-m-d H:i T', $t);
     }
 
+    /** Who an announcement mail went to, in words. */
+    public static function recipient(string $who): string
+    {
+        $words = ['patient' => __('the patient', 'kivicare-telemed-zoom'), 'doctor' => __('the doctor', 'kivicare-telemed-zoom')];
+        return $words[$who] ?? $who;
+    }
+
     public static function meeting(string $status): string
     {
         $words = [

@@ -125,6 +125,39 @@ final class StatusScreenTest extends KCTWPTestCase
         $this->assertSame([], self::zoomMeetings());
     }
 
+    /** A patient who lost the mail: an administrator sends a live meeting's links again. */
+    public function testAnAdministratorSendsALiveMeetingsLinksAgain(): void
+    {
+        $patient = $this->makeUser('kiviCare_patient');
+        $this->assertIsArray($this->ensureMeeting(['appointment_id' => 589, 'doctor_id' => $this->doctor, 'patient_id' => $patient,
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
+        $this->assertTrue(self::upcoming($this->status(), 589)['resend']);
+        ob_start();
+        KCTStatusScreen::render();
+        $this->assertStringContainsString('Send the links again', (string) ob_get_clean());
+
+        $this->captureMails();
+        $this->assertStringEndsWith('#kct-upcoming', KCTStatusScreen::resend(589));
+        $this->assertCount(1, $this->mailsTo($patient));
+        $this->assertStringContainsString(KCTMappingRepository::find(589)['join_url'], $this->mailsTo($patient)[0]['message']);
+        $this->assertCount(1, $this->mailsTo($this->doctor));
+        ob_start();
+        KCTStatusScreen::render();
+        $page = (string) ob_get_clean();
+        $this->assertStringContainsString('notice-success', $page);
+        $this->assertStringContainsString('the links were sent again (the patient, the doctor)', $page);
+
+        // A cancelled appointment has no links to send.
+        $this->setAppointment(589, ['status' => 0]);
+        do_action('kc_appointment_status_update', 589, 0, null);
+        $this->assertFalse(self::upcoming($this->status(), 589)['resend']);
+        KCTStatusScreen::resend(589);
+        $this->assertCount(1, $this->mailsTo($patient), 'nothing more sent');
+        ob_start();
+        KCTStatusScreen::render();
+        $this->assertStringContainsString('has no live Zoom meeting', (string) ob_get_clean());
+    }
+
     /** Found in a screenshot: a meeting under way left the list the moment it started. */
     public function testAMeetingUnderWayIsListedUntilItEnds(): void
     {
