@@ -183,6 +183,7 @@ try {
   await doc.goto(`${WP}/wp-admin/admin.php?page=kct-zoom-doctor`);
   await doc.waitForFunction(() => document.getElementById('kct-connection')?.textContent.length > 0);
   assert.match(await doc.locator('#kct-connection').textContent(), /Server-to-Server/);
+  assert.match(await doc.locator('#kct-connection').textContent(), new RegExp(`hosted by the Zoom user ${doctor}@example\\.org`), 'which Zoom user hosts them');
   // Found in a screenshot: WordPress's .button rule showed buttons marked `hidden`.
   assert.equal(await doc.isVisible('#kct-connect'), false, 'no OAuth connect button for a Server-to-Server doctor');
   assert.equal(await doc.isVisible('#kct-disconnect'), false);

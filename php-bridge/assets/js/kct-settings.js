@@ -257,7 +257,10 @@ if (cfg.view === 'doctor') {
       not_connected: __('Zoom is not connected.', 'kivicare-telemed-zoom'), disconnected: __('Zoom is disconnected.', 'kivicare-telemed-zoom'),
       reconnect_required: __('Zoom must be connected again.', 'kivicare-telemed-zoom'), deauthorized: __('The Zoom app was removed: connect again.', 'kivicare-telemed-zoom'),
     }[v.connection_status] ?? v.connection_status;
-    connection.textContent = text;
+    // Under a Server-to-Server app, which Zoom user hosts the doctor's meetings.
+    connection.textContent = v.connection_status === 'server_to_server' && v.zoom_user
+      ? sprintf(/* translators: %s: a Zoom user's email or id */ __('Your meetings are hosted by the Zoom user %s through a Server-to-Server app.', 'kivicare-telemed-zoom'), v.zoom_user)
+      : text;
     connection.className = 'kct-connection ' + (v.is_connected ? 'kct-ok' : 'kct-bad');
     // style, not the `hidden` attribute: WordPress's .button rule would override it.
     $('kct-connect').style.display = v.is_connected || d.clinic_auth_type !== 'oauth' ? 'none' : '';
