@@ -144,11 +144,11 @@ final class KCTAppCheck
             );
         }
         if (!empty($check['unchecked'])) {
-            return sprintf(
+            return ($check['mode'] ?? '') === 'oauth'
                 /* translators: %s: why */
-                __('Zoom could not be asked about the app (%s); it is asked again at the next save.', 'kivicare-telemed-zoom'),
-                $check['unchecked']
-            );
+                ? sprintf(__('The Zoom app\'s scopes could not be checked (%s); they are checked again at the next doctor\'s connection.', 'kivicare-telemed-zoom'), $check['unchecked'])
+                /* translators: %s: why */
+                : sprintf(__('Zoom could not be asked about the app (%s); it is asked again at the next save.', 'kivicare-telemed-zoom'), $check['unchecked']);
         }
         return '';
     }
