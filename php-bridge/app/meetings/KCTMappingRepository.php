@@ -166,6 +166,20 @@ final class KCTMappingRepository
         )));
     }
 
+    /** How many upcoming live meetings a doctor hosts through their own OAuth connection (host `me`). */
+    public static function countConnectedUpcoming(int $doctorId, int $now): int
+    {
+        global $wpdb;
+        $t = self::table();
+        return (int) $wpdb->get_var($wpdb->prepare(
+            "SELECT COUNT(*) FROM $t WHERE doctor_id = %d AND host = %s AND status = %s AND zoom_id IS NOT NULL AND (start_time IS NULL OR start_time > %s)",
+            $doctorId,
+            'me',
+            'active',
+            self::utc($now)
+        ));
+    }
+
     /** @return array[] rows of appointments not yet over (or undated), soonest first */
     public static function upcoming(int $now, int $limit): array
     {

@@ -6,6 +6,26 @@ use KCTApp\storage\KCTSideDb;
 final class ConnectionAlertTest extends KCTWPTestCase
 {
     use KCTZoomFixtures;
+    use KCTKiviCareFixtures;
+
+    /** A doctor who disconnects is told what becomes of the meetings made through the connection. */
+    public function testDisconnectingSaysTheUpcomingMeetingsStayInZoom(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $this->assertIsArray($this->ensureMeeting(['appointment_id' => 970, 'doctor_id' => $doctor,
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
+        $this->actAs($doctor);
+        $r = $this->rest('GET', '/kct-zoom/v1/settings/zoom-telemed/disconnect');
+        $this->assertSame(200, $r->get_status());
+        $this->assertStringContainsString('Your 1 upcoming telemedicine meeting stays in your Zoom account', $r->get_data()['message']);
+        $this->assertSame(1, $r->get_data()['data']['upcoming_kept']);
+        $this->assertCount(1, self::zoomMeetings(), 'the meeting is not deleted');
+        $r = $this->rest('GET', '/kct-zoom/v1/settings/zoom-telemed/disconnect');
+        $this->assertSame(1, $r->get_data()['data']['upcoming_kept'], 'still there, still said');
+    }
 
     public function testABrokenConnectionIsToldOnceWithTheReconnectLink(): void
     {

@@ -311,8 +311,24 @@ class KCTZoomController extends \WP_REST_Controller
 
     public function disconnect(\WP_REST_Request $request): \WP_REST_Response
     {
-        KCTConnect::disconnect(get_current_user_id());
-        return self::envelope(true, __('Zoom is disconnected.', 'kivicare-telemed-zoom'), ['connection_status' => KCTTokenStore::connection(get_current_user_id())]);
+        $me = get_current_user_id();
+        // Meetings made through this connection stay in the doctor's Zoom account: say so.
+        $kept = KCTMappingRepository::countConnectedUpcoming($me, time());
+        KCTConnect::disconnect($me);
+        $message = __('Zoom is disconnected.', 'kivicare-telemed-zoom');
+        if ($kept > 0) {
+            $message .= ' ' . sprintf(
+                /* translators: %d: how many upcoming telemedicine meetings */
+                _n(
+                    'Your %d upcoming telemedicine meeting stays in your Zoom account and its link still works, but a change to it (a new time, a cancellation) reaches Zoom only once you connect again.',
+                    'Your %d upcoming telemedicine meetings stay in your Zoom account and their links still work, but changes to them (new times, cancellations) reach Zoom only once you connect again.',
+                    $kept,
+                    'kivicare-telemed-zoom'
+                ),
+                $kept
+            );
+        }
+        return self::envelope(true, $message, ['connection_status' => KCTTokenStore::connection($me), 'upcoming_kept' => $kept]);
     }
 
     /**
