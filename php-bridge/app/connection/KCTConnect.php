@@ -254,6 +254,37 @@ final class KCTConnect
         });
     }
 
+    /**
+     * The clinic's app, tested for an administrator: a Server-to-Server app asks Zoom for a
+     * token and has its scopes checked (the finding kept, as on save); an OAuth app is
+     * tested by each doctor's connection.
+     *
+     * @return string|\WP_Error what works, and what is missing, in words
+     */
+    public static function testClinicApp()
+    {
+        $s = KCTSettings::raw();
+        $secret = KCTSettings::secret('client_secret');
+        if ($s['auth_type'] === 'none' || $secret === null) {
+            return new \WP_Error('kct_not_configured', __('Zoom is not set up: choose the Zoom app type and enter its credentials in Settings → Zoom telemedicine.', 'kivicare-telemed-zoom'), ['status' => 409]);
+        }
+        if ($s['auth_type'] === 'oauth') {
+            return trim(__('The clinic\'s OAuth app is set up; each doctor connects and tests their own Zoom account on their Zoom page.', 'kivicare-telemed-zoom') . ' '
+                . \KCTApp\settings\KCTAppCheck::words(\KCTApp\settings\KCTAppCheck::last()));
+        }
+        $policy = $s['policy'];
+        $check = \KCTApp\settings\KCTAppCheck::s2s($s['client_id'], $secret, $s['account_id'], is_array($policy) && !empty($policy['register_patient']));
+        if (is_wp_error($check)) {
+            return $check;
+        }
+        if (!empty($check['unchecked'])) {
+            // Zoom could not be asked: no verdict, and the finding of the last save stands.
+            return new \WP_Error('kct_retry_later', \KCTApp\settings\KCTAppCheck::words($check), ['status' => 503]);
+        }
+        \KCTApp\settings\KCTAppCheck::record($check);
+        return trim(__('Zoom accepted the clinic\'s Server-to-Server app.', 'kivicare-telemed-zoom') . ' ' . \KCTApp\settings\KCTAppCheck::words($check));
+    }
+
     /** @return array{missing: string[]}|\WP_Error the scopes the doctor's own app lacks, once saved */
     public static function saveDoctorConfig(int $doctorId, array $in)
     {

@@ -154,9 +154,19 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
         return KCTTokenStore::get((int) $doctor_id)['state'] === 'ok' ? 'zoom-oauth-connected' : null;
     }
 
+    /**
+     * KiviCare's own settings page tests with no arguments, as the administrator (CONTRACT
+     * §2): someone who is not a doctor has no Zoom user to test, so the clinic's app is.
+     */
     public function test_connection($data = [], $doctor_id = 0)
     {
         $doctor = (int) $doctor_id ?: get_current_user_id();
+        if (!KCTConnect::isDoctor($doctor)) {
+            $r = KCTConnect::testClinicApp();
+            return is_wp_error($r)
+                ? ['success' => false, 'message' => $r->get_error_message()]
+                : ['success' => true, 'message' => $r];
+        }
         $r = KCTConnect::testConnection($doctor);
         return is_wp_error($r)
             ? ['success' => false, 'message' => $r->get_error_message()]

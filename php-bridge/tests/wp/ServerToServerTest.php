@@ -55,6 +55,32 @@ final class ServerToServerTest extends KCTWPTestCase
         $this->assertSame('Zoom settings saved.', $r->get_data()['message']);
     }
 
+    /**
+     * KiviCare's own settings page tests with no arguments as the administrator, who has no
+     * Zoom user: it tested the admin's email as a host, and Zoom knew no such user.
+     */
+    public function testKiviCaresTestButtonTestsTheClinicsAppForAnAdministrator(): void
+    {
+        $this->resetZoom();
+        $this->configureS2s(['dr.rao@clinic.example']);
+        $this->actAs($this->makeUser('administrator', ['user_email' => 'owner@clinic.example']));
+        $providers = apply_filters('kc_telemed_providers', []);
+        $provider = new $providers['zoom']['class']($providers['zoom']['settings_key']);
+        $r = $provider->test_connection();
+        $this->assertTrue($r['success'], $r['message']);
+        $this->assertSame('Zoom accepted the clinic\'s Server-to-Server app.', $r['message']);
+        // The app loses a scope at Zoom: the test says which.
+        self::zoom('s2s', ['client_id' => 'kctS2sClient001', 'client_secret' => 'kctS2sSecret0123456789', 'account_id' => 'kctAccount0001',
+            'scopes' => 'meeting:write:admin user:read:user:admin']);
+        $r = $provider->test_connection();
+        $this->assertStringContainsString('meeting:read:list_meetings:admin', $r['message']);
+        // Under OAuth, doctors test their own connections.
+        $this->configureOAuth();
+        $r = $provider->test_connection();
+        $this->assertTrue($r['success']);
+        $this->assertStringContainsString('each doctor connects and tests', $r['message']);
+    }
+
     /** The app's token names its scopes: one lacking some is saved, and the admin told which. */
     public function testAClinicAppWithoutSomeScopesIsSavedAndSaysWhichItLacks(): void
     {
