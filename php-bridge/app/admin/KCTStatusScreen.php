@@ -102,10 +102,7 @@ final class KCTStatusScreen
 
     public static function retryFromForm(): void
     {
-        $id = (int) ($_POST['appointment_id'] ?? 0);
-        if (!current_user_can('manage_options') || !check_admin_referer(self::RETRY_ACTION . '_' . $id)) {
-            wp_die(esc_html__('Only administrators can retry meetings.', 'kivicare-telemed-zoom'), '', ['response' => 403]);
-        }
+        $id = self::posted(self::RETRY_ACTION, 'appointment_id', __('Only administrators can retry meetings.', 'kivicare-telemed-zoom'));
         $r = self::retry($id);
         $done = is_wp_error($r) ? 'error' : (string) ($r['row']['status'] ?? '');
         wp_safe_redirect(add_query_arg(['page' => self::SLUG, 'kct_retried' => $id, 'kct_result' => $done], admin_url('options-general.php')));
@@ -114,10 +111,7 @@ final class KCTStatusScreen
 
     public static function hostFromForm(): void
     {
-        $id = (int) ($_POST['doctor_id'] ?? 0);
-        if (!current_user_can('manage_options') || !check_admin_referer(self::HOST_ACTION . '_' . $id)) {
-            wp_die(esc_html__('Only administrators can assign a doctor\'s Zoom user.', 'kivicare-telemed-zoom'), '', ['response' => 403]);
-        }
+        $id = self::posted(self::HOST_ACTION, 'doctor_id', __('Only administrators can assign a doctor\'s Zoom user.', 'kivicare-telemed-zoom'));
         wp_safe_redirect(self::assignHost($id, sanitize_text_field(wp_unslash((string) ($_POST['zoom_user'] ?? '')))));
         exit;
     }
@@ -147,10 +141,7 @@ final class KCTStatusScreen
 
     public static function resendFromForm(): void
     {
-        $id = (int) ($_POST['appointment_id'] ?? 0);
-        if (!current_user_can('manage_options') || !check_admin_referer(self::RESEND_ACTION . '_' . $id)) {
-            wp_die(esc_html__('Only administrators can send a meeting\'s links again.', 'kivicare-telemed-zoom'), '', ['response' => 403]);
-        }
+        $id = self::posted(self::RESEND_ACTION, 'appointment_id', __('Only administrators can send a meeting\'s links again.', 'kivicare-telemed-zoom'));
         wp_safe_redirect(self::resend($id));
         exit;
     }
@@ -186,17 +177,35 @@ final class KCTStatusScreen
         }
         return static function () use ($r) {
             $id = (int) $r['doctor_id'];
-            echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
-            wp_nonce_field(self::HOST_ACTION . '_' . $id);
-            echo '<input type="hidden" name="action" value="' . esc_attr(self::HOST_ACTION) . '"><input type="hidden" name="doctor_id" value="' . $id . '">';
-            printf(
+            self::form(self::HOST_ACTION, 'doctor_id', $id, sprintf(
                 '<label class="screen-reader-text" for="kct-host-%1$d">%2$s</label><input type="text" id="kct-host-%1$d" name="zoom_user" class="regular-text" value="%3$s"> ',
                 $id,
                 esc_html(sprintf(/* translators: %s: the doctor's name */ __('Zoom user hosting the meetings of %s', 'kivicare-telemed-zoom'), $r['name'])),
                 esc_attr((string) $r['zoom_user'])
-            );
-            echo '<button class="button">' . esc_html__('Save', 'kivicare-telemed-zoom') . '</button></form>';
+            ), __('Save', 'kivicare-telemed-zoom'));
         };
+    }
+
+    /**
+     * A nonce'd POST to one of this screen's admin-post actions about one appointment or
+     * doctor (`$key` => `$id`), with `$fields` (escaped markup) before its button.
+     */
+    private static function form(string $action, string $key, int $id, string $fields, string $button): void
+    {
+        echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
+        wp_nonce_field($action . '_' . $id);
+        echo '<input type="hidden" name="action" value="' . esc_attr($action) . '"><input type="hidden" name="' . esc_attr($key) . '" value="' . $id . '">';
+        echo $fields . '<button class="button">' . esc_html($button) . '</button></form>';
+    }
+
+    /** The id a form posted, once the user may act and the nonce is this form's; else the request ends. */
+    private static function posted(string $action, string $key, string $refusal): int
+    {
+        $id = (int) ($_POST[$key] ?? 0);
+        if (!current_user_can('manage_options') || !check_admin_referer($action . '_' . $id)) {
+            wp_die(esc_html($refusal), '', ['response' => 403]);
+        }
+        return $id;
     }
 
     public static function render(): void
@@ -261,16 +270,10 @@ final class KCTStatusScreen
                 . '</td><td>' . esc_html(KCTStatusWords::meeting((string) $r['status']) . ($r['meeting_id'] ? ' · ' . $r['meeting_id'] : '')) . '</td><td>' . esc_html($owed)
                 . '</td><td>' . esc_html((string) $r['last_error']) . '</td><td>';
             if ($r['retry']) {
-                echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
-                wp_nonce_field(self::RETRY_ACTION . '_' . $r['appointment_id']);
-                echo '<input type="hidden" name="action" value="' . esc_attr(self::RETRY_ACTION) . '"><input type="hidden" name="appointment_id" value="' . (int) $r['appointment_id'] . '">';
-                echo '<button class="button">' . esc_html__('Retry now', 'kivicare-telemed-zoom') . '</button></form>';
+                self::form(self::RETRY_ACTION, 'appointment_id', (int) $r['appointment_id'], '', __('Retry now', 'kivicare-telemed-zoom'));
             }
             if ($r['resend']) {
-                echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
-                wp_nonce_field(self::RESEND_ACTION . '_' . $r['appointment_id']);
-                echo '<input type="hidden" name="action" value="' . esc_attr(self::RESEND_ACTION) . '"><input type="hidden" name="appointment_id" value="' . (int) $r['appointment_id'] . '">';
-                echo '<button class="button">' . esc_html__('Send the links again', 'kivicare-telemed-zoom') . '</button></form>';
+                self::form(self::RESEND_ACTION, 'appointment_id', (int) $r['appointment_id'], '', __('Send the links again', 'kivicare-telemed-zoom'));
             }
             echo '</td></tr>';
         }

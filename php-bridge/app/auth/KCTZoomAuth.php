@@ -35,7 +35,7 @@ final class KCTZoomAuth
         }
         if ($settings['auth_type'] === 'oauth' && $secret !== null) {
             return [
-                'mode' => 'oauth', 'doctor_id' => $doctorId, 'host' => 'me',
+                'mode' => 'oauth', 'doctor_id' => $doctorId, 'host' => self::OAUTH_HOST,
                 'client_id' => $settings['client_id'], 'client_secret' => $secret, 'account_id' => '',
             ];
         }
@@ -223,9 +223,13 @@ final class KCTZoomAuth
         }
     }
 
+    /** Who an OAuth connection's calls name as the host: the connected user. */
+    public const OAUTH_HOST = 'me';
+
     /**
      * A new Server-to-Server token, asked of Zoom whatever is stored (tokens of one app
-     * coexist, so no lock): what the app's credentials get from Zoom now.
+     * coexist, so no lock): what the app's credentials get from Zoom now. A stored token of
+     * the app says nothing of a secret typed now, so saving an app checks it with this.
      *
      * @return array|\WP_Error
      */

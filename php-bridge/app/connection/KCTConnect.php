@@ -272,8 +272,7 @@ final class KCTConnect
             return trim(__('The clinic\'s OAuth app is set up; each doctor connects and tests their own Zoom account on their Zoom page.', 'kivicare-telemed-zoom') . ' '
                 . \KCTApp\settings\KCTAppCheck::words(\KCTApp\settings\KCTAppCheck::last()));
         }
-        $policy = $s['policy'];
-        $check = \KCTApp\settings\KCTAppCheck::s2s($s['client_id'], $secret, $s['account_id'], is_array($policy) && !empty($policy['register_patient']));
+        $check = \KCTApp\settings\KCTAppCheck::s2s($s['client_id'], $secret, $s['account_id'], KCTSettings::registersPatients($s['policy']));
         if (is_wp_error($check)) {
             return $check;
         }
@@ -328,7 +327,7 @@ final class KCTConnect
             $app = KCTZoomAuth::s2sContext($doctorId, $zoomUser, $clientId, $secret !== '' ? $secret : (string) $current['client_secret'], $accountId);
             // Found by review: a token stored for this app stood for any secret typed now, so
             // a mistyped one was saved while that token lasted. Zoom is asked with it anew.
-            $token = \KCTApp\settings\KCTAppCheck::token($app);
+            $token = KCTZoomAuth::fetchNew($app);
             if (is_wp_error($token)) {
                 return \KCTApp\settings\KCTAppCheck::refusal($token) ?? $token;
             }

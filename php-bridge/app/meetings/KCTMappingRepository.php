@@ -166,7 +166,7 @@ final class KCTMappingRepository
         )));
     }
 
-    /** How many upcoming live meetings a doctor hosts through their own OAuth connection (host `me`). */
+    /** How many upcoming live meetings a doctor hosts through their own OAuth connection. */
     public static function countConnectedUpcoming(int $doctorId, int $now): int
     {
         global $wpdb;
@@ -174,7 +174,7 @@ final class KCTMappingRepository
         return (int) $wpdb->get_var($wpdb->prepare(
             "SELECT COUNT(*) FROM $t WHERE doctor_id = %d AND host = %s AND status = %s AND zoom_id IS NOT NULL AND (start_time IS NULL OR start_time > %s)",
             $doctorId,
-            'me',
+            \KCTApp\auth\KCTZoomAuth::OAUTH_HOST,
             'active',
             self::utc($now)
         ));

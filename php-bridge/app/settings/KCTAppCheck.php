@@ -23,23 +23,12 @@ final class KCTAppCheck
     public static function s2s(string $clientId, string $secret, string $accountId, bool $registerPatient)
     {
         $ctx = KCTZoomAuth::s2sContext(0, '', $clientId, $secret, $accountId);
-        $token = self::token($ctx);
+        $token = KCTZoomAuth::fetchNew($ctx);
         if (is_wp_error($token)) {
             // Zoom or the network failing us is no verdict on the app: saved, said.
             return self::refusal($token) ?? ['at' => time(), 'mode' => 'server-to-server', 'missing' => [], 'unchecked' => $token->get_error_message()];
         }
         return self::of('server-to-server', $token, $registerPatient);
-    }
-
-    /**
-     * A new token for a Server-to-Server app as typed: asked anew, since a stored token of
-     * the app says nothing of the secret typed now.
-     *
-     * @return array|\WP_Error
-     */
-    public static function token(array $ctx)
-    {
-        return KCTZoomAuth::fetchNew($ctx);
     }
 
     /**
@@ -75,8 +64,7 @@ final class KCTAppCheck
     /** What a doctor's own app's token lacks (not recorded: the app is the doctor's). */
     public static function ownApp(array $token): array
     {
-        $policy = KCTSettings::raw()['policy'];
-        return self::of('server-to-server', $token, is_array($policy) && !empty($policy['register_patient']));
+        return self::of('server-to-server', $token, KCTSettings::registersPatients());
     }
 
     /**
@@ -85,8 +73,7 @@ final class KCTAppCheck
      */
     public static function oauth(array $token): array
     {
-        $policy = KCTSettings::raw()['policy'];
-        $check = self::of('oauth', $token, is_array($policy) && !empty($policy['register_patient']));
+        $check = self::of('oauth', $token, KCTSettings::registersPatients());
         self::record($check);
         return $check;
     }

@@ -37,6 +37,13 @@ final class KCTSettings
         ];
     }
 
+    /** Whether a policy layer (the stored one when none is given) registers patients: the registrant scope is then needed. */
+    public static function registersPatients($policy = null): bool
+    {
+        $policy = $policy ?? self::raw()['policy'];
+        return is_array($policy) && !empty($policy['register_patient']);
+    }
+
     public static function raw(): array
     {
         $v = get_option(self::OPTION, []);
@@ -160,7 +167,7 @@ final class KCTSettings
         $check = null;
         if ($next['auth_type'] === 'server-to-server') {
             $secret = $next['client_secret'] !== '' ? $next['client_secret'] : (string) self::secret('client_secret');
-            $check = KCTAppCheck::s2s($next['client_id'], $secret, $next['account_id'], is_array($policy) && !empty($policy['register_patient']));
+            $check = KCTAppCheck::s2s($next['client_id'], $secret, $next['account_id'], self::registersPatients($policy));
             if (is_wp_error($check)) {
                 return $check;
             }

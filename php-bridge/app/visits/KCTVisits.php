@@ -160,7 +160,7 @@ final class KCTVisits
     private static function hostIds(int $doctor, array $row): array
     {
         $ids = [];
-        if (!empty($row['host']) && $row['host'] !== 'me') {
+        if (!empty($row['host']) && $row['host'] !== \KCTApp\auth\KCTZoomAuth::OAUTH_HOST) {
             $ids[] = (string) $row['host'];
         }
         if ($doctor > 0) {
