@@ -303,17 +303,12 @@ pub fn interpret_as(
         return Ok(token_failure(input.operation, status, &err));
     }
     if let Some(code @ 4700..=4799) = err.code {
-        return Ok(if code == 4711 {
-            Outcome::Reconnect {
-                reason: "scopes_missing",
-                message: scopes_message(input.operation),
-            }
+        let (reason, message) = if code == 4711 {
+            ("scopes_missing", scopes_message(input.operation))
         } else {
-            Outcome::Reconnect {
-                reason: "oauth_error",
-                message: reconnect_message(&err),
-            }
-        });
+            ("oauth_error", reconnect_message(&err))
+        };
+        return Ok(Outcome::Reconnect { reason, message });
     }
     if status == 401 {
         return Ok(if input.refreshed {
