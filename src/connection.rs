@@ -41,6 +41,9 @@ pub enum Event {
     Disconnect,
     /// Zoom says the doctor removed the app.
     Deauthorized,
+    /// WordPress is deleting the doctor's user (which takes their stored connection with
+    /// it), or deleted it while their meetings owed Zoom a change (asked again later).
+    UserDeleted,
 }
 
 /// What the token store holds when the event happens.
@@ -59,6 +62,10 @@ pub struct ChangeInput {
     pub before: Option<State>,
     pub event: Event,
     pub stored: Stored,
+    /// `user_deleted` only: the doctor's meetings still owe Zoom a change (a delete Zoom has
+    /// not confirmed), which only their own connection can make.
+    #[serde(default)]
+    pub owed: bool,
 }
 
 /// What the host does, in this order.
@@ -71,6 +78,12 @@ pub struct Change {
     /// Tell the doctor and the administrators, with the way to connect again: the
     /// connection just broke (it was not broken before).
     pub alert: bool,
+    /// The doctor's user is being deleted, but their meetings still owe Zoom a change: keep
+    /// their Zoom data (tokens, own app, Zoom user) past the deletion, and ask again
+    /// (`user_deleted`) once nothing is owed. With `forget` instead, revoke the grant at
+    /// Zoom first: nobody is left to connect again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub keep: bool,
 }
 
 pub fn change(input: &ChangeInput) -> Change {
@@ -89,12 +102,23 @@ pub fn change(input: &ChangeInput) -> Change {
         },
         (Event::Disconnect, _) => (true, State::Disconnected),
         (Event::Deauthorized, _) => (true, State::Deauthorized),
+        // Nothing to show anyone any more: the state recorded stands until it goes too.
+        (Event::UserDeleted, _) => {
+            let state = input.before.unwrap_or(State::NotConnected);
+            return Change {
+                forget: !input.owed,
+                state,
+                alert: false,
+                keep: input.owed,
+            };
+        }
     };
     let was_broken = input.before.is_some_and(State::broken);
     Change {
         forget,
         state,
         alert: state.broken() && !was_broken,
+        keep: false,
     }
 }
 
@@ -107,7 +131,32 @@ mod tests {
             before,
             event,
             stored,
+            owed: false,
         })
+    }
+
+    /// Found by a test of KiviCare's doctor delete: a delete Zoom failed at first was
+    /// retried after the doctor's user, and their token with it, was gone; the meeting
+    /// stayed in their Zoom account for good.
+    #[test]
+    fn a_deleted_doctors_connection_is_kept_while_their_meetings_owe_zoom_a_change() {
+        let owed = change(&ChangeInput {
+            before: Some(State::Connected),
+            event: Event::UserDeleted,
+            stored: Stored::Ok,
+            owed: true,
+        });
+        assert_eq!(
+            owed,
+            Change {
+                forget: false,
+                state: State::Connected,
+                alert: false,
+                keep: true
+            }
+        );
+        let done = after(Some(State::Connected), Event::UserDeleted, Stored::Ok);
+        assert_eq!((done.forget, done.keep, done.alert), (true, false, false));
     }
 
     #[test]
@@ -118,7 +167,8 @@ mod tests {
             Change {
                 forget: true,
                 state: State::ReconnectRequired,
-                alert: true
+                alert: true,
+                keep: false
             }
         );
         let again = after(

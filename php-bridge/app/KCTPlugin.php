@@ -27,6 +27,7 @@ final class KCTPlugin
         // Before KiviCare's factory reads kc_telemed_providers on init:10.
         KCTAppointmentHooks::register();
         KCTAppointmentLinks::register();
+        \KCTApp\connection\KCTDepartedDoctors::register();
         if (is_admin()) {
             KCTSettingsPages::register();
             \KCTApp\admin\KCTStatusScreen::register();

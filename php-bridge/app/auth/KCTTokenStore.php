@@ -77,7 +77,7 @@ final class KCTTokenStore
      * the token set, records the state, and tells the doctor and the administrators when the
      * connection just broke (once).
      *
-     * @param string      $event  stored | undecryptable | reauthorize | disconnect | deauthorized
+     * @param string      $event  stored | undecryptable | reauthorize | disconnect | deauthorized (user_deleted: see depart())
      * @param string|null $stored what the store holds (none | ok | undecryptable); read when null
      * @return string|\WP_Error the state recorded
      */
@@ -106,6 +106,33 @@ final class KCTTokenStore
             \KCTApp\connection\KCTConnectionAlert::send($doctorId, $next['state']);
         }
         return $next['state'];
+    }
+
+    /**
+     * The doctor's user is being deleted, or was while their meetings owed Zoom a change:
+     * the core decides (`connection.change`, `user_deleted`) whether their Zoom data is kept
+     * past the deletion. When it is not, the grant is revoked at Zoom and the tokens go.
+     * Without the core it is kept, and the nightly check asks again.
+     *
+     * @param bool $owed the doctor's meetings still owe Zoom a change
+     * @return bool whether the doctor's Zoom data is kept
+     */
+    public static function depart(int $doctorId, bool $owed): bool
+    {
+        $before = (string) get_user_meta($doctorId, KCTSite::userKey(self::STATE), true);
+        $stored = self::read($doctorId);
+        $next = KCTCoreAccess::run(static function ($core) use ($before, $stored, $owed) {
+            return $core->connectionChange(['event' => 'user_deleted', 'stored' => $stored['state'], 'owed' => $owed]
+                + ($before !== '' ? ['before' => $before] : []));
+        });
+        if (is_wp_error($next) || !empty($next['keep'])) {
+            return true;
+        }
+        if ($next['forget']) {
+            \KCTApp\connection\KCTConnect::revoke($stored);
+            self::forgetTokens($doctorId);
+        }
+        return false;
     }
 
     private static function forgetTokens(int $doctorId): void

@@ -399,7 +399,14 @@ final class KCTConnect
     /** Revokes at Zoom (OAuth) and deletes the local tokens whatever Zoom answered. */
     public static function disconnect(int $doctorId)
     {
-        $stored = KCTTokenStore::get($doctorId, true);
+        self::revoke(KCTTokenStore::get($doctorId, true));
+        KCTTokenStore::change($doctorId, 'disconnect');
+        return true;
+    }
+
+    /** Revokes a doctor's stored OAuth grant at Zoom (best effort: the tokens go anyway). */
+    public static function revoke(array $stored): void
+    {
         $client = self::oauthClient();
         if ($stored['state'] === 'ok' && !is_wp_error($client)) {
             $token = $stored['token']['refresh_token'] ?? $stored['token']['access_token'];
@@ -407,8 +414,6 @@ final class KCTConnect
                 return KCTHttp::send($core->oauthRevoke($client + ['token' => $token]));
             });
         }
-        KCTTokenStore::change($doctorId, 'disconnect');
-        return true;
     }
 
     /** What the doctor's settings page may see (never a secret). */

@@ -197,6 +197,14 @@ final class KCTMappingRepository
         return array_map([self::class, 'toCore'], (array) $rows);
     }
 
+    /** Whether any of the doctor's rows still owes Zoom work (or a create not accounted for). */
+    public static function owesWorkForDoctor(int $doctorId): bool
+    {
+        global $wpdb;
+        $t = self::table();
+        return (bool) $wpdb->get_var($wpdb->prepare("SELECT 1 FROM $t WHERE doctor_id = %d AND (intent IS NOT NULL OR unconfirmed = 1) LIMIT 1", $doctorId));
+    }
+
     /** @return int[] doctors who have mapping rows */
     public static function doctorsWithRows(): array
     {

@@ -1,5 +1,6 @@
 <?php
 use KCTApp\auth\KCTTokenStore;
+use KCTApp\connection\KCTDepartedDoctors;
 use KCTApp\database\KCTMigrator;
 use KCTApp\database\KCTUninstaller;
 use KCTApp\database\migrations\KCTMigration0004StatusScreen;
@@ -128,6 +129,49 @@ final class MultisiteTest extends KCTHttpTestCase
         } finally {
             $this->onSecond(static function () {
                 KCTMappingRepository::delete(882001);
+            });
+        }
+    }
+
+    /**
+     * The network deletes a doctor of the second clinic while a delete at Zoom is still owed
+     * there: that site keeps their connection until the delete is done (no `delete_user`
+     * fires for a network's deletion).
+     */
+    public function testANetworkDeletedDoctorsConnectionIsKeptWhereADeleteIsStillOwed(): void
+    {
+        require_once ABSPATH . 'wp-admin/includes/ms.php';
+        $doctor = $this->makeUser('kiviCare_doctor');
+        add_user_to_blog($this->second, $doctor, 'kiviCare_doctor');
+        $this->resetZoom();
+        try {
+            $this->onSecond(function () use ($doctor) {
+                kct_test_create_appointments_table();
+                $this->configureOAuth();
+                $this->connectDoctor($doctor);
+                $row = $this->ensureMeeting(['appointment_id' => 882002, 'doctor_id' => $doctor,
+                    'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']);
+                $this->assertIsArray($row, is_wp_error($row) ? $row->get_error_message() : '');
+                self::zoom('fault', ['kind' => 'server_error', 'count' => 1, 'path_prefix' => '/v2/meetings']);
+                \KCTApp\telemed\KCTAppointmentHooks::end(882002, 'delete'); // KiviCare's cancel_meeting_by_appointment
+                $this->deleteAppointment(882002);
+            });
+            $this->assertCount(1, self::zoomMeetings(), 'the delete failed');
+            wpmu_delete_user($doctor);
+            $this->assertFalse(get_userdata($doctor));
+            $this->assertSame([], (array) get_option(KCTDepartedDoctors::OPTION, []), 'nothing owed on site one');
+            $this->onSecond(function () use ($doctor) {
+                $this->assertSame([$doctor], get_option(KCTDepartedDoctors::OPTION));
+                $this->assertSame('ok', KCTTokenStore::get($doctor, true)['state']);
+                $this->runQueue();
+                $this->assertCount(0, self::zoomMeetings(), 'deleted with the kept connection');
+                $this->assertSame([$doctor], KCTDepartedDoctors::check());
+                $this->assertSame('none', KCTTokenStore::get($doctor, true)['state']);
+            });
+        } finally {
+            $this->onSecond(static function () {
+                KCTMappingRepository::delete(882002);
+                delete_option(KCTDepartedDoctors::OPTION);
             });
         }
     }
