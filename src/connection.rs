@@ -66,6 +66,11 @@ pub struct ChangeInput {
     /// not confirmed), which only their own connection can make.
     #[serde(default)]
     pub owed: bool,
+    /// `user_deleted` only: meetings of theirs are live for appointments still to come (a
+    /// user deleted in WordPress alone: KiviCare keeps their appointments), whose cancellation
+    /// or new time must still reach Zoom.
+    #[serde(default)]
+    pub upcoming: bool,
 }
 
 /// What the host does, in this order.
@@ -104,12 +109,12 @@ pub fn change(input: &ChangeInput) -> Change {
         (Event::Deauthorized, _) => (true, State::Deauthorized),
         // Nothing to show anyone any more: the state recorded stands until it goes too.
         (Event::UserDeleted, _) => {
-            let state = input.before.unwrap_or(State::NotConnected);
+            let keep = input.owed || input.upcoming;
             return Change {
-                forget: !input.owed,
-                state,
+                forget: !keep,
+                state: input.before.unwrap_or(State::NotConnected),
                 alert: false,
-                keep: input.owed,
+                keep,
             };
         }
     };
@@ -132,6 +137,7 @@ mod tests {
             event,
             stored,
             owed: false,
+            upcoming: false,
         })
     }
 
@@ -145,6 +151,7 @@ mod tests {
             event: Event::UserDeleted,
             stored: Stored::Ok,
             owed: true,
+            upcoming: false,
         });
         assert_eq!(
             owed,
@@ -157,6 +164,16 @@ mod tests {
         );
         let done = after(Some(State::Connected), Event::UserDeleted, Stored::Ok);
         assert_eq!((done.forget, done.keep, done.alert), (true, false, false));
+        // Deleted in WordPress alone: KiviCare keeps the appointments, whose cancellation
+        // must still reach Zoom.
+        let upcoming = change(&ChangeInput {
+            before: Some(State::Connected),
+            event: Event::UserDeleted,
+            stored: Stored::Ok,
+            owed: false,
+            upcoming: true,
+        });
+        assert_eq!((upcoming.forget, upcoming.keep), (false, true));
     }
 
     #[test]

@@ -114,15 +114,16 @@ final class KCTTokenStore
      * past the deletion. When it is not, the grant is revoked at Zoom and the tokens go.
      * Without the core it is kept, and the nightly check asks again.
      *
-     * @param bool $owed the doctor's meetings still owe Zoom a change
+     * @param array{owed: bool, upcoming: bool} $needs what the doctor's rows still need
+     *        their connection for (KCTMappingRepository::needsOfDoctor)
      * @return bool whether the doctor's Zoom data is kept
      */
-    public static function depart(int $doctorId, bool $owed): bool
+    public static function depart(int $doctorId, array $needs): bool
     {
         $before = (string) get_user_meta($doctorId, KCTSite::userKey(self::STATE), true);
         $stored = self::read($doctorId);
-        $next = KCTCoreAccess::run(static function ($core) use ($before, $stored, $owed) {
-            return $core->connectionChange(['event' => 'user_deleted', 'stored' => $stored['state'], 'owed' => $owed]
+        $next = KCTCoreAccess::run(static function ($core) use ($before, $stored, $needs) {
+            return $core->connectionChange(['event' => 'user_deleted', 'stored' => $stored['state']] + $needs
                 + ($before !== '' ? ['before' => $before] : []));
         });
         if (is_wp_error($next) || !empty($next['keep'])) {

@@ -7,13 +7,14 @@ use KCTApp\meetings\KCTMappingRepository;
 use KCTApp\storage\KCTSite;
 
 /**
- * A doctor's WordPress user deleted (KiviCare's doctor delete ends so, after asking to cancel
- * each of their appointments, CONTRACT §3 E). Their Zoom data (tokens, own app, Zoom user)
- * would go with the user, and with it the only way to finish what their meetings still owe
- * Zoom: a delete Zoom failed at first stayed in their Zoom account for good. The core decides
- * (`connection.change`, `user_deleted`): kept data stays under the deleted user's id, which
- * an option lists, until the nightly check finds nothing owed; forgotten data has its grant
- * revoked at Zoom first, since nobody is left to disconnect it.
+ * A doctor's WordPress user deleted: by KiviCare's doctor delete, after it asked to cancel
+ * each of their appointments (CONTRACT §3 E), or in WordPress alone, where KiviCare keeps the
+ * appointments. Their Zoom data (tokens, own app, Zoom user) would go with the user, and with
+ * it the only way to reach their meetings: a delete Zoom failed at first, or the cancellation
+ * of an appointment still to come, never reached Zoom. The core decides (`connection.change`,
+ * `user_deleted`): kept data stays under the deleted user's id, which an option lists, until
+ * the nightly check finds nothing that needs it; forgotten data has its grant revoked at Zoom
+ * first, since nobody is left to disconnect it.
  */
 final class KCTDepartedDoctors
 {
@@ -45,7 +46,7 @@ final class KCTDepartedDoctors
         if (!self::hasZoomData($id)) {
             return;
         }
-        if (KCTTokenStore::depart($id, KCTMappingRepository::owesWorkForDoctor($id))) {
+        if (KCTTokenStore::depart($id, KCTMappingRepository::needsOfDoctor($id, time()))) {
             self::$keeping[$id] = true;
             $listed = self::listed();
             $listed[$id] = $id;
@@ -68,7 +69,7 @@ final class KCTDepartedDoctors
 
     /**
      * Nightly, after the reconcile (which also clears the departed doctors' own orphans): asks
-     * again for each kept doctor who is gone from this site; what is no longer kept goes.
+     * again for each kept doctor who is gone from this site; data no longer kept goes.
      *
      * @return int[] the doctors whose data went
      */
@@ -81,7 +82,7 @@ final class KCTDepartedDoctors
                 unset($listed[$id]); // not deleted after all
                 continue;
             }
-            if (KCTTokenStore::depart($id, KCTMappingRepository::owesWorkForDoctor($id))) {
+            if (KCTTokenStore::depart($id, KCTMappingRepository::needsOfDoctor($id, time()))) {
                 continue;
             }
             global $wpdb;

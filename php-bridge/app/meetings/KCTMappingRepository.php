@@ -197,12 +197,25 @@ final class KCTMappingRepository
         return array_map([self::class, 'toCore'], (array) $rows);
     }
 
-    /** Whether any of the doctor's rows still owes Zoom work (or a create not accounted for). */
-    public static function owesWorkForDoctor(int $doctorId): bool
+    /**
+     * What the doctor's rows still need their Zoom connection for: work owed to Zoom (or a
+     * create not accounted for), and live meetings of appointments still to come.
+     *
+     * @return array{owed: bool, upcoming: bool}
+     */
+    public static function needsOfDoctor(int $doctorId, int $now): array
     {
         global $wpdb;
         $t = self::table();
-        return (bool) $wpdb->get_var($wpdb->prepare("SELECT 1 FROM $t WHERE doctor_id = %d AND (intent IS NOT NULL OR unconfirmed = 1) LIMIT 1", $doctorId));
+        $r = $wpdb->get_row($wpdb->prepare(
+            "SELECT MAX(intent IS NOT NULL OR unconfirmed = 1) AS owed,
+                    MAX(status = %s AND zoom_id IS NOT NULL AND start_time > %s) AS upcoming
+             FROM $t WHERE doctor_id = %d",
+            'active',
+            self::utc($now),
+            $doctorId
+        ), ARRAY_A);
+        return ['owed' => !empty($r['owed']), 'upcoming' => !empty($r['upcoming'])];
     }
 
     /** @return int[] doctors who have mapping rows */

@@ -128,6 +128,30 @@ final class DoctorDeletionTest extends KCTHttpTestCase
         $this->assertNothingLeft();
     }
 
+    /**
+     * A doctor deleted in WordPress alone: KiviCare keeps their appointments, whose meetings
+     * are live at Zoom. The connection is kept, so cancelling one still reaches Zoom.
+     */
+    public function testADoctorDeletedInWordPressAloneKeepsTheConnectionTheirAppointmentsToComeNeed(): void
+    {
+        require_once ABSPATH . 'wp-admin/includes/user.php';
+        [$p, $doctor] = $this->connectedDoctorWithTwoMeetings();
+        $revokes = self::revokes();
+        wp_delete_user($doctor);
+        wp_cache_flush();
+        $this->assertSame($revokes, self::revokes(), 'not revoked');
+        $this->assertSame([$doctor], get_option(KCTDepartedDoctors::OPTION));
+        $this->assertSame([], KCTDepartedDoctors::check(), 'still needed the next night');
+        foreach (self::APPOINTMENTS as $id) {
+            $this->setAppointment($id, ['status' => 0]);
+            do_action('kc_appointment_cancelled', $id);
+        }
+        $this->assertCount(0, self::zoomMeetings(), 'the cancellations reached Zoom');
+        $this->assertSame([$doctor], KCTDepartedDoctors::check());
+        $this->assertSame($revokes + 1, self::revokes());
+        $this->assertSame('none', KCTTokenStore::get($doctor, true)['state']);
+    }
+
     public function testUnderTheClinicsAppADeletedDoctorsMeetingsAreDeletedAtZoomToo(): void
     {
         $this->resetZoom();
