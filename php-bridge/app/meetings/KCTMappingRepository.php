@@ -293,6 +293,19 @@ final class KCTMappingRepository
         return array_map([self::class, 'toCore'], $rows);
     }
 
+    /** @return array[] the doctor's rows whose meeting is live, as the core shapes them */
+    public static function liveOfDoctor(int $doctorId): array
+    {
+        global $wpdb;
+        $t = self::table();
+        $rows = (array) $wpdb->get_results($wpdb->prepare(
+            "SELECT * FROM $t WHERE doctor_id = %d AND status = %s AND zoom_id IS NOT NULL",
+            $doctorId,
+            'active'
+        ));
+        return array_map([self::class, 'toCore'], $rows);
+    }
+
     /**
      * The varchar columns (the migrations' schema) and their lengths in characters: a value
      * that does not fit is refused, as wpdb would refuse it (see KCTRowWrite, which writes

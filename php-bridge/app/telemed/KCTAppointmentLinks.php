@@ -24,7 +24,7 @@ final class KCTAppointmentLinks
         add_filter('kivicare_custom_email_key_value', [self::class, 'emailValue'], 10, 3);
         add_filter('kivicare_template_dynamic_keys', [self::class, 'emailKeys']);
         add_filter('kivicare_process_email_template', [self::class, 'doctorMail'], 10, 2);
-        add_filter('wp_mail', [self::class, 'patientMail']);
+        add_filter('wp_mail', [self::class, 'recipientMail']);
         add_action('admin_post_' . self::START_ACTION, [self::class, 'start']);
         // A logged-out doctor following the mailed link logs in first, then lands here again.
         add_action('admin_post_nopriv_' . self::START_ACTION, 'auth_redirect');
@@ -127,13 +127,15 @@ final class KCTAppointmentLinks
     /**
      * KiviCare mails the meeting's own join link, the mapping's `joinUrl`, to whoever its
      * booking mail or a reminder goes to (CONTRACT §6), and its templates cannot tell the
-     * recipient. A patient the addon registered on the meeting gets their own link in a mail
-     * to them alone (they are not asked to register again, and Zoom's events name them for
-     * certain); every other recipient's mail keeps the meeting's link.
+     * recipient. In a mail to one person alone, the link becomes theirs: a patient the addon
+     * registered on the meeting gets their own link (they are not asked to register again,
+     * and Zoom's events name them for certain), and the meeting's doctor the click-to-start
+     * link (by the join link they would join their own meeting as a guest, held in its
+     * waiting room). A mail to several people keeps the meeting's link.
      *
      * @param array $atts wp_mail's to, subject, message, headers, attachments
      */
-    public static function patientMail($atts)
+    public static function recipientMail($atts)
     {
         $message = is_array($atts) ? ($atts['message'] ?? null) : null;
         $to = is_array($atts) ? ($atts['to'] ?? '') : '';
@@ -153,6 +155,18 @@ final class KCTAppointmentLinks
             // Each form the link may take in the mail (plain, or escaped in HTML) becomes the same form of theirs.
             // (A form equal to the plain one maps to the plain one: it comes last.)
             $message = strtr($message, [esc_html($join) => esc_html($own), esc_url($join) => esc_url($own), $join => $own]);
+        }
+        $doctor = get_user_by('email', $to);
+        if ($doctor !== false && KCTConnect::isDoctor((int) $doctor->ID)) {
+            // The host link has an `&`: escaped wherever the mail is HTML.
+            $html = $message !== wp_strip_all_tags($message);
+            foreach (KCTMappingRepository::liveOfDoctor((int) $doctor->ID) as $row) {
+                $join = (string) $row['join_url'];
+                if ($join !== '') {
+                    $host = self::hostLink((int) $row['appointment_id']);
+                    $message = strtr($message, [esc_html($join) => esc_url($host), esc_url($join) => esc_url($host), $join => $html ? esc_url($host) : $host]);
+                }
+            }
         }
         $atts['message'] = $message;
         return $atts;

@@ -235,9 +235,11 @@ final class VisitTest extends KCTHttpTestCase
      * Found by review: KiviCare's own mails (its booking link mail, its reminders) carry the
      * mapping's `joinUrl`, the meeting's own link, so a patient the addon had registered was
      * mailed a link that asked them to register again, and joined by it unknown to the visit.
-     * A mail to that patient alone now carries their own link; anyone else's is unchanged.
+     * A mail to that patient alone now carries their own link, and one to the doctor alone
+     * the click-to-start link (KiviCare's reminder to the doctor carried the join link, by
+     * which they joined their own meeting as a guest); a mail to several is unchanged.
      */
-    public function testKiviCaresMailToARegisteredPatientCarriesTheirOwnLink(): void
+    public function testKiviCaresMailToThePatientOrTheDoctorAloneCarriesTheirOwnLink(): void
     {
         $this->assertTrue(KCTSettings::save(['policy' => ['register_patient' => true]]));
         try {
@@ -257,7 +259,12 @@ final class VisitTest extends KCTHttpTestCase
         [$toPatient, $toDoctor, $toBoth] = $this->mails;
         $this->assertStringNotContainsString($row['join_url'], $toPatient['message']);
         $this->assertSame(2, substr_count($toPatient['message'], $row['patient_join_url']), 'both forms of the link are theirs');
-        $this->assertSame($html, $toDoctor['message'], 'the doctor\'s mail keeps the meeting\'s link');
+        $this->assertStringNotContainsString($row['join_url'], $toDoctor['message']);
+        $host = \KCTApp\telemed\KCTAppointmentLinks::hostLink(990109);
+        $this->assertSame(2, substr_count($toDoctor['message'], esc_url($host)), 'both forms: the click-to-start link, escaped in HTML');
+        // A plain-text mail (the addon's own, say) gets it as it is.
+        wp_mail(get_userdata($this->doctor)->user_email, 'Reminder', 'Start: ' . $row['join_url']);
+        $this->assertSame('Start: ' . $host, $this->mails[3]['message']);
         $this->assertSame($html, $toBoth['message'], 'a mail to others as well keeps it');
     }
 
