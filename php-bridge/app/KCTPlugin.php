@@ -28,6 +28,7 @@ final class KCTPlugin
         KCTAppointmentHooks::register();
         KCTAppointmentLinks::register();
         \KCTApp\connection\KCTDepartedDoctors::register();
+        \KCTApp\privacy\KCTPrivacy::register();
         if (is_admin()) {
             KCTSettingsPages::register();
             \KCTApp\admin\KCTStatusScreen::register();

@@ -42,6 +42,31 @@ final class KCTStatusWords
         return $words[$who] ?? $who;
     }
 
+    /** A visit's outcome (or that the patient waits), in words. */
+    public static function outcome(array $visit): string
+    {
+        $words = [
+            'checked_in' => __('Checked in', 'kivicare-telemed-zoom'),
+            'checked_out' => __('Checked out', 'kivicare-telemed-zoom'),
+            'no_show' => __('No-show', 'kivicare-telemed-zoom'),
+            // The visit asked KiviCare for the status and KiviCare refused it: the fix is by hand.
+            'checkin_refused' => __('Attended; KiviCare refused the check-in: check the patient in by hand', 'kivicare-telemed-zoom'),
+            'checkout_refused' => __('Attended; KiviCare refused the check-out: check the patient out by hand', 'kivicare-telemed-zoom'),
+        ];
+        $outcome = (string) ($visit['outcome'] ?? '');
+        if ($outcome !== '') {
+            return $words[$outcome] ?? $outcome;
+        }
+        return !empty($visit['waiting_since']) ? __('Waiting', 'kivicare-telemed-zoom') : '—';
+    }
+
+    /** A length of time, in whole minutes. */
+    public static function minutes(int $seconds): string
+    {
+        /* translators: %d: minutes */
+        return sprintf(_n('%d minute', '%d minutes', intdiv($seconds, 60), 'kivicare-telemed-zoom'), intdiv($seconds, 60));
+    }
+
     public static function meeting(string $status): string
     {
         $words = [

@@ -281,6 +281,25 @@ final class KCTMappingRepository
         return array_map('intval', $wpdb->get_col($wpdb->prepare("SELECT appointment_id FROM $t WHERE patient_id = %d", $patientId)));
     }
 
+    /**
+     * Erases the patient's registration at Zoom from the row (their email, registrant id and
+     * own link), for WordPress's privacy eraser. The version moves, so a loop that read the
+     * row before loses its write and reads it again.
+     *
+     * @return bool whether there was anything to erase
+     */
+    public static function erasePatientRegistration(int $appointmentId): bool
+    {
+        global $wpdb;
+        $t = self::table();
+        return (int) $wpdb->query($wpdb->prepare(
+            "UPDATE $t SET registered_email = NULL, registrant_id = NULL, patient_join_url = NULL, version = version + 1, updated_at = %s
+             WHERE appointment_id = %d AND (registered_email IS NOT NULL OR registrant_id IS NOT NULL OR patient_join_url IS NOT NULL)",
+            self::utc(time()),
+            $appointmentId
+        )) > 0;
+    }
+
     /** @return array[] the rows whose patient was registered on the meeting with `$email`, as the core shapes them */
     public static function registeredTo(string $email): array
     {

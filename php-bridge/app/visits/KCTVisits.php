@@ -41,6 +41,13 @@ final class KCTVisits
         return $db ? self::toCore($db) : null;
     }
 
+    /** Deletes an appointment's visit record (WordPress's privacy eraser); whether there was one. */
+    public static function delete(int $appointmentId): bool
+    {
+        global $wpdb;
+        return (bool) $wpdb->delete(self::table(), ['appointment_id' => $appointmentId]);
+    }
+
     private static function toCore(array $db): array
     {
         $v = ['appointment_id' => (int) $db['appointment_id'], 'zoom_id' => (string) $db['zoom_id'],
