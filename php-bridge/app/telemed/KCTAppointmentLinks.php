@@ -161,9 +161,9 @@ final class KCTAppointmentLinks
             // The host link has an `&`: escaped wherever the mail is HTML.
             $html = $message !== wp_strip_all_tags($message);
             foreach (KCTMappingRepository::liveOfDoctor((int) $doctor->ID) as $row) {
-                $join = (string) $row['join_url'];
-                if ($join !== '') {
-                    $host = self::hostLink((int) $row['appointment_id']);
+                $host = self::hostLink((int) $row['appointment_id']);
+                // The meeting's link, and the registered patient's own (by which the doctor would join as the patient).
+                foreach (array_filter([(string) $row['join_url'], (string) $row['patient_join_url']]) as $join) {
                     $message = strtr($message, [esc_html($join) => esc_url($host), esc_url($join) => esc_url($host), $join => $html ? esc_url($host) : $host]);
                 }
             }

@@ -265,6 +265,9 @@ final class VisitTest extends KCTHttpTestCase
         // A plain-text mail (the addon's own, say) gets it as it is.
         wp_mail(get_userdata($this->doctor)->user_email, 'Reminder', 'Start: ' . $row['join_url']);
         $this->assertSame('Start: ' . $host, $this->mails[3]['message']);
+        // Nor the patient's own link, by which the doctor would join as the patient.
+        wp_mail(get_userdata($this->doctor)->user_email, 'Reminder', 'Start: ' . $row['patient_join_url']);
+        $this->assertSame('Start: ' . $host, $this->mails[4]['message']);
         $this->assertSame($html, $toBoth['message'], 'a mail to others as well keeps it');
     }
 
