@@ -169,9 +169,15 @@ final class KCTDiagnostics
         return self::result('good', __('Zoom meetings are up to date', 'kivicare-telemed-zoom'), __('No overdue retries and no failed upcoming meetings.', 'kivicare-telemed-zoom'));
     }
 
+    /** @return \WP_User[]|object[] the doctors whose recorded connection is broken (ID, display_name) */
+    public static function brokenDoctors(): array
+    {
+        return get_users(['meta_key' => KCTSite::userKey(KCTTokenStore::STATE), 'meta_value' => KCTTokenStore::BROKEN, 'meta_compare' => 'IN', 'fields' => ['ID', 'display_name']]);
+    }
+
     public static function doctors(): array
     {
-        $broken = get_users(['meta_key' => KCTSite::userKey(KCTTokenStore::STATE), 'meta_value' => KCTTokenStore::BROKEN, 'meta_compare' => 'IN', 'fields' => ['ID', 'display_name']]);
+        $broken = self::brokenDoctors();
         if (!$broken) {
             return self::result('good', __('Doctors\' Zoom connections work', 'kivicare-telemed-zoom'), __('No doctor has to connect Zoom again.', 'kivicare-telemed-zoom'));
         }
@@ -218,6 +224,7 @@ final class KCTDiagnostics
     public static function register(): void
     {
         add_filter('site_status_tests', [self::class, 'siteStatusTests']);
+        KCTSiteInfo::register();
         add_action('admin_notices', [self::class, 'adminNotice']);
     }
 

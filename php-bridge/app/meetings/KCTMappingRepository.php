@@ -250,6 +250,14 @@ final class KCTMappingRepository
         return (int) $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM $t WHERE intent IS NOT NULL AND next_attempt_at < %s", self::utc($before)));
     }
 
+    /** Rows that owe Zoom work (queued or under way). */
+    public static function countOwed(): int
+    {
+        global $wpdb;
+        $t = self::table();
+        return (int) $wpdb->get_var("SELECT COUNT(*) FROM $t WHERE intent IS NOT NULL");
+    }
+
     /** Upcoming (or undated) appointments whose meeting the core gave up on. */
     public static function countFailedUpcoming(int $now): int
     {

@@ -30,7 +30,8 @@ final class KCTQueue
         });
     }
 
-    private static function actionScheduler(): bool
+    /** Whether Action Scheduler runs the queue (else WP-Cron). */
+    public static function actionScheduler(): bool
     {
         return function_exists('as_schedule_single_action') && function_exists('as_unschedule_all_actions');
     }

@@ -29,6 +29,31 @@ final class DiagnosticsTest extends KCTWPTestCase
         $this->assertSame('good', self::health('kct_zoom_runtime')['status']);
     }
 
+    /**
+     * Site Health → Info, which an administrator copies into a support request: the addon's
+     * section, with counts of this site's meetings and nothing secret.
+     */
+    public function testSiteHealthInfoHasTheAddonsSectionWithCountsAndNoSecret(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $this->assertIsArray($this->ensureMeeting(['appointment_id' => 661, 'doctor_id' => $doctor,
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
+        $info = apply_filters('debug_information', []);
+        $this->assertArrayHasKey('kivicare-telemed-zoom', $info);
+        $fields = array_column($info['kivicare-telemed-zoom']['fields'], 'value', 'label');
+        $this->assertSame(KIVICARE_TELEMED_VERSION, $fields['Version']);
+        $this->assertSame('The Zoom core runs in this PHP process.', $fields['Zoom core']);
+        $this->assertSame('OAuth: each doctor connects their own Zoom account', $fields['Zoom app']);
+        $this->assertGreaterThanOrEqual(1, $fields['Upcoming meetings']);
+        $this->assertSame(0, $fields['Meetings with work owed to Zoom']);
+        $this->assertSame('WP-Cron', $fields['Retries run by']);
+        $this->assertStringNotContainsString(self::$clientSecret, json_encode($info['kivicare-telemed-zoom']));
+        $this->assertStringNotContainsString('http', json_encode($info['kivicare-telemed-zoom']), 'no link');
+    }
+
     /** A doctor's consent shows what the clinic's OAuth app lacks: the doctor and Site Health say which scopes. */
     public function testADoctorsConnectionShowsTheScopesTheOAuthAppLacks(): void
     {
