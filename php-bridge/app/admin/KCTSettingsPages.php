@@ -4,6 +4,7 @@ namespace KCTApp\admin;
 
 use KCTApp\settings\KCTSettings;
 use KCTApp\connection\KCTConnect;
+use KCTApp\meetings\KCTMappingRepository;
 
 /**
  * Two screens beside KiviCare's own: Settings → Zoom telemedicine (administrators) and the
@@ -162,6 +163,31 @@ final class KCTSettingsPages
         echo '<h2>' . esc_html__('What a meeting will look like', 'kivicare-telemed-zoom') . '</h2><pre id="kct-preview" class="kct-preview"></pre></div>';
     }
 
+    /**
+     * The doctor's consultations until they end, each live one with a Start link (the start
+     * page, whose own button fetches a fresh start link): KiviCare's lists show theirs only
+     * once the patient is checked in.
+     */
+    private static function doctorUpcoming(int $doctorId): void
+    {
+        $rows = array_map(static function (array $r) {
+            $patient = get_userdata((int) $r['patient_id']);
+            $id = (int) $r['appointment_id'];
+            return ['#' . $id, $patient ? $patient->display_name : '—', KCTStatusWords::appointmentTime($r['start_time'], $r['timezone']) ?: '—',
+                KCTStatusWords::meeting((string) $r['status']),
+                !KCTMappingRepository::isLive($r) ? '—' : static function () use ($id) {
+                    printf('<a class="button" href="%s">%s</a>', esc_url(\KCTApp\telemed\KCTAppointmentLinks::hostLink($id)), esc_html__('Start', 'kivicare-telemed-zoom'));
+                }];
+        }, KCTMappingRepository::upcoming(time(), 20, $doctorId));
+        KCTTable::render(
+            [__('Appointment', 'kivicare-telemed-zoom'), __('Patient', 'kivicare-telemed-zoom'), __('When', 'kivicare-telemed-zoom'),
+                __('Meeting', 'kivicare-telemed-zoom'), ''],
+            $rows,
+            __('No video consultations to come.', 'kivicare-telemed-zoom'),
+            'kct-doctor-upcoming'
+        );
+    }
+
     public static function renderDoctor(): void
     {
         if (!KCTConnect::isDoctor(get_current_user_id())) {
@@ -203,6 +229,8 @@ final class KCTSettingsPages
         self::checkbox('waiting_mail', __('Waiting patients', 'kivicare-telemed-zoom'), __('Mail me when my patient is waiting (the notice on these screens is always shown).', 'kivicare-telemed-zoom'));
         echo '</table><p class="submit"><button type="submit" class="button button-primary" id="kct-save">' . esc_html__('Save', 'kivicare-telemed-zoom') . '</button></p>';
         echo '<p id="kct-status" role="status"></p></form>';
+        echo '<h2>' . esc_html__('Your upcoming video consultations', 'kivicare-telemed-zoom') . '</h2>';
+        self::doctorUpcoming(get_current_user_id());
         echo '<h2>' . esc_html__('Your recent visits', 'kivicare-telemed-zoom') . '</h2>';
         \KCTApp\visits\KCTVisitTable::render(\KCTApp\visits\KCTVisits::recent(['doctor_id' => get_current_user_id()], 20));
         echo '</div>';

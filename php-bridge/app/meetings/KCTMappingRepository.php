@@ -180,16 +180,20 @@ final class KCTMappingRepository
         ));
     }
 
-    /** @return array[] rows of appointments not yet over (or undated), soonest first */
-    public static function upcoming(int $now, int $limit): array
+    /**
+     * @param int|null $doctorId only this doctor's
+     * @return array[] rows of appointments not yet over (or undated), soonest first
+     */
+    public static function upcoming(int $now, int $limit, ?int $doctorId = null): array
     {
         global $wpdb;
         $t = self::table();
         // Until they end: a meeting under way is the one an administrator looks for. (The
         // first bound keeps the index: no meeting is longer than the core's 24 hours.)
         $rows = $wpdb->get_results($wpdb->prepare(
-            "SELECT * FROM $t WHERE start_time IS NULL OR (start_time > %s AND DATE_ADD(start_time, INTERVAL COALESCE(duration, 0) MINUTE) > %s)
-             ORDER BY start_time IS NULL, start_time LIMIT %d",
+            "SELECT * FROM $t WHERE (start_time IS NULL OR (start_time > %s AND DATE_ADD(start_time, INTERVAL COALESCE(duration, 0) MINUTE) > %s))"
+            . ($doctorId === null ? '' : $wpdb->prepare(' AND doctor_id = %d', $doctorId))
+            . ' ORDER BY start_time IS NULL, start_time LIMIT %d',
             self::utc($now - DAY_IN_SECONDS),
             self::utc($now),
             $limit

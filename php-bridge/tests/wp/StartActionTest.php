@@ -47,6 +47,46 @@ final class StartActionTest extends KCTWPTestCase
         $this->assertSame(403, KCTAppointmentLinks::startResponse('POST', ['appointment_id' => 930, '_wpnonce' => $m[1]], $colleague)['status']);
     }
 
+    /**
+     * KiviCare's lists show the doctor a video button only once the patient is checked in
+     * (CONTRACT §3): the doctor's Zoom page lists their consultations to come, each live one
+     * with a Start link to the start page, and never a Zoom link.
+     */
+    public function testTheDoctorsPageListsTheirConsultationsToComeWithStartLinks(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($doctor);
+        $patient = $this->makeUser('kiviCare_patient', ['display_name' => 'Pat Upcoming']);
+        foreach ([934 => '2030-01-01 10:00:00', 935 => '2030-01-02 10:00:00'] as $id => $start) {
+            $this->assertIsArray($this->ensureMeeting(['appointment_id' => $id, 'doctor_id' => $doctor, 'patient_id' => $patient,
+                'start_time' => $start, 'duration' => 30, 'timezone' => 'UTC']));
+        }
+        $this->setAppointment(935, ['status' => 0]);
+        do_action('kc_appointment_cancelled', 935);
+        $colleague = $this->makeUser('kiviCare_doctor');
+        $this->connectDoctor($colleague);
+        $this->assertIsArray($this->ensureMeeting(['appointment_id' => 936, 'doctor_id' => $colleague, 'patient_id' => $patient,
+            'start_time' => '2030-01-01 11:00:00', 'duration' => 30, 'timezone' => 'UTC']));
+        $this->actAs($doctor);
+        ob_start();
+        \KCTApp\admin\KCTSettingsPages::renderDoctor();
+        $page = (string) ob_get_clean();
+        $list = substr($page, (int) strpos($page, 'kct-doctor-upcoming'));
+        $list = substr($list, 0, (int) strpos($list, '</table>'));
+        $this->assertStringContainsString('#934', $list);
+        $this->assertStringContainsString('Pat Upcoming', $list);
+        $this->assertStringContainsString('January 1, 2030 10:00 am UTC', $list);
+        $this->assertStringContainsString(esc_url(KCTAppointmentLinks::hostLink(934)), $list);
+        $this->assertStringContainsString('#935', $list, 'a cancelled one is listed, as cancelled');
+        $this->assertStringContainsString('cancelled', $list);
+        $this->assertStringNotContainsString(esc_url(KCTAppointmentLinks::hostLink(935)), $list, 'with nothing to start');
+        $this->assertStringNotContainsString('#936', $list, 'a colleague\'s is not theirs');
+        $this->assertStringNotContainsString('zak=', $page);
+        $this->assertStringNotContainsString('/j/', $page, 'no join link either');
+    }
+
     /** Found by review: a cancelled appointment's page offered a Start button that could only fail. */
     public function testACancelledAppointmentsPageSaysSoInsteadOfOfferingStart(): void
     {
