@@ -65,7 +65,7 @@ final class KCTStatusScreen
         foreach (KCTMappingRepository::upcoming($now, 100) as $row) {
             $upcoming[] = [
                 'appointment_id' => (int) $row['appointment_id'],
-                'doctor' => $names[(int) $row['doctor_id']] ?? ('#' . (int) $row['doctor_id']),
+                'doctor' => $names[(int) $row['doctor_id']] ?? self::notADoctorNow((int) $row['doctor_id']),
                 'start_time' => $row['start_time'],
                 'status' => $row['status'],
                 'meeting_id' => $row['zoom_id'],
@@ -84,6 +84,16 @@ final class KCTStatusScreen
             'reconcile' => get_option(KCTReconcile::LAST, null),
             'webhooks' => KCTWebhookController::recent(20),
         ];
+    }
+
+    /** A row's doctor who is not among the doctors now: deleted (their connection kept for their meetings), or no longer a doctor. */
+    private static function notADoctorNow(int $id): string
+    {
+        $user = $id > 0 ? get_userdata($id) : false;
+        return $user === false
+            /* translators: %d: a WordPress user id */
+            ? sprintf(__('#%d (user deleted)', 'kivicare-telemed-zoom'), $id)
+            : $user->display_name;
     }
 
     /**

@@ -142,6 +142,8 @@ final class DoctorDeletionTest extends KCTHttpTestCase
         $this->assertSame($revokes, self::revokes(), 'not revoked');
         $this->assertSame([$doctor], get_option(KCTDepartedDoctors::OPTION));
         $this->assertSame([], KCTDepartedDoctors::check(), 'still needed the next night');
+        $listed = array_column(\KCTApp\admin\KCTStatusScreen::data(time())['upcoming'], 'doctor', 'appointment_id');
+        $this->assertSame('#' . $doctor . ' (user deleted)', $listed[556], 'the status screen says whose they were');
         foreach (self::APPOINTMENTS as $id) {
             $this->setAppointment($id, ['status' => 0]);
             do_action('kc_appointment_cancelled', $id);
