@@ -100,6 +100,12 @@ final class KCTDepartedDoctors
         return $gone;
     }
 
+    /** Whether the doctor's Zoom account can still be reached: their user exists, or their connection is kept. */
+    public static function reachable(int $doctorId): bool
+    {
+        return get_userdata($doctorId) !== false || isset(self::listed()[$doctorId]);
+    }
+
     /** @return array<int, int> */
     private static function listed(): array
     {

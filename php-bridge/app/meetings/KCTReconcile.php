@@ -35,7 +35,10 @@ final class KCTReconcile
             $counts['moved'] += (int) in_array('meeting_moved', $out['events'], true);
         }
         foreach (KCTMappingRepository::doctorsWithRows() as $doctor) {
-            $counts['orphans_deleted'] += self::deleteOrphans($doctor);
+            // A deleted doctor's account is reachable only while their connection is kept.
+            if (\KCTApp\connection\KCTDepartedDoctors::reachable($doctor)) {
+                $counts['orphans_deleted'] += self::deleteOrphans($doctor);
+            }
         }
         update_option(self::LAST, $counts, false);
         return $counts;

@@ -114,6 +114,10 @@ final class DoctorDeletionTest extends KCTHttpTestCase
         $this->assertSame('none', KCTTokenStore::get($doctor, true)['state']);
         $this->assertSame('', get_user_meta($doctor, KCTTokenStore::STATE, true));
         $this->assertSame([], get_option(KCTDepartedDoctors::OPTION));
+        // The next nightly reconcile leaves the gone doctor's account alone: nothing of theirs is left.
+        \KCTApp\meetings\KCTReconcile::run();
+        global $wpdb;
+        $this->assertSame('0', $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM {$wpdb->usermeta} WHERE user_id = %d", $doctor)));
     }
 
     /** A doctor deleted with nothing owed: the grant they gave the clinic's app is revoked at once. */
