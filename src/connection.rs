@@ -42,7 +42,7 @@ pub enum Event {
     /// Zoom says the doctor removed the app.
     Deauthorized,
     /// WordPress is deleting the doctor's user (which takes their stored connection with
-    /// it), or deleted it while their meetings owed Zoom a change (asked again later).
+    /// it), or deleted it while their meetings needed the connection (asked again later).
     UserDeleted,
 }
 
@@ -83,10 +83,10 @@ pub struct Change {
     /// Tell the doctor and the administrators, with the way to connect again: the
     /// connection just broke (it was not broken before).
     pub alert: bool,
-    /// The doctor's user is being deleted, but their meetings still owe Zoom a change: keep
-    /// their Zoom data (tokens, own app, Zoom user) past the deletion, and ask again
-    /// (`user_deleted`) once nothing is owed. With `forget` instead, revoke the grant at
-    /// Zoom first: nobody is left to connect again.
+    /// The doctor's user is being deleted, but their meetings still need the connection
+    /// (`owed`, `upcoming`): keep their Zoom data (tokens, own app, Zoom user) past the
+    /// deletion, and ask again (`user_deleted`) later. With `forget` instead, revoke the
+    /// grant at Zoom first: nobody is left to connect again.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub keep: bool,
 }
@@ -145,7 +145,7 @@ mod tests {
     /// retried after the doctor's user, and their token with it, was gone; the meeting
     /// stayed in their Zoom account for good.
     #[test]
-    fn a_deleted_doctors_connection_is_kept_while_their_meetings_owe_zoom_a_change() {
+    fn a_deleted_doctors_connection_is_kept_while_their_meetings_need_it() {
         let owed = change(&ChangeInput {
             before: Some(State::Connected),
             event: Event::UserDeleted,
