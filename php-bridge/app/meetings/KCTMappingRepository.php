@@ -181,10 +181,11 @@ final class KCTMappingRepository
     }
 
     /**
-     * @param int|null $doctorId only this doctor's
+     * @param int|null $doctorId  only this doctor's
+     * @param int|null $patientId only this patient's
      * @return array[] rows of appointments not yet over (or undated), soonest first
      */
-    public static function upcoming(int $now, int $limit, ?int $doctorId = null): array
+    public static function upcoming(int $now, int $limit, ?int $doctorId = null, ?int $patientId = null): array
     {
         global $wpdb;
         $t = self::table();
@@ -193,6 +194,7 @@ final class KCTMappingRepository
         $rows = $wpdb->get_results($wpdb->prepare(
             "SELECT * FROM $t WHERE (start_time IS NULL OR (start_time > %s AND DATE_ADD(start_time, INTERVAL COALESCE(duration, 0) MINUTE) > %s))"
             . ($doctorId === null ? '' : $wpdb->prepare(' AND doctor_id = %d', $doctorId))
+            . ($patientId === null ? '' : $wpdb->prepare(' AND patient_id = %d', $patientId))
             . ' ORDER BY start_time IS NULL, start_time LIMIT %d',
             self::utc($now - DAY_IN_SECONDS),
             self::utc($now),

@@ -29,6 +29,7 @@ final class KCTAppointmentLinks
         // A logged-out doctor following the mailed link logs in first, then lands here again.
         add_action('admin_post_nopriv_' . self::START_ACTION, 'auth_redirect');
         add_filter('kivicare_route_args___/appointments/(?P<id>\\d+)/regenerate-video-conference', [self::class, 'regenerateArgs']);
+        KCTConsultationsShortcode::register();
     }
 
     /** The doctor's click-to-start link (login required; the start link is fetched then). */

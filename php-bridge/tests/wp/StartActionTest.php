@@ -87,6 +87,50 @@ final class StartActionTest extends KCTWPTestCase
         $this->assertStringNotContainsString('/j/', $page, 'no join link either');
     }
 
+    /**
+     * `[kct_zoom_consultations]` on a page of the site: each visitor's own consultations to
+     * come, a patient's with their join link, a doctor's with the click-to-start link.
+     */
+    public function testTheConsultationsShortcodeShowsEachVisitorOnlyTheirOwnLinks(): void
+    {
+        $this->resetZoom();
+        $this->configureOAuth();
+        $doctor = $this->makeUser('kiviCare_doctor', ['display_name' => 'Dr. Short Code']);
+        $this->connectDoctor($doctor);
+        $patient = $this->makeUser('kiviCare_patient', ['display_name' => 'Pat Shortcode']);
+        $this->assertIsArray($this->ensureMeeting(['appointment_id' => 937, 'doctor_id' => $doctor, 'patient_id' => $patient,
+            'start_time' => '2030-01-01 10:00:00', 'duration' => 30, 'timezone' => 'UTC']));
+        $join = (string) \KCTApp\meetings\KCTMappingRepository::find(937)['join_url'];
+        $host = esc_url(KCTAppointmentLinks::hostLink(937));
+        // PHPUnit loads WordPress from inside a function, which leaves WordPress's shortcode
+        // registry empty here (its own shortcodes too): the plugin's links register again.
+        KCTAppointmentLinks::register();
+        $this->assertTrue(shortcode_exists(\KCTApp\telemed\KCTConsultationsShortcode::TAG));
+
+        $anonymous = do_shortcode('[kct_zoom_consultations]');
+        $this->assertStringContainsString('Log in</a> to see your video consultations.', $anonymous);
+        $this->assertStringNotContainsString($join, $anonymous);
+
+        $this->actAs($patient);
+        $mine = do_shortcode('[kct_zoom_consultations]');
+        $this->assertStringContainsString('Dr. Short Code', $mine);
+        $this->assertStringContainsString('January 1, 2030 10:00 am UTC', $mine);
+        $this->assertStringContainsString(esc_url($join), $mine);
+        $this->assertStringNotContainsString($host, $mine);
+
+        $this->actAs($this->makeUser('kiviCare_patient'));
+        $other = do_shortcode('[kct_zoom_consultations]');
+        $this->assertStringContainsString('You have no video consultations to come.', $other);
+        $this->assertStringNotContainsString($join, $other);
+
+        $this->actAs($doctor);
+        $theirs = do_shortcode('[kct_zoom_consultations]');
+        $this->assertStringContainsString('Pat Shortcode', $theirs);
+        $this->assertStringContainsString($host, $theirs);
+        $this->assertStringNotContainsString($join, $theirs, 'the doctor starts; they are not sent to join');
+        $this->assertStringNotContainsString('zak=', $theirs);
+    }
+
     /** Found by review: a cancelled appointment's page offered a Start button that could only fail. */
     public function testACancelledAppointmentsPageSaysSoInsteadOfOfferingStart(): void
     {
