@@ -168,9 +168,17 @@ final class KCTTokenStore
         return $broken;
     }
 
-    /** @return int[] doctors connected as this Zoom user */
+    /**
+     * @return int[] doctors connected as this Zoom user, a deleted doctor whose connection is
+     *               kept included (a user query finds only users that exist)
+     */
     public static function doctorsForZoomUser(string $zoomUserId): array
     {
-        return array_map('intval', get_users(['meta_key' => KCTSite::userKey(self::ZOOM_USER), 'meta_value' => $zoomUserId, 'fields' => 'ID']));
+        global $wpdb;
+        return array_map('intval', $wpdb->get_col($wpdb->prepare(
+            "SELECT DISTINCT user_id FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value = %s",
+            KCTSite::userKey(self::ZOOM_USER),
+            $zoomUserId
+        )));
     }
 }

@@ -20,7 +20,6 @@ final class DoctorDeletionTest extends KCTHttpTestCase
     protected function tearDown(): void
     {
         global $wpdb;
-        delete_option(KCTDepartedDoctors::OPTION);
         foreach (self::APPOINTMENTS as $id) {
             $this->deleteAppointment($id);
             $wpdb->delete(KCTMappingRepository::table(), ['appointment_id' => $id]);
@@ -156,6 +155,25 @@ final class DoctorDeletionTest extends KCTHttpTestCase
         $this->assertSame([$doctor], KCTDepartedDoctors::check());
         $this->assertSame($revokes + 1, self::revokes());
         $this->assertSame('none', KCTTokenStore::get($doctor, true)['state']);
+    }
+
+    /**
+     * Zoom asks that a user's data be deleted when they remove the app (ZOOM-FACTS): a deleted
+     * doctor's kept connection is found by their Zoom user and deleted too.
+     */
+    public function testADeletedDoctorWhoRemovesTheAppInZoomHasTheKeptConnectionDeleted(): void
+    {
+        [$p, $doctor] = $this->connectedDoctorWithTwoMeetings();
+        $this->assertTrue(\KCTApp\settings\KCTSettings::save(['webhook_secret' => 'kctWebhookSecret0123456']));
+        $zoomUser = (string) get_user_meta($doctor, \KCTApp\storage\KCTSite::userKey(KCTTokenStore::ZOOM_USER), true);
+        $this->assertNotSame('', $zoomUser);
+        $this->deleteDoctorAsKiviCare($p, $doctor);
+        $this->assertSame('ok', KCTTokenStore::get($doctor, true)['state'], 'kept: a delete is owed');
+        $d = self::deliver('kctWebhookSecret0123456', 'app_deauthorized', ['account_id' => 'fzAccountOAuth', 'user_id' => $zoomUser,
+            'client_id' => self::$clientId, 'deauthorization_time' => gmdate('c')]);
+        $this->assertSame(200, $d['status'], $d['body']);
+        wp_cache_delete($doctor, 'user_meta');
+        $this->assertSame('none', KCTTokenStore::get($doctor, true)['state'], 'the kept tokens are deleted');
     }
 
     public function testUnderTheClinicsAppADeletedDoctorsMeetingsAreDeletedAtZoomToo(): void
