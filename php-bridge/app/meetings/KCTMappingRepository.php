@@ -326,15 +326,20 @@ final class KCTMappingRepository
         return array_map([self::class, 'toCore'], $rows);
     }
 
-    /** @return array[] the doctor's rows whose meeting is live, as the core shapes them */
-    public static function liveOfDoctor(int $doctorId): array
+    /**
+     * @param int $since only appointments starting after this (Unix seconds): a meeting stays
+     *                   live after its time, and a busy doctor's past ones would all be read
+     * @return array[] the doctor's rows whose meeting is live, as the core shapes them
+     */
+    public static function liveOfDoctor(int $doctorId, int $since): array
     {
         global $wpdb;
         $t = self::table();
         $rows = (array) $wpdb->get_results($wpdb->prepare(
-            "SELECT * FROM $t WHERE doctor_id = %d AND status = %s AND zoom_id IS NOT NULL",
+            "SELECT * FROM $t WHERE doctor_id = %d AND status = %s AND zoom_id IS NOT NULL AND (start_time IS NULL OR start_time > %s)",
             $doctorId,
-            'active'
+            'active',
+            self::utc($since)
         ));
         return array_map([self::class, 'toCore'], $rows);
     }

@@ -161,7 +161,8 @@ final class KCTAppointmentLinks
         if ($doctor !== false && KCTConnect::isDoctor((int) $doctor->ID)) {
             // The host link has an `&`: escaped wherever the mail is HTML.
             $html = $message !== wp_strip_all_tags($message);
-            foreach (KCTMappingRepository::liveOfDoctor((int) $doctor->ID) as $row) {
+            // Mails about appointments to come (a reminder, a link): not the doctor's whole history.
+            foreach (KCTMappingRepository::liveOfDoctor((int) $doctor->ID, time() - DAY_IN_SECONDS) as $row) {
                 $host = self::hostLink((int) $row['appointment_id']);
                 // The meeting's link, and the registered patient's own (by which the doctor would join as the patient).
                 foreach (array_filter([(string) $row['join_url'], (string) $row['patient_join_url']]) as $join) {

@@ -268,6 +268,12 @@ final class VisitTest extends KCTHttpTestCase
         // Nor the patient's own link, by which the doctor would join as the patient.
         wp_mail(get_userdata($this->doctor)->user_email, 'Reminder', 'Start: ' . $row['patient_join_url']);
         $this->assertSame('Start: ' . $host, $this->mails[4]['message']);
+        // Only appointments to come are looked at (a meeting stays live after its day, and a
+        // busy doctor's whole history was read for every mail to them).
+        global $wpdb;
+        $wpdb->update(KCTMappingRepository::table(), ['start_time' => '2020-01-01 10:00:00'], ['appointment_id' => 990109]);
+        wp_mail(get_userdata($this->doctor)->user_email, 'Reminder', 'Start: ' . $row['join_url']);
+        $this->assertSame('Start: ' . $row['join_url'], $this->mails[5]['message']);
         $this->assertSame($html, $toBoth['message'], 'a mail to others as well keeps it');
     }
 
