@@ -173,10 +173,17 @@ final class KCTSettingsPages
         $rows = array_map(static function (array $r) {
             $patient = get_userdata((int) $r['patient_id']);
             $id = (int) $r['appointment_id'];
-            return ['#' . $id, $patient ? $patient->display_name : '—', KCTStatusWords::appointmentTime($r['start_time'], $r['timezone']) ?: '—',
+            $when = KCTStatusWords::appointmentTime($r['start_time'], $r['timezone']);
+            return ['#' . $id, $patient ? $patient->display_name : '—', $when ?: '—',
                 KCTStatusWords::meeting((string) $r['status']),
-                !KCTMappingRepository::isLive($r) ? '—' : static function () use ($id) {
-                    printf('<a class="button" href="%s">%s</a>', esc_url(\KCTApp\telemed\KCTAppointmentLinks::hostLink($id)), esc_html__('Start', 'kivicare-telemed-zoom'));
+                !KCTMappingRepository::isLive($r) ? '—' : static function () use ($id, $patient, $when) {
+                    printf(
+                        '<a class="button" href="%s" aria-label="%s">%s</a>',
+                        esc_url(\KCTApp\telemed\KCTAppointmentLinks::hostLink($id)),
+                        /* translators: 1: the patient's name, 2: the appointment's date and time */
+                        esc_attr(sprintf(__('Start the video consultation with %1$s on %2$s', 'kivicare-telemed-zoom'), $patient ? $patient->display_name : '#' . $id, $when)),
+                        esc_html__('Start', 'kivicare-telemed-zoom')
+                    );
                 }];
         }, KCTMappingRepository::upcoming(time(), 20, $doctorId));
         KCTTable::render(

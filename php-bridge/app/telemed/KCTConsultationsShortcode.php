@@ -42,13 +42,17 @@ final class KCTConsultationsShortcode
         foreach (KCTMappingRepository::upcoming($now, $limit, null, $me) as $r) {
             $doctor = get_userdata((int) $r['doctor_id']);
             $rows[(string) $r['start_time'] . '/' . $r['appointment_id']] = [$r, $doctor ? $doctor->display_name : '', KCTMappingRepository::isLive($r)
-                ? [(string) KCTMappingRepository::patientJoinUrl($r), __('Join', 'kivicare-telemed-zoom')] : null];
+                ? [(string) KCTMappingRepository::patientJoinUrl($r), __('Join', 'kivicare-telemed-zoom'),
+                    /* translators: 1: the doctor's name, 2: the appointment's date and time */
+                    __('Join the video consultation with %1$s on %2$s', 'kivicare-telemed-zoom')] : null];
         }
         if (\KCTApp\connection\KCTConnect::isDoctor($me)) {
             foreach (KCTMappingRepository::upcoming($now, $limit, $me) as $r) {
                 $patient = get_userdata((int) $r['patient_id']);
                 $rows[(string) $r['start_time'] . '/' . $r['appointment_id']] = [$r, $patient ? $patient->display_name : '', KCTMappingRepository::isLive($r)
-                    ? [KCTAppointmentLinks::hostLink((int) $r['appointment_id']), __('Start', 'kivicare-telemed-zoom')] : null];
+                    ? [KCTAppointmentLinks::hostLink((int) $r['appointment_id']), __('Start', 'kivicare-telemed-zoom'),
+                        /* translators: 1: the patient's name, 2: the appointment's date and time */
+                        __('Start the video consultation with %1$s on %2$s', 'kivicare-telemed-zoom')] : null];
             }
         }
         ksort($rows);
@@ -59,9 +63,12 @@ final class KCTConsultationsShortcode
         $html = '<table class="kct-zoom-consultations"><thead><tr><th>' . esc_html__('When', 'kivicare-telemed-zoom') . '</th><th>'
             . esc_html__('With', 'kivicare-telemed-zoom') . '</th><th>' . esc_html__('Meeting', 'kivicare-telemed-zoom') . '</th><th></th></tr></thead><tbody>';
         foreach ($rows as [$r, $with, $link]) {
-            $html .= '<tr><td>' . esc_html(KCTStatusWords::appointmentTime($r['start_time'], $r['timezone']) ?: '—') . '</td><td>' . esc_html($with ?: '—')
+            $when = KCTStatusWords::appointmentTime($r['start_time'], $r['timezone']);
+            // Read alone by a screen reader, "Join" says nothing of which consultation.
+            $label = $link === null ? '' : sprintf($link[2], $with ?: '—', $when);
+            $html .= '<tr><td>' . esc_html($when ?: '—') . '</td><td>' . esc_html($with ?: '—')
                 . '</td><td>' . esc_html(KCTStatusWords::meeting((string) $r['status'])) . '</td><td>'
-                . ($link !== null && $link[0] !== '' ? sprintf('<a class="button" href="%s" rel="noopener">%s</a>', esc_url($link[0]), esc_html($link[1])) : '')
+                . ($link !== null && $link[0] !== '' ? sprintf('<a class="button" href="%s" rel="noopener" aria-label="%s">%s</a>', esc_url($link[0]), esc_attr($label), esc_html($link[1])) : '')
                 . '</td></tr>';
         }
         return $html . '</tbody></table>';

@@ -79,6 +79,7 @@ final class StartActionTest extends KCTWPTestCase
         $this->assertStringContainsString('Pat Upcoming', $list);
         $this->assertStringContainsString('January 1, 2030 10:00 am UTC', $list);
         $this->assertStringContainsString(esc_url(KCTAppointmentLinks::hostLink(934)), $list);
+        $this->assertStringContainsString('aria-label="Start the video consultation with Pat Upcoming on January 1, 2030 10:00 am UTC"', $list);
         $this->assertStringContainsString('#935', $list, 'a cancelled one is listed, as cancelled');
         $this->assertStringContainsString('cancelled', $list);
         $this->assertStringNotContainsString(esc_url(KCTAppointmentLinks::hostLink(935)), $list, 'with nothing to start');
@@ -116,6 +117,7 @@ final class StartActionTest extends KCTWPTestCase
         $this->assertStringContainsString('Dr. Short Code', $mine);
         $this->assertStringContainsString('January 1, 2030 10:00 am UTC', $mine);
         $this->assertStringContainsString(esc_url($join), $mine);
+        $this->assertStringContainsString('aria-label="Join the video consultation with Dr. Short Code on January 1, 2030 10:00 am UTC"', $mine);
         $this->assertStringNotContainsString($host, $mine);
 
         $this->actAs($this->makeUser('kiviCare_patient'));
