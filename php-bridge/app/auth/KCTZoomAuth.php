@@ -16,6 +16,9 @@ use KCTApp\zoom\KCTLock;
  */
 final class KCTZoomAuth
 {
+    /** Who an OAuth connection's calls name as the host: the connected user. */
+    public const OAUTH_HOST = 'me';
+
     /**
      * The auth context for a doctor: mode (oauth | s2s), Zoom host, client credentials.
      *
@@ -180,7 +183,7 @@ final class KCTZoomAuth
             case 'refresh':
                 return self::refresh($ctx, $token);
             case 'fetch':
-                return self::fetch($ctx);
+                return self::fetchNew($ctx);
             case 'reauthorize':
                 return self::reconnect($ctx, (string) $decision['reason']);
             default:
@@ -223,9 +226,6 @@ final class KCTZoomAuth
         }
     }
 
-    /** Who an OAuth connection's calls name as the host: the connected user. */
-    public const OAUTH_HOST = 'me';
-
     /**
      * A new Server-to-Server token, asked of Zoom whatever is stored (tokens of one app
      * coexist, so no lock): what the app's credentials get from Zoom now. A stored token of
@@ -234,11 +234,6 @@ final class KCTZoomAuth
      * @return array|\WP_Error
      */
     public static function fetchNew(array $ctx)
-    {
-        return self::fetch($ctx);
-    }
-
-    private static function fetch(array $ctx)
     {
         $out = KCTCoreAccess::run(static function ($core) use ($ctx) {
             $req = $core->oauthS2sToken(self::client($ctx) + ['account_id' => $ctx['account_id']]);

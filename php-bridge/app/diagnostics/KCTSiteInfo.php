@@ -33,7 +33,8 @@ final class KCTSiteInfo
             'oauth' => __('OAuth: each doctor connects their own Zoom account', 'kivicare-telemed-zoom'),
             'server-to-server' => __('Server-to-Server: the clinic\'s Zoom account', 'kivicare-telemed-zoom'),
         ];
-        $last = (int) get_option(KCTDiagnostics::LAST_WEBHOOK, 0);
+        // The webhook check's own words when it is set up (its last verified delivery).
+        $webhook = KCTDiagnostics::webhook();
         $fields = [
             'version' => [__('Version', 'kivicare-telemed-zoom'), KIVICARE_TELEMED_VERSION],
             'runtime' => [__('Zoom core', 'kivicare-telemed-zoom'), $runtime->ok() ? $runtime->message : sprintf(
@@ -42,8 +43,7 @@ final class KCTSiteInfo
                 $runtime->message
             )],
             'mode' => [__('Zoom app', 'kivicare-telemed-zoom'), $modes[$s['auth_type']] ?? __('Not set up', 'kivicare-telemed-zoom')],
-            'webhook' => [__('Zoom webhooks', 'kivicare-telemed-zoom'), $s['webhook_secret'] === '' ? __('Not set up', 'kivicare-telemed-zoom')
-                : ($last ? sprintf(__('Last verified delivery: %s.', 'kivicare-telemed-zoom'), KCTStatusWords::siteTime($last)) : __('No verified delivery yet.', 'kivicare-telemed-zoom'))],
+            'webhook' => [__('Zoom webhooks', 'kivicare-telemed-zoom'), $webhook['status'] === 'good' ? $webhook['found'] : __('Not set up', 'kivicare-telemed-zoom')],
             'queue' => [__('Retries run by', 'kivicare-telemed-zoom'), KCTQueue::actionScheduler() ? 'Action Scheduler' : 'WP-Cron'],
             'live' => [__('Upcoming meetings', 'kivicare-telemed-zoom'), count(KCTMappingRepository::liveUpcoming($now))],
             'owed' => [__('Meetings with work owed to Zoom', 'kivicare-telemed-zoom'), KCTMappingRepository::countOwed()],

@@ -161,16 +161,11 @@ class KCTZoom extends \App\abstracts\KCAbstractTelemedProvider
     public function test_connection($data = [], $doctor_id = 0)
     {
         $doctor = (int) $doctor_id ?: get_current_user_id();
-        if (!KCTConnect::isDoctor($doctor)) {
-            $r = KCTConnect::testClinicApp();
-            return is_wp_error($r)
-                ? ['success' => false, 'message' => $r->get_error_message()]
-                : ['success' => true, 'message' => $r];
+        $r = KCTConnect::isDoctor($doctor) ? KCTConnect::testConnection($doctor) : KCTConnect::testClinicApp();
+        if (is_wp_error($r)) {
+            return ['success' => false, 'message' => $r->get_error_message()];
         }
-        $r = KCTConnect::testConnection($doctor);
-        return is_wp_error($r)
-            ? ['success' => false, 'message' => $r->get_error_message()]
-            : ['success' => true, 'message' => sprintf(__('Connected to Zoom as %s.', 'kivicare-telemed-zoom'), $r['email'] ?? $r['id'])];
+        return ['success' => true, 'message' => is_string($r) ? $r : sprintf(__('Connected to Zoom as %s.', 'kivicare-telemed-zoom'), $r['email'] ?? $r['id'])];
     }
 
     /**
